@@ -175,7 +175,9 @@ void fmt_size(char *buf, size_t size, uint64_t bytes)
     while (u + 1 < sizeof(units) && bytes >= scale * 1024)
         scale *= 1024, u++;
     uint64_t whole = bytes / scale;
-    uint64_t tenths = (bytes % scale) * 10 / scale; /* truncated: never claims more */
+    uint64_t tenths = ((bytes % scale) * 10 + scale / 2) / scale; /* nearest tenth */
+    if (tenths == 10)
+        whole++, tenths = 0;
     if (tenths == 0 || u == 0)
         ksnprintf(buf, size, "%llu%c", (unsigned long long)whole, units[u]);
     else

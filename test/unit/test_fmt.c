@@ -57,10 +57,12 @@ static void test_sizes(void **state)
     fmt_size(buf, sizeof(buf), 64ull << 30);
     assert_string_equal(buf, "64G");
     fmt_size(buf, sizeof(buf), (31ull << 30) / 10); /* 3.1 GiB */
-    assert_string_equal(buf, "3.0G");               /* truncated, never rounded up */
+    assert_string_equal(buf, "3.1G");
     fmt_size(buf, sizeof(buf), (3ull << 30) + (1ull << 30) / 5);
     assert_string_equal(buf, "3.2G");
     fmt_size(buf, sizeof(buf), 2ull << 20);
+    assert_string_equal(buf, "2M");
+    fmt_size(buf, sizeof(buf), (2ull << 20) - 1); /* rounds up into the next whole unit */
     assert_string_equal(buf, "2M");
     fmt_size(buf, sizeof(buf), 1000);
     assert_string_equal(buf, "1000B");
