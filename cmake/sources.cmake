@@ -2,6 +2,13 @@
 # Copyright (c) 2026 The sidecore authors
 # Hardware-independent sources: compiled into the hypervisor and into the host tests.
 set(SIDECORE_PORTABLE_SOURCES
+  core/acpi.c
+  core/config.c
+  core/config_lex.c
   core/fmt.c
+  core/palloc.c
+  core/pgtable.c
+  efi/memmap.c
 )
+list(REMOVE_DUPLICATES SIDECORE_PORTABLE_SOURCES)
 list(TRANSFORM SIDECORE_PORTABLE_SOURCES PREPEND ${PROJECT_SOURCE_DIR}/)

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The sidecore authors */
+/* Local APIC: ID, EOI and the IPIs the boot CPU needs (Intel SDM vol. 3, ch. 11). */
+#include "core/apic.h"
+
+#include "core/cpu.h"
+#include "core/klib.h"
+#include "core/time.h"
+#include "core/trap.h"
+
+#define APIC_BASE_EXTD (1ull << 10) /* x2APIC mode */
+#define APIC_BASE_EN (1ull << 11)
+
+/* xAPIC register offsets; the x2APIC MSR is 0x800 + offset / 16. */
+#define APIC_ID 0x20
+#define APIC_EOI 0xb0
+#define APIC_SVR 0xf0
+#define APIC_ICR_LOW 0x300
+#define APIC_ICR_HIGH 0x310
+#define X2APIC_MSR(off) (0x800u + (off) / 16)
+
+#define SVR_ENABLE (1u << 8)
+#define ICR_FIXED (0u << 8)
+#define ICR_INIT (5u << 8)
+#define ICR_STARTUP (6u << 8)
+#define ICR_PENDING (1u << 12) /* xAPIC only: delivery status */
+#define ICR_ASSERT (1u << 14)
+
+static bool x2apic;
+static volatile uint32_t *mmio;
+
+void apic_init_bsp(uint64_t mmio_base)
+{
+    x2apic = (cpuid(1, 0).ecx & CPUID_1_ECX_X2APIC) != 0;
+    mmio = (volatile uint32_t *)(uintptr_t)mmio_base;
+}
+
+bool apic_x2apic_mode(void) { return x2apic; }
+
+static uint32_t reg_read(uint32_t off)
+{
+    return x2apic ? (uint32_t)rdmsr(X2APIC_MSR(off)) : mmio[off / 4];
+}
+
+static void reg_write(uint32_t off, uint32_t v)
+{
+    if (x2apic)
+        wrmsr(X2APIC_MSR(off), v);
+    else
+        mmio[off / 4] = v;
+}
+
+void apic_init_cpu(void)
+{
+    uint64_t base = rdmsr(MSR_APIC_BASE) | APIC_BASE_EN;
+    if (x2apic)
+        base |= APIC_BASE_EXTD;
+    wrmsr(MSR_APIC_BASE, base);
+    reg_write(APIC_SVR, SVR_ENABLE | VECTOR_SPURIOUS);
+}
+
+uint32_t apic_read_id(void)
+{
+    return x2apic ? reg_read(APIC_ID) : reg_read(APIC_ID) >> 24;
+}
+
+void apic_eoi(void) { reg_write(APIC_EOI, 0); }
+
+static int send_ipi(uint32_t apic_id, uint32_t low)
+{
+    if (x2apic) {
+        wrmsr(X2APIC_MSR(APIC_ICR_LOW), ((uint64_t)apic_id << 32) | low);
+        return 0;
+    }
+    mmio[APIC_ICR_HIGH / 4] = apic_id << 24;
+    mmio[APIC_ICR_LOW / 4] = low;
+    for (int i = 0; i < 1000; i++) {
+        if (!(mmio[APIC_ICR_LOW / 4] & ICR_PENDING))
+            return 0;
+        udelay(1);
+    }
+    return -E_TIMEDOUT;
+}
+
+int apic_send_init(uint32_t apic_id) { return send_ipi(apic_id, ICR_INIT | ICR_ASSERT); }
+
+int apic_send_sipi(uint32_t apic_id, uint8_t page)
+{
+    return send_ipi(apic_id, ICR_STARTUP | ICR_ASSERT | page);
+}
+
+int apic_send_fixed(uint32_t apic_id, uint8_t vector)
+{
+    return send_ipi(apic_id, ICR_FIXED | ICR_ASSERT | vector);
+}

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The sidecore authors */
+/* Local APIC access in xAPIC (MMIO) or x2APIC (MSR) mode, chosen once at boot. */
+#ifndef CORE_APIC_H
+#define CORE_APIC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Boot CPU: pick x2APIC if the CPU has it, remember the MMIO base otherwise. */
+void apic_init_bsp(uint64_t mmio_base);
+/* Every CPU (the boot CPU too): switch to the chosen mode and software-enable. */
+void apic_init_cpu(void);
+bool apic_x2apic_mode(void);
+uint32_t apic_read_id(void);
+void apic_eoi(void);
+/* Each returns 0, or -E_TIMEDOUT if the previous IPI is still pending delivery. */
+int apic_send_init(uint32_t apic_id);
+int apic_send_sipi(uint32_t apic_id, uint8_t page);
+int apic_send_fixed(uint32_t apic_id, uint8_t vector);
+
+#endif

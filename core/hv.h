@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The sidecore authors */
+/* State the boot CPU builds once and every CPU reads afterwards. */
+#ifndef CORE_HV_H
+#define CORE_HV_H
+
+#include <stdint.h>
+
+#include "core/acpi.h"
+#include "core/boot_info.h"
+#include "core/config.h"
+#include "core/palloc.h"
+#include "core/pgtable.h"
+
+struct partition_mem {
+    uint64_t base; /* physical, 2 MiB aligned, contiguous */
+    uint64_t size;
+    const struct boot_file *image; /* NULL if the partition names none */
+};
+
+struct hv {
+    const struct boot_info *boot;
+    struct config cfg;
+    struct acpi_info acpi;
+    struct palloc mem;
+    struct pt host_pt;
+    uint64_t stacks_bytes;
+    uint64_t trampoline_page;
+    struct partition_mem partitions[CONFIG_MAX_PARTITIONS];
+};
+
+extern struct hv hv;
+/* Identity access to physical memory for the ACPI parser. */
+extern const struct acpi_mem hv_acpi_mem;
+
+#endif

@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The sidecore authors */
+/* The boot CPU's path: configuration, ACPI, memory, APs, roles, report, shutdown. */
+#include "core/apic.h"
+#include "core/core.h"
+#include "core/cpu.h"
+#include "core/fmt.h"
+#include "core/hv.h"
+#include "core/klib.h"
+#include "core/log.h"
+#include "core/memory.h"
+#include "core/percpu.h"
+#include "core/report.h"
+#include "core/role.h"
+#include "core/serial.h"
+#include "core/shutdown.h"
+#include "core/smp.h"
+#include "core/time.h"
+
+#define DEFAULT_CONSOLE_PORT 0x3f8
+#define ROLE_ACK_TIMEOUT_MS 2000
+
+struct hv hv;
+
+static const void *identity_map(void *ctx, uint64_t pa, uint64_t len)
+{
+    (void)ctx;
+    if (pa == 0 || pa + len < pa)
+        return NULL;
+    return (const void *)(uintptr_t)pa;
+}
+
+const struct acpi_mem hv_acpi_mem = {NULL, identity_map};
+
+static struct cfg_errors cfg_errs;
+
+static __attribute__((noreturn)) void fail(const char *reason)
+{
+    log_raw("RESULT status=fail reason=%s cpus=%u online=%u", reason, cpu_count, cpu_count ? 1 : 0);
+    machine_shutdown(false);
+}
+
+static void print_config_errors(void)
+{
+    for (unsigned i = 0; i < cfg_errs.count; i++)
+        log_error("%s:%u: %s", hv.boot->config_source, cfg_errs.e[i].line, cfg_errs.e[i].msg);
+    if (cfg_errs.dropped)
+        log_error("%s: %u more errors not shown", hv.boot->config_source, cfg_errs.dropped);
+    log_error("configuration refused (%u errors); no CPU was started",
+              cfg_errs.count + cfg_errs.dropped);
+}
+
+/* The MADT's enabled CPUs become cpus[], the boot CPU first. */
+static void enumerate_cpus(void)
+{
+    uint32_t bsp = cpu_apic_id_from_cpuid();
+    cpu_count = 1;
+    cpus[0].index = 0;
+    cpus[0].apic_id = bsp;
+    for (unsigned i = 0; i < hv.acpi.ncpus && cpu_count < MAX_CPUS; i++) {
+        if (hv.acpi.cpus[i].apic_id == bsp)
+            continue;
+        cpus[cpu_count].index = cpu_count;
+        cpus[cpu_count].apic_id = hv.acpi.cpus[i].apic_id;
+        cpu_count++;
+    }
+}
+
+static void load_config(void)
+{
+    const struct boot_info *bi = hv.boot;
+    config_defaults(&hv.cfg);
+    int rc = config_parse((const char *)(uintptr_t)bi->config_text, bi->config_len, &hv.cfg,
+                          &cfg_errs);
+    if (rc == 0 && hv.cfg.console_port != DEFAULT_CONSOLE_PORT)
+        serial_init(hv.cfg.console_port);
+    if (rc == 0)
+        log_set_level(hv.cfg.log_level);
+    log_info("configuration: %s (%llu bytes, %u lines)", bi->config_source,
+             (unsigned long long)bi->config_len, hv.cfg.last_line);
+}
+
+static void read_acpi(void)
+{
+    const char *why = "?";
+    int rc = acpi_parse(&hv_acpi_mem, hv.boot->rsdp, &hv.acpi, &why);
+    if (rc) {
+        log_error("ACPI: %s (error %d)", why, rc);
+        fail("acpi");
+    }
+    log_info("ACPI: %s, OEM '%s', %u enabled CPUs (%u disabled), %u I/O APICs, LAPIC at %llx",
+             hv.acpi.uses_xsdt ? "XSDT" : "RSDT", hv.acpi.oem_id, hv.acpi.ncpus,
+             hv.acpi.disabled_cpus, hv.acpi.nioapics, (unsigned long long)hv.acpi.lapic_address);
+    if (hv.acpi.dropped_cpus)
+        log_warn("ACPI: %u CPUs beyond the supported %u are ignored", hv.acpi.dropped_cpus,
+                 ACPI_MAX_CPUS);
+}
+
+/* Trampoline, stacks and page tables: what the hypervisor itself needs. */
+static void setup_memory(void)
+{
+    if (memory_init(&hv.mem, hv.boot)) {
+        log_error("memory map has more ranges than the allocator holds");
+        fail("memory");
+    }
+    if (palloc_alloc(&hv.mem, PAGE_SIZE, PAGE_SIZE, 1 * MiB, &hv.trampoline_page)) {
+        log_error("no free page below 1 MiB for the AP trampoline");
+        fail("memory");
+    }
+    if (smp_alloc_stacks(&hv.mem)) {
+        log_error("not enough memory for %u CPU stacks", cpu_count);
+        fail("memory");
+    }
+    hv.stacks_bytes = (uint64_t)cpu_count * (CPU_STACK_SIZE + 3 * CPU_IST_STACK_SIZE);
+    int rc = memory_build_host_tables(&hv.host_pt, &hv.mem, hv.boot, &hv.acpi);
+    if (rc) {
+        log_error("building the hypervisor page tables failed (%d)", rc);
+        fail("memory");
+    }
+}
+
+static void validate_config(void)
+{
+    struct machine_facts facts = {cpu_count, palloc_free_bytes(&hv.mem)};
+    if (cfg_errs.count == 0)
+        config_validate(&hv.cfg, &facts, &cfg_errs);
+    if (cfg_errs.count || cfg_errs.dropped) {
+        print_config_errors();
+        fail("config");
+    }
+}
+
+/* Each partition gets one contiguous 2 MiB-aligned block. */
+static void reserve_partitions(void)
+{
+    for (unsigned i = 0; i < hv.cfg.npartitions; i++) {
+        const struct cfg_partition *p = &hv.cfg.partitions[i];
+        struct partition_mem *m = &hv.partitions[i];
+        if (palloc_alloc(&hv.mem, p->memory, 2 * MiB, 0, &m->base)) {
+            char want[16], largest[16];
+            fmt_size(want, sizeof(want), p->memory);
+            fmt_size(largest, sizeof(largest), palloc_largest(&hv.mem, 2 * MiB));
+            log_error("%s:%u: partition '%s': no contiguous 2M-aligned block of %s (largest is %s)",
+                      hv.boot->config_source, p->line, p->name, want, largest);
+            fail("config");
+        }
+        m->size = p->memory;
+        for (uint32_t f = 0; p->image[0] && f < hv.boot->nfiles; f++)
+            if (!strcmp(hv.boot->files[f].name, p->image))
+                m->image = &hv.boot->files[f];
+    }
+}
+
+/* A CPU that did not come up may not hold a role. */
+static unsigned check_missing_cpus(void)
+{
+    unsigned missing = 0;
+    for (unsigned i = 1; i < cpu_count; i++) {
+        if (__atomic_load_n(&cpus[i].pub.state, __ATOMIC_ACQUIRE) != CPU_TIMED_OUT)
+            continue;
+        missing++;
+        struct cpu_role r = config_cpu_role(&hv.cfg, i);
+        if (r.kind == ROLE_UNUSED)
+            continue;
+        char what[96];
+        role_describe(&hv.cfg, i, what, sizeof(what));
+        log_error("%s:%u: core %u (APIC ID %u) did not come up; refusing its role (%s)",
+                  hv.boot->config_source, r.line, i, cpus[i].apic_id, what);
+    }
+    return missing;
+}
+
+static unsigned assign_roles(void)
+{
+    unsigned parked = 0;
+    for (unsigned i = 1; i < cpu_count; i++)
+        if (__atomic_load_n(&cpus[i].pub.state, __ATOMIC_ACQUIRE) == CPU_ONLINE)
+            smp_post(i, CPU_CMD_TAKE_ROLE);
+    for (unsigned i = 1; i < cpu_count; i++) {
+        if (__atomic_load_n(&cpus[i].pub.command, __ATOMIC_ACQUIRE) != CPU_CMD_TAKE_ROLE)
+            continue;
+        if (smp_wait_ack(i, CPU_CMD_TAKE_ROLE, ROLE_ACK_TIMEOUT_MS))
+            log_error("cpu %u did not acknowledge its role", i);
+        parked += __atomic_load_n(&cpus[i].pub.state, __ATOMIC_ACQUIRE) == CPU_PARKED;
+    }
+    return parked;
+}
+
+static unsigned count_role(enum cpu_role_kind kind)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < cpu_count; i++)
+        n += config_cpu_role(&hv.cfg, i).kind == kind;
+    return n;
+}
+
+
+
+void core_main(const struct boot_info *bi)
+{
+    hv.boot = bi;
+    time_init(bi->tsc_hz, bi->handoff_tsc);
+    serial_init(DEFAULT_CONSOLE_PORT);
+    if (bi->magic != BOOT_INFO_MAGIC || bi->version != BOOT_INFO_VERSION) {
+        log_error("boot_info magic/version mismatch: loader and core are from different builds");
+        fail("boot-info");
+    }
+    log_info("sidecore hypervisor: core entered from the %s loader; TSC %llu MHz",
+             bi->loader == BOOT_LOADER_UEFI ? "UEFI" : "Multiboot2",
+             (unsigned long long)(time_tsc_hz() / 1000000));
+
+    load_config();
+    read_acpi();
+    enumerate_cpus();
+    apic_init_bsp(hv.acpi.lapic_address);
+    shutdown_configure(hv.cfg.shutdown, &hv.acpi);
+    if (hv.cfg.dump_acpi)
+        report_acpi_dump();
+    setup_memory();
+    smp_init_bsp();
+    validate_config();
+    reserve_partitions();
+
+    struct smp_params sp = {hv.trampoline_page, hv.host_pt.root, hv.cfg.ap_timeout_ms,
+                            hv.cfg.offline_cpu};
+    struct smp_report sr;
+    log_info("starting %u application processors (trampoline at %llx, time-out %u ms)",
+             cpu_count - 1, (unsigned long long)hv.trampoline_page, hv.cfg.ap_timeout_ms);
+    smp_start_aps(&sp, &sr);
+    log_info("%u of %u CPUs online, %llu us from the first INIT to the last arrival", sr.online,
+             cpu_count, (unsigned long long)sr.elapsed_us);
+    uint64_t online_us = time_since_handoff_us();
+
+    unsigned missing = check_missing_cpus();
+    unsigned parked = missing ? 0 : assign_roles();
+    __atomic_store_n(&cpus[0].pub.state, CPU_IN_ROLE, __ATOMIC_RELEASE);
+    report_cpu_table();
+    report_memory_layout();
+
+    bool ok = missing == 0 && parked == 0;
+    log_raw("RESULT status=%s cpus=%u online=%u missing=%u parked=%u sidecores=%u guest_cores=%u "
+            "partitions=%u ap_boot_us=%llu online_us=%llu",
+            ok ? "ok" : "fail", cpu_count, sr.online, missing, parked, count_role(ROLE_SIDECORE),
+            count_role(ROLE_GUEST), hv.cfg.npartitions, (unsigned long long)sr.elapsed_us,
+            (unsigned long long)online_us);
+    for (unsigned i = 1; i < cpu_count; i++)
+        if (__atomic_load_n(&cpus[i].pub.state, __ATOMIC_ACQUIRE) == CPU_IN_ROLE)
+            smp_post(i, CPU_CMD_HALT);
+    machine_shutdown(ok);
+}

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The sidecore authors */
+/* Free physical memory and the hypervisor's own identity-mapped page tables. */
+#include "core/memory.h"
+
+#include "core/acpi.h"
+#include "core/boot_info.h"
+#include "core/cpu.h"
+#include "core/klib.h"
+#include "core/log.h"
+#include "core/palloc.h"
+#include "core/pgtable.h"
+
+#define LOW_4G (4 * GiB)
+
+const char *memory_type_name(uint32_t type)
+{
+    static const char *const names[] = {"?", "usable", "reserved", "acpi", "acpi-nvs",
+                                        "hypervisor", "firmware", "mmio", "bad"};
+    return type < ARRAY_SIZE(names) ? names[type] : "?";
+}
+
+int memory_init(struct palloc *pa, const struct boot_info *bi)
+{
+    palloc_init(pa);
+    for (uint32_t i = 0; i < bi->nmem; i++) {
+        if (bi->mem[i].type != BOOT_MEM_USABLE)
+            continue;
+        int rc = palloc_add(pa, bi->mem[i].base, bi->mem[i].size);
+        if (rc == -E_NOSPC)
+            return rc;
+        if (rc)
+            log_warn("memory map range %llx+%llx ignored (%d)", (unsigned long long)bi->mem[i].base,
+                     (unsigned long long)bi->mem[i].size, rc);
+    }
+    return palloc_remove(pa, 0, PAGE_SIZE); /* keep NULL unmapped and unallocated */
+}
+
+/* Page-table pages come from the allocator, below 4 GiB so any CPU can load
+ * the root from 32-bit code. */
+static int alloc_table_page(void *ctx, uint64_t *out)
+{
+    int rc = palloc_alloc(ctx, PAGE_SIZE, PAGE_SIZE, LOW_4G, out);
+    if (!rc)
+        memset((void *)(uintptr_t)*out, 0, PAGE_SIZE);
+    return rc;
+}
+
+static void *identity(void *ctx, uint64_t pa)
+{
+    (void)ctx;
+    return (void *)(uintptr_t)pa;
+}
+
+static int map_identity(struct pt *pt, uint64_t base, uint64_t size, unsigned flags)
+{
+    if (base < PAGE_SIZE) { /* page 0 stays unmapped: NULL dereferences fault */
+        if (size <= PAGE_SIZE - base)
+            return 0;
+        size -= PAGE_SIZE - base;
+        base = PAGE_SIZE;
+    }
+    uint64_t end = ALIGN_UP(base + size, PAGE_SIZE);
+    base = ALIGN_DOWN(base, PAGE_SIZE);
+    int rc = pt_map(pt, base, base, end - base, flags);
+    return rc == -E_EXIST ? 0 : rc; /* MMIO pages the memory map already covers */
+}
+
+int memory_build_host_tables(struct pt *pt, struct palloc *pa, const struct boot_info *bi,
+                             const struct acpi_info *acpi)
+{
+    static struct pt_mem mem;
+    mem = (struct pt_mem){pa, alloc_table_page, identity};
+    bool gb = (cpuid(0x80000001, 0).edx & CPUID_80000001_EDX_PDPE1GB) != 0;
+    int rc = pt_init(pt, &pt_format_x86, &mem, gb ? PT_1G : PT_2M);
+    const unsigned rwx = PT_READ | PT_WRITE | PT_EXEC;
+
+    for (uint32_t i = 0; !rc && i < bi->nmem; i++) {
+        uint32_t t = bi->mem[i].type;
+        unsigned flags = (t == BOOT_MEM_MMIO || t == BOOT_MEM_RESERVED) ? rwx | PT_UNCACHED : rwx;
+        rc = map_identity(pt, bi->mem[i].base, bi->mem[i].size, flags);
+    }
+    if (!rc)
+        rc = map_identity(pt, acpi->lapic_address, PAGE_SIZE, rwx | PT_UNCACHED);
+    for (unsigned i = 0; !rc && i < acpi->nioapics; i++)
+        rc = map_identity(pt, acpi->ioapics[i].address, PAGE_SIZE, rwx | PT_UNCACHED);
+    if (rc)
+        return rc;
+    write_cr3(pt->root);
+    return 0;
+}

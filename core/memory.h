@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The sidecore authors */
+/* Physical memory after boot: the allocator's free set and the hypervisor's page tables. */
+#ifndef CORE_MEMORY_H
+#define CORE_MEMORY_H
+
+#include <stdint.h>
+
+struct boot_info;
+struct palloc;
+struct pt;
+struct acpi_info;
+
+/* Free set = the loader's usable ranges, minus page 0. Returns 0 or -E_NOSPC. */
+int memory_init(struct palloc *pa, const struct boot_info *bi);
+/* Identity map of every range of the memory map plus the local and I/O APICs,
+ * then switch CR3. The root lies below 4 GiB for the AP trampoline. */
+int memory_build_host_tables(struct pt *pt, struct palloc *pa, const struct boot_info *bi,
+                             const struct acpi_info *acpi);
+const char *memory_type_name(uint32_t type);
+
+#endif

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The sidecore authors */
+/* Per-CPU data: a private part only its own CPU touches, and a cache-aligned
+ * public part that is the only thing other cores read or write. */
+#ifndef CORE_PERCPU_H
+#define CORE_PERCPU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/desc.h"
+
+#define MAX_CPUS 256
+#define CPU_STACK_SIZE (16 * 1024)
+#define CPU_IST_STACK_SIZE (8 * 1024)
+
+/* Life of a CPU as the boot CPU sees it. */
+enum cpu_state {
+    CPU_ABSENT = 0,   /* not started (not in the MADT, or left offline on purpose) */
+    CPU_STARTING,     /* INIT-SIPI-SIPI sent, not yet arrived */
+    CPU_ONLINE,       /* arrived in C, waiting for its role */
+    CPU_IN_ROLE,      /* running its role (side core loop / guest core) */
+    CPU_PARKED,       /* stopped after an exception or panic; reason in park_reason */
+    CPU_TIMED_OUT,    /* did not arrive within the AP time-out */
+};
+
+/* Commands the boot CPU posts in a CPU's mailbox. */
+enum cpu_command {
+    CPU_CMD_NONE = 0,
+    CPU_CMD_TAKE_ROLE, /* enter the role the configuration gives */
+    CPU_CMD_HALT,      /* stop for shutdown */
+};
+
+struct percpu_public {
+    uint32_t state;   /* enum cpu_state, atomic */
+    uint32_t command; /* enum cpu_command, atomic */
+    uint32_t acked;   /* last command completed, atomic */
+    uint32_t pending; /* bitmask of cross-core work, checked on the way back into a guest */
+    uint64_t arrival_tsc;
+    char park_reason[80];
+} __attribute__((aligned(64)));
+
+struct percpu {
+    struct percpu *self; /* %gs:0, so this_cpu() is one load */
+    unsigned index;
+    uint32_t apic_id;
+    uint64_t stack_top;
+    struct gdt_table gdt;
+    struct tss tss;
+    struct percpu_public pub;
+} __attribute__((aligned(64)));
+
+extern struct percpu cpus[MAX_CPUS];
+extern unsigned cpu_count;
+
+struct percpu *this_cpu(void);
+unsigned this_cpu_index(void);
+/* Point %gs at this CPU's data; done first on every CPU. */
+void percpu_activate(struct percpu *pc);
+/* Index of the CPU with this APIC ID, or -1. */
+int percpu_find_apic_id(uint32_t apic_id);
+
+#endif

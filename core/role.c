@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The sidecore authors */
+/* Role entry. Side-core services (sidecore/) and guest vCPUs (vmexit/) plug in
+ * here as they land; until then a CPU announces its role and waits. */
+#include "core/role.h"
+
+#include "core/fmt.h"
+#include "core/hv.h"
+#include "core/log.h"
+#include "core/percpu.h"
+
+/* Position of cpu among the partition's cores: its vCPU id. */
+static unsigned vcpu_index(const struct cfg_partition *p, unsigned cpu)
+{
+    unsigned n = 0;
+    for (unsigned c = 0; c < cpu; c++)
+        n += cpu_set_has(&p->cpus, c);
+    return n;
+}
+
+void role_describe(const struct config *cfg, unsigned cpu, char *buf, unsigned size)
+{
+    struct cpu_role r = config_cpu_role(cfg, cpu);
+    switch (r.kind) {
+    case ROLE_SIDECORE: {
+        const struct cfg_sidecore *s = &cfg->sidecores[r.index];
+        int n = ksnprintf(buf, size, "side core:");
+        for (unsigned sv = 0; sv < SERVICE_COUNT && (unsigned)n < size; sv++)
+            if (s->services & (1u << sv))
+                n += ksnprintf(buf + n, size - (unsigned)n, " %s", service_name((enum service)sv));
+        if ((unsigned)n < size)
+            ksnprintf(buf + n, size - (unsigned)n, " (poll %s)", poll_policy_name(s->poll));
+        return;
+    }
+    case ROLE_GUEST: {
+        const struct cfg_partition *p = &cfg->partitions[r.index];
+        ksnprintf(buf, size, "guest core: partition '%s' vCPU %u", p->name, vcpu_index(p, cpu));
+        return;
+    }
+    case ROLE_UNUSED:
+        ksnprintf(buf, size, "unused");
+        return;
+    }
+    ksnprintf(buf, size, "?");
+}
+
+void role_enter(struct percpu *pc)
+{
+    if (hv.cfg.fault_cpu == (int)pc->index) {
+        log_warn("taking a deliberate #UD ('debug fault_cpu=%u')", pc->index);
+        __asm__ volatile("ud2");
+    }
+    char what[96];
+    role_describe(&hv.cfg, pc->index, what, sizeof(what));
+    log_info("role: %s", what);
+    __atomic_store_n(&pc->pub.state, CPU_IN_ROLE, __ATOMIC_RELEASE);
+}

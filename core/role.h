@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The sidecore authors */
+/* What a CPU does once the configuration gave it a role. */
+#ifndef CORE_ROLE_H
+#define CORE_ROLE_H
+
+#include "core/config.h"
+
+struct percpu;
+
+/* Run on the CPU itself when the boot CPU posts CPU_CMD_TAKE_ROLE. */
+void role_enter(struct percpu *pc);
+/* "side core: pt irq io (poll spin)", "guest core: partition 'demo' vCPU 1", "unused". */
+void role_describe(const struct config *cfg, unsigned cpu, char *buf, unsigned size);
+
+#endif

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The sidecore authors */
+/* Exceptions print a full register dump and park only the CPU that took them. */
+#include "core/trap.h"
+
+#include "core/apic.h"
+#include "core/cpu.h"
+#include "core/fmt.h"
+#include "core/log.h"
+#include "core/panic.h"
+#include "core/percpu.h"
+
+static const char *const names[32] = {
+    "#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
+    "#BR bound range", "#UD invalid opcode", "#NM device not available", "#DF double fault",
+    "coprocessor overrun", "#TS invalid TSS", "#NP segment not present", "#SS stack fault",
+    "#GP general protection", "#PF page fault", "reserved 15", "#MF x87 error",
+    "#AC alignment check", "#MC machine check", "#XM SIMD error", "#VE virtualization",
+    "#CP control protection", "reserved 22", "reserved 23", "reserved 24", "reserved 25",
+    "reserved 26", "reserved 27", "#HV hypervisor injection", "#VC VMM communication",
+    "#SX security", "reserved 31"};
+
+const char *exception_name(uint64_t vector) { return vector < 32 ? names[vector] : "interrupt"; }
+
+static void dump(const struct trap_frame *f)
+{
+    log_error("exception %s (vector %llu) error code 0x%llx", exception_name(f->vector),
+              (unsigned long long)f->vector, (unsigned long long)f->error_code);
+    log_error("  rip %016llx  cs %04llx  rflags %016llx  rsp %016llx  ss %04llx",
+              (unsigned long long)f->rip, (unsigned long long)f->cs,
+              (unsigned long long)f->rflags, (unsigned long long)f->rsp,
+              (unsigned long long)f->ss);
+    log_error("  rax %016llx  rbx %016llx  rcx %016llx  rdx %016llx", (unsigned long long)f->rax,
+              (unsigned long long)f->rbx, (unsigned long long)f->rcx, (unsigned long long)f->rdx);
+    log_error("  rsi %016llx  rdi %016llx  rbp %016llx  r8  %016llx", (unsigned long long)f->rsi,
+              (unsigned long long)f->rdi, (unsigned long long)f->rbp, (unsigned long long)f->r8);
+    log_error("  r9  %016llx  r10 %016llx  r11 %016llx  r12 %016llx", (unsigned long long)f->r9,
+              (unsigned long long)f->r10, (unsigned long long)f->r11, (unsigned long long)f->r12);
+    log_error("  r13 %016llx  r14 %016llx  r15 %016llx", (unsigned long long)f->r13,
+              (unsigned long long)f->r14, (unsigned long long)f->r15);
+    log_error("  cr0 %016llx  cr2 %016llx  cr3 %016llx  cr4 %016llx",
+              (unsigned long long)read_cr0(), (unsigned long long)read_cr2(),
+              (unsigned long long)read_cr3(), (unsigned long long)read_cr4());
+}
+
+void trap_dispatch(struct trap_frame *f)
+{
+    switch (f->vector) {
+    case VECTOR_WAKEUP:
+        apic_eoi();
+        return;
+    case VECTOR_SPURIOUS:
+        return; /* a spurious interrupt takes no EOI */
+    default: {
+        /* every other vector is unexpected here: dump and stop this CPU only */
+        dump(f);
+        char reason[64];
+        ksnprintf(reason, sizeof(reason), "exception %s at rip %llx", exception_name(f->vector),
+                  (unsigned long long)f->rip);
+        cpu_park(reason);
+    }
+    }
+}

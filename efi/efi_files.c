@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The sidecore authors */
+/* File access through the Simple File System protocol of the loader's device. */
+#include "efi/efi_files.h"
+
+#include "core/klib.h"
+
+static EFI_GUID sfs_guid = SIMPLE_FILE_SYSTEM_PROTOCOL;
+static EFI_GUID file_info_guid = EFI_FILE_INFO_ID;
+
+/* The directory part of the last file-path node of the loader's device path. */
+static void loader_directory(EFI_DEVICE_PATH *dp, CHAR16 *dir, unsigned max)
+{
+    dir[0] = '\\';
+    dir[1] = 0;
+    while (dp && !(DevicePathType(dp) == END_DEVICE_PATH_TYPE)) {
+        if (DevicePathType(dp) == MEDIA_DEVICE_PATH && DevicePathSubType(dp) == MEDIA_FILEPATH_DP) {
+            const CHAR16 *name = ((FILEPATH_DEVICE_PATH *)dp)->PathName;
+            unsigned n = 0, last_sep = 0;
+            for (; name[n] && n + 2 < max; n++) {
+                dir[n] = name[n] == '/' ? '\\' : name[n];
+                if (dir[n] == '\\')
+                    last_sep = n + 1;
+            }
+            if (last_sep == 0) {
+                dir[0] = '\\';
+                last_sep = 1;
+            }
+            dir[last_sep] = 0;
+        }
+        uint16_t len = (uint16_t)(dp->Length[0] | (dp->Length[1] << 8));
+        if (len < 4)
+            break;
+        dp = (EFI_DEVICE_PATH *)((uint8_t *)dp + len);
+    }
+}
+
+EFI_STATUS efi_volume_open(EFI_BOOT_SERVICES *bs, EFI_LOADED_IMAGE *li, struct efi_volume *v)
+{
+    EFI_FILE_IO_INTERFACE *sfs;
+    EFI_STATUS s = bs->HandleProtocol(li->DeviceHandle, &sfs_guid, (void **)&sfs);
+    if (EFI_ERROR(s))
+        return s;
+    s = sfs->OpenVolume(sfs, &v->root);
+    if (EFI_ERROR(s))
+        return s;
+    loader_directory(li->FilePath, v->dir, sizeof(v->dir) / sizeof(v->dir[0]));
+    return EFI_SUCCESS;
+}
+
+void efi_volume_dir(const struct efi_volume *v, char *buf, unsigned size)
+{
+    unsigned i = 0;
+    for (; v->dir[i] && i + 1 < size; i++)
+        buf[i] = (char)v->dir[i];
+    buf[i] = 0;
+}
+
+EFI_STATUS efi_read_file(EFI_BOOT_SERVICES *bs, struct efi_volume *v, const char *name,
+                         uint64_t *addr, uint64_t *size)
+{
+    CHAR16 path[256];
+    unsigned n = 0;
+    for (; v->dir[n] && n < 128; n++)
+        path[n] = v->dir[n];
+    for (const char *c = name; *c && n + 1 < sizeof(path) / sizeof(path[0]); c++)
+        path[n++] = *c == '/' ? '\\' : (CHAR16)*c;
+    path[n] = 0;
+
+    EFI_FILE_HANDLE f;
+    EFI_STATUS s = v->root->Open(v->root, &f, path, EFI_FILE_MODE_READ, 0);
+    if (EFI_ERROR(s))
+        return s;
+    union {
+        EFI_FILE_INFO info;
+        uint8_t raw[sizeof(EFI_FILE_INFO) + 512];
+    } fi;
+    UINTN fi_size = sizeof(fi);
+    s = f->GetInfo(f, &file_info_guid, &fi_size, &fi);
+    if (!EFI_ERROR(s) && (fi.info.Attribute & EFI_FILE_DIRECTORY))
+        s = EFI_NOT_FOUND;
+    EFI_PHYSICAL_ADDRESS buf = 0;
+    UINTN len = fi.info.FileSize;
+    if (!EFI_ERROR(s))
+        s = bs->AllocatePages(AllocateAnyPages, EfiLoaderData, (len + 4095) / 4096 + 1, &buf);
+    if (!EFI_ERROR(s))
+        s = f->Read(f, &len, (void *)(uintptr_t)buf);
+    f->Close(f);
+    if (EFI_ERROR(s))
+        return s;
+    if (len != fi.info.FileSize)
+        return EFI_DEVICE_ERROR;
+    *addr = buf;
+    *size = len;
+    return EFI_SUCCESS;
+}

@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The sidecore authors */
+/* UEFI loader: configuration and files from the ESP (or LoadOptions), ACPI RSDP,
+ * TSC calibration, memory map, ExitBootServices, then the core. */
+#include <efi.h>
+
+#include "core/boot_info.h"
+#include "core/config.h"
+#include "core/core.h"
+#include "core/cpu.h"
+#include "core/klib.h"
+#include "efi/efi_console.h"
+#include "efi/efi_files.h"
+#include "efi/memmap.h"
+
+#define CONFIG_FILE "sidecore.cfg"
+#define EBS_ATTEMPTS 8
+#define CALIBRATION_US 20000
+
+EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st);
+
+static EFI_BOOT_SERVICES *bs;
+static struct config cfg; /* the loader parses only to learn which files to load */
+static struct cfg_errors cfg_errs;
+
+static bool is_directive_start(const char *s)
+{
+    static const char *const words[] = {"console ", "boot ", "sidecore ", "partition ", "debug "};
+    for (unsigned i = 0; i < ARRAY_SIZE(words); i++)
+        if (!strncmp(s, words[i], strlen(words[i])))
+            return true;
+    return false;
+}
+
+/* LoadOptions is configuration if it is plain text holding at least one
+ * directive (QEMU -kernel ... -append "..."); ';' separates lines there. */
+static bool config_from_load_options(EFI_LOADED_IMAGE *li, struct boot_info *bi)
+{
+    const CHAR16 *w = li->LoadOptions;
+    UINTN n = li->LoadOptionsSize / sizeof(CHAR16);
+    if (!w || n == 0)
+        return false;
+    EFI_PHYSICAL_ADDRESS buf;
+    if (EFI_ERROR(bs->AllocatePages(AllocateAnyPages, EfiLoaderData, n / 4096 + 1, &buf)))
+        return false;
+    char *text = (char *)(uintptr_t)buf;
+    UINTN len = 0;
+    bool directive = false;
+    for (UINTN i = 0; i < n && w[i]; i++) {
+        CHAR16 c = w[i];
+        if (c > 0x7e || (c < 0x20 && c != '\n' && c != '\r' && c != '\t'))
+            return false;
+        text[len++] = c == ';' ? '\n' : (char)c;
+    }
+    for (UINTN i = 0; i < len; i++) {
+        if ((i == 0 || text[i - 1] == '\n') && len - i > 4) {
+            char word[12] = {0};
+            for (unsigned k = 0; k < sizeof(word) - 1 && i + k < len; k++)
+                word[k] = text[i + k];
+            directive |= is_directive_start(word);
+        }
+    }
+    if (!directive)
+        return false;
+    bi->config_text = buf;
+    bi->config_len = len;
+    memcpy(bi->config_source, "LoadOptions", sizeof("LoadOptions"));
+    return true;
+}
+
+static EFI_STATUS load_config(EFI_LOADED_IMAGE *li, struct efi_volume *vol, bool have_vol,
+                              struct boot_info *bi)
+{
+    if (config_from_load_options(li, bi)) {
+        efi_print("configuration from LoadOptions (%llu bytes)", (unsigned long long)bi->config_len);
+        return EFI_SUCCESS;
+    }
+    char dir[128];
+    if (!have_vol) {
+        efi_error(EFI_NOT_FOUND, "no configuration: LoadOptions hold none and the loader's "
+                                 "device has no file system");
+        return EFI_NOT_FOUND;
+    }
+    efi_volume_dir(vol, dir, sizeof(dir));
+    EFI_STATUS s = efi_read_file(bs, vol, CONFIG_FILE, &bi->config_text, &bi->config_len);
+    if (EFI_ERROR(s)) {
+        efi_error(s, "no configuration: cannot read %s%s and LoadOptions hold none", dir,
+                  CONFIG_FILE);
+        return s;
+    }
+    memcpy(bi->config_source, CONFIG_FILE, sizeof(CONFIG_FILE));
+    efi_print("configuration %s%s (%llu bytes)", dir, CONFIG_FILE,
+              (unsigned long long)bi->config_len);
+    return EFI_SUCCESS;
+}
+
+/* Files the configuration names. A configuration that does not parse is left
+ * for the core, which reports every error with its line number. */
+static EFI_STATUS load_images(struct efi_volume *vol, bool have_vol, struct boot_info *bi)
+{
+    if (config_parse((const char *)(uintptr_t)bi->config_text, bi->config_len, &cfg, &cfg_errs))
+        return EFI_SUCCESS;
+    for (unsigned i = 0; i < cfg.npartitions; i++) {
+        const struct cfg_partition *p = &cfg.partitions[i];
+        if (!p->image[0])
+            continue;
+        if (bi->nfiles == BOOT_MAX_FILES) {
+            efi_error(EFI_OUT_OF_RESOURCES, "more than %d files named", BOOT_MAX_FILES);
+            return EFI_OUT_OF_RESOURCES;
+        }
+        struct boot_file *f = &bi->files[bi->nfiles];
+        EFI_STATUS s = have_vol ? efi_read_file(bs, vol, p->image, &f->address, &f->size)
+                                : EFI_NOT_FOUND;
+        if (EFI_ERROR(s)) {
+            efi_error(s, "%s:%u: cannot read image '%s' of partition '%s'", bi->config_source,
+                      p->line, p->image, p->name);
+            return s;
+        }
+        memcpy(f->name, p->image, sizeof(f->name));
+        bi->nfiles++;
+        efi_print("loaded %s (%llu bytes) at %llx", p->image, (unsigned long long)f->size,
+                  (unsigned long long)f->address);
+    }
+    return EFI_SUCCESS;
+}
+
+static uint64_t find_rsdp(EFI_SYSTEM_TABLE *st)
+{
+    EFI_GUID acpi20 = ACPI_20_TABLE_GUID, acpi10 = ACPI_TABLE_GUID;
+    uint64_t v1 = 0;
+    for (UINTN i = 0; i < st->NumberOfTableEntries; i++) {
+        EFI_CONFIGURATION_TABLE *t = &st->ConfigurationTable[i];
+        if (!memcmp(&t->VendorGuid, &acpi20, sizeof(EFI_GUID)))
+            return (uint64_t)(uintptr_t)t->VendorTable;
+        if (!memcmp(&t->VendorGuid, &acpi10, sizeof(EFI_GUID)))
+            v1 = (uint64_t)(uintptr_t)t->VendorTable;
+    }
+    return v1;
+}
+
+static uint64_t calibrate_tsc(void)
+{
+    uint64_t t0 = rdtsc();
+    bs->Stall(CALIBRATION_US);
+    return (rdtsc() - t0) * (1000000 / CALIBRATION_US);
+}
+
+/* The map key changes whenever the firmware allocates; retry with a fresh map. */
+static EFI_STATUS exit_boot_services(EFI_HANDLE image, struct boot_info *bi)
+{
+    UINTN size = 0, key, desc_size;
+    UINT32 desc_version;
+    EFI_MEMORY_DESCRIPTOR *map = NULL;
+    EFI_STATUS s = bs->GetMemoryMap(&size, NULL, &key, &desc_size, &desc_version);
+    if (s != EFI_BUFFER_TOO_SMALL)
+        return s;
+    UINTN capacity = size + 32 * desc_size; /* room for the pool allocation itself */
+    s = bs->AllocatePool(EfiLoaderData, capacity, (void **)&map);
+    if (EFI_ERROR(s))
+        return s;
+    efi_print("exiting boot services; the hypervisor takes over the machine");
+    for (int attempt = 0; attempt < EBS_ATTEMPTS; attempt++) {
+        size = capacity;
+        s = bs->GetMemoryMap(&size, map, &key, &desc_size, &desc_version);
+        if (EFI_ERROR(s))
+            return s;
+        s = bs->ExitBootServices(image, key);
+        if (s == EFI_SUCCESS)
+            break;
+    }
+    if (EFI_ERROR(s))
+        return s;
+    /* No firmware calls from here on. */
+    int n = efi_memmap_convert(map, size, desc_size, bi->mem, BOOT_MAX_MEM_RANGES);
+    if (n < 0)
+        return EFI_BUFFER_TOO_SMALL;
+    bi->nmem = (uint32_t)n;
+    return EFI_SUCCESS;
+}
+
+EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
+{
+    EFI_GUID li_guid = LOADED_IMAGE_PROTOCOL;
+    EFI_LOADED_IMAGE *li;
+    bs = st->BootServices;
+    efi_console_init(st);
+    EFI_STATUS s = bs->HandleProtocol(image, &li_guid, (void **)&li);
+    if (EFI_ERROR(s)) {
+        efi_error(s, "no loaded-image protocol");
+        return s;
+    }
+    efi_print("sidecore UEFI loader at %llx (firmware revision %u.%u)",
+              (unsigned long long)(uintptr_t)li->ImageBase, st->Hdr.Revision >> 16,
+              st->Hdr.Revision & 0xffff);
+    EFI_PHYSICAL_ADDRESS bi_pa;
+    s = bs->AllocatePages(AllocateAnyPages, EfiLoaderData,
+                          (sizeof(struct boot_info) + 4095) / 4096, &bi_pa);
+    if (EFI_ERROR(s)) {
+        efi_error(s, "cannot allocate boot_info");
+        return s;
+    }
+    struct boot_info *bi = (struct boot_info *)(uintptr_t)bi_pa;
+    memset(bi, 0, sizeof(*bi));
+    bi->magic = BOOT_INFO_MAGIC;
+    bi->version = BOOT_INFO_VERSION;
+    bi->loader = BOOT_LOADER_UEFI;
+    bi->image_base = (uint64_t)(uintptr_t)li->ImageBase;
+    bi->image_size = li->ImageSize;
+
+    struct efi_volume vol;
+    bool have_vol = !EFI_ERROR(efi_volume_open(bs, li, &vol));
+    s = load_config(li, &vol, have_vol, bi);
+    if (EFI_ERROR(s))
+        return s;
+    s = load_images(&vol, have_vol, bi);
+    if (EFI_ERROR(s))
+        return s;
+    bi->rsdp = find_rsdp(st);
+    if (!bi->rsdp) {
+        efi_error(EFI_NOT_FOUND, "the firmware publishes no ACPI RSDP; the hypervisor needs "
+                                 "the MADT to find the CPUs");
+        return EFI_NOT_FOUND;
+    }
+    bi->tsc_hz = calibrate_tsc();
+    efi_print("ACPI RSDP at %llx; TSC %llu MHz; image %llu KiB", (unsigned long long)bi->rsdp,
+              (unsigned long long)(bi->tsc_hz / 1000000),
+              (unsigned long long)(bi->image_size / 1024));
+    s = exit_boot_services(image, bi);
+    if (EFI_ERROR(s)) {
+        efi_error(s, "ExitBootServices failed after %d attempts", EBS_ATTEMPTS);
+        return s;
+    }
+    bi->handoff_tsc = rdtsc();
+    core_start(bi);
+}

@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+# Copyright (c) 2026 The sidecore authors
+"""sidecore command-line tool: build, boot under QEMU, run the tests."""
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from sidecore_lib import build, qemu, cases, acpidump  # noqa: E402
+
+
+def cmd_build(args):
+    build.build(args.build_dir)
+    return 0
+
+
+def cmd_run(args):
+    if not args.no_build:
+        build.build(args.build_dir)
+    config = args.config or os.path.join(build.SOURCE_DIR, "efi", "sidecore.cfg")
+    result = qemu.boot(build_dir=args.build_dir, smp=args.smp, memory=args.memory,
+                       config_path=config, timeout=args.timeout, echo=True,
+                       log_path=args.log)
+    print(f"sidecore: {result.summary()}", file=sys.stderr)
+    return result.status
+
+
+def cmd_test(args):
+    build.build(args.build_dir)
+    return build.ctest(args.build_dir, args.ctest_args)
+
+
+def cmd_case(args):
+    return cases.run_case(args.name, args.build_dir, verbose=args.verbose)
+
+
+def cmd_dump_acpi(args):
+    if not args.no_build:
+        build.build(args.build_dir)
+    return acpidump.dump(args.build_dir, args.smp, args.out)
+
+
+def main():
+    p = argparse.ArgumentParser(prog="tools/sidecore", description=__doc__)
+    p.add_argument("--build-dir", default=os.environ.get("SIDECORE_BUILD_DIR",
+                                                         os.path.join(build.SOURCE_DIR, "build")))
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    b = sub.add_parser("build", help="configure and build everything")
+    b.set_defaults(func=cmd_build)
+
+    r = sub.add_parser("run", help="build, boot the hypervisor in QEMU, exit with its status")
+    r.add_argument("--smp", type=int, default=4, help="number of CPUs (default 4)")
+    r.add_argument("--memory", default="1G", help="guest RAM for QEMU (default 1G)")
+    r.add_argument("--config", help="configuration file (default efi/sidecore.cfg)")
+    r.add_argument("--timeout", type=float, default=120.0, help="seconds before QEMU is killed")
+    r.add_argument("--log", help="also write the console to this file")
+    r.add_argument("--no-build", action="store_true", help="use the existing build")
+    r.set_defaults(func=cmd_run)
+
+    t = sub.add_parser("test", help="build and run every test (ctest)")
+    t.add_argument("ctest_args", nargs=argparse.REMAINDER, help="extra ctest arguments")
+    t.set_defaults(func=cmd_test)
+
+    c = sub.add_parser("case", help="run one emulator test case from test/emulator/cases.py")
+    c.add_argument("name")
+    c.add_argument("-v", "--verbose", action="store_true")
+    c.set_defaults(func=cmd_case)
+
+    d = sub.add_parser("dump-acpi", help="boot QEMU and save its ACPI tables as test fixtures")
+    d.add_argument("--smp", type=int, default=4)
+    d.add_argument("--out", required=True, help="directory for <SIG>@<addr>.bin files")
+    d.add_argument("--no-build", action="store_true")
+    d.set_defaults(func=cmd_dump_acpi)
+
+    args = p.parse_args()
+    sys.exit(args.func(args))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) 2026 The sidecore authors
+"""Runs one emulator test case: boots it, then checks the exit status and the lines."""
+import importlib.util
+import os
+import re
+import tempfile
+
+from . import build, qemu
+
+
+def load_table():
+    path = os.path.join(build.SOURCE_DIR, "test", "emulator", "cases.py")
+    spec = importlib.util.spec_from_file_location("emulator_cases", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return {c["name"]: c for c in mod.CASES}
+
+
+def run_case(name, build_dir, verbose=False):
+    table = load_table()
+    if name not in table:
+        print(f"unknown case '{name}'; known: {', '.join(sorted(table))}")
+        return 2
+    case = table[name]
+    cfg_path = None
+    if "config" in case:
+        fd, cfg_path = tempfile.mkstemp(suffix=".cfg")
+        with os.fdopen(fd, "w") as f:
+            f.write(case["config"])
+    elif "config_file" in case:
+        cfg_path = os.path.join(build.SOURCE_DIR, case["config_file"])
+    try:
+        result = qemu.boot(build_dir, smp=case.get("smp", 4), memory=case.get("memory", "512M"),
+                           config_path=cfg_path if not case.get("no_config") else None,
+                           timeout=case.get("timeout", 120), echo=verbose,
+                           append=case.get("append"), use_kernel=case.get("use_kernel", False))
+    finally:
+        if "config" in case and cfg_path:
+            os.unlink(cfg_path)
+    return check(case, result)
+
+
+def check(case, result):
+    failures = []
+    want = case.get("status", qemu.STATUS_OK)
+    if result.status != want:
+        failures.append(f"exit status {result.status} ({result.reason}), expected {want}")
+    text = "\n".join(result.lines)
+    for pattern in case.get("expect", []):
+        if not re.search(pattern, text, re.MULTILINE):
+            failures.append(f"missing line matching: {pattern}")
+    for pattern in case.get("reject", []):
+        m = re.search(pattern, text, re.MULTILINE)
+        if m:
+            failures.append(f"unexpected line matching {pattern}: {m.group(0)!r}")
+    fields = result.result_fields()
+    for key, value in case.get("result", {}).items():
+        got = fields.get(key) if fields else None
+        if got != str(value):
+            failures.append(f"RESULT {key}={got}, expected {value}")
+    if failures:
+        print("\n".join(result.lines[-80:]))
+        print(f"case {case['name']}: FAIL")
+        for f in failures:
+            print(f"  - {f}")
+        return 1
+    print(f"case {case['name']}: PASS ({result.summary()})")
+    return 0

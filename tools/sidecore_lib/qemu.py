@@ -1,0 +1,148 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) 2026 The sidecore authors
+"""Booting the hypervisor under QEMU (q35, TCG, -cpu max, OVMF) and reading its console."""
+import os
+import re
+import selectors
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+from . import build
+
+OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
+OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
+DEBUG_EXIT_SUCCESS = 33  # hypervisor wrote 0x10 to isa-debug-exit: (0x10 << 1) | 1
+DEBUG_EXIT_FAILURE = 35  # 0x11
+LOADER_ERROR = "sidecore-efi: error:"
+ANSI = re.compile(r"\x1b\[[0-9;=?]*[A-Za-z]|\x1b[()][0-9A-Za-z]|\r")
+
+# Exit statuses of tools/sidecore run.
+STATUS_OK, STATUS_FAIL, STATUS_CRASH, STATUS_TIMEOUT = 0, 1, 2, 3
+
+
+class BootResult:
+    def __init__(self, status, reason, lines, qemu_rc):
+        self.status = status
+        self.reason = reason
+        self.lines = lines
+        self.qemu_rc = qemu_rc
+
+    def summary(self):
+        return f"exit status {self.status} ({self.reason}; qemu exit code {self.qemu_rc})"
+
+    def result_fields(self, prefix="RESULT status="):
+        """key=value fields of the last RESULT line without partition=/op= (the overall one)."""
+        for line in reversed(self.lines):
+            if line.startswith(prefix):
+                return dict(f.split("=", 1) for f in line.split()[1:] if "=" in f)
+        return None
+
+
+def make_esp(path, efi_path, config_path=None, extra_files=()):
+    """A FAT image with EFI/BOOT/BOOTX64.EFI, the configuration beside it and the files it names."""
+    if os.path.exists(path):
+        os.unlink(path)
+    with open(path, "wb") as f:
+        f.truncate(64 * 1024 * 1024)
+    subprocess.run(["mformat", "-i", path, "::"], check=True)
+    subprocess.run(["mmd", "-i", path, "::/EFI", "::/EFI/BOOT"], check=True)
+    subprocess.run(["mcopy", "-i", path, efi_path, "::/EFI/BOOT/BOOTX64.EFI"], check=True)
+    if config_path:
+        subprocess.run(["mcopy", "-i", path, config_path, "::/EFI/BOOT/sidecore.cfg"], check=True)
+    for src, name in extra_files:
+        subprocess.run(["mcopy", "-i", path, src, "::/EFI/BOOT/" + name], check=True)
+
+
+def qemu_command(smp, memory, vars_path, esp_path=None, kernel=None, append=None):
+    cmd = ["qemu-system-x86_64", "-machine", "q35", "-accel", "tcg", "-cpu", "max",
+           "-smp", str(smp), "-m", str(memory),
+           "-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={OVMF_CODE}",
+           "-drive", f"if=pflash,format=raw,unit=1,file={vars_path}",
+           "-display", "none", "-serial", "stdio", "-monitor", "none", "-net", "none",
+           "-no-reboot", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+    if esp_path:
+        cmd += ["-drive", f"format=raw,file={esp_path}"]
+    if kernel:
+        cmd += ["-kernel", kernel]
+        if append is not None:
+            cmd += ["-append", append]
+    return cmd
+
+
+def boot(build_dir, smp=4, memory="1G", config_path=None, timeout=120.0, echo=True,
+         log_path=None, append=None, use_kernel=False, extra_files=()):
+    """Boot once; return a BootResult. Never hangs: QEMU is killed at the time-out."""
+    efi = build.efi_image(build_dir)
+    if not os.path.exists(efi):
+        raise SystemExit(f"sidecore: {efi} is missing; build first")
+    work = tempfile.mkdtemp(prefix="sidecore-run-")
+    try:
+        vars_path = os.path.join(work, "vars.fd")
+        shutil.copyfile(OVMF_VARS, vars_path)
+        if use_kernel:
+            cmd = qemu_command(smp, memory, vars_path, kernel=efi, append=append)
+        else:
+            esp = os.path.join(work, "esp.img")
+            make_esp(esp, efi, config_path, extra_files)
+            cmd = qemu_command(smp, memory, vars_path, esp_path=esp)
+        build.log(f"booting QEMU: -smp {smp} -m {memory}, time-out {timeout:.0f} s")
+        return _run(cmd, timeout, echo, log_path)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _run(cmd, timeout, echo, log_path):
+    logf = open(log_path, "w") if log_path else None
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    deadline = time.monotonic() + timeout
+    lines, pending, reason = [], b"", None
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                reason = "timed out"
+                break
+            if not sel.select(min(left, 0.5)):
+                if proc.poll() is not None:
+                    break
+                continue
+            chunk = os.read(proc.stdout.fileno(), 65536)
+            if not chunk:
+                break
+            pending += chunk
+            *complete, pending = pending.split(b"\n")
+            for raw in complete:
+                line = ANSI.sub("", raw.decode("utf-8", "replace"))
+                lines.append(line)
+                if echo:
+                    print(line, flush=True)
+                if logf:
+                    logf.write(line + "\n")
+                if line.startswith(LOADER_ERROR) or LOADER_ERROR in line:
+                    reason = "loader error"
+            if reason:
+                break
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        if pending:
+            lines.append(ANSI.sub("", pending.decode("utf-8", "replace")))
+        if logf:
+            logf.close()
+    rc = proc.returncode
+    if reason == "timed out":
+        return BootResult(STATUS_TIMEOUT, reason, lines, rc)
+    if reason == "loader error":
+        return BootResult(STATUS_FAIL, reason, lines, rc)
+    if rc == DEBUG_EXIT_SUCCESS:
+        return BootResult(STATUS_OK, "hypervisor reported success", lines, rc)
+    if rc == DEBUG_EXIT_FAILURE:
+        return BootResult(STATUS_FAIL, "hypervisor reported failure", lines, rc)
+    return BootResult(STATUS_CRASH, "QEMU ended without a status from the hypervisor", lines, rc)
