@@ -11,8 +11,8 @@
 /* Encoding of one table format. Levels are 1 (4 KiB leaves) to 4 (root). */
 struct pt_format {
     const char *name;
-    uint64_t present;  /* entry is present if any of these bits is set */
-    uint64_t large;    /* at levels 2 and 3: entry is a leaf */
+    uint64_t present; /* entry is present if any of these bits is set */
+    uint64_t large;   /* at levels 2 and 3: entry is a leaf */
     uint64_t (*leaf)(uint64_t pa, unsigned flags, unsigned level);
     unsigned (*leaf_flags)(uint64_t e);
     /* Non-leaf entry; flags are those of a leaf being placed below it (for U/S). */

@@ -10,18 +10,18 @@
 
 /* x86-64 4-level paging entries (Intel SDM vol. 3 ch. 4.5, AMD APM vol. 2
  * 5.3); AMD nested page tables use the same layout (APM vol. 2 15.25.5). */
-#define X86_PTE_P (1ULL << 0)         /* present */
-#define X86_PTE_RW (1ULL << 1)        /* writable */
-#define X86_PTE_US (1ULL << 2)        /* user accessible */
-#define X86_PTE_PWT (1ULL << 3)       /* write-through */
-#define X86_PTE_PCD (1ULL << 4)       /* cache disable */
-#define X86_PTE_A (1ULL << 5)         /* accessed */
-#define X86_PTE_D (1ULL << 6)         /* dirty (leaves) */
-#define X86_PTE_PS (1ULL << 7)        /* PDPTE/PDE: maps a 1 GiB / 2 MiB page */
-#define X86_PTE_PAT_4K (1ULL << 7)    /* PTE: PAT index bit 2 */
-#define X86_PTE_G (1ULL << 8)         /* global (leaves) */
+#define X86_PTE_P (1ULL << 0)          /* present */
+#define X86_PTE_RW (1ULL << 1)         /* writable */
+#define X86_PTE_US (1ULL << 2)         /* user accessible */
+#define X86_PTE_PWT (1ULL << 3)        /* write-through */
+#define X86_PTE_PCD (1ULL << 4)        /* cache disable */
+#define X86_PTE_A (1ULL << 5)          /* accessed */
+#define X86_PTE_D (1ULL << 6)          /* dirty (leaves) */
+#define X86_PTE_PS (1ULL << 7)         /* PDPTE/PDE: maps a 1 GiB / 2 MiB page */
+#define X86_PTE_PAT_4K (1ULL << 7)     /* PTE: PAT index bit 2 */
+#define X86_PTE_G (1ULL << 8)          /* global (leaves) */
 #define X86_PTE_PAT_LARGE (1ULL << 12) /* 2M/1G leaf: PAT index bit 2 */
-#define X86_PTE_NX (1ULL << 63)       /* no execute (needs EFER.NXE) */
+#define X86_PTE_NX (1ULL << 63)        /* no execute (needs EFER.NXE) */
 
 /* Intel EPT entries (SDM vol. 3 ch. 29.3.2). */
 #define EPT_R (1ULL << 0)
@@ -39,12 +39,15 @@
 /* Physical address bits 51:12 of any entry (leaves mask further by page size). */
 #define PTE_ADDR_MASK 0x000ffffffffff000ULL
 
-_Static_assert(X86_PTE_P == 0x1 && X86_PTE_RW == 0x2 && X86_PTE_US == 0x4, "x86 P/RW/US are bits 0-2");
+_Static_assert(X86_PTE_P == 0x1 && X86_PTE_RW == 0x2 && X86_PTE_US == 0x4,
+               "x86 P/RW/US are bits 0-2");
 _Static_assert(X86_PTE_PWT == 0x8 && X86_PTE_PCD == 0x10, "x86 PWT/PCD are bits 3-4");
-_Static_assert(X86_PTE_PS == 0x80 && X86_PTE_PAT_LARGE == 0x1000, "x86 PS is bit 7, large PAT bit 12");
+_Static_assert(X86_PTE_PS == 0x80 && X86_PTE_PAT_LARGE == 0x1000,
+               "x86 PS is bit 7, large PAT bit 12");
 _Static_assert(X86_PTE_NX == 0x8000000000000000ULL, "x86 NX is bit 63");
 _Static_assert(EPT_R == 0x1 && EPT_W == 0x2 && EPT_X == 0x4, "EPT R/W/X are bits 0-2");
-_Static_assert(EPT_MT_MASK == 0x38 && (EPT_MT_WB << EPT_MT_SHIFT) == 0x30, "EPT memory type is bits 5:3");
+_Static_assert(EPT_MT_MASK == 0x38 && (EPT_MT_WB << EPT_MT_SHIFT) == 0x30,
+               "EPT memory type is bits 5:3");
 _Static_assert(EPT_IPAT == 0x40 && EPT_LARGE == 0x80, "EPT ignore-PAT is bit 6, large bit 7");
 _Static_assert(PTE_ADDR_MASK == (((1ULL << 52) - 1) & ~0xfffULL), "addresses are bits 51:12");
 
@@ -54,8 +57,10 @@ _Static_assert(PTE_ADDR_MASK == (((1ULL << 52) - 1) & ~0xfffULL), "addresses are
  * pool of host pages in the tests. */
 struct pt_mem {
     void *ctx;
-    int (*alloc_page)(void *ctx, uint64_t *pa);    /* a zeroed 4 KiB page; returns 0 or -E_NOMEM */
-    void *(*phys_to_virt)(void *ctx, uint64_t pa); /* pointer through which the page at pa is accessed */
+    /* A zeroed 4 KiB page; returns 0 or -E_NOMEM. */
+    int (*alloc_page)(void *ctx, uint64_t *pa);
+    /* Pointer through which the page at pa is accessed. */
+    void *(*phys_to_virt)(void *ctx, uint64_t pa);
 };
 
 /* Access flags for pt_map/pt_protect/pt_lookup. PT_READ is required when
@@ -63,7 +68,7 @@ struct pt_mem {
 #define PT_READ 0x1u
 #define PT_WRITE 0x2u
 #define PT_EXEC 0x4u
-#define PT_USER 0x8u     /* x86 U/S: host tables only; NPT always sets it, EPT ignores it */
+#define PT_USER 0x8u      /* x86 U/S: host tables only; NPT always sets it, EPT ignores it */
 #define PT_UNCACHED 0x10u /* MMIO: PCD+PWT on x86/NPT, memory type UC on EPT; else WB */
 #define PT_FLAGS_ALL (PT_READ | PT_WRITE | PT_EXEC | PT_USER | PT_UNCACHED)
 

@@ -825,6 +825,16 @@ static void test_madt_entry_overruns(void **state)
     sdt_end(&madt);
     memcpy(mem_at(s, MADT_PA), madt.b, madt.len);
     expect_error(s, -E_BADMSG, "MADT entry at offset 52 overruns the table");
+
+    /* An entry one byte longer than what is left. */
+    madt_begin(&madt, 0xfee00000, 1);
+    madt_lapic(&madt, 0, 0, 1);
+    emit(&madt, 0x7f, 1);
+    emit(&madt, 5, 1);
+    emit(&madt, 0, 2);
+    sdt_end(&madt);
+    memcpy(mem_at(s, MADT_PA), madt.b, madt.len);
+    expect_error(s, -E_BADMSG, "MADT entry at offset 52 overruns the table");
 }
 
 static void test_madt_known_entry_too_short(void **state)

@@ -42,8 +42,9 @@ static void test_add_merges(void **state)
     assert_int_equal(palloc_add(&pa, 0x1000, 0x2000), 0);
     assert_int_equal(palloc_add(&pa, 0x5000, 0x1000), 0);
     assert_int_equal(palloc_add(&pa, 0x9000, 0x1000), 0);
-    expect_ranges(&pa, 3,
-                  (const struct palloc_range[]){{0x1000, 0x3000}, {0x5000, 0x6000}, {0x9000, 0xa000}});
+    expect_ranges(
+        &pa, 3,
+        (const struct palloc_range[]){{0x1000, 0x3000}, {0x5000, 0x6000}, {0x9000, 0xa000}});
     assert_int_equal(palloc_add(&pa, 0x3000, 0x2000), 0); /* joins both neighbours */
     expect_ranges(&pa, 2, (const struct palloc_range[]){{0x1000, 0x6000}, {0x9000, 0xa000}});
     assert_int_equal(palloc_add(&pa, 0x6000, 0x1000), 0); /* joins the left one */
@@ -78,9 +79,9 @@ static void test_overlap_refused(void **state)
     assert_int_equal(palloc_add(&pa, 0x100000, 0x100000), 0);
     assert_int_equal(palloc_add(&pa, 0x400000, 0x100000), 0);
     memcpy(&copy, &pa, sizeof(pa));
-    assert_int_equal(palloc_add(&pa, 0x1ff000, 0x2000), -E_EXIST);  /* tail of the first */
-    assert_int_equal(palloc_add(&pa, 0x0ff000, 0x2000), -E_EXIST);  /* head of the first */
-    assert_int_equal(palloc_add(&pa, 0x180000, 0x1000), -E_EXIST);  /* inside */
+    assert_int_equal(palloc_add(&pa, 0x1ff000, 0x2000), -E_EXIST);   /* tail of the first */
+    assert_int_equal(palloc_add(&pa, 0x0ff000, 0x2000), -E_EXIST);   /* head of the first */
+    assert_int_equal(palloc_add(&pa, 0x180000, 0x1000), -E_EXIST);   /* inside */
     assert_int_equal(palloc_add(&pa, 0x000000, 0x800000), -E_EXIST); /* covers both */
     assert_int_equal(palloc_add(&pa, 0x300000, 0x101000), -E_EXIST); /* bridges into the second */
     assert_int_equal(palloc_free(&pa, 0x400000, 0x1000), -E_EXIST);  /* double free */
@@ -94,11 +95,13 @@ static void test_remove_splits(void **state)
     palloc_init(&pa);
     assert_int_equal(palloc_add(&pa, 0, 16 * MiB), 0);
     assert_int_equal(palloc_remove(&pa, 4 * MiB + 1, 1), 0); /* rounded outward to one page */
-    expect_ranges(&pa, 2, (const struct palloc_range[]){{0, 4 * MiB}, {4 * MiB + 0x1000, 16 * MiB}});
+    expect_ranges(&pa, 2,
+                  (const struct palloc_range[]){{0, 4 * MiB}, {4 * MiB + 0x1000, 16 * MiB}});
     assert_int_equal(palloc_remove(&pa, 8 * MiB - 0x800, 0x1000), 0); /* straddles: two pages */
     expect_ranges(&pa, 3,
-                  (const struct palloc_range[]){
-                      {0, 4 * MiB}, {4 * MiB + 0x1000, 8 * MiB - 0x1000}, {8 * MiB + 0x1000, 16 * MiB}});
+                  (const struct palloc_range[]){{0, 4 * MiB},
+                                                {4 * MiB + 0x1000, 8 * MiB - 0x1000},
+                                                {8 * MiB + 0x1000, 16 * MiB}});
     /* Across several ranges and holes, trimming the outer ones. */
     assert_int_equal(palloc_remove(&pa, 2 * MiB, 8 * MiB), 0);
     expect_ranges(&pa, 2, (const struct palloc_range[]){{0, 2 * MiB}, {10 * MiB, 16 * MiB}});
@@ -157,7 +160,9 @@ static void test_alignment_exact(void **state)
     assert_int_equal(palloc_alloc(&pa, 4 * MiB + 0x2000, 2 * MiB, 0, &a), -E_NOMEM);
     assert_int_equal(palloc_alloc(&pa, 4 * MiB, 2 * MiB, 0, &a), 0);
     assert_int_equal(a, 2 * MiB);
-    expect_ranges(&pa, 2, (const struct palloc_range[]){{2 * MiB - 0x1000, 2 * MiB}, {6 * MiB, 6 * MiB + 0x1000}});
+    expect_ranges(
+        &pa, 2,
+        (const struct palloc_range[]){{2 * MiB - 0x1000, 2 * MiB}, {6 * MiB, 6 * MiB + 0x1000}});
     assert_int_equal(palloc_largest(&pa, 2 * MiB), 0x1000);
     assert_int_equal(palloc_largest(&pa, 4 * MiB), 0);
 }
@@ -227,7 +232,8 @@ static void test_bad_args_and_overflow(void **state)
     uint64_t a = 0;
     assert_int_equal(palloc_add(&pa, UINT64_MAX - 0xfff, 0x2000), -E_INVAL);
     assert_int_equal(palloc_add(&pa, 0x1000, UINT64_MAX), -E_INVAL);
-    assert_int_equal(palloc_add(&pa, 0xfffffffffffff000ull, 0x1000), -E_INVAL); /* end would be 2^64 */
+    assert_int_equal(palloc_add(&pa, 0xfffffffffffff000ull, 0x1000),
+                     -E_INVAL); /* end would be 2^64 */
     assert_int_equal(palloc_remove(&pa, 2, UINT64_MAX - 1), -E_INVAL);
     assert_int_equal(palloc_free(&pa, UINT64_MAX, 1), -E_INVAL);
     assert_int_equal(pa.n, 0);
@@ -237,14 +243,17 @@ static void test_bad_args_and_overflow(void **state)
     assert_int_equal(palloc_add(&pa, 0xfffffffffffff000ull, 0xfff), 0); /* empty: no whole page */
     assert_int_equal(pa.n, 0);
     assert_int_equal(palloc_add(&pa, 0xffffffffffff0000ull, 0xffff), 0);
-    expect_ranges(&pa, 1, (const struct palloc_range[]){{0xffffffffffff0000ull, 0xfffffffffffff000ull}});
+    expect_ranges(&pa, 1,
+                  (const struct palloc_range[]){{0xffffffffffff0000ull, 0xfffffffffffff000ull}});
     assert_int_equal(palloc_largest(&pa, 1ull << 63), 0);
     assert_int_equal(palloc_largest(&pa, 64 * KiB), 0xf000);
     assert_int_equal(palloc_alloc(&pa, 0x1000, PAGE_SIZE, 0, &a), 0);
     assert_int_equal(a, 0xffffffffffffe000ull);
     assert_int_equal(palloc_alloc(&pa, 0x1000, 1ull << 63, 0, &a), -E_NOMEM);
-    assert_int_equal(palloc_remove(&pa, 0xffffffffffffd800ull, 0x27ff), 0); /* rounds up to the top */
-    expect_ranges(&pa, 1, (const struct palloc_range[]){{0xffffffffffff0000ull, 0xffffffffffffd000ull}});
+    assert_int_equal(palloc_remove(&pa, 0xffffffffffffd800ull, 0x27ff),
+                     0); /* rounds up to the top */
+    expect_ranges(&pa, 1,
+                  (const struct palloc_range[]){{0xffffffffffff0000ull, 0xffffffffffffd000ull}});
     assert_int_equal(palloc_remove(&pa, 0xfffffffffffff000ull, 0xfff), 0);
     assert_int_equal(palloc_remove(&pa, 0xffffffffffff0000ull, 0xffff), 0);
     assert_int_equal(pa.n, 0);
@@ -275,7 +284,7 @@ static void test_table_full(void **state)
         assert_int_equal(palloc_add(&pa, i * 0x10000, 0x4000), 0);
     assert_int_equal(pa.n, PALLOC_MAX_RANGES);
     memcpy(&copy, &pa, sizeof(pa));
-    assert_int_equal(palloc_add(&pa, 0x8000, 0x1000), -E_NOSPC); /* needs a new slot */
+    assert_int_equal(palloc_add(&pa, 0x8000, 0x1000), -E_NOSPC);     /* needs a new slot */
     assert_int_equal(palloc_remove(&pa, 0x11000, 0x1000), -E_NOSPC); /* would split */
     assert_int_equal(palloc_add(&pa, 0x1000000, 0x1000), -E_NOSPC);
     assert_memory_equal(&pa, &copy, sizeof(pa));
@@ -296,7 +305,7 @@ static void test_table_full(void **state)
     assert_int_equal(a, 0x10000);
     assert_int_equal(pa.n, PALLOC_MAX_RANGES);
     assert_int_equal(palloc_add(&pa, 0x1000000, 0x3000), -E_NOSPC);
-    assert_int_equal(palloc_remove(&pa, 0, 0x5000), 0); /* drop range 0: one slot free */
+    assert_int_equal(palloc_remove(&pa, 0, 0x5000), 0);      /* drop range 0: one slot free */
     assert_int_equal(palloc_add(&pa, 0x1000000, 0x3000), 0); /* [0x1000000, 0x1003000) */
     assert_int_equal(pa.n, PALLOC_MAX_RANGES);
     /* 0x1000 at 8K alignment below 0x1002800: top placement 0x1000000 is the bottom, fine. */

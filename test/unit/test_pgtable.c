@@ -14,7 +14,7 @@
 
 /* ---- Fake physical memory: a pool of host pages at a made-up address --- */
 
-#define POOL_PA 0x00000abc00000000ull /* where the pool "is" physically */
+#define POOL_PA 0x00000abc00000000ull   /* where the pool "is" physically */
 #define ADDR_BITS 0x000ffffffffff000ull /* bits 51:12, written out independently of the header */
 
 struct fake {
@@ -106,7 +106,8 @@ static void snap_check(struct fake *f, struct snap *s)
     free(s->bytes);
 }
 
-static void expect_map(struct fake *f, uint64_t va, uint64_t pa, unsigned flags, enum pt_page_size size)
+static void expect_map(struct fake *f, uint64_t va, uint64_t pa, unsigned flags,
+                       enum pt_page_size size)
 {
     uint64_t got_pa = 0;
     unsigned got_flags = 0;
@@ -256,7 +257,8 @@ static void test_exist_overlap(void **state)
     snap_take(f, &s);
     /* Overlaps only at the end of a range that would need new tables first. */
     assert_int_equal(pt_map(&f->pt, 0, 0, 8 * MiB + 0x1000, RW), -E_EXIST);
-    assert_int_equal(pt_map(&f->pt, 10 * MiB - 0x1000, 0, 0x2000, RW), -E_EXIST); /* last page of the 2M */
+    assert_int_equal(pt_map(&f->pt, 10 * MiB - 0x1000, 0, 0x2000, RW),
+                     -E_EXIST); /* last page of the 2M */
     assert_int_equal(pt_map(&f->pt, 20 * MiB + 0x2000, 0, 0x1000, RW), -E_EXIST);
     assert_int_equal(pt_map(&f->pt, 0, 0, 1 * GiB, RW), -E_EXIST); /* would be one 1G leaf */
     snap_check(f, &s);
@@ -366,7 +368,8 @@ static void test_ept_encoding(void **state)
     /* 2M leaf: R|W, memory type WB (6 << 3), large (bit 7), IPAT clear. */
     assert_int_equal(raw_entry(f, 0x200000, 2), 0x400000b3ull);
     /* 4K MMIO: R|X, memory type UC. */
-    assert_int_equal(pt_map(&f->pt, 0x1000, 0xfee00000, 0x1000, PT_READ | PT_EXEC | PT_UNCACHED), 0);
+    assert_int_equal(pt_map(&f->pt, 0x1000, 0xfee00000, 0x1000, PT_READ | PT_EXEC | PT_UNCACHED),
+                     0);
     assert_int_equal(raw_entry(f, 0x1000, 1), 0xfee00005ull);
     assert_int_equal(raw_entry(f, 0x1000, 2) & ~ADDR_BITS, 0x7);
     /* 4K WB R|W|X with a high address; PT_USER means nothing on EPT. */
@@ -587,10 +590,10 @@ struct rnd_cfg {
     const struct pt_format *fmt;
     enum pt_page_size max_page;
     uint64_t va_base;
-    uint64_t pages;  /* size of the address space modelled, in 4K pages */
+    uint64_t pages; /* size of the address space modelled, in 4K pages */
     unsigned ops;
-    uint64_t units[3]; /* op ranges are mostly multiples of one of these page counts */
-    bool full_check; /* compare every page after every op (else touched + sampled) */
+    uint64_t units[3];   /* op ranges are mostly multiples of one of these page counts */
+    unsigned full_every; /* compare every page after every this many ops (else ends + sample) */
 };
 
 static unsigned random_flags(const struct pt_format *fmt)
@@ -601,7 +604,8 @@ static unsigned random_flags(const struct pt_format *fmt)
     return fl;
 }
 
-static void ref_check_page(struct fake *f, const struct rnd_cfg *c, const struct ref_page *ref, uint64_t i)
+static void ref_check_page(struct fake *f, const struct rnd_cfg *c, const struct ref_page *ref,
+                           uint64_t i)
 {
     uint64_t pa = 0;
     unsigned fl = 0;
@@ -668,16 +672,17 @@ static void random_run(const struct rnd_cfg *c, size_t pool_pages)
                     ref[i].flags = fl;
         }
 
-        if (c->full_check || op % 50 == 49) {
+        if (op % c->full_every == c->full_every - 1) {
             for (uint64_t i = 0; i < c->pages; i++)
                 ref_check_page(f, c, ref, i);
         } else {
             /* Around both ends of the range (where splits happen), and a sample. */
             uint64_t ends[2] = {first, first + n};
             for (int k = 0; k < 2; k++)
-                for (uint64_t i = ends[k] > 1024 ? ends[k] - 1024 : 0; i < ends[k] + 1024 && i < c->pages; i++)
+                for (uint64_t i = ends[k] > 520 ? ends[k] - 520 : 0;
+                     i < ends[k] + 520 && i < c->pages; i++)
                     ref_check_page(f, c, ref, i);
-            for (int k = 0; k < 1024; k++)
+            for (int k = 0; k < 512; k++)
                 ref_check_page(f, c, ref, rnd_below(c->pages));
         }
         /* The leaf counters add up to the mapped size. */
@@ -699,8 +704,13 @@ static void test_random_small(void **state)
     const struct pt_format *fmts[] = {&pt_format_x86, &pt_format_npt, &pt_format_ept};
     for (size_t i = 0; i < ARRAY_SIZE(fmts); i++) {
         /* 16 MiB straddling the 3G boundary, 2M pages at most. */
-        struct rnd_cfg c = {.fmt = fmts[i], .max_page = PT_2M, .va_base = 3 * GiB - 8 * MiB,
-                            .pages = 4096, .ops = 1500, .units = {1, 16, 512}, .full_check = true};
+        struct rnd_cfg c = {.fmt = fmts[i],
+                            .max_page = PT_2M,
+                            .va_base = 3 * GiB - 8 * MiB,
+                            .pages = 4096,
+                            .ops = 1200,
+                            .units = {1, 16, 512},
+                            .full_every = 4};
         random_run(&c, 8192);
     }
 }
@@ -709,33 +719,28 @@ static void test_random_1g(void **state)
 {
     (void)state;
     /* 4 GiB with 1G pages; ranges in 4K, 2M or 1G units. */
-    struct rnd_cfg c = {.fmt = &pt_format_ept, .max_page = PT_1G, .va_base = 4 * GiB,
-                        .pages = 1024 * 1024, .ops = 300, .units = {1, 512, 262144},
-                        .full_check = false};
+    struct rnd_cfg c = {.fmt = &pt_format_ept,
+                        .max_page = PT_1G,
+                        .va_base = 4 * GiB,
+                        .pages = 1024 * 1024,
+                        .ops = 300,
+                        .units = {1, 512, 262144},
+                        .full_every = 100};
     random_run(&c, 16384);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_init_args),
-        cmocka_unit_test(test_1g_leaf),
-        cmocka_unit_test(test_mixed_sizes),
-        cmocka_unit_test(test_max_page),
-        cmocka_unit_test(test_nothing_outside),
-        cmocka_unit_test(test_exist_overlap),
-        cmocka_unit_test(test_unmap_split_2m),
-        cmocka_unit_test(test_unmap_split_1g),
-        cmocka_unit_test(test_protect_split),
-        cmocka_unit_test(test_ept_encoding),
-        cmocka_unit_test(test_npt_encoding),
-        cmocka_unit_test(test_x86_encoding_and_user),
-        cmocka_unit_test(test_bad_args),
-        cmocka_unit_test(test_nomem_mid_map),
-        cmocka_unit_test(test_nomem_every_point),
-        cmocka_unit_test(test_nomem_split),
-        cmocka_unit_test(test_random_small),
-        cmocka_unit_test(test_random_1g),
+        cmocka_unit_test(test_init_args),         cmocka_unit_test(test_1g_leaf),
+        cmocka_unit_test(test_mixed_sizes),       cmocka_unit_test(test_max_page),
+        cmocka_unit_test(test_nothing_outside),   cmocka_unit_test(test_exist_overlap),
+        cmocka_unit_test(test_unmap_split_2m),    cmocka_unit_test(test_unmap_split_1g),
+        cmocka_unit_test(test_protect_split),     cmocka_unit_test(test_ept_encoding),
+        cmocka_unit_test(test_npt_encoding),      cmocka_unit_test(test_x86_encoding_and_user),
+        cmocka_unit_test(test_bad_args),          cmocka_unit_test(test_nomem_mid_map),
+        cmocka_unit_test(test_nomem_every_point), cmocka_unit_test(test_nomem_split),
+        cmocka_unit_test(test_random_small),      cmocka_unit_test(test_random_1g),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,167 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) 2026 The sidecore authors
+"""Emulator integration cases: one table, each case a boot under QEMU (SVM/UEFI).
+
+Keys: name; smp; memory; config (inline text) or config_file (repository path) or
+no_config; use_kernel + append (QEMU -kernel/-append, config as LoadOptions);
+status (expected tools/sidecore exit status: 0 ok, 1 failure reported); expect /
+reject (regular expressions over the console); result (fields of the final RESULT line).
+"""
+
+OK, FAIL = 0, 1
+SIDE0 = "sidecore cpu=0 services=pt,irq,io\n"
+
+
+def cpu_row(cpu, apic, state, role):
+    """A row of the boot CPU table."""
+    return rf"^\[ *[0-9.]+\] cpu0 +info +{cpu:>5}  {apic:>4}  {state:<9}  {role}$"
+
+
+CASES = [
+    {
+        "name": "boot_smp1",
+        "smp": 1,
+        "config": SIDE0,
+        "expect": [cpu_row(0, 0, "running", r"side core: pt irq io \(poll spin\)")],
+        "result": {"status": "ok", "cpus": 1, "online": 1, "sidecores": 1, "partitions": 0},
+    },
+    {
+        "name": "boot_smp2",
+        "smp": 2,
+        "config": SIDE0 + "partition name=one cpus=1 memory=32M\n",
+        "expect": [cpu_row(1, 1, "running", r"guest core: partition 'one' vCPU 0"),
+                   r"cpu1 +info +role: guest core: partition 'one' vCPU 0",
+                   r"partition 'one' +[0-9a-f]{16}-[0-9a-f]{16} +32M +1 cores"],
+        "result": {"status": "ok", "cpus": 2, "online": 2, "guest_cores": 1},
+    },
+    {
+        "name": "boot_smp4_default",
+        "smp": 4,
+        "config_file": "efi/sidecore.cfg",
+        "expect": [cpu_row(0, 0, "running", r"side core: pt irq io \(poll spin\)")] +
+                  [cpu_row(i, i, "running", rf"guest core: partition 'demo' vCPU {i - 1}")
+                   for i in range(1, 4)] +
+                  [r"partition 'demo' +[0-9a-f]{16}-[0-9a-f]{16} +64M +3 cores"],
+        "result": {"status": "ok", "cpus": 4, "online": 4, "missing": 0, "sidecores": 1,
+                   "guest_cores": 3, "partitions": 1},
+    },
+    {
+        "name": "boot_smp16",
+        "smp": 16,
+        "config": "sidecore cpu=0 services=pt,irq poll=adaptive\n"
+                  "sidecore cpu=1 services=io\n"
+                  "partition name=a cpus=2-8 memory=16M\n"
+                  "partition name=b cpus=9-14 memory=16M\n",
+        "expect": [cpu_row(1, 1, "running", r"side core: io \(poll spin\)"),
+                   cpu_row(0, 0, "running", r"side core: pt irq \(poll adaptive\)"),
+                   cpu_row(15, 15, "running", "unused"),
+                   cpu_row(14, 14, "running", r"guest core: partition 'b' vCPU 5")],
+        "result": {"status": "ok", "cpus": 16, "online": 16, "sidecores": 2,
+                   "guest_cores": 13, "partitions": 2},
+    },
+    {
+        "name": "boot_smp64",
+        "smp": 64,
+        "timeout": 300,
+        "config": "sidecore cpu=0 services=pt,irq,io\nsidecore cpu=1 services=io\n"
+                  "partition name=wide cpus=2-63 memory=64M\n",
+        "expect": [cpu_row(63, 63, "running", r"guest core: partition 'wide' vCPU 61")],
+        "result": {"status": "ok", "cpus": 64, "online": 64, "missing": 0, "guest_cores": 62},
+    },
+    {
+        "name": "config_errors_refused",
+        "smp": 4,
+        "status": FAIL,
+        "config": "# three errors only the machine reveals; all are reported\n"
+                  "sidecore cpu=0 services=pt,irq\n"
+                  "partition name=bench cpus=1-2,9 memory=64M\n"
+                  "partition name=other cpus=0 memory=2M\n",
+        "expect": [r"sidecore\.cfg:3: core 9 does not exist \(this machine has 4 cores\)$",
+                   r"sidecore\.cfg:4: core 0 is the boot CPU and cannot be a guest core$",
+                   r"sidecore\.cfg:4: service 'io' is not placed on any side core$",
+                   r"configuration refused \(3 errors\); no CPU was started",
+                   r"^RESULT status=fail reason=config"],
+        "reject": [r"starting \d+ application processors", r"CPU table"],
+    },
+    {
+        "name": "config_syntax_error",
+        "smp": 2,
+        "status": FAIL,
+        "config": SIDE0 + "partition name=p cpus=1 memory=3M\n",
+        "expect": [r"sidecore\.cfg:2: 'memory' must be a nonzero multiple of 2M, not '3M'$"],
+        "reject": [r"starting \d+ application processors"],
+        "result": {"status": "fail", "reason": "config"},
+    },
+    {
+        "name": "config_memory_too_large",
+        "smp": 2,
+        "memory": "512M",
+        "status": FAIL,
+        "config": SIDE0 + "partition name=bench cpus=1 memory=64G\n",
+        "expect": [r"sidecore\.cfg:2: partition 'bench': 64G of memory requested, "
+                   r"[0-9.]+M free$"],
+        "reject": [r"starting \d+ application processors"],
+        "result": {"status": "fail", "reason": "config"},
+    },
+    {
+        "name": "config_service_unplaced",
+        "smp": 2,
+        "status": FAIL,
+        "config": "sidecore cpu=0 services=pt,irq\npartition name=p cpus=1 memory=8M\n",
+        "expect": [r"sidecore\.cfg:2: service 'io' is not placed on any side core$"],
+        "result": {"status": "fail", "reason": "config"},
+    },
+    {
+        "name": "cpu_does_not_come_up",
+        "smp": 4,
+        "status": FAIL,
+        "config": SIDE0 + "partition name=p cpus=1-3 memory=16M\n"
+                  "boot ap_timeout_ms=500\ndebug offline_cpu=2\n",
+        "expect": [r"cpu 2 \(APIC ID 2\) did not come up within 500 ms",
+                   r"sidecore\.cfg:2: core 2 \(APIC ID 2\) did not come up; refusing its role "
+                   r"\(guest core: partition 'p' vCPU 1\)",
+                   cpu_row(2, 2, "timed-out", r"guest core: partition 'p' vCPU 1")],
+        "result": {"status": "fail", "online": 3, "missing": 1},
+    },
+    {
+        "name": "exception_parks_one_cpu",
+        "smp": 4,
+        "status": FAIL,
+        "config": SIDE0 + "partition name=p cpus=1-3 memory=16M\ndebug fault_cpu=3\n",
+        "expect": [r"cpu3 +error exception #UD invalid opcode \(vector 6\)",
+                   r"cpu3 +error +rip [0-9a-f]{16} +cs 0008",
+                   r"cpu3 +error +rax [0-9a-f]{16} +rbx",
+                   r"cpu3 +error +cr0 [0-9a-f]{16} +cr2",
+                   r"cpu 3 parked: exception #UD",
+                   cpu_row(3, 3, "parked", r"guest core: partition 'p' vCPU 2 -- exception #UD invalid opcode at rip [0-9a-f]+"),
+                   cpu_row(1, 1, "running", r"guest core: partition 'p' vCPU 0")],
+        "result": {"status": "fail", "online": 4, "parked": 1},
+    },
+    {
+        "name": "loader_no_config",
+        "smp": 2,
+        "status": FAIL,
+        "no_config": True,
+        "expect": [r"sidecore-efi: error: no configuration: cannot read \\EFI\\BOOT\\"
+                   r"sidecore\.cfg and LoadOptions hold none \(not found\)"],
+        "reject": [r"^RESULT"],
+    },
+    {
+        "name": "loader_missing_image",
+        "smp": 2,
+        "status": FAIL,
+        "config": SIDE0 + "partition name=p cpus=1 memory=8M image=nothere.elf\n",
+        "expect": [r"sidecore-efi: error: sidecore\.cfg:2: cannot read image 'nothere\.elf' "
+                   r"of partition 'p' \(not found\)"],
+        "reject": [r"^RESULT"],
+    },
+    {
+        "name": "config_from_load_options",
+        "smp": 2,
+        "use_kernel": True,
+        "append": "sidecore cpu=0 services=pt,irq,io;partition name=opt cpus=1 memory=8M",
+        "expect": [r"sidecore-efi: configuration from LoadOptions",
+                   cpu_row(1, 1, "running", r"guest core: partition 'opt' vCPU 0")],
+        "result": {"status": "ok", "online": 2, "partitions": 1},
+    },
+]
