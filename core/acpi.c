@@ -209,17 +209,18 @@ _Static_assert(sizeof(struct acpi_fadt) == 129, "FADT layout");
 #define ACPI_FIELD_END(type, member) (offsetof(type, member) + sizeof(((type *)0)->member))
 
 /* Copies member of the layout type found at base into dst (a local of the member's size). */
-#define ACPI_READ(dst, base, type, member)                                                        \
-    do {                                                                                          \
-        _Static_assert(sizeof(dst) == sizeof(((type *)0)->member), "field size");                 \
-        memcpy(&(dst), (const uint8_t *)(base) + offsetof(type, member), sizeof(dst));            \
+#define ACPI_READ(dst, base, type, member)                                                         \
+    do {                                                                                           \
+        _Static_assert(sizeof(dst) == sizeof(((type *)0)->member), "field size");                  \
+        memcpy(&(dst), (const uint8_t *)(base) + offsetof(type, member), sizeof(dst));             \
     } while (0)
 
 /* ---- Error reasons ---- */
 
 static char why_buf[128];
 
-static int fail(const char **why, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(const char **why, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static int fail(const char **why, int err, const char *fmt, ...)
 {
     va_list ap;
@@ -330,8 +331,8 @@ static int load_table(const struct acpi_mem *mem, uint64_t pa, const char *sig, 
         return fail(why, E_BADMSG, "%s length %u is shorter than its header", name, h.length);
     p = map(mem, pa, h.length);
     if (!p)
-        return fail(why, E_FAULT, "%s length %u at 0x%llx overruns accessible memory", name, h.length,
-                    (unsigned long long)pa);
+        return fail(why, E_FAULT, "%s length %u at 0x%llx overruns accessible memory", name,
+                    h.length, (unsigned long long)pa);
     uint8_t sum = byte_sum(p, h.length);
     if (sum != 0)
         return fail(why, E_BADMSG, "%s checksum mismatch (bytes sum to 0x%02x)", name, sum);
@@ -370,13 +371,15 @@ static void add_cpu(struct acpi_info *out, uint32_t apic_id, uint32_t uid, bool 
         out->dropped_cpus++;
         return;
     }
-    out->cpus[out->ncpus++] = (struct acpi_cpu){.apic_id = apic_id, .uid = uid, .x2apic_entry = x2apic};
+    out->cpus[out->ncpus++] =
+        (struct acpi_cpu){.apic_id = apic_id, .uid = uid, .x2apic_entry = x2apic};
 }
 
-static int entry_too_short(const char **why, const char *what, uint32_t off, uint8_t len, size_t need)
+static int entry_too_short(const char **why, const char *what, uint32_t off, uint8_t len,
+                           size_t need)
 {
-    return fail(why, E_BADMSG, "MADT %s entry at offset %u has length %u, expected at least %u", what,
-                off, len, (unsigned)need);
+    return fail(why, E_BADMSG, "MADT %s entry at offset %u has length %u, expected at least %u",
+                what, off, len, (unsigned)need);
 }
 
 static int parse_madt(const uint8_t *t, uint32_t len, struct acpi_info *out, const char **why)
@@ -396,10 +399,11 @@ static int parse_madt(const uint8_t *t, uint32_t len, struct acpi_info *out, con
         const uint8_t *e = t + off;
         uint8_t type = e[0], elen = e[1];
         if (elen < sizeof(struct acpi_madt_entry_header))
-            return fail(why, E_BADMSG, "MADT entry at offset %u has length %u (minimum 2)", off, elen);
-        if (elen > len - off)
-            return fail(why, E_BADMSG, "MADT entry at offset %u overruns the table (length %u)", off,
+            return fail(why, E_BADMSG, "MADT entry at offset %u has length %u (minimum 2)", off,
                         elen);
+        if (elen > len - off)
+            return fail(why, E_BADMSG, "MADT entry at offset %u overruns the table (length %u)",
+                        off, elen);
 
         switch (type) {
         case ACPI_MADT_LOCAL_APIC: {
@@ -434,8 +438,8 @@ static int parse_madt(const uint8_t *t, uint32_t len, struct acpi_info *out, con
                 return entry_too_short(why, "IO APIC", off, elen, sizeof(io));
             memcpy(&io, e, sizeof(io));
             if (out->nioapics < ACPI_MAX_IOAPICS)
-                out->ioapics[out->nioapics++] =
-                    (struct acpi_ioapic){.id = io.id, .address = io.address, .gsi_base = io.gsi_base};
+                out->ioapics[out->nioapics++] = (struct acpi_ioapic){
+                    .id = io.id, .address = io.address, .gsi_base = io.gsi_base};
             break;
         }
         case ACPI_MADT_INT_OVERRIDE:
@@ -485,7 +489,8 @@ static void parse_fadt(const uint8_t *t, uint32_t len, struct acpi_info *out)
 
 /* ---- Entry points ---- */
 
-int acpi_parse(const struct acpi_mem *mem, uint64_t rsdp_pa, struct acpi_info *out, const char **why)
+int acpi_parse(const struct acpi_mem *mem, uint64_t rsdp_pa, struct acpi_info *out,
+               const char **why)
 {
     if (why)
         *why = NULL;
@@ -538,7 +543,8 @@ int acpi_parse(const struct acpi_mem *mem, uint64_t rsdp_pa, struct acpi_info *o
     return 0;
 }
 
-int acpi_list_tables(const struct acpi_mem *mem, uint64_t rsdp_pa, struct acpi_table_ref *out, unsigned max)
+int acpi_list_tables(const struct acpi_mem *mem, uint64_t rsdp_pa, struct acpi_table_ref *out,
+                     unsigned max)
 {
     if (!mem || !mem->map || (!out && max))
         return -E_INVAL;
@@ -549,7 +555,8 @@ int acpi_list_tables(const struct acpi_mem *mem, uint64_t rsdp_pa, struct acpi_t
         return err;
     unsigned count = 0;
     if (count < max)
-        out[count++] = (struct acpi_table_ref){.signature = "RSDP", .address = rsdp_pa, .length = rv.length};
+        out[count++] =
+            (struct acpi_table_ref){.signature = "RSDP", .address = rsdp_pa, .length = rv.length};
 
     const uint8_t *root = map(mem, rv.root, ACPI_SDT_HEADER_SIZE);
     if (!root)

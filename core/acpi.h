@@ -11,8 +11,8 @@
 #define ACPI_MAX_IOAPICS 8
 #define ACPI_MAX_TABLES 64
 
-/* Access to physical memory: returns a pointer to len readable bytes at physical address pa, or NULL if
- * that range is not accessible. The hypervisor maps identity; tests map fixture blobs.
+/* Access to physical memory: returns a pointer to len readable bytes at physical address pa, or
+ * NULL if that range is not accessible. The hypervisor maps identity; tests map fixture blobs.
  * Pointers returned must stay valid until the acpi_* call that asked for them returns. */
 struct acpi_mem {
     void *ctx;
@@ -65,8 +65,8 @@ struct acpi_info {
 };
 
 /* Parse RSDP -> XSDT (RSDT if revision 0 or no XSDT) -> MADT (required) and FADT (optional).
- * Verifies signatures, lengths and checksums of every table it reads. On error returns a negative errno and
- * sets *why to a static human-readable reason naming the table and what is wrong
+ * Verifies signatures, lengths and checksums of every table it reads. On error returns a negative
+ * errno and sets *why to a static human-readable reason naming the table and what is wrong
  * ("MADT checksum mismatch", "XSDT length 20 is shorter than its header", "MADT entry at offset 60
  * overruns the table", "no MADT (APIC) table", ...). On success *why is set to NULL.
  * why may be NULL. The reason text lives in a static buffer that the next failing call overwrites
@@ -74,11 +74,13 @@ struct acpi_info {
  * Errors: -E_INVAL bad arguments; -E_FAULT a range that has to be read is not accessible;
  * -E_BADMSG a signature, length, checksum or MADT entry is wrong; -E_NOENT no MADT, or an RSDP
  * without any root table address. */
-int acpi_parse(const struct acpi_mem *mem, uint64_t rsdp_pa, struct acpi_info *out, const char **why);
+int acpi_parse(const struct acpi_mem *mem, uint64_t rsdp_pa, struct acpi_info *out,
+               const char **why);
 
-/* List RSDP (signature "RSDP", length 20 or 36), the root table and every table it points to (for dumps).
- * Returns the number of refs written or a negative errno. Does not require checksums to be valid.
- * Entries whose header cannot be mapped are left out; at most max refs are written. */
-int acpi_list_tables(const struct acpi_mem *mem, uint64_t rsdp_pa, struct acpi_table_ref *out, unsigned max);
+/* List RSDP (signature "RSDP", length 20 or 36), the root table and every table it points to (for
+ * dumps). Returns the number of refs written or a negative errno. Does not require checksums to be
+ * valid. Entries whose header cannot be mapped are left out; at most max refs are written. */
+int acpi_list_tables(const struct acpi_mem *mem, uint64_t rsdp_pa, struct acpi_table_ref *out,
+                     unsigned max);
 
 #endif

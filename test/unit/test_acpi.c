@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <cmocka.h>
 
+#include <cmocka.h>
 #include <dirent.h>
 
 #include "core/acpi.h"
@@ -91,7 +91,7 @@ static int teardown(void **state)
     return 0;
 }
 
-/* ---- Table builders (layouts written from the ACPI specification, independently of acpi.c) ---- */
+/* ---- Table builders: layouts written from the ACPI specification, apart from acpi.c ---- */
 
 struct tbl {
     uint8_t b[8192];
@@ -125,12 +125,12 @@ static void sdt_begin(struct tbl *t, const char *sig)
 {
     memset(t, 0, sizeof(*t));
     memcpy(t->b, sig, 4);
-    t->b[8] = 1;                       /* revision */
-    memcpy(t->b + 10, "SIDECR", 6);    /* OEM ID */
-    memcpy(t->b + 16, "TESTTABL", 8);  /* OEM table ID */
-    put_le(t->b + 24, 1, 4);           /* OEM revision */
-    memcpy(t->b + 28, "SCTB", 4);      /* creator ID */
-    put_le(t->b + 32, 0x20260101, 4);  /* creator revision */
+    t->b[8] = 1;                      /* revision */
+    memcpy(t->b + 10, "SIDECR", 6);   /* OEM ID */
+    memcpy(t->b + 16, "TESTTABL", 8); /* OEM table ID */
+    put_le(t->b + 24, 1, 4);          /* OEM revision */
+    memcpy(t->b + 28, "SCTB", 4);     /* creator ID */
+    put_le(t->b + 32, 0x20260101, 4); /* creator revision */
     t->len = 36;
 }
 
@@ -431,7 +431,7 @@ static void test_disabled_cpus_skipped_and_counted(void **state)
     struct tbl madt;
     madt_begin(&madt, 0xfee00000, 1);
     madt_lapic(&madt, 0, 0, 1);
-    madt_lapic(&madt, 1, 1, 0);      /* disabled */
+    madt_lapic(&madt, 1, 1, 0); /* disabled */
     madt_lapic(&madt, 2, 2, 1);
     madt_lapic(&madt, 3, 3, 2);      /* online capable, not enabled */
     madt_x2apic(&madt, 300, 0, 300); /* disabled x2APIC */
@@ -639,6 +639,27 @@ static void test_unneeded_unmappable_entry_skipped(void **state)
     expect_cpu_ids(&s->info, 2);
 }
 
+static void test_first_madt_wins(void **state)
+{
+    struct sys *s = *state;
+    uint8_t rsdp[36];
+    struct tbl root, first, second;
+    uint64_t entries[] = {MADT_PA, MADT2_PA};
+
+    madt_standard(&first, 3);
+    madt_standard(&second, 5);
+    mem_add(s, RSDP_PA, rsdp, rsdp_build(rsdp, 2, 0, XSDT_PA));
+    root_build(&root, true, entries, 2);
+    mem_add(s, XSDT_PA, root.b, root.len);
+    mem_add(s, MADT_PA, first.b, first.len);
+    mem_add(s, MADT2_PA, second.b, second.len);
+    s->rsdp_pa = RSDP_PA;
+
+    expect_ok(s);
+    assert_int_equal(s->info.madt_address, MADT_PA);
+    expect_cpu_ids(&s->info, 3);
+}
+
 static void test_more_than_max_cpus_dropped(void **state)
 {
     struct sys *s = *state;
@@ -817,23 +838,31 @@ static void test_madt_entry_overruns(void **state)
     sdt_end(&madt);
     install_v2(s, &madt, NULL);
     expect_error(s, -E_BADMSG, "MADT entry at offset 60 overruns the table");
+}
 
-    /* A lone byte after the last entry cannot even hold type and length. */
+static void test_madt_entry_one_byte_too_long(void **state)
+{
+    struct sys *s = *state;
+    struct tbl madt;
     madt_begin(&madt, 0xfee00000, 1);
     madt_lapic(&madt, 0, 0, 1);
-    emit(&madt, 0, 1);
-    sdt_end(&madt);
-    memcpy(mem_at(s, MADT_PA), madt.b, madt.len);
-    expect_error(s, -E_BADMSG, "MADT entry at offset 52 overruns the table");
-
-    /* An entry one byte longer than what is left. */
-    madt_begin(&madt, 0xfee00000, 1);
-    madt_lapic(&madt, 0, 0, 1);
-    emit(&madt, 0x7f, 1);
+    emit(&madt, 0x7f, 1); /* unknown type, length 5, 4 bytes left */
     emit(&madt, 5, 1);
     emit(&madt, 0, 2);
     sdt_end(&madt);
-    memcpy(mem_at(s, MADT_PA), madt.b, madt.len);
+    install_v2(s, &madt, NULL);
+    expect_error(s, -E_BADMSG, "MADT entry at offset 52 overruns the table");
+}
+
+static void test_madt_trailing_byte(void **state)
+{
+    struct sys *s = *state;
+    struct tbl madt;
+    madt_begin(&madt, 0xfee00000, 1);
+    madt_lapic(&madt, 0, 0, 1);
+    emit(&madt, 0, 1); /* a lone byte cannot even hold type and length */
+    sdt_end(&madt);
+    install_v2(s, &madt, NULL);
     expect_error(s, -E_BADMSG, "MADT entry at offset 52 overruns the table");
 }
 
@@ -848,7 +877,8 @@ static void test_madt_known_entry_too_short(void **state)
     emit(&madt, 5, 4);
     sdt_end(&madt);
     install_v2(s, &madt, NULL);
-    expect_error(s, -E_BADMSG, "MADT local x2APIC entry at offset 44 has length 8, expected at least 16");
+    expect_error(s, -E_BADMSG,
+                 "MADT local x2APIC entry at offset 44 has length 8, expected at least 16");
 }
 
 static void test_no_madt(void **state)
@@ -936,7 +966,7 @@ static void test_list_tables_v1_and_errors(void **state)
     mem_add(s, RSDP_PA, rsdp, rsdp_build(rsdp, 0, RSDT_PA, 0));
     mem_add(s, RSDT_PA, rsdt.b, rsdt.len);
     mem_add(s, MADT_PA, madt.b, madt.len);
-    memcpy(mem_at(s, MADT_PA), "AP\x01" "C", 4); /* shown, made printable */
+    memcpy(mem_at(s, MADT_PA), "AP\001C", 4); /* listed, made printable */
 
     int n = acpi_list_tables(&s->mem, RSDP_PA, refs, ACPI_MAX_TABLES);
     assert_int_equal(n, 3); /* the entry outside memory is left out */
@@ -1095,6 +1125,7 @@ int main(void)
         T(test_fadt_without_reset_support),
         T(test_short_fadt_reads_only_its_fields),
         T(test_unneeded_unmappable_entry_skipped),
+        T(test_first_madt_wins),
         T(test_more_than_max_cpus_dropped),
         T(test_bad_rsdp_signature),
         T(test_bad_rsdp_checksum),
@@ -1112,6 +1143,8 @@ int main(void)
         T(test_madt_shorter_than_its_header),
         T(test_madt_entry_length_zero),
         T(test_madt_entry_overruns),
+        T(test_madt_entry_one_byte_too_long),
+        T(test_madt_trailing_byte),
         T(test_madt_known_entry_too_short),
         T(test_no_madt),
         T(test_madt_signature_changed_means_no_madt),

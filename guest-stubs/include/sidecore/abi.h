@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The sidecore authors */
+/* The guest ABI of the sidecore hypervisor: CPUID leaves, trap-path hypercalls,
+ * the boot information every vCPU receives, the guest-physical layout, and the
+ * exit counters. MIT licensed so that guests and a Linux patch can include it. */
+#ifndef SIDECORE_ABI_H
+#define SIDECORE_ABI_H
+
+#include <stdint.h>
+
+#define SC_ABI_VERSION 1
+
+/* ---- CPUID: hypervisor leaves (the guest's CPUID exits and is answered by the hypervisor) */
+#define SC_CPUID_SIGNATURE 0x40000000u /* eax: highest leaf; ebx,ecx,edx: "SidecoreHypv" */
+#define SC_CPUID_VCPU 0x40000001u      /* eax: vCPU id, ebx: vCPU count, ecx: ABI version */
+#define SC_CPUID_RINGS 0x40000002u     /* eax: ring window GPA low, ebx: high, ecx: size (0: none) */
+#define SC_CPUID_MAX SC_CPUID_RINGS
+#define SC_SIGNATURE_EBX 0x65646953u /* "Side" */
+#define SC_SIGNATURE_ECX 0x65726f63u /* "core" */
+#define SC_SIGNATURE_EDX 0x76707948u /* "Hypv" */
+
+/* ---- Trap-path hypercalls: VMMCALL (AMD) / VMCALL (Intel).
+ * In: rax = opcode, rdi, rsi, rdx = arguments. Out: rax = result (>= 0) or a
+ * negative errno. Guest-physical addresses must lie inside the caller's partition. */
+enum sc_hypercall {
+    SC_HC_NULL = 0,           /* does nothing; returns 0 (measures the trap itself) */
+    SC_HC_CONSOLE_WRITE = 1,  /* rdi = GPA of text, rsi = length (<= SC_CONSOLE_MAX); returns length */
+    SC_HC_EXIT = 2,           /* rdi = status (0 = pass); this vCPU stops for good */
+    SC_HC_EXIT_COUNTERS = 3,  /* rdi = GPA of struct sc_exit_counters, rsi = vCPU id; returns 0 */
+    SC_HC_STEADY_BEGIN = 4,   /* this vCPU starts its steady phase (exits counted apart) */
+    SC_HC_STEADY_END = 5,     /* ends it; returns the exits taken during the phase */
+    SC_HC_COUNT
+};
+
+#define SC_CONSOLE_MAX 4096
+#define SC_EPERM 1
+#define SC_EFAULT 14
+#define SC_EINVAL 22
+#define SC_ENOSYS 38
+
+/* ---- Exit reasons, the same on SVM and VMX. */
+enum sc_exit_reason {
+    SC_EXIT_CPUID,
+    SC_EXIT_HYPERCALL,
+    SC_EXIT_MSR_READ,
+    SC_EXIT_MSR_WRITE, /* includes ICR writes (IPIs) */
+    SC_EXIT_IO,
+    SC_EXIT_NPF,       /* nested page fault / EPT violation */
+    SC_EXIT_NMI,
+    SC_EXIT_INTR,      /* physical interrupt (never, by construction) */
+    SC_EXIT_VINTR,
+    SC_EXIT_HLT,
+    SC_EXIT_SHUTDOWN,  /* triple fault */
+    SC_EXIT_EXCEPTION,
+    SC_EXIT_OTHER,
+    SC_EXIT_REASONS
+};
+
+struct sc_exit_counters {
+    uint64_t total;
+    uint64_t steady; /* exits since SC_HC_STEADY_BEGIN (while in the phase) */
+    uint64_t by_reason[SC_EXIT_REASONS];
+};
+
+/* ---- What each vCPU finds in rdi at its entry point (64-bit mode, paging on,
+ * an identity map of the partition's RAM, interrupts off, rsp = its stack). */
+#define SC_BOOT_MAGIC 0x746f6f6265646973ull /* "sideboot" */
+struct sc_boot_info {
+    uint64_t magic;
+    uint32_t version;
+    uint32_t vcpu_id;
+    uint32_t vcpu_count;
+    uint32_t reserved0;
+    uint64_t memory_size;      /* RAM is GPA [0, memory_size) */
+    uint64_t ring_window_gpa;  /* 0 until request rings exist */
+    uint64_t ring_window_size;
+    uint64_t tsc_hz;
+    uint64_t free_gpa;         /* first GPA after the image, 4 KiB aligned */
+    uint64_t stacks_gpa;       /* the initial stacks occupy [stacks_gpa, memory_size) */
+    char partition[32];
+    char cmdline[256];
+};
+
+/* ---- Guest-physical layout of a partition.
+ *   [0, 4K)             not mapped: a NULL dereference is a nested page fault
+ *   0x1000              GDT the vCPUs start with
+ *   0x10000 + 4K * id   struct sc_boot_info of vCPU id (up to 256 vCPUs)
+ *   0x110000 ..         the initial page tables (identity map, 2 MiB pages)
+ *   0x200000 ..         the guest image (its PT_LOAD segments must lie above this)
+ *   stacks_gpa ..       16 KiB initial stack per vCPU, at the top of RAM
+ *   0xfee00000          the local APIC of the vCPU's own core (timer, EOI natively)
+ * Anything else is unmapped: touching it stops the partition with the address. */
+#define SC_GPA_GDT 0x1000ull
+#define SC_GPA_BOOT_INFO(id) (0x10000ull + 0x1000ull * (id))
+#define SC_GPA_PAGE_TABLES 0x110000ull
+#define SC_GPA_IMAGE_MIN 0x200000ull
+#define SC_STACK_SIZE 0x4000ull
+#define SC_GPA_LAPIC 0xfee00000ull
+#define SC_MAX_VCPUS 256
+
+_Static_assert(sizeof(struct sc_boot_info) == 88 + 32 + 256, "boot info layout is ABI");
+_Static_assert(sizeof(struct sc_exit_counters) == 8 * (2 + SC_EXIT_REASONS), "counters ABI");
+
+#endif
