@@ -5,10 +5,15 @@ set(SIDECORE_PORTABLE_SOURCES
   core/acpi.c
   core/config.c
   core/config_lex.c
+  core/elf.c
   core/fmt.c
   core/palloc.c
   core/pgtable.c
   efi/memmap.c
+  vmexit/cpuid.c
+  vmexit/hypercall.c
+  vmexit/icr.c
+  vmexit/svm/vmcb_check.c
 )
 list(REMOVE_DUPLICATES SIDECORE_PORTABLE_SOURCES)
 list(TRANSFORM SIDECORE_PORTABLE_SOURCES PREPEND ${PROJECT_SOURCE_DIR}/)

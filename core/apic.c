@@ -17,10 +17,17 @@
 #define APIC_SVR 0xf0
 #define APIC_ICR_LOW 0x300
 #define APIC_ICR_HIGH 0x310
+#define APIC_LVT_TIMER 0x320
+#define APIC_TIMER_INITIAL 0x380
+#define APIC_TIMER_CURRENT 0x390
+#define APIC_TIMER_DIVIDE 0x3e0
+#define TIMER_DIVIDE_16 0x3
+#define LVT_MASKED (1u << 16)
 #define X2APIC_MSR(off) (0x800u + (off) / 16)
 
 #define SVR_ENABLE (1u << 8)
 #define ICR_FIXED (0u << 8)
+#define ICR_NMI (4u << 8)
 #define ICR_INIT (5u << 8)
 #define ICR_STARTUP (6u << 8)
 #define ICR_PENDING (1u << 12) /* xAPIC only: delivery status */
@@ -28,12 +35,17 @@
 
 static bool x2apic;
 static volatile uint32_t *mmio;
+static uint64_t mmio_phys;
+static uint64_t timer_ticks_per_ms; /* at divide-by-16, measured against the TSC */
 
 void apic_init_bsp(uint64_t mmio_base)
 {
     x2apic = (cpuid(1, 0).ecx & CPUID_1_ECX_X2APIC) != 0;
     mmio = (volatile uint32_t *)(uintptr_t)mmio_base;
+    mmio_phys = mmio_base;
 }
+
+uint64_t apic_mmio_base(void) { return mmio_phys; }
 
 bool apic_x2apic_mode(void) { return x2apic; }
 
@@ -92,4 +104,35 @@ int apic_send_sipi(uint32_t apic_id, uint8_t page)
 int apic_send_fixed(uint32_t apic_id, uint8_t vector)
 {
     return send_ipi(apic_id, ICR_FIXED | ICR_ASSERT | vector);
+}
+
+int apic_send_nmi(uint32_t apic_id) { return send_ipi(apic_id, ICR_NMI | ICR_ASSERT); }
+
+void apic_timer_calibrate(void)
+{
+    reg_write(APIC_TIMER_DIVIDE, TIMER_DIVIDE_16);
+    reg_write(APIC_LVT_TIMER, LVT_MASKED | VECTOR_WAKEUP);
+    reg_write(APIC_TIMER_INITIAL, 0xffffffffu);
+    udelay(10000);
+    uint32_t left = reg_read(APIC_TIMER_CURRENT);
+    reg_write(APIC_TIMER_INITIAL, 0);
+    timer_ticks_per_ms = (0xffffffffu - left) / 10;
+    if (timer_ticks_per_ms == 0)
+        timer_ticks_per_ms = 1;
+}
+
+/* Halt until the one-shot timer or any wake-up IPI arrives: a waiting boot CPU
+ * costs an emulator nothing, unlike a PAUSE loop. */
+void apic_sleep_us(uint64_t us)
+{
+    uint64_t ticks = us * timer_ticks_per_ms / 1000;
+    if (!timer_ticks_per_ms) {
+        udelay(us);
+        return;
+    }
+    reg_write(APIC_TIMER_DIVIDE, TIMER_DIVIDE_16);
+    reg_write(APIC_LVT_TIMER, VECTOR_WAKEUP); /* one-shot, unmasked */
+    reg_write(APIC_TIMER_INITIAL, ticks > 0xffffffffu ? 0xffffffffu : (uint32_t)(ticks ? ticks : 1));
+    irq_enable_and_halt();
+    reg_write(APIC_TIMER_INITIAL, 0);
 }

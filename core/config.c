@@ -9,6 +9,7 @@
 
 #define DEFAULT_CONSOLE_PORT 0x3f8
 #define DEFAULT_AP_TIMEOUT_MS 1000
+#define DEFAULT_RUN_TIMEOUT_MS 60000
 #define DEFAULT_SPIN 100000
 #define DEFAULT_SLEEP_US 100
 
@@ -59,6 +60,7 @@ void config_defaults(struct config *cfg)
     cfg->console_port = DEFAULT_CONSOLE_PORT;
     cfg->log_level = LOG_INFO;
     cfg->ap_timeout_ms = DEFAULT_AP_TIMEOUT_MS;
+    cfg->run_timeout_ms = DEFAULT_RUN_TIMEOUT_MS;
     cfg->shutdown = SHUTDOWN_AUTO;
     cfg->offline_cpu = -1;
     cfg->fault_cpu = -1;
@@ -74,6 +76,7 @@ struct top_settings {
     enum shutdown_method shutdown;
     bool dump_acpi;
     int offline_cpu, fault_cpu;
+    uint32_t run_timeout_ms;
 };
 
 struct stage {
@@ -179,6 +182,11 @@ static bool key_ap_timeout(struct parser *ps, const char *key, const char *val)
     return set_u32(ps, key, val, 1, 60000, &ps->st.top.ap_timeout_ms);
 }
 
+static bool key_run_timeout(struct parser *ps, const char *key, const char *val)
+{
+    return set_u32(ps, key, val, 1, 86400000, &ps->st.top.run_timeout_ms);
+}
+
 static bool key_shutdown(struct parser *ps, const char *key, const char *val)
 {
     int i;
@@ -198,6 +206,7 @@ static void finish_boot(struct parser *ps)
     if (!ps->ok)
         return;
     ps->cfg->ap_timeout_ms = ps->st.top.ap_timeout_ms;
+    ps->cfg->run_timeout_ms = ps->st.top.run_timeout_ms;
     ps->cfg->shutdown = ps->st.top.shutdown;
 }
 
@@ -438,6 +447,7 @@ static const struct key_spec console_keys[] = {
 };
 static const struct key_spec boot_keys[] = {
     {"ap_timeout_ms", key_ap_timeout, false},
+    {"run_timeout_ms", key_run_timeout, false},
     {"shutdown", key_shutdown, false},
 };
 static const struct key_spec sidecore_keys[] = {
@@ -544,7 +554,7 @@ static void parse_line(struct parser *ps, const struct cfg_line *ln)
     memset(&ps->st, 0, sizeof(ps->st));
     ps->st.top = (struct top_settings){
         ps->cfg->console_port, ps->cfg->log_level,   ps->cfg->ap_timeout_ms, ps->cfg->shutdown,
-        ps->cfg->dump_acpi,    ps->cfg->offline_cpu, ps->cfg->fault_cpu,
+        ps->cfg->dump_acpi,    ps->cfg->offline_cpu, ps->cfg->fault_cpu, ps->cfg->run_timeout_ms,
     };
     d->begin(ps);
     unsigned seen = 0;

@@ -52,6 +52,7 @@ struct config {
     uint16_t console_port;
     enum log_level log_level;
     uint32_t ap_timeout_ms;
+    uint32_t run_timeout_ms; /* partitions still running then are stopped */
     enum shutdown_method shutdown;
     bool dump_acpi;
     int offline_cpu; /* -1: none */

@@ -16,6 +16,7 @@
 #include "core/shutdown.h"
 #include "core/smp.h"
 #include "core/time.h"
+#include "vmexit/partition.h"
 
 #define DEFAULT_CONSOLE_PORT 0x3f8
 #define ROLE_ACK_TIMEOUT_MS 2000
@@ -151,6 +152,43 @@ static void reserve_partitions(void)
     }
 }
 
+static bool any_image(void)
+{
+    for (unsigned i = 0; i < hv.cfg.npartitions; i++)
+        if (hv.partitions[i].image)
+            return true;
+    return false;
+}
+
+/* Images are loaded and every partition is built before any guest core starts;
+ * a bad image refuses the whole configuration, like any other error. */
+static void build_partitions(void)
+{
+    if (any_image()) {
+        char why[128];
+        if (svm_backend.probe(why, sizeof(why))) {
+            log_error("cannot run guests: %s", why);
+            fail("virtualization");
+        }
+        vcpu_backend = &svm_backend;
+    }
+    for (unsigned i = 0; i < hv.cfg.npartitions; i++) {
+        const struct cfg_partition *c = &hv.cfg.partitions[i];
+        char why[160];
+        if (c->image[0] && !hv.partitions[i].image) {
+            log_error("%s:%u: partition '%s': image '%s' was not loaded", hv.boot->config_source,
+                      c->line, c->name, c->image);
+            fail("image");
+        }
+        if (partition_build(i, c, hv.partitions[i].base, hv.partitions[i].image, &hv.mem, why,
+                            sizeof(why))) {
+            log_error("%s:%u: partition '%s': %s", hv.boot->config_source, c->line, c->name, why);
+            fail("image");
+        }
+    }
+    partition_count = hv.cfg.npartitions;
+}
+
 /* A CPU that did not come up may not hold a role. */
 static unsigned check_missing_cpus(void)
 {
@@ -220,6 +258,8 @@ void core_main(const struct boot_info *bi)
     smp_init_bsp();
     validate_config();
     reserve_partitions();
+    build_partitions();
+    apic_timer_calibrate();
 
     struct smp_params sp = {hv.trampoline_page, hv.host_pt.root, hv.cfg.ap_timeout_ms,
                             hv.cfg.offline_cpu};
@@ -236,8 +276,11 @@ void core_main(const struct boot_info *bi)
     __atomic_store_n(&cpus[0].pub.state, CPU_IN_ROLE, __ATOMIC_RELEASE);
     report_cpu_table();
     report_memory_layout();
+    if (!missing)
+        partition_wait_all(hv.cfg.run_timeout_ms);
+    bool partitions_ok = partition_report();
 
-    bool ok = missing == 0 && parked == 0;
+    bool ok = missing == 0 && parked == 0 && partitions_ok;
     log_raw("RESULT status=%s cpus=%u online=%u missing=%u parked=%u sidecores=%u guest_cores=%u "
             "partitions=%u ap_boot_us=%llu online_us=%llu",
             ok ? "ok" : "fail", cpu_count, sr.online, missing, parked, count_role(ROLE_SIDECORE),

@@ -66,13 +66,17 @@ static int map_identity(struct pt *pt, uint64_t base, uint64_t size, unsigned fl
     return rc == -E_EXIST ? 0 : rc; /* MMIO pages the memory map already covers */
 }
 
+static struct pt_mem table_mem;
+
+const struct pt_mem *memory_table_mem(void) { return &table_mem; }
+
 int memory_build_host_tables(struct pt *pt, struct palloc *pa, const struct boot_info *bi,
                              const struct acpi_info *acpi)
 {
-    static struct pt_mem mem;
-    mem = (struct pt_mem){pa, alloc_table_page, identity};
+    struct pt_mem *mem = &table_mem;
+    *mem = (struct pt_mem){pa, alloc_table_page, identity};
     bool gb = (cpuid(0x80000001, 0).edx & CPUID_80000001_EDX_PDPE1GB) != 0;
-    int rc = pt_init(pt, &pt_format_x86, &mem, gb ? PT_1G : PT_2M);
+    int rc = pt_init(pt, &pt_format_x86, mem, gb ? PT_1G : PT_2M);
     const unsigned rwx = PT_READ | PT_WRITE | PT_EXEC;
 
     for (uint32_t i = 0; !rc && i < bi->nmem; i++) {

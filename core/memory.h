@@ -9,6 +9,7 @@
 struct boot_info;
 struct palloc;
 struct pt;
+struct pt_mem;
 struct acpi_info;
 
 /* Free set = the loader's usable ranges, minus page 0. Returns 0 or -E_NOSPC. */
@@ -18,5 +19,7 @@ int memory_init(struct palloc *pa, const struct boot_info *bi);
 int memory_build_host_tables(struct pt *pt, struct palloc *pa, const struct boot_info *bi,
                              const struct acpi_info *acpi);
 const char *memory_type_name(uint32_t type);
+/* Page-table pages from the allocator, identity-mapped: for nested tables too. */
+const struct pt_mem *memory_table_mem(void);
 
 #endif

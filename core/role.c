@@ -8,6 +8,7 @@
 #include "core/hv.h"
 #include "core/log.h"
 #include "core/percpu.h"
+#include "vmexit/partition.h"
 
 /* Position of cpu among the partition's cores: its vCPU id. */
 static unsigned vcpu_index(const struct cfg_partition *p, unsigned cpu)
@@ -54,4 +55,13 @@ void role_enter(struct percpu *pc)
     role_describe(&hv.cfg, pc->index, what, sizeof(what));
     log_info("role: %s", what);
     __atomic_store_n(&pc->pub.state, CPU_IN_ROLE, __ATOMIC_RELEASE);
+}
+
+void role_run(struct percpu *pc)
+{
+    if (config_cpu_role(&hv.cfg, pc->index).kind != ROLE_GUEST)
+        return;
+    struct vcpu *v = partition_vcpu_of_cpu(pc->index);
+    if (v)
+        partition_run_vcpu(v);
 }

@@ -51,6 +51,10 @@ void trap_dispatch(struct trap_frame *f)
         return;
     case VECTOR_SPURIOUS:
         return; /* a spurious interrupt takes no EOI */
+    case VECTOR_NMI:
+        /* a kick: guest cores stop or re-check pending work on the way back in */
+        __atomic_fetch_add(&this_cpu()->pub.nmis, 1, __ATOMIC_RELAXED);
+        return;
     default: {
         /* every other vector is unexpected here: dump and stop this CPU only */
         dump(f);

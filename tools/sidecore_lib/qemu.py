@@ -56,6 +56,27 @@ def make_esp(path, efi_path, config_path=None, extra_files=()):
         subprocess.run(["mcopy", "-i", path, src, "::/EFI/BOOT/" + name], check=True)
 
 
+IMAGE_RE = re.compile(r"(?:^|\s)image=(\S+)")
+
+
+def images_named(config_path, build_dir):
+    """(source path, ESP name) for every image= in the configuration that exists:
+    built guests first, then files beside the configuration. A missing one is left
+    for the loader to report."""
+    found = []
+    with open(config_path) as f:
+        text = f.read()
+    for line in text.splitlines():
+        line = line.split("#", 1)[0]
+        for name in IMAGE_RE.findall(line):
+            for d in (os.path.join(build_dir, "guest-stubs"), os.path.dirname(config_path)):
+                path = os.path.join(d, name)
+                if os.path.isfile(path):
+                    found.append((path, name))
+                    break
+    return found
+
+
 def qemu_command(smp, memory, vars_path, esp_path=None, kernel=None, append=None):
     cmd = ["qemu-system-x86_64", "-machine", "q35", "-accel", "tcg", "-cpu", "max",
            "-smp", str(smp), "-m", str(memory),
@@ -86,7 +107,10 @@ def boot(build_dir, smp=4, memory="1G", config_path=None, timeout=120.0, echo=Tr
             cmd = qemu_command(smp, memory, vars_path, kernel=efi, append=append)
         else:
             esp = os.path.join(work, "esp.img")
-            make_esp(esp, efi, config_path, extra_files)
+            files = list(extra_files)
+            if config_path:
+                files += images_named(config_path, build_dir)
+            make_esp(esp, efi, config_path, files)
             cmd = qemu_command(smp, memory, vars_path, esp_path=esp)
         build.log(f"booting QEMU: -smp {smp} -m {memory}, time-out {timeout:.0f} s")
         return _run(cmd, timeout, echo, log_path)

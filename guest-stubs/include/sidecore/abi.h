@@ -98,7 +98,7 @@ struct sc_boot_info {
 #define SC_GPA_LAPIC 0xfee00000ull
 #define SC_MAX_VCPUS 256
 
-_Static_assert(sizeof(struct sc_boot_info) == 88 + 32 + 256, "boot info layout is ABI");
+_Static_assert(sizeof(struct sc_boot_info) == 72 + 32 + 256, "boot info layout is ABI");
 _Static_assert(sizeof(struct sc_exit_counters) == 8 * (2 + SC_EXIT_REASONS), "counters ABI");
 
 #endif

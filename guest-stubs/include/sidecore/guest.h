@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The sidecore authors */
+/* libguest: the runtime of the test guests (hypercalls, console, IDT, LAPIC, barriers). */
+#ifndef SIDECORE_GUEST_H
+#define SIDECORE_GUEST_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sidecore/abi.h"
+
+/* The guest's own entry point, called by guest_start on every vCPU once the IDT is
+ * installed; its return value becomes the SC_HC_EXIT status (0 = pass). */
+int main(const struct sc_boot_info *bi);
+
+/* Exit statuses libguest uses by itself (anything nonzero is a failure). */
+#define SC_STATUS_BAD_BOOT_INFO 0x100      /* the magic in rdi was wrong */
+#define SC_STATUS_EXCEPTION(vec) (0x200 + (vec)) /* unexpected CPU exception */
+#define SC_STATUS_UNEXPECTED_IRQ 0x300     /* an interrupt without a handler */
+
+/* ---- Hypercalls (VMMCALL: rax = op, rdi/rsi/rdx = arguments, rax = result). */
+static inline long sc_hypercall(long op, long a0, long a1, long a2)
+{
+    long ret = op;
+    __asm__ volatile("vmmcall" : "+a"(ret) : "D"(a0), "S"(a1), "d"(a2) : "memory");
+    return ret;
+}
+
+void sc_console_write(const char *s, unsigned long n);
+/* Formats into a stack buffer and writes it with one hypercall (truncated beyond the buffer). */
+void sc_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void sc_vprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+/* One line "PASS: <text>\n" / "FAIL: <text>\n"; the newline is added if missing. */
+void sc_pass(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void sc_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Stops this vCPU for good with the given status (0 = pass). */
+__attribute__((noreturn)) void sc_exit(int status);
+/* Copies the exit counters of vCPU vcpu of this partition; 0 or a negative errno. */
+int sc_exit_counters(unsigned vcpu, struct sc_exit_counters *out);
+void sc_steady_begin(void);
+/* Ends the steady phase; returns the exits taken during it. */
+uint64_t sc_steady_end(void);
+/* "cpuid", "hypercall", ...; "?" for an unknown reason. */
+const char *sc_exit_reason_name(unsigned reason);
+/* One line: prefix, then total, steady and every per-reason count as name=value. */
+void sc_print_exit_counters(const char *prefix, const struct sc_exit_counters *c);
+
+/* ---- CPU helpers. */
+static inline uint64_t sc_rdtsc(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return (uint64_t)hi << 32 | lo;
+}
+
+static inline void sc_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
+{
+    __asm__ volatile("cpuid"
+                     : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+                     : "a"(leaf), "c"(sub));
+}
+
+static inline void sc_pause(void) { __asm__ volatile("pause" ::: "memory"); }
+static inline void sc_irq_enable(void) { __asm__ volatile("sti" ::: "memory"); }
+static inline void sc_irq_disable(void) { __asm__ volatile("cli" ::: "memory"); }
+static inline void sc_halt(void) { __asm__ volatile("hlt" ::: "memory"); }
+
+static inline uint64_t sc_read_cr2(void)
+{
+    uint64_t v;
+    __asm__ volatile("mov %%cr2, %0" : "=r"(v));
+    return v;
+}
+
+static inline uint64_t sc_read_cr3(void)
+{
+    uint64_t v;
+    __asm__ volatile("mov %%cr3, %0" : "=r"(v));
+    return v;
+}
+
+/* Busy-waits (with PAUSE) until the TSC reaches deadline. */
+void sc_wait_until(uint64_t tsc_deadline);
+
+/* ---- A reusable spin barrier across count vCPUs (zero-initialise it, e.g. static). */
+struct sc_barrier {
+    uint32_t arrived;
+    uint32_t generation;
+};
+void sc_barrier(struct sc_barrier *b, unsigned count);
+
+/* ---- Interrupts. The IDT covers all 256 vectors; 0-31 are fatal exceptions (the state is
+ * printed, then the vCPU exits with SC_STATUS_EXCEPTION(vector)). For 32-255 a handler runs
+ * with interrupts off and all registers saved; it must send the EOI itself. */
+typedef void (*sc_irq_handler)(uint8_t vector);
+void sc_set_irq_handler(uint8_t vector, sc_irq_handler fn);
+
+/* What the interrupt stubs save, lowest address first. */
+struct sc_trap_frame {
+    uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+    uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+    uint64_t vector, error;
+    uint64_t rip, cs, rflags, rsp, ss; /* pushed by the CPU */
+};
+
+/* ---- Paging: adds a 4 KiB identity mapping of gpa to the current page tables (the
+ * hypervisor's initial tables map only the partition RAM). flags are PTE bits added to
+ * present|writable (e.g. SC_PTE_PCD | SC_PTE_PWT for MMIO). An existing mapping of gpa to
+ * itself is left as is. Returns 0, -SC_EINVAL if gpa is mapped elsewhere or is not
+ * canonical/aligned, -SC_ENOMEM when the small pool of table pages is used up. */
+#define SC_ENOMEM 12
+#define SC_PTE_P 0x1ull
+#define SC_PTE_W 0x2ull
+#define SC_PTE_PWT 0x8ull
+#define SC_PTE_PCD 0x10ull
+#define SC_PTE_PS 0x80ull
+int sc_map_identity(uint64_t gpa, uint64_t flags);
+
+/* ---- Local APIC (xAPIC MMIO at SC_GPA_LAPIC, the vCPU's own physical core). */
+#define LAPIC_ID 0x020
+#define LAPIC_VERSION 0x030
+#define LAPIC_TPR 0x080
+#define LAPIC_EOI 0x0b0
+#define LAPIC_SVR 0x0f0
+#define LAPIC_ESR 0x280
+#define LAPIC_LVT_TIMER 0x320
+#define LAPIC_TIMER_INITIAL 0x380
+#define LAPIC_TIMER_CURRENT 0x390
+#define LAPIC_TIMER_DIVIDE 0x3e0
+
+#define LAPIC_SVR_ENABLE (1u << 8)
+#define LAPIC_SPURIOUS_VECTOR 0xff
+#define LAPIC_LVT_MASKED (1u << 16)
+#define LAPIC_LVT_PERIODIC (1u << 17)
+
+/* Maps the LAPIC page (once per partition), software-enables the LAPIC through the SVR with
+ * LAPIC_SPURIOUS_VECTOR, and opens the TPR. Called by the timer helpers; idempotent. */
+int lapic_init(void);
+
+static inline uint32_t lapic_read(uint32_t reg)
+{
+    return *(volatile uint32_t *)(uintptr_t)(SC_GPA_LAPIC + reg);
+}
+
+static inline void lapic_write(uint32_t reg, uint32_t val)
+{
+    *(volatile uint32_t *)(uintptr_t)(SC_GPA_LAPIC + reg) = val;
+}
+
+static inline void lapic_eoi(void) { lapic_write(LAPIC_EOI, 0); }
+
+/* xAPIC id of this core (bits 31:24 of the ID register). */
+static inline uint8_t lapic_id(void) { return (uint8_t)(lapic_read(LAPIC_ID) >> 24); }
+
+/* Periodic timer on vector every initial_count ticks of the bus clock / divide
+ * (divide: 1, 2, 4, ..., 128). Returns 0 or -SC_EINVAL. */
+int lapic_timer_periodic(uint8_t vector, uint32_t initial_count, unsigned divide);
+void lapic_timer_stop(void);
+/* Measures the timer's tick rate at divide against the TSC over about ms milliseconds (timer
+ * masked meanwhile); returns ticks per second, or 0 if the timer did not count. */
+uint64_t lapic_timer_calibrate(unsigned divide, uint64_t tsc_hz, unsigned ms);
+
+#endif

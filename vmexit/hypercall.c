@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The sidecore authors */
+/* Trap-path hypercalls. Arguments come from guest registers and are untrusted:
+ * every address is bounds-checked against the caller's partition. */
+#include "vmexit/hypercall.h"
+
+#include "core/klib.h"
+
+static int guest_range_ok(const struct hc_context *c, uint64_t gpa, uint64_t len)
+{
+    return gpa <= c->guest_size && len <= c->guest_size - gpa;
+}
+
+int guest_copy_from(const struct hc_context *c, void *dst, uint64_t gpa, uint64_t len)
+{
+    if (!guest_range_ok(c, gpa, len))
+        return -E_FAULT;
+    memcpy(dst, c->guest_base + gpa, (size_t)len);
+    return 0;
+}
+
+int guest_copy_to(const struct hc_context *c, uint64_t gpa, const void *src, uint64_t len)
+{
+    if (!guest_range_ok(c, gpa, len))
+        return -E_FAULT;
+    memcpy(c->guest_base + gpa, src, (size_t)len);
+    return 0;
+}
+
+static int64_t hc_console_write(const struct hc_context *c, uint64_t gpa, uint64_t len)
+{
+    char text[SC_CONSOLE_MAX];
+    if (len > SC_CONSOLE_MAX)
+        return -E_INVAL;
+    if (guest_copy_from(c, text, gpa, len))
+        return -E_FAULT;
+    c->console(c->ctx, text, (size_t)len);
+    return (int64_t)len;
+}
+
+static int64_t hc_exit_counters(const struct hc_context *c, uint64_t gpa, uint64_t vcpu)
+{
+    if (vcpu >= c->vcpu_count)
+        return -E_INVAL;
+    const struct sc_exit_counters *src = c->counters_of(c->ctx, (unsigned)vcpu);
+    if (!src)
+        return -E_INVAL;
+    struct sc_exit_counters snapshot = *src; /* the other vCPU's core keeps counting */
+    return guest_copy_to(c, gpa, &snapshot, sizeof(snapshot));
+}
+
+int64_t hypercall_dispatch(const struct hc_context *c, uint64_t op, uint64_t a0, uint64_t a1,
+                           uint64_t a2)
+{
+    (void)a2;
+    switch (op) {
+    case SC_HC_NULL:
+        return 0;
+    case SC_HC_CONSOLE_WRITE:
+        return hc_console_write(c, a0, a1);
+    case SC_HC_EXIT:
+        c->exit(c->ctx, (int64_t)a0);
+        return 0;
+    case SC_HC_EXIT_COUNTERS:
+        return hc_exit_counters(c, a0, a1);
+    case SC_HC_STEADY_BEGIN:
+        c->steady_begin(c->ctx);
+        return 0;
+    case SC_HC_STEADY_END:
+        return (int64_t)c->steady_end(c->ctx);
+    default:
+        return -E_NOSYS;
+    }
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The sidecore authors */
+/* x2APIC ICR (Intel SDM vol. 3, 11.12.9): vector [7:0], delivery mode [10:8],
+ * destination mode [11], shorthand [19:18], destination [63:32]. */
+#include "vmexit/icr.h"
+
+#include "core/klib.h"
+
+#define ICR_VECTOR(x) ((uint8_t)((x)&0xff))
+#define ICR_DELIVERY(x) (((x) >> 8) & 7)
+#define ICR_LOGICAL(x) (((x) >> 11) & 1)
+#define ICR_SHORTHAND(x) (((x) >> 18) & 3)
+#define ICR_DEST(x) ((uint32_t)((x) >> 32))
+
+enum { SHORT_NONE, SHORT_SELF, SHORT_ALL_INCL, SHORT_ALL_EXCL };
+enum { DELIVERY_FIXED = 0 };
+
+int icr_validate(uint64_t icr, const struct icr_partition_view *p, struct icr_decision *out)
+{
+    out->ntargets = 0;
+    out->vector = ICR_VECTOR(icr);
+    if (ICR_DELIVERY(icr) != DELIVERY_FIXED)
+        return -E_PERM;
+    if (out->vector < 32)
+        return -E_INVAL;
+    switch (ICR_SHORTHAND(icr)) {
+    case SHORT_SELF:
+        out->targets[out->ntargets++] = p->apic_ids[p->self];
+        return 0;
+    case SHORT_ALL_INCL:
+    case SHORT_ALL_EXCL:
+        /* "all" means all of the partition, never the machine */
+        for (unsigned i = 0; i < p->count && out->ntargets < ICR_MAX_TARGETS; i++)
+            if (i != p->self || ICR_SHORTHAND(icr) == SHORT_ALL_INCL)
+                out->targets[out->ntargets++] = p->apic_ids[i];
+        return 0;
+    default:
+        break;
+    }
+    if (ICR_LOGICAL(icr))
+        return -E_INVAL; /* logical destinations would need the guest's LDR view */
+    for (unsigned i = 0; i < p->count; i++) {
+        if (p->apic_ids[i] == ICR_DEST(icr)) {
+            out->targets[out->ntargets++] = ICR_DEST(icr);
+            return 0;
+        }
+    }
+    return -E_PERM;
+}

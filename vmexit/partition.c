@@ -1,0 +1,315 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The sidecore authors */
+/* Building, running, watching and reporting partitions. */
+#include "vmexit/partition.h"
+
+#include "core/apic.h"
+#include "core/boot_info.h"
+#include "core/config.h"
+#include "core/cpu.h"
+#include "core/elf.h"
+#include "core/fmt.h"
+#include "core/klib.h"
+#include "core/log.h"
+#include "core/memory.h"
+#include "core/palloc.h"
+#include "core/percpu.h"
+#include "core/time.h"
+#include "core/trap.h"
+
+struct partition partitions[CONFIG_MAX_PARTITIONS];
+unsigned partition_count;
+
+/* Guest-physical layout facts (abi.h) the builder relies on. */
+_Static_assert(SC_GPA_BOOT_INFO(SC_MAX_VCPUS) <= SC_GPA_PAGE_TABLES, "boot infos below tables");
+_Static_assert(MAX_PARTITION_VCPUS <= SC_MAX_VCPUS, "vCPU limit within the ABI");
+
+#define GDT_CODE64 0x00af9a000000ffffull
+#define GDT_DATA 0x00cf92000000ffffull
+
+const char *partition_state_name(uint32_t state)
+{
+    switch (state) {
+    case PARTITION_IDLE:
+        return "idle";
+    case PARTITION_RUNNING:
+        return "running";
+    case PARTITION_FINISHED:
+        return "finished";
+    case PARTITION_STOPPED:
+        return "stopped";
+    }
+    return "?";
+}
+
+/* The guest's own page tables live in its RAM at [SC_GPA_PAGE_TABLES, SC_GPA_IMAGE_MIN). */
+struct guest_table_alloc {
+    struct partition *p;
+    uint64_t next;
+};
+
+static int guest_table_page(void *ctx, uint64_t *gpa)
+{
+    struct guest_table_alloc *a = ctx;
+    if (a->next >= SC_GPA_IMAGE_MIN)
+        return -E_NOMEM;
+    *gpa = a->next;
+    a->next += PAGE_SIZE;
+    memset((void *)(uintptr_t)(a->p->base + *gpa), 0, PAGE_SIZE);
+    return 0;
+}
+
+static void *guest_table_virt(void *ctx, uint64_t gpa)
+{
+    struct guest_table_alloc *a = ctx;
+    return (void *)(uintptr_t)(a->p->base + gpa);
+}
+
+static int build_guest_identity_map(struct partition *p)
+{
+    struct guest_table_alloc a = {p, SC_GPA_PAGE_TABLES};
+    struct pt_mem mem = {&a, guest_table_page, guest_table_virt};
+    struct pt gpt;
+    const unsigned rwx = PT_READ | PT_WRITE | PT_EXEC;
+    int rc = pt_init(&gpt, &pt_format_x86, &mem, PT_2M);
+    if (!rc && gpt.root != SC_GPA_PAGE_TABLES)
+        rc = -E_INVAL;
+    if (!rc)
+        rc = pt_map(&gpt, 0, 0, p->size, rwx);
+    if (!rc)
+        rc = pt_map(&gpt, SC_GPA_LAPIC, SC_GPA_LAPIC, PAGE_SIZE, rwx | PT_UNCACHED);
+    return rc;
+}
+
+static int build_nested_tables(struct partition *p)
+{
+    const unsigned rwx = PT_READ | PT_WRITE | PT_EXEC;
+    bool gb = (cpuid(0x80000001, 0).edx & CPUID_80000001_EDX_PDPE1GB) != 0;
+    int rc = pt_init(&p->npt, &pt_format_npt, memory_table_mem(), gb ? PT_1G : PT_2M);
+    /* GPA page 0 stays unmapped so that a guest NULL dereference is reported */
+    if (!rc)
+        rc = pt_map(&p->npt, PAGE_SIZE, p->base + PAGE_SIZE, p->size - PAGE_SIZE, rwx);
+    if (!rc)
+        rc = pt_map(&p->npt, SC_GPA_LAPIC, apic_mmio_base(), PAGE_SIZE, rwx | PT_UNCACHED);
+    return rc;
+}
+
+static void write_boot_info(struct partition *p, const struct cfg_partition *cfg, unsigned id)
+{
+    struct sc_boot_info *bi = (struct sc_boot_info *)(uintptr_t)(p->base + SC_GPA_BOOT_INFO(id));
+    *bi = (struct sc_boot_info){
+        .magic = SC_BOOT_MAGIC,
+        .version = SC_ABI_VERSION,
+        .vcpu_id = id,
+        .vcpu_count = p->nvcpus,
+        .memory_size = p->size,
+        .tsc_hz = time_tsc_hz(),
+        .free_gpa = p->free_gpa,
+        .stacks_gpa = p->stacks_gpa,
+    };
+    memcpy(bi->partition, cfg->name, sizeof(bi->partition));
+    memcpy(bi->cmdline, cfg->args, sizeof(bi->cmdline));
+}
+
+static int load_image(struct partition *p, const struct boot_file *image, char *why,
+                      unsigned why_size)
+{
+    struct elf_image img;
+    char reason[128];
+    const void *file = (const void *)(uintptr_t)image->address;
+    int rc = elf_parse(file, image->size, SC_GPA_IMAGE_MIN, p->stacks_gpa, &img, reason,
+                       sizeof(reason));
+    if (rc) {
+        ksnprintf(why, why_size, "image '%s' refused: %s", image->name, reason);
+        return rc;
+    }
+    elf_load(file, &img, (uint8_t *)(uintptr_t)p->base);
+    p->entry = img.entry;
+    p->free_gpa = ALIGN_UP(img.highest, PAGE_SIZE);
+    p->has_image = true;
+    return 0;
+}
+
+int partition_build(unsigned index, const struct cfg_partition *cfg, uint64_t base,
+                    const struct boot_file *image, struct palloc *pa, char *why,
+                    unsigned why_size)
+{
+    struct partition *p = &partitions[index];
+    memset(p, 0, sizeof(*p));
+    p->index = index;
+    p->name = cfg->name;
+    p->base = base;
+    p->size = cfg->memory;
+    for (unsigned cpu = 0; cpu < CONFIG_MAX_CPUS; cpu++) {
+        if (!cpu_set_has(&cfg->cpus, cpu))
+            continue;
+        if (p->nvcpus == MAX_PARTITION_VCPUS) {
+            ksnprintf(why, why_size, "more than %d vCPUs", MAX_PARTITION_VCPUS);
+            return -E_INVAL;
+        }
+        p->vcpus[p->nvcpus] = (struct vcpu){.partition = p, .id = p->nvcpus, .cpu = cpu};
+        p->nvcpus++;
+    }
+    p->stacks_gpa = p->size - (uint64_t)p->nvcpus * SC_STACK_SIZE;
+    p->free_gpa = SC_GPA_IMAGE_MIN;
+    if (!image)
+        return 0; /* nothing to run: its cores stay idle */
+    if (p->stacks_gpa <= SC_GPA_IMAGE_MIN) {
+        ksnprintf(why, why_size, "memory too small for an image and %u stacks", p->nvcpus);
+        return -E_INVAL;
+    }
+
+    memset((void *)(uintptr_t)base, 0, p->size); /* no data from earlier owners */
+    int rc = load_image(p, image, why, why_size);
+    if (rc)
+        return rc;
+    uint64_t *gdt = (uint64_t *)(uintptr_t)(base + SC_GPA_GDT);
+    gdt[1] = GDT_CODE64;
+    gdt[2] = GDT_DATA;
+    if ((rc = build_guest_identity_map(p)) || (rc = build_nested_tables(p))) {
+        ksnprintf(why, why_size, "building page tables failed (%d)", rc);
+        return rc;
+    }
+    for (unsigned i = 0; i < p->nvcpus; i++) {
+        write_boot_info(p, cfg, i);
+        if ((rc = vcpu_backend->vcpu_prepare(&p->vcpus[i], pa))) {
+            ksnprintf(why, why_size, "vCPU %u: out of memory for its control structures", i);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+struct vcpu *partition_vcpu_of_cpu(unsigned cpu)
+{
+    for (unsigned i = 0; i < partition_count; i++)
+        for (unsigned v = 0; v < partitions[i].nvcpus; v++)
+            if (partitions[i].vcpus[v].cpu == cpu)
+                return &partitions[i].vcpus[v];
+    return NULL;
+}
+
+void partition_notify_coordinator(void) { apic_send_fixed(cpus[0].apic_id, VECTOR_WAKEUP); }
+
+void partition_run_vcpu(struct vcpu *v)
+{
+    struct partition *p = v->partition;
+    if (!p->has_image) {
+        log_info("partition '%s' has no image: core stays idle", p->name);
+        return;
+    }
+    uint32_t idle = PARTITION_IDLE;
+    __atomic_compare_exchange_n(&p->state, &idle, PARTITION_RUNNING, false, __ATOMIC_ACQ_REL,
+                                __ATOMIC_ACQUIRE);
+    __atomic_store_n(&v->state, VCPU_RUNNING, __ATOMIC_RELEASE);
+    log_info("entering partition '%s' vCPU %u at %llx (%s)", p->name, v->id,
+             (unsigned long long)p->entry, vcpu_backend->name);
+    vcpu_backend->vcpu_run(v);
+    if (__atomic_load_n(&v->state, __ATOMIC_ACQUIRE) == VCPU_EXITED)
+        log_info("partition '%s' vCPU %u exited with status %lld after %llu exits", p->name,
+                 v->id, (long long)v->exit_status, (unsigned long long)v->counters.total);
+    else
+        log_info("partition '%s' vCPU %u stopped after %llu exits", p->name, v->id,
+                 (unsigned long long)v->counters.total);
+}
+
+static bool partition_active(const struct partition *p)
+{
+    uint32_t s = __atomic_load_n(&p->state, __ATOMIC_ACQUIRE);
+    return p->has_image && (s == PARTITION_IDLE || s == PARTITION_RUNNING);
+}
+
+static bool vcpus_settled(const struct partition *p)
+{
+    for (unsigned i = 0; i < p->nvcpus; i++) {
+        uint32_t s = __atomic_load_n(&p->vcpus[i].state, __ATOMIC_ACQUIRE);
+        if (s == VCPU_RUNNING)
+            return false;
+    }
+    return true;
+}
+
+static void stop_for_timeout(struct partition *p, uint32_t timeout_ms)
+{
+    uint32_t old = __atomic_exchange_n(&p->state, PARTITION_STOPPED, __ATOMIC_ACQ_REL);
+    if (old == PARTITION_STOPPED || old == PARTITION_FINISHED) {
+        __atomic_store_n(&p->state, old, __ATOMIC_RELEASE);
+        return;
+    }
+    ksnprintf(p->stop_reason, sizeof(p->stop_reason), "still running after the %u ms time-out",
+              timeout_ms);
+    log_error("partition '%s' %s: stopping it", p->name, p->stop_reason);
+    for (unsigned i = 0; i < p->nvcpus; i++)
+        apic_send_nmi(cpus[p->vcpus[i].cpu].apic_id);
+}
+
+void partition_wait_all(uint32_t timeout_ms)
+{
+    uint64_t deadline = rdtsc() + (uint64_t)timeout_ms * (time_tsc_hz() / 1000);
+    for (;;) {
+        bool active = false;
+        for (unsigned i = 0; i < partition_count; i++)
+            active |= partition_active(&partitions[i]) || !vcpus_settled(&partitions[i]);
+        if (!active)
+            return;
+        if (rdtsc() >= deadline)
+            break;
+        apic_sleep_us(10000); /* or until a guest core reports a change */
+    }
+    for (unsigned i = 0; i < partition_count; i++)
+        stop_for_timeout(&partitions[i], timeout_ms);
+    uint64_t grace = rdtsc() + time_tsc_hz();
+    for (unsigned i = 0; i < partition_count; i++)
+        while (!vcpus_settled(&partitions[i]) && rdtsc() < grace)
+            cpu_relax();
+}
+
+static void report_vcpu(const struct partition *p, const struct vcpu *v)
+{
+    char line[256];
+    int n = ksnprintf(line, sizeof(line), "partition '%s' vCPU %u (cpu %u): %llu exits", p->name,
+                      v->id, v->cpu, (unsigned long long)v->counters.total);
+    for (unsigned r = 0; r < SC_EXIT_REASONS && (size_t)n < sizeof(line); r++)
+        if (v->counters.by_reason[r])
+            n += ksnprintf(line + n, sizeof(line) - (size_t)n, " %s=%llu", exit_reason_name(r),
+                           (unsigned long long)v->counters.by_reason[r]);
+    if (v->steady_seen && (size_t)n < sizeof(line))
+        ksnprintf(line + n, sizeof(line) - (size_t)n, "; steady phase: %llu exits",
+                  (unsigned long long)v->steady_exits);
+    log_info("%s", line);
+}
+
+bool partition_report(void)
+{
+    bool all_ok = true;
+    for (unsigned i = 0; i < partition_count; i++) {
+        const struct partition *p = &partitions[i];
+        uint64_t exits = 0, steady = 0;
+        bool steady_seen = false, pass = true;
+        for (unsigned v = 0; v < p->nvcpus; v++) {
+            const struct vcpu *vc = &p->vcpus[v];
+            exits += vc->counters.total;
+            steady += vc->steady_exits;
+            steady_seen |= vc->steady_seen;
+            pass &= vc->exit_status == 0;
+            if (p->has_image)
+                report_vcpu(p, vc);
+        }
+        uint32_t state = __atomic_load_n(&p->state, __ATOMIC_ACQUIRE);
+        const char *status = !p->has_image                 ? "idle"
+                             : state == PARTITION_STOPPED  ? "stopped"
+                             : state != PARTITION_FINISHED ? "fail"
+                             : pass                        ? "pass"
+                                                           : "fail";
+        if (state == PARTITION_STOPPED)
+            log_info("partition '%s' was stopped: %s", p->name, p->stop_reason);
+        all_ok &= !strcmp(status, "pass") || !strcmp(status, "idle");
+        char steady_field[40] = "";
+        if (steady_seen)
+            ksnprintf(steady_field, sizeof(steady_field), " steady_exits=%llu",
+                      (unsigned long long)steady);
+        log_raw("RESULT partition=%s status=%s vcpus=%u exits=%llu%s", p->name, status, p->nvcpus,
+                (unsigned long long)exits, steady_field);
+    }
+    return all_ok;
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The sidecore authors */
+/* Partitions: guest memory, image, nested tables and vCPUs, built by the boot
+ * CPU before any guest core starts; then run, watched and reported. */
+#ifndef VMEXIT_PARTITION_H
+#define VMEXIT_PARTITION_H
+
+#include <stdint.h>
+
+#include "vmexit/vcpu.h"
+
+struct palloc;
+struct cfg_partition;
+struct boot_file;
+
+extern struct partition partitions[];
+extern unsigned partition_count;
+
+/* Build partition index from its configuration: zero its memory, load the
+ * image, write the boot information, the GDT and the guest's identity map,
+ * map the nested tables. -errno with why filled on refusal. */
+int partition_build(unsigned index, const struct cfg_partition *cfg, uint64_t base,
+                    const struct boot_file *image, struct palloc *pa, char *why,
+                    unsigned why_size);
+/* The vCPU pinned to a physical CPU, or NULL. */
+struct vcpu *partition_vcpu_of_cpu(unsigned cpu);
+/* Guest core: enter the vCPU and run it until it exits or is stopped. */
+void partition_run_vcpu(struct vcpu *v);
+/* Boot CPU: wait until every partition with an image finished or stopped;
+ * stop the rest at the time-out. */
+void partition_wait_all(uint32_t timeout_ms);
+/* Per-partition exit counters and RESULT lines; returns true if all passed. */
+bool partition_report(void);
+/* A guest core tells the boot CPU that a partition changed state. */
+void partition_notify_coordinator(void);
+const char *partition_state_name(uint32_t state);
+
+#endif

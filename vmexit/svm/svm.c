@@ -1,0 +1,374 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The sidecore authors */
+/* AMD SVM backend: detection, VMCB construction, the run loop and the residual
+ * exit handlers. Intercepts are minimal by construction (DESIGN.md section 5):
+ * INTR is not intercepted and V_INTR_MASKING is clear, so physical interrupts
+ * go to the guest's IDT; HLT, PAUSE, RDTSC, CR3 writes and INVLPG do not exit. */
+#include <stdarg.h>
+
+#include "core/apic.h"
+#include "core/cpu.h"
+#include "core/fmt.h"
+#include "core/klib.h"
+#include "core/log.h"
+#include "core/palloc.h"
+#include "core/percpu.h"
+#include "vmexit/cpuid.h"
+#include "vmexit/icr.h"
+#include "vmexit/partition.h"
+#include "vmexit/svm/vmcb.h"
+#include "vmexit/svm/vmcb_check.h"
+#include "vmexit/vcpu.h"
+
+_Static_assert(offsetof(struct guest_regs, rbx) == 0, "svm_switch.S R_RBX");
+_Static_assert(offsetof(struct guest_regs, rdi) == 32, "svm_switch.S R_RDI");
+_Static_assert(offsetof(struct guest_regs, r8) == 48, "svm_switch.S R_R8");
+_Static_assert(offsetof(struct guest_regs, r15) == 104, "svm_switch.S R_R15");
+
+void svm_world_switch(struct guest_regs *regs, uint64_t vmcb_pa, uint64_t host_vmcb_pa);
+
+#define CPUID_8000000A_EDX_NP (1u << 0)
+#define CPUID_8000000A_EDX_NRIPS (1u << 3)
+#define INSN_LEN_CPUID 2 /* 0f a2: QEMU has no NRIPS, so we advance rip ourselves */
+#define INSN_LEN_VMMCALL 3
+#define INSN_LEN_RDWRMSR 2
+#define GUEST_ASID 1 /* one vCPU per core: ASIDs only need to differ per core */
+#define IOPM_PAGES 3
+#define MSRPM_PAGES 2
+#define X86_GP 13
+
+#define GUEST_CR0 0x80010033ull /* PG, WP, NE, ET, MP, PE */
+#define GUEST_CR4 0x20ull       /* PAE */
+#define GUEST_EFER 0x1500ull    /* SVME, LMA, LME */
+#define GUEST_PAT 0x0007040600070406ull
+#define MSR_X2APIC_ICR 0x830
+
+struct svm_cpu {
+    struct vmcb *vmcb;
+    uint64_t vmcb_pa;
+    uint64_t hsave_pa;
+    uint64_t host_vmcb_pa;
+    bool first_run;
+};
+
+static struct svm_cpu svm_cpus[MAX_CPUS];
+static uint64_t iopm_pa, msrpm_pa;
+static unsigned max_phys_bits = 48;
+
+static int svm_probe(char *why, unsigned size)
+{
+    if (cpuid(0x80000000, 0).eax < 0x8000000a ||
+        !(cpuid(0x80000001, 0).ecx & CPUID_8000_0001_ECX_SVM)) {
+        ksnprintf(why, size, "this CPU has no AMD SVM (CPUID 0x80000001 ecx bit 2)");
+        return -E_NOSYS;
+    }
+    /* QEMU honours NP_ENABLE even when CPUID hides nested paging: ask CPUID ourselves */
+    struct cpuid_regs f = cpuid(0x8000000a, 0);
+    if (!(f.edx & CPUID_8000000A_EDX_NP)) {
+        ksnprintf(why, size, "SVM without nested paging (CPUID 0x8000000a edx bit 0)");
+        return -E_NOSYS;
+    }
+    if (rdmsr(MSR_VM_CR) & VM_CR_SVMDIS) {
+        ksnprintf(why, size, "SVM is disabled by the firmware (VM_CR.SVMDIS)");
+        return -E_PERM;
+    }
+    max_phys_bits = cpuid(0x80000008, 0).eax & 0xff;
+    log_info("SVM revision %u, %u ASIDs, nested paging%s", f.eax & 0xff, f.ebx,
+             (f.edx & CPUID_8000000A_EDX_NRIPS) ? ", next-RIP save" : "");
+    return 0;
+}
+
+static int alloc_zeroed(struct palloc *pa, unsigned pages, uint64_t *out)
+{
+    int rc = palloc_alloc(pa, pages * PAGE_SIZE, PAGE_SIZE, 0, out);
+    if (!rc)
+        memset((void *)(uintptr_t)*out, 0, pages * PAGE_SIZE);
+    return rc;
+}
+
+/* Two bits per MSR (read, write) in three 2 KiB blocks (APM vol. 2, 15.11). */
+static void msrpm_pass(uint8_t *map, uint32_t msr, bool read, bool write)
+{
+    uint32_t block, base;
+    if (msr < 0x2000)
+        block = 0, base = 0;
+    else if (msr - 0xc0000000u < 0x2000)
+        block = 1, base = 0xc0000000u;
+    else
+        block = 2, base = 0xc0010000u;
+    uint32_t bit = (msr - base) * 2;
+    uint8_t *byte = map + block * 0x800 + bit / 8;
+    if (read)
+        *byte &= (uint8_t) ~(1u << (bit % 8));
+    if (write)
+        *byte &= (uint8_t) ~(2u << (bit % 8));
+}
+
+static int build_permission_maps(struct palloc *pa)
+{
+    if (iopm_pa)
+        return 0;
+    if (alloc_zeroed(pa, IOPM_PAGES, &iopm_pa) || alloc_zeroed(pa, MSRPM_PAGES, &msrpm_pa))
+        return -E_NOMEM;
+    /* every port intercepted: partitions own no ports yet */
+    memset((void *)(uintptr_t)iopm_pa, 0xff, IOPM_PAGES * PAGE_SIZE);
+    uint8_t *msrpm = (uint8_t *)(uintptr_t)msrpm_pa;
+    memset(msrpm, 0xff, MSRPM_PAGES * PAGE_SIZE);
+    for (uint32_t m = 0x800; m <= 0x8ff; m++) /* x2APIC: timer, EOI, ... natively */
+        msrpm_pass(msrpm, m, true, m != MSR_X2APIC_ICR);
+    static const uint32_t state_msrs[] = {
+        0x174,      0x175,      0x176,                  /* SYSENTER_CS/ESP/EIP (VMCB) */
+        0x6e0,                                          /* TSC_DEADLINE: the guest's own timer */
+        0xc0000081, 0xc0000082, 0xc0000083, 0xc0000084, /* STAR, LSTAR, CSTAR, SFMASK */
+        0xc0000100, 0xc0000101, 0xc0000102, 0xc0000103, /* FS/GS/KernelGS base, TSC_AUX */
+    };
+    for (unsigned i = 0; i < ARRAY_SIZE(state_msrs); i++)
+        msrpm_pass(msrpm, state_msrs[i], true, true);
+    return 0;
+}
+
+static void set_seg(struct vmcb_seg *s, uint16_t sel, uint16_t attrib, uint32_t limit,
+                    uint64_t base)
+{
+    *s = (struct vmcb_seg){sel, attrib, limit, base};
+}
+
+static int svm_vcpu_prepare(struct vcpu *v, struct palloc *pa)
+{
+    struct svm_cpu *s = &svm_cpus[v->cpu];
+    const struct partition *p = v->partition;
+    if (build_permission_maps(pa) || alloc_zeroed(pa, 1, &s->vmcb_pa) ||
+        alloc_zeroed(pa, 1, &s->hsave_pa) || alloc_zeroed(pa, 1, &s->host_vmcb_pa))
+        return -E_NOMEM;
+    s->vmcb = (struct vmcb *)(uintptr_t)s->vmcb_pa;
+    s->first_run = true;
+    v->arch = s;
+    v->arch_pa = s->vmcb_pa;
+
+    struct vmcb_control *c = &s->vmcb->control;
+    c->intercept_misc1 = SVM_INTERCEPT_NMI | SVM_INTERCEPT_INIT | SVM_INTERCEPT_CPUID |
+                         SVM_INTERCEPT_IOIO | SVM_INTERCEPT_MSR | SVM_INTERCEPT_SHUTDOWN;
+    c->intercept_misc2 = SVM_INTERCEPT_VMRUN | SVM_INTERCEPT_VMMCALL | SVM_INTERCEPT_VMLOAD |
+                         SVM_INTERCEPT_VMSAVE | SVM_INTERCEPT_STGI | SVM_INTERCEPT_CLGI |
+                         SVM_INTERCEPT_SKINIT;
+    c->iopm_base_pa = iopm_pa;
+    c->msrpm_base_pa = msrpm_pa;
+    c->guest_asid = GUEST_ASID;
+    c->vintr = 0; /* V_INTR_MASKING clear: the guest's IF governs physical interrupts */
+    c->np_control = SVM_NP_ENABLE;
+    c->n_cr3 = p->npt.root;
+
+    struct vmcb_state *st = &s->vmcb->state;
+    set_seg(&st->cs, 0x08, SVM_ATTR_CODE64, 0xffffffff, 0);
+    set_seg(&st->ds, 0x10, SVM_ATTR_DATA, 0xffffffff, 0);
+    st->es = st->ss = st->fs = st->gs = st->ds;
+    set_seg(&st->gdtr, 0, 0, 3 * 8 - 1, SC_GPA_GDT);
+    set_seg(&st->idtr, 0, 0, 0, 0);
+    set_seg(&st->tr, 0, SVM_ATTR_TSS64, 0x67, 0);
+    set_seg(&st->ldtr, 0, 0, 0, 0);
+    st->cpl = 0;
+    st->efer = GUEST_EFER;
+    st->cr0 = GUEST_CR0;
+    st->cr3 = SC_GPA_PAGE_TABLES;
+    st->cr4 = GUEST_CR4;
+    st->dr6 = 0xffff0ff0;
+    st->dr7 = 0x400;
+    st->rflags = 2; /* interrupts off until the guest has an IDT */
+    st->rip = p->entry;
+    st->rsp = p->size - (uint64_t)v->id * SC_STACK_SIZE;
+    st->rax = 0;
+    st->g_pat = GUEST_PAT;
+    v->regs = (struct guest_regs){.rdi = SC_GPA_BOOT_INFO(v->id)};
+    return 0;
+}
+
+static void inject_gp(struct vmcb *vmcb)
+{
+    vmcb->control.eventinj =
+        SVM_EVENT_VALID | SVM_EVENT_TYPE_EXCEPTION | SVM_EVENT_ERROR_VALID | X86_GP;
+}
+
+static void handle_cpuid(struct vcpu *v, struct vmcb *vmcb)
+{
+    uint32_t leaf = (uint32_t)vmcb->state.rax, sub = (uint32_t)v->regs.rcx;
+    struct cpuid_regs h = cpuid(leaf, sub);
+    struct cpuid_values host = {h.eax, h.ebx, h.ecx, h.edx}, out;
+    struct cpuid_guest_view g = {v->id, v->partition->nvcpus, cpus[v->cpu].apic_id, 0, 0};
+    cpuid_virtualize(leaf, sub, &host, &g, &out);
+    vmcb->state.rax = out.eax;
+    v->regs.rbx = out.ebx;
+    v->regs.rcx = out.ecx;
+    v->regs.rdx = out.edx;
+    vmcb->state.rip += INSN_LEN_CPUID;
+}
+
+static void handle_icr_write(struct vcpu *v, uint64_t icr)
+{
+    struct partition *p = v->partition;
+    uint32_t ids[MAX_PARTITION_VCPUS];
+    for (unsigned i = 0; i < p->nvcpus; i++)
+        ids[i] = cpus[p->vcpus[i].cpu].apic_id;
+    struct icr_partition_view view = {ids, p->nvcpus, v->id};
+    struct icr_decision d;
+    int rc = icr_validate(icr, &view, &d);
+    if (rc) {
+        if (__atomic_fetch_add(&p->refused_ipis, 1, __ATOMIC_RELAXED) == 0)
+            log_warn("partition '%s' vCPU %u: IPI refused (icr %llx, error %d); further "
+                     "refusals are only counted",
+                     p->name, v->id, (unsigned long long)icr, rc);
+        return;
+    }
+    for (unsigned i = 0; i < d.ntargets; i++)
+        apic_send_fixed(d.targets[i], d.vector);
+}
+
+static void handle_msr(struct vcpu *v, struct vmcb *vmcb)
+{
+    uint32_t msr = (uint32_t)v->regs.rcx;
+    bool write = vmcb->control.exitinfo1 == 1;
+    vcpu_count_exit(v, write ? SC_EXIT_MSR_WRITE : SC_EXIT_MSR_READ);
+    if (write && msr == MSR_X2APIC_ICR && apic_x2apic_mode()) {
+        handle_icr_write(v, (v->regs.rdx << 32) | (uint32_t)vmcb->state.rax);
+        vmcb->state.rip += INSN_LEN_RDWRMSR;
+        return;
+    }
+    inject_gp(vmcb); /* an MSR the partition does not own: as hardware would for a bad MSR */
+}
+
+/* EXITINFO1 for IOIO: bit 0 IN, bit 2 string, port in bits 31:16; EXITINFO2 = next rip. */
+static bool handle_io(struct vcpu *v, struct vmcb *vmcb)
+{
+    uint64_t info = vmcb->control.exitinfo1;
+    uint16_t port = (uint16_t)(info >> 16);
+    struct partition *p = v->partition;
+    vcpu_count_exit(v, SC_EXIT_IO);
+    if (info & (1u << 2)) {
+        vcpu_stop_partition(v, "string I/O on port %#x, which the partition does not own", port);
+        return true;
+    }
+    if (__atomic_fetch_add(&p->io_exits_logged, 1, __ATOMIC_RELAXED) == 0)
+        log_warn("partition '%s' vCPU %u: %s port %#x, not owned: reads give all ones, writes are "
+                 "dropped (logged once)",
+                 p->name, v->id, (info & 1) ? "in from" : "out to", port);
+    if (info & 1)
+        vmcb->state.rax |= 0xffffffffull;
+    vmcb->state.rip = vmcb->control.exitinfo2;
+    return false;
+}
+
+/* One exit: true when the vCPU is done (exited or stopped). No exit is skipped:
+ * anything not handled by name stops the partition with a dump. */
+static bool handle_exit(struct vcpu *v, struct vmcb *vmcb)
+{
+    const struct vmcb_control *c = &vmcb->control;
+    uint32_t code = (uint32_t)c->exitcode;
+    switch (code) {
+    case SVM_EXIT_CPUID:
+        vcpu_count_exit(v, SC_EXIT_CPUID);
+        handle_cpuid(v, vmcb);
+        return false;
+    case SVM_EXIT_VMMCALL: {
+        vcpu_count_exit(v, SC_EXIT_HYPERCALL);
+        vmcb->state.rip += INSN_LEN_VMMCALL;
+        vmcb->state.rax =
+            (uint64_t)vcpu_hypercall(v, vmcb->state.rax, v->regs.rdi, v->regs.rsi, v->regs.rdx);
+        return __atomic_load_n(&v->state, __ATOMIC_ACQUIRE) == VCPU_EXITED;
+    }
+    case SVM_EXIT_MSR:
+        handle_msr(v, vmcb);
+        return false;
+    case SVM_EXIT_IOIO:
+        return handle_io(v, vmcb);
+    case SVM_EXIT_NMI:
+        vcpu_count_exit(v, SC_EXIT_NMI); /* a kick: the loop checks for work */
+        return false;
+    case SVM_EXIT_INTR:
+        vcpu_count_exit(v, SC_EXIT_INTR);
+        return false;
+    case SVM_EXIT_NPF:
+        vcpu_count_exit(v, SC_EXIT_NPF);
+        vcpu_stop_partition(v,
+                            "nested page fault at guest-physical %llx (%s, error %llx), rip %llx",
+                            (unsigned long long)c->exitinfo2, (c->exitinfo1 & 2) ? "write" : "read",
+                            (unsigned long long)c->exitinfo1, (unsigned long long)vmcb->state.rip);
+        return true;
+    case SVM_EXIT_SHUTDOWN:
+        vcpu_count_exit(v, SC_EXIT_SHUTDOWN);
+        vcpu_stop_partition(v, "triple fault (shutdown) at rip %llx",
+                            (unsigned long long)vmcb->state.rip);
+        return true;
+    case SVM_EXIT_INVALID:
+        vcpu_count_exit(v, SC_EXIT_OTHER);
+        vcpu_stop_partition(v, "VMRUN refused the guest state (VMEXIT_INVALID)");
+        return true;
+    default:
+        vcpu_count_exit(v, code >= SVM_EXIT_EXCEPTION_BASE && code < SVM_EXIT_INTR
+                               ? SC_EXIT_EXCEPTION
+                               : SC_EXIT_OTHER);
+        vcpu_stop_partition(v, "unexpected exit %#x (exitinfo1 %llx, exitinfo2 %llx)", code,
+                            (unsigned long long)c->exitinfo1, (unsigned long long)c->exitinfo2);
+        return true;
+    }
+}
+
+static void svm_vcpu_run(struct vcpu *v)
+{
+    struct svm_cpu *s = v->arch;
+    char why[128];
+    wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
+    wrmsr(MSR_VM_HSAVE_PA, s->hsave_pa);
+    __asm__ volatile("vmsave %%rax" ::"a"(s->host_vmcb_pa) : "memory");
+    if (vmcb_check(s->vmcb, max_phys_bits, why, sizeof(why))) {
+        vcpu_stop_partition(v, "VMCB refused before VMRUN: %s", why);
+        return;
+    }
+    for (;;) {
+        if (vcpu_should_stop(v)) {
+            __atomic_store_n(&v->state, VCPU_STOPPED, __ATOMIC_RELEASE);
+            return;
+        }
+        s->vmcb->control.tlb_control = s->first_run ? SVM_TLB_FLUSH_ALL : 0;
+        s->first_run = false;
+        s->vmcb->control.eventinj = 0;
+        __asm__ volatile("clgi" ::: "memory");
+        svm_world_switch(&v->regs, s->vmcb_pa, s->host_vmcb_pa);
+        __asm__ volatile("stgi" ::: "memory"); /* a pending kick NMI is taken here */
+        if (handle_exit(v, s->vmcb))
+            return;
+    }
+}
+
+static void svm_vcpu_state(const struct vcpu *v, struct guest_state *out)
+{
+    const struct svm_cpu *s = v->arch;
+    const struct vmcb_state *st = &s->vmcb->state;
+    *out = (struct guest_state){
+        .rax = st->rax,
+        .rsp = st->rsp,
+        .rip = st->rip,
+        .rflags = st->rflags,
+        .cr0 = st->cr0,
+        .cr2 = st->cr2,
+        .cr3 = st->cr3,
+        .cr4 = st->cr4,
+        .efer = st->efer,
+        .cs = st->cs.selector,
+        .ss = st->ss.selector,
+        .regs = v->regs,
+    };
+}
+
+static void svm_flush_guest_tlb(struct vcpu *v)
+{
+    struct svm_cpu *s = v->arch;
+    s->first_run = true; /* next VMRUN flushes this ASID */
+}
+
+const struct vcpu_backend svm_backend = {
+    .name = "AMD SVM",
+    .probe = svm_probe,
+    .vcpu_prepare = svm_vcpu_prepare,
+    .vcpu_run = svm_vcpu_run,
+    .vcpu_state = svm_vcpu_state,
+    .flush_guest_tlb = svm_flush_guest_tlb,
+};

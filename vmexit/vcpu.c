@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The sidecore authors */
+/* Vendor-neutral vCPU services: exit accounting, stopping a partition, dumps,
+ * the guest console, and the hypercall environment. */
+#include "vmexit/vcpu.h"
+
+#include <stdarg.h>
+
+#include "core/apic.h"
+#include "core/fmt.h"
+#include "core/klib.h"
+#include "core/log.h"
+#include "core/percpu.h"
+#include "vmexit/hypercall.h"
+#include "vmexit/partition.h"
+
+const struct vcpu_backend *vcpu_backend;
+
+static const char *const reason_names[SC_EXIT_REASONS] = {
+    [SC_EXIT_CPUID] = "cpuid",         [SC_EXIT_HYPERCALL] = "hypercall",
+    [SC_EXIT_MSR_READ] = "msr_read",   [SC_EXIT_MSR_WRITE] = "msr_write",
+    [SC_EXIT_IO] = "io",               [SC_EXIT_NPF] = "npf",
+    [SC_EXIT_NMI] = "nmi",             [SC_EXIT_INTR] = "intr",
+    [SC_EXIT_VINTR] = "vintr",         [SC_EXIT_HLT] = "hlt",
+    [SC_EXIT_SHUTDOWN] = "shutdown",   [SC_EXIT_EXCEPTION] = "exception",
+    [SC_EXIT_OTHER] = "other",
+};
+
+const char *exit_reason_name(unsigned r) { return r < SC_EXIT_REASONS ? reason_names[r] : "?"; }
+
+void vcpu_count_exit(struct vcpu *v, enum sc_exit_reason reason)
+{
+    /* single writer (this core); relaxed atomics so readers never see torn values */
+    __atomic_store_n(&v->counters.total, v->counters.total + 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&v->counters.by_reason[reason], v->counters.by_reason[reason] + 1,
+                     __ATOMIC_RELAXED);
+    if (v->in_steady)
+        __atomic_store_n(&v->counters.steady, v->counters.steady + 1, __ATOMIC_RELAXED);
+}
+
+bool vcpu_should_stop(const struct vcpu *v)
+{
+    return __atomic_load_n(&v->partition->state, __ATOMIC_ACQUIRE) == PARTITION_STOPPED;
+}
+
+void vcpu_dump(const struct vcpu *v)
+{
+    struct guest_state s;
+    vcpu_backend->vcpu_state(v, &s);
+    const struct guest_regs *r = &s.regs;
+    log_error("%s.%u guest state: rip %016llx rsp %016llx rflags %016llx cs %04x ss %04x",
+              v->partition->name, v->id, (unsigned long long)s.rip, (unsigned long long)s.rsp,
+              (unsigned long long)s.rflags, s.cs, s.ss);
+    log_error("  rax %016llx rbx %016llx rcx %016llx rdx %016llx", (unsigned long long)s.rax,
+              (unsigned long long)r->rbx, (unsigned long long)r->rcx, (unsigned long long)r->rdx);
+    log_error("  rsi %016llx rdi %016llx rbp %016llx r8  %016llx", (unsigned long long)r->rsi,
+              (unsigned long long)r->rdi, (unsigned long long)r->rbp, (unsigned long long)r->r8);
+    log_error("  r9  %016llx r10 %016llx r11 %016llx r12 %016llx", (unsigned long long)r->r9,
+              (unsigned long long)r->r10, (unsigned long long)r->r11, (unsigned long long)r->r12);
+    log_error("  r13 %016llx r14 %016llx r15 %016llx", (unsigned long long)r->r13,
+              (unsigned long long)r->r14, (unsigned long long)r->r15);
+    log_error("  cr0 %016llx cr2 %016llx cr3 %016llx cr4 %016llx efer %llx",
+              (unsigned long long)s.cr0, (unsigned long long)s.cr2, (unsigned long long)s.cr3,
+              (unsigned long long)s.cr4, (unsigned long long)s.efer);
+}
+
+void vcpu_stop_partition(struct vcpu *v, const char *fmt, ...)
+{
+    struct partition *p = v->partition;
+    char reason[sizeof(p->stop_reason)];
+    va_list ap;
+    va_start(ap, fmt);
+    kvsnprintf(reason, sizeof(reason), fmt, ap);
+    va_end(ap);
+
+    uint32_t old = __atomic_exchange_n(&p->state, PARTITION_STOPPED, __ATOMIC_ACQ_REL);
+    if (old != PARTITION_STOPPED) {
+        /* first to stop it: record why, dump, and kick the partition's other cores */
+        memcpy(p->stop_reason, reason, sizeof(reason));
+        log_error("partition '%s' stopped by vCPU %u: %s", p->name, v->id, reason);
+        vcpu_dump(v);
+        for (unsigned i = 0; i < p->nvcpus; i++)
+            if (i != v->id)
+                apic_send_nmi(cpus[p->vcpus[i].cpu].apic_id);
+    }
+    __atomic_store_n(&v->state, VCPU_STOPPED, __ATOMIC_RELEASE);
+    partition_notify_coordinator();
+}
+
+void vcpu_exit_guest(struct vcpu *v, int64_t status)
+{
+    struct partition *p = v->partition;
+    v->exit_status = status;
+    __atomic_store_n(&v->state, VCPU_EXITED, __ATOMIC_RELEASE);
+    if (__atomic_add_fetch(&p->exited_vcpus, 1, __ATOMIC_ACQ_REL) == p->nvcpus) {
+        uint32_t running = PARTITION_RUNNING;
+        __atomic_compare_exchange_n(&p->state, &running, PARTITION_FINISHED, false,
+                                    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+    }
+    partition_notify_coordinator();
+}
+
+/* ---- the hypercall environment of one vCPU */
+
+static const struct sc_exit_counters *counters_of(void *ctx, unsigned id)
+{
+    struct vcpu *v = ctx;
+    return id < v->partition->nvcpus ? &v->partition->vcpus[id].counters : NULL;
+}
+
+/* Guest text goes out line by line, prefixed, with control characters replaced,
+ * so a guest can neither forge hypervisor lines nor corrupt the terminal. */
+static void console(void *ctx, const char *text, size_t len)
+{
+    struct vcpu *v = ctx;
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        if (c == '\n' || v->console_len == sizeof(v->console_line) - 1) {
+            v->console_line[v->console_len] = '\0';
+            log_info("%s.%u: %s", v->partition->name, v->id, v->console_line);
+            v->console_len = 0;
+            if (c == '\n')
+                continue;
+        }
+        v->console_line[v->console_len++] = (c >= 0x20 && c < 0x7f) ? c : '?';
+    }
+}
+
+static void steady_begin(void *ctx)
+{
+    struct vcpu *v = ctx;
+    v->counters.steady = 0;
+    v->in_steady = true;
+}
+
+static uint64_t steady_end(void *ctx)
+{
+    struct vcpu *v = ctx;
+    /* the SC_HC_STEADY_END exit itself was counted in the phase: it is the
+     * closing bracket, not steady-state work */
+    v->in_steady = false;
+    v->steady_exits = v->counters.steady - 1;
+    v->steady_seen = true;
+    return v->steady_exits;
+}
+
+static void guest_exit(void *ctx, int64_t status) { vcpu_exit_guest(ctx, status); }
+
+int64_t vcpu_hypercall(struct vcpu *v, uint64_t op, uint64_t a0, uint64_t a1, uint64_t a2)
+{
+    struct partition *p = v->partition;
+    struct hc_context c = {
+        .guest_base = (uint8_t *)(uintptr_t)p->base,
+        .guest_size = p->size,
+        .vcpu_id = v->id,
+        .vcpu_count = p->nvcpus,
+        .ctx = v,
+        .counters_of = counters_of,
+        .console = console,
+        .steady_begin = steady_begin,
+        .steady_end = steady_end,
+        .exit = guest_exit,
+    };
+    return hypercall_dispatch(&c, op, a0, a1, a2);
+}

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The sidecore authors */
+/* The vendor-neutral vCPU and partition, and the backend interface that SVM
+ * (and later VMX) implement. Common code calls vcpu_* ; the backend is chosen
+ * once at boot. */
+#ifndef VMEXIT_VCPU_H
+#define VMEXIT_VCPU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/pgtable.h"
+#include "guest-stubs/include/sidecore/abi.h"
+
+#define MAX_PARTITION_VCPUS 64
+
+/* General-purpose registers the world switch saves; rax, rsp, rip live in the
+ * VMCB (SVM) or VMCS (VMX). Layout shared with the .S world switch. */
+struct guest_regs {
+    uint64_t rbx, rcx, rdx, rsi, rdi, rbp, r8, r9, r10, r11, r12, r13, r14, r15;
+};
+
+/* A snapshot of the architectural state, for dumps, independent of the vendor. */
+struct guest_state {
+    uint64_t rax, rsp, rip, rflags, cr0, cr2, cr3, cr4, efer;
+    uint16_t cs, ss;
+    struct guest_regs regs;
+};
+
+/* Life of a partition. */
+enum partition_state {
+    PARTITION_IDLE = 0,  /* configured, no vCPU entered yet */
+    PARTITION_RUNNING,   /* at least one vCPU runs */
+    PARTITION_FINISHED,  /* every vCPU called SC_HC_EXIT */
+    PARTITION_STOPPED,   /* stopped by the hypervisor: fault, bad exit, time-out */
+};
+
+/* Life of a vCPU. */
+enum vcpu_state {
+    VCPU_CREATED = 0, /* structures built, not entered */
+    VCPU_RUNNING,     /* in its guest/exit loop */
+    VCPU_EXITED,      /* the guest called SC_HC_EXIT; exit_status holds its status */
+    VCPU_STOPPED,     /* stopped with its partition */
+};
+
+struct partition;
+struct palloc;
+
+struct vcpu {
+    struct partition *partition;
+    unsigned id;     /* vCPU id inside the partition */
+    unsigned cpu;    /* physical CPU index it is pinned to */
+    uint32_t state;  /* enum vcpu_state, atomic */
+    int64_t exit_status;
+    struct guest_regs regs;
+    void *arch;      /* backend data (the VMCB page for SVM) */
+    uint64_t arch_pa;
+    /* Exit accounting: only this vCPU's core writes; others read. */
+    struct sc_exit_counters counters;
+    bool in_steady;
+    uint64_t steady_start_total;
+    uint64_t steady_exits; /* exits counted during the last completed steady phase */
+    bool steady_seen;
+    char console_line[200]; /* guest console output, flushed per line */
+    unsigned console_len;
+};
+
+struct partition {
+    unsigned index;
+    const char *name;
+    uint64_t base; /* host physical = host virtual (identity map) of GPA 0 */
+    uint64_t size;
+    uint64_t entry;
+    uint64_t free_gpa;
+    uint64_t stacks_gpa;
+    bool has_image;
+    struct pt npt; /* nested tables, shared by the partition's vCPUs */
+    unsigned nvcpus;
+    struct vcpu vcpus[MAX_PARTITION_VCPUS];
+    uint32_t state; /* enum partition_state, atomic */
+    uint32_t exited_vcpus;
+    char stop_reason[96];
+    uint32_t refused_ipis;
+    uint32_t io_exits_logged;
+};
+
+struct vcpu_backend {
+    const char *name;
+    /* Boot CPU: can this machine run guests? Fill why on refusal. */
+    int (*probe)(char *why, unsigned size);
+    /* Boot CPU: allocate and build the vendor state of a vCPU (entry point, tables). */
+    int (*vcpu_prepare)(struct vcpu *v, struct palloc *pa);
+    /* On the vCPU's core: enable virtualization there, enter the guest and
+     * handle exits until the vCPU exits or is stopped. */
+    void (*vcpu_run)(struct vcpu *v);
+    /* Vendor-neutral snapshot for dumps. */
+    void (*vcpu_state)(const struct vcpu *v, struct guest_state *out);
+    /* Invalidate cached translations after the nested tables changed. */
+    void (*flush_guest_tlb)(struct vcpu *v);
+};
+
+extern const struct vcpu_backend svm_backend;
+/* The backend chosen at boot, or NULL if this CPU cannot run guests. */
+extern const struct vcpu_backend *vcpu_backend;
+
+/* Common exit-handling services the backends call. */
+void vcpu_count_exit(struct vcpu *v, enum sc_exit_reason reason);
+/* Stop the whole partition (this vCPU dumps its state first); other vCPUs
+ * of the partition are kicked out of their guests by NMI. */
+void vcpu_stop_partition(struct vcpu *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* True when the vCPU must leave its guest loop (its partition stopped). */
+bool vcpu_should_stop(const struct vcpu *v);
+void vcpu_dump(const struct vcpu *v);
+/* Mark this vCPU exited with a guest-chosen status. */
+void vcpu_exit_guest(struct vcpu *v, int64_t status);
+/* The trap-path hypercall, with this vCPU's environment. */
+int64_t vcpu_hypercall(struct vcpu *v, uint64_t op, uint64_t a0, uint64_t a1, uint64_t a2);
+const char *exit_reason_name(unsigned reason);
+
+#endif
