@@ -224,6 +224,15 @@ static unsigned assign_roles(void)
     return parked;
 }
 
+/* Guest cores enter their guests only after the boot report is out. */
+static void start_guests(void)
+{
+    for (unsigned i = 1; i < cpu_count; i++)
+        if (__atomic_load_n(&cpus[i].pub.state, __ATOMIC_ACQUIRE) == CPU_IN_ROLE &&
+            config_cpu_role(&hv.cfg, i).kind == ROLE_GUEST)
+            smp_post(i, CPU_CMD_RUN);
+}
+
 static unsigned count_role(enum cpu_role_kind kind)
 {
     unsigned n = 0;
@@ -276,8 +285,10 @@ void core_main(const struct boot_info *bi)
     __atomic_store_n(&cpus[0].pub.state, CPU_IN_ROLE, __ATOMIC_RELEASE);
     report_cpu_table();
     report_memory_layout();
-    if (!missing)
+    if (!missing) {
+        start_guests();
         partition_wait_all(hv.cfg.run_timeout_ms);
+    }
     bool partitions_ok = partition_report();
 
     bool ok = missing == 0 && parked == 0 && partitions_ok;

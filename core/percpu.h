@@ -28,6 +28,7 @@ enum cpu_state {
 enum cpu_command {
     CPU_CMD_NONE = 0,
     CPU_CMD_TAKE_ROLE, /* enter the role the configuration gives */
+    CPU_CMD_RUN,       /* guest cores: enter the guest (after the boot report) */
     CPU_CMD_HALT,      /* stop for shutdown */
 };
 

@@ -5,11 +5,21 @@
 Keys: name; smp; memory; config (inline text) or config_file (repository path) or
 no_config; use_kernel + append (QEMU -kernel/-append, config as LoadOptions);
 status (expected tools/sidecore exit status: 0 ok, 1 failure reported); expect /
-reject (regular expressions over the console); result (fields of the final RESULT line).
+reject (regular expressions over the console); result (fields of the final RESULT line);
+partitions ({name: fields of its "RESULT partition=name" line}); files ({ESP name: bytes}).
+Guest cases check both the exit status and the guest's own PASS:/FAIL: lines.
 """
 
 OK, FAIL = 0, 1
 SIDE0 = "sidecore cpu=0 services=pt,irq,io\n"
+
+
+NO_FAIL = r"^.*\b[a-z]+\.\d+: FAIL:.*$"
+
+
+def guest_pass(partition, vcpu, what):
+    """A PASS line a guest printed through the console hypercall."""
+    return rf"cpu\d+ +info +{partition}\.{vcpu}: PASS: {what}"
 
 
 def cpu_row(cpu, apic, state, role):
@@ -163,5 +173,91 @@ CASES = [
         "expect": [r"sidecore-efi: configuration from LoadOptions",
                    cpu_row(1, 1, "running", r"guest core: partition 'opt' vCPU 0")],
         "result": {"status": "ok", "online": 2, "partitions": 1},
+    },
+    # ---- guests under AMD SVM (issue 3)
+    {
+        "name": "svm_hello",
+        "smp": 2,
+        "config": SIDE0 + "partition name=hello cpus=1 memory=16M image=hello.elf\n",
+        "expect": [guest_pass("hello", 0, r"vCPU 0: CPUID 0x40000000 signature SidecoreHypv"),
+                   guest_pass("hello", 0, r"vCPU 0: CPUID 0x40000001 vCPU 0 of 1"),
+                   r"SVM revision \d+, \d+ ASIDs, nested paging",
+                   r"partition 'hello' vCPU 0 \(cpu 1\): \d+ exits cpuid=\d+ hypercall=\d+$"],
+        "reject": [NO_FAIL],
+        "partitions": {"hello": {"status": "pass", "vcpus": 1}},
+        "result": {"status": "ok", "partitions": 1},
+    },
+    {
+        "name": "svm_steady_state_no_exits",
+        "smp": 3,
+        "config": SIDE0 + "partition name=steady cpus=1-2 memory=32M image=steady.elf\n",
+        "expect": [guest_pass("steady", 0, "vCPU 0: no exits during the steady phase"),
+                   guest_pass("steady", 1, "vCPU 1: no exits during the steady phase"),
+                   r"steady\.\d: vCPU \d: \d+ iterations in \d+ ms",
+                   r"partition 'steady' vCPU 0 \(cpu 1\): \d+ exits .*; steady phase: 0 exits$",
+                   r"partition 'steady' vCPU 1 \(cpu 2\): \d+ exits .*; steady phase: 0 exits$"],
+        "reject": [NO_FAIL],
+        "partitions": {"steady": {"status": "pass", "vcpus": 2, "steady_exits": 0}},
+        "result": {"status": "ok"},
+    },
+    {
+        "name": "svm_lapic_timer_native",
+        "smp": 2,
+        "config": SIDE0 + "partition name=timer cpus=1 memory=16M image=timer.elf\n",
+        "expect": [guest_pass("timer", 0, r"vCPU 0: (\d{4,}|[1-9]\d{2}) timer interrupts on vector 0x40"),
+                   guest_pass("timer", 0, "vCPU 0: no intr, vintr or hlt exits")],
+        "reject": [NO_FAIL, r"partition 'timer' vCPU 0 .*\b(intr|vintr|hlt)="],
+        "partitions": {"timer": {"status": "pass"}},
+        "result": {"status": "ok"},
+    },
+    {
+        "name": "svm_exit_accounting",
+        "smp": 2,
+        "config": SIDE0 + "partition name=count cpus=1 memory=16M image=exitcount.elf\n",
+        "expect": [guest_pass("count", 0, "vCPU 0: cpuid exits rose by 10 for 10 CPUIDs"),
+                   guest_pass("count", 0, r"vCPU 0: total exits rose by 11 = 10 cpuid \+ 1 hypercall")],
+        "reject": [NO_FAIL],
+        "partitions": {"count": {"status": "pass"}},
+    },
+    {
+        "name": "svm_triple_fault_isolated",
+        "smp": 3,
+        "status": FAIL,
+        "config": SIDE0 + "partition name=crash cpus=1 memory=16M image=triplefault.elf\n"
+                  "partition name=good cpus=2 memory=16M image=hello.elf\n",
+        "expect": [r"partition 'crash' stopped by vCPU 0: triple fault \(shutdown\) at rip [0-9a-f]+",
+                   r"crash\.0 guest state: rip [0-9a-f]{16} rsp [0-9a-f]{16}",
+                   r"cpu1 +error +cr0 0000000080010033 cr2 [0-9a-f]{16} cr3 0000000000110000",
+                   guest_pass("good", 0, r"vCPU 0: CPUID 0x40000000 signature")],
+        "reject": [NO_FAIL],
+        "partitions": {"crash": {"status": "stopped"}, "good": {"status": "pass"}},
+        "result": {"status": "fail", "online": 3, "parked": 0},
+    },
+    {
+        "name": "svm_out_of_partition_access",
+        "smp": 4,
+        "status": FAIL,
+        "config": SIDE0 + "partition name=rd cpus=1 memory=16M image=oob.elf\n"
+                  "partition name=wr cpus=2 memory=16M image=oob.elf args=write\n"
+                  "partition name=good cpus=3 memory=16M image=hello.elf\n",
+        "expect": [r"partition 'rd' stopped by vCPU 0: nested page fault at guest-physical "
+                   r"1100000 \(read",
+                   r"partition 'wr' stopped by vCPU 0: nested page fault at guest-physical "
+                   r"1100000 \(write",
+                   guest_pass("good", 0, r"vCPU 0: CPUID 0x40000001")],
+        "reject": [NO_FAIL],
+        "partitions": {"rd": {"status": "stopped"}, "wr": {"status": "stopped"},
+                       "good": {"status": "pass"}},
+        "result": {"status": "fail"},
+    },
+    {
+        "name": "svm_bad_image_refused",
+        "smp": 2,
+        "status": FAIL,
+        "files": {"bad.elf": b"#!/bin/sh\necho this is not an ELF image\n"},
+        "config": SIDE0 + "partition name=p cpus=1 memory=16M image=bad.elf\n",
+        "expect": [r"sidecore\.cfg:2: partition 'p': image 'bad\.elf' refused: not an ELF file"],
+        "reject": [r"starting \d+ application processors", r"entering partition"],
+        "result": {"status": "fail", "reason": "image"},
     },
 ]

@@ -48,29 +48,32 @@ static void check_image(const struct elf_image *img, uint64_t size)
 
 /* Every byte of the area is the segment's file byte, a zero of its bss, or untouched. Each
  * segment is refilled once checked (they do not overlap), which leaves the area all FILL again. */
-static void check_loaded(const struct elf_image *img, const uint8_t *file, uint8_t *mem)
+static void check_loaded(const struct elf_image *img, const uint8_t *file, uint8_t *mem,
+                         const uint8_t *zeros, const uint8_t *fills)
 {
     for (unsigned i = 0; i < img->nsegments; i++) {
         const struct elf_segment *s = &img->seg[i];
         uint8_t *at = mem + (s->gpa - LOAD_MIN);
         check(s->file_size == 0 || memcmp(at, file + s->file_offset, s->file_size) == 0);
-        for (uint64_t k = s->file_size; k < s->mem_size; k++)
-            check(at[k] == 0);
+        check(memcmp(at + s->file_size, zeros, s->mem_size - s->file_size) == 0);
         memset(at, FILL, s->mem_size);
     }
-    for (uint64_t a = 0; a < GUEST_SIZE; a++)
-        check(mem[a] == FILL);
+    check(memcmp(mem, fills, GUEST_SIZE) == 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static uint8_t *guest;
+    /* the guest area (kept all FILL by check_loaded), and references to compare it with */
+    static uint8_t *guest, *zeros, *fills;
     if (!guest) {
         guest = malloc(GUEST_SIZE);
-        if (!guest)
-            return 0;
-        memset(guest, FILL, GUEST_SIZE); /* and kept so by check_loaded */
+        zeros = calloc(1, GUEST_SIZE);
+        fills = malloc(GUEST_SIZE);
+        if (!guest || !zeros || !fills)
+            abort();
+        memset(guest, FILL, GUEST_SIZE);
+        memset(fills, FILL, GUEST_SIZE);
     }
     /* an exact-size copy at an odd address: misaligned fields and over-reads are both caught */
     uint8_t *alloc = malloc(size + 1);
@@ -89,7 +92,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_image(&img, size);
         /* guest-physical 0 lies LOAD_MIN below the buffer: integer arithmetic, not a pointer */
         elf_load(file, &img, (uint8_t *)((uintptr_t)guest - (uintptr_t)LOAD_MIN));
-        check_loaded(&img, file, guest);
+        check_loaded(&img, file, guest, zeros, fills);
     } else {
         static const struct elf_image zero;
         check(err < 0 && why[0] != '\0' && strlen(why) < sizeof(why) - 1);

@@ -4,6 +4,7 @@
 import importlib.util
 import os
 import re
+import shutil
 import tempfile
 
 from . import build, qemu
@@ -30,14 +31,23 @@ def run_case(name, build_dir, verbose=False):
             f.write(case["config"])
     elif "config_file" in case:
         cfg_path = os.path.join(build.SOURCE_DIR, case["config_file"])
+    scratch = tempfile.mkdtemp(prefix="sidecore-case-")
+    extra = []
+    for name, data in case.get("files", {}).items():
+        path = os.path.join(scratch, name)
+        with open(path, "wb") as f:
+            f.write(data)
+        extra.append((path, name))
     try:
         result = qemu.boot(build_dir, smp=case.get("smp", 4), memory=case.get("memory", "512M"),
                            config_path=cfg_path if not case.get("no_config") else None,
                            timeout=case.get("timeout", 120), echo=verbose,
-                           append=case.get("append"), use_kernel=case.get("use_kernel", False))
+                           append=case.get("append"), use_kernel=case.get("use_kernel", False),
+                           extra_files=extra)
     finally:
         if "config" in case and cfg_path:
             os.unlink(cfg_path)
+        shutil.rmtree(scratch, ignore_errors=True)
     return check(case, result)
 
 
@@ -59,6 +69,12 @@ def check(case, result):
         got = fields.get(key) if fields else None
         if got != str(value):
             failures.append(f"RESULT {key}={got}, expected {value}")
+    for name, want in case.get("partitions", {}).items():
+        got = result.result_fields(f"RESULT partition={name} ")
+        for key, value in want.items():
+            have = got.get(key) if got else None
+            if have != str(value):
+                failures.append(f"RESULT partition={name} {key}={have}, expected {value}")
     if failures:
         print("\n".join(result.lines[-80:]))
         print(f"case {case['name']}: FAIL")
