@@ -51,7 +51,11 @@ CASES = [
         "expect": [cpu_row(0, 0, "running", r"side core: pt irq io \(poll spin\)")] +
                   [cpu_row(i, i, "running", rf"guest core: partition 'demo' vCPU {i - 1}")
                    for i in range(1, 4)] +
-                  [r"partition 'demo' +[0-9a-f]{16}-[0-9a-f]{16} +64M +3 cores"],
+                  [r"partition 'demo' +[0-9a-f]{16}-[0-9a-f]{16} +64M +3 cores, image hello\.elf",
+                   guest_pass("demo", 2, r"vCPU 2: CPUID 0x40000001 vCPU 2 of 3"),
+                   r"partition 'demo' vCPU 2 \(cpu 3\): \d+ exits cpuid=\d+ hypercall=\d+$"],
+        "reject": [NO_FAIL],
+        "partitions": {"demo": {"status": "pass", "vcpus": 3}},
         "result": {"status": "ok", "cpus": 4, "online": 4, "missing": 0, "sidecores": 1,
                    "guest_cores": 3, "partitions": 1},
     },

@@ -246,7 +246,7 @@ static void test_default_file(void **state)
     assert_int_equal(cfg.npartitions, 1);
     assert_string_equal(cfg.partitions[0].name, "demo");
     assert_int_equal(cfg.partitions[0].memory, 64 * MiB);
-    assert_string_equal(cfg.partitions[0].image, "");
+    assert_string_equal(cfg.partitions[0].image, "hello.elf");
     for (unsigned cpu = 1; cpu < 4; cpu++)
         assert_int_equal(config_cpu_role(&cfg, cpu).kind, ROLE_GUEST);
     assert_int_equal(cpu_set_count(&cfg.partitions[0].cpus), 3);

@@ -69,6 +69,8 @@ def images_named(config_path, build_dir):
     for line in text.splitlines():
         line = line.split("#", 1)[0]
         for name in IMAGE_RE.findall(line):
+            if any(name == n for _, n in found):
+                continue  # several partitions may run the same image
             for d in (os.path.join(build_dir, "guest-stubs"), os.path.dirname(config_path)):
                 path = os.path.join(d, name)
                 if os.path.isfile(path):
