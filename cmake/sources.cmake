@@ -13,6 +13,7 @@ set(SIDECORE_PORTABLE_SOURCES
   vmexit/cpuid.c
   vmexit/hypercall.c
   vmexit/icr.c
+  vmexit/npt.c
   vmexit/svm/vmcb_check.c
 )
 list(REMOVE_DUPLICATES SIDECORE_PORTABLE_SOURCES)

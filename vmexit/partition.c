@@ -16,6 +16,7 @@
 #include "core/percpu.h"
 #include "core/time.h"
 #include "core/trap.h"
+#include "vmexit/npt.h"
 
 struct partition partitions[CONFIG_MAX_PARTITIONS];
 unsigned partition_count;
@@ -83,15 +84,9 @@ static int build_guest_identity_map(struct partition *p)
 
 static int build_nested_tables(struct partition *p)
 {
-    const unsigned rwx = PT_READ | PT_WRITE | PT_EXEC;
     bool gb = (cpuid(0x80000001, 0).edx & CPUID_80000001_EDX_PDPE1GB) != 0;
     int rc = pt_init(&p->npt, &pt_format_npt, memory_table_mem(), gb ? PT_1G : PT_2M);
-    /* GPA page 0 stays unmapped so that a guest NULL dereference is reported */
-    if (!rc)
-        rc = pt_map(&p->npt, PAGE_SIZE, p->base + PAGE_SIZE, p->size - PAGE_SIZE, rwx);
-    if (!rc)
-        rc = pt_map(&p->npt, SC_GPA_LAPIC, apic_mmio_base(), PAGE_SIZE, rwx | PT_UNCACHED);
-    return rc;
+    return rc ? rc : npt_map_partition(&p->npt, p->base, p->size, SC_GPA_LAPIC, apic_mmio_base());
 }
 
 static void write_boot_info(struct partition *p, const struct cfg_partition *cfg, unsigned id)

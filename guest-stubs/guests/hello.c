@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The sidecore authors */
-/* Test guest: greets from each vCPU and checks the hypervisor CPUID leaves against the boot info. */
+/* Test guest: greets from each vCPU and checks the hypervisor CPUID leaves against the boot info.
+ */
 #include "sidecore/guest.h"
 
 /* The boot info strings are fixed arrays that need not be terminated. */
@@ -18,8 +19,8 @@ int main(const struct sc_boot_info *bi)
     char name[sizeof(bi->partition) + 1];
     copy_name(name, bi->partition, sizeof(name));
 
-    sc_printf("hello from vCPU %u of %u, partition '%s', %llu MiB\n", bi->vcpu_id,
-              bi->vcpu_count, name, (unsigned long long)(bi->memory_size >> 20));
+    sc_printf("hello from vCPU %u of %u, partition '%s', %llu MiB\n", bi->vcpu_id, bi->vcpu_count,
+              name, (unsigned long long)(bi->memory_size >> 20));
 
     if (bi->version == SC_ABI_VERSION && bi->vcpu_id < bi->vcpu_count) {
         sc_pass("vCPU %u: boot info version %u", bi->vcpu_id, bi->version);
@@ -36,15 +37,14 @@ int main(const struct sc_boot_info *bi)
         sc_pass("vCPU %u: CPUID 0x40000000 signature SidecoreHypv, max leaf 0x%x", bi->vcpu_id,
                 r[0]);
     } else {
-        sc_fail("vCPU %u: CPUID 0x40000000 eax=0x%x ebx=0x%x ecx=0x%x edx=0x%x", bi->vcpu_id,
-                r[0], r[1], r[2], r[3]);
+        sc_fail("vCPU %u: CPUID 0x40000000 eax=0x%x ebx=0x%x ecx=0x%x edx=0x%x", bi->vcpu_id, r[0],
+                r[1], r[2], r[3]);
         failures++;
     }
 
     sc_cpuid(SC_CPUID_VCPU, 0, r);
     if (r[0] == bi->vcpu_id && r[1] == bi->vcpu_count && r[2] == SC_ABI_VERSION) {
-        sc_pass("vCPU %u: CPUID 0x40000001 vCPU %u of %u, ABI %u", bi->vcpu_id, r[0], r[1],
-                r[2]);
+        sc_pass("vCPU %u: CPUID 0x40000001 vCPU %u of %u, ABI %u", bi->vcpu_id, r[0], r[1], r[2]);
     } else {
         sc_fail("vCPU %u: CPUID 0x40000001 eax=%u ebx=%u ecx=%u, boot info says vCPU %u of %u "
                 "ABI %u",

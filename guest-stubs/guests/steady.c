@@ -80,8 +80,7 @@ int main(const struct sc_boot_info *bi)
     uint64_t t1 = sc_rdtsc();
     sc_barrier(&barrier, count);
 
-    sc_printf("vCPU %u: %llu iterations in %llu ms (x=%llx)\n", id,
-              (unsigned long long)iterations,
+    sc_printf("vCPU %u: %llu iterations in %llu ms (x=%llx)\n", id, (unsigned long long)iterations,
               (unsigned long long)((t1 - t0) / (bi->tsc_hz / 1000)), (unsigned long long)x);
     if (id == 0) {
         for (unsigned v = 0; v < count; v++) {

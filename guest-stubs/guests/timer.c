@@ -6,7 +6,7 @@
 
 #define TIMER_VECTOR 0x40
 #define TIMER_DIVIDE 16
-#define TIMER_HZ 1000     /* period 1 ms */
+#define TIMER_HZ 1000 /* period 1 ms */
 #define WANT_TICKS 200
 #define MIN_TICKS 100
 #define TIMEOUT_S 5
@@ -31,8 +31,8 @@ int main(const struct sc_boot_info *bi)
     }
     int err = lapic_init();
     if (err) {
-        sc_fail("vCPU %u: cannot map the LAPIC at 0x%llx: %d", id,
-                (unsigned long long)SC_GPA_LAPIC, err);
+        sc_fail("vCPU %u: cannot map the LAPIC at 0x%llx: %d", id, (unsigned long long)SC_GPA_LAPIC,
+                err);
         return 1;
     }
     uint8_t apic = lapic_id();

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The sidecore authors */
-/* Test guest: an exception with an empty IDT triple-faults; the hypervisor must stop the partition. */
+/* Test guest: an exception with an empty IDT triple-faults; the hypervisor must stop the partition.
+ */
 #include "sidecore/guest.h"
 
 int main(const struct sc_boot_info *bi)

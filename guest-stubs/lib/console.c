@@ -95,12 +95,18 @@ uint64_t sc_steady_end(void)
 }
 
 static const char *const reason_names[SC_EXIT_REASONS] = {
-    [SC_EXIT_CPUID] = "cpuid",         [SC_EXIT_HYPERCALL] = "hypercall",
-    [SC_EXIT_MSR_READ] = "msr-read",   [SC_EXIT_MSR_WRITE] = "msr-write",
-    [SC_EXIT_IO] = "io",               [SC_EXIT_NPF] = "npf",
-    [SC_EXIT_NMI] = "nmi",             [SC_EXIT_INTR] = "intr",
-    [SC_EXIT_VINTR] = "vintr",         [SC_EXIT_HLT] = "hlt",
-    [SC_EXIT_SHUTDOWN] = "shutdown",   [SC_EXIT_EXCEPTION] = "exception",
+    [SC_EXIT_CPUID] = "cpuid",
+    [SC_EXIT_HYPERCALL] = "hypercall",
+    [SC_EXIT_MSR_READ] = "msr-read",
+    [SC_EXIT_MSR_WRITE] = "msr-write",
+    [SC_EXIT_IO] = "io",
+    [SC_EXIT_NPF] = "npf",
+    [SC_EXIT_NMI] = "nmi",
+    [SC_EXIT_INTR] = "intr",
+    [SC_EXIT_VINTR] = "vintr",
+    [SC_EXIT_HLT] = "hlt",
+    [SC_EXIT_SHUTDOWN] = "shutdown",
+    [SC_EXIT_EXCEPTION] = "exception",
     [SC_EXIT_OTHER] = "other",
 };
 

@@ -19,15 +19,24 @@ int lapic_init(void)
 static int divide_code(unsigned divide)
 {
     switch (divide) {
-    case 1: return 0xb;
-    case 2: return 0x0;
-    case 4: return 0x1;
-    case 8: return 0x2;
-    case 16: return 0x3;
-    case 32: return 0x8;
-    case 64: return 0x9;
-    case 128: return 0xa;
-    default: return -1;
+    case 1:
+        return 0xb;
+    case 2:
+        return 0x0;
+    case 4:
+        return 0x1;
+    case 8:
+        return 0x2;
+    case 16:
+        return 0x3;
+    case 32:
+        return 0x8;
+    case 64:
+        return 0x9;
+    case 128:
+        return 0xa;
+    default:
+        return -1;
     }
 }
 

@@ -41,15 +41,38 @@ static sc_irq_handler irq_handlers[256];
 __attribute__((noreturn)) void guest_start(const struct sc_boot_info *bi);
 void guest_trap(struct sc_trap_frame *f);
 
-static const char *const exception_names[32] = {
-    "#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
-    "#BR bound range", "#UD invalid opcode", "#NM device not available", "#DF double fault",
-    "coprocessor overrun", "#TS invalid TSS", "#NP segment not present", "#SS stack fault",
-    "#GP general protection", "#PF page fault", "reserved 15", "#MF x87 error",
-    "#AC alignment check", "#MC machine check", "#XM SIMD error", "#VE virtualization",
-    "#CP control protection", "reserved 22", "reserved 23", "reserved 24", "reserved 25",
-    "reserved 26", "reserved 27", "#HV hypervisor injection", "#VC VMM communication",
-    "#SX security", "reserved 31"};
+static const char *const exception_names[32] = {"#DE divide error",
+                                                "#DB debug",
+                                                "NMI",
+                                                "#BP breakpoint",
+                                                "#OF overflow",
+                                                "#BR bound range",
+                                                "#UD invalid opcode",
+                                                "#NM device not available",
+                                                "#DF double fault",
+                                                "coprocessor overrun",
+                                                "#TS invalid TSS",
+                                                "#NP segment not present",
+                                                "#SS stack fault",
+                                                "#GP general protection",
+                                                "#PF page fault",
+                                                "reserved 15",
+                                                "#MF x87 error",
+                                                "#AC alignment check",
+                                                "#MC machine check",
+                                                "#XM SIMD error",
+                                                "#VE virtualization",
+                                                "#CP control protection",
+                                                "reserved 22",
+                                                "reserved 23",
+                                                "reserved 24",
+                                                "reserved 25",
+                                                "reserved 26",
+                                                "reserved 27",
+                                                "#HV hypervisor injection",
+                                                "#VC VMM communication",
+                                                "#SX security",
+                                                "reserved 31"};
 
 static void build_idt(void)
 {
@@ -109,22 +132,17 @@ static __attribute__((noreturn)) void exception(const struct sc_trap_frame *f)
     unsigned v = (unsigned)f->vector;
     sc_printf("FAIL: vector %u (%s) error 0x%llx at rip 0x%llx\n", v, exception_names[v],
               (unsigned long long)f->error, (unsigned long long)f->rip);
-    sc_printf("  rax=%016llx rbx=%016llx rcx=%016llx rdx=%016llx\n",
-              (unsigned long long)f->rax, (unsigned long long)f->rbx,
-              (unsigned long long)f->rcx, (unsigned long long)f->rdx);
-    sc_printf("  rsi=%016llx rdi=%016llx rbp=%016llx rsp=%016llx\n",
-              (unsigned long long)f->rsi, (unsigned long long)f->rdi,
-              (unsigned long long)f->rbp, (unsigned long long)f->rsp);
-    sc_printf("  r8 =%016llx r9 =%016llx r10=%016llx r11=%016llx\n",
-              (unsigned long long)f->r8, (unsigned long long)f->r9, (unsigned long long)f->r10,
-              (unsigned long long)f->r11);
-    sc_printf("  r12=%016llx r13=%016llx r14=%016llx r15=%016llx\n",
-              (unsigned long long)f->r12, (unsigned long long)f->r13,
-              (unsigned long long)f->r14, (unsigned long long)f->r15);
+    sc_printf("  rax=%016llx rbx=%016llx rcx=%016llx rdx=%016llx\n", (unsigned long long)f->rax,
+              (unsigned long long)f->rbx, (unsigned long long)f->rcx, (unsigned long long)f->rdx);
+    sc_printf("  rsi=%016llx rdi=%016llx rbp=%016llx rsp=%016llx\n", (unsigned long long)f->rsi,
+              (unsigned long long)f->rdi, (unsigned long long)f->rbp, (unsigned long long)f->rsp);
+    sc_printf("  r8 =%016llx r9 =%016llx r10=%016llx r11=%016llx\n", (unsigned long long)f->r8,
+              (unsigned long long)f->r9, (unsigned long long)f->r10, (unsigned long long)f->r11);
+    sc_printf("  r12=%016llx r13=%016llx r14=%016llx r15=%016llx\n", (unsigned long long)f->r12,
+              (unsigned long long)f->r13, (unsigned long long)f->r14, (unsigned long long)f->r15);
     sc_printf("  rflags=%016llx cs=%04llx ss=%04llx cr2=%016llx cr3=%016llx\n",
-              (unsigned long long)f->rflags, (unsigned long long)f->cs,
-              (unsigned long long)f->ss, (unsigned long long)sc_read_cr2(),
-              (unsigned long long)sc_read_cr3());
+              (unsigned long long)f->rflags, (unsigned long long)f->cs, (unsigned long long)f->ss,
+              (unsigned long long)sc_read_cr2(), (unsigned long long)sc_read_cr3());
     sc_exit(SC_STATUS_EXCEPTION(v));
 }
 

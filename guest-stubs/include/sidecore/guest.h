@@ -16,15 +16,17 @@
 int main(const struct sc_boot_info *bi);
 
 /* Exit statuses libguest uses by itself (anything nonzero is a failure). */
-#define SC_STATUS_BAD_BOOT_INFO 0x100      /* the magic in rdi was wrong */
+#define SC_STATUS_BAD_BOOT_INFO 0x100            /* the magic in rdi was wrong */
 #define SC_STATUS_EXCEPTION(vec) (0x200 + (vec)) /* unexpected CPU exception */
-#define SC_STATUS_UNEXPECTED_IRQ 0x300     /* an interrupt without a handler */
+#define SC_STATUS_UNEXPECTED_IRQ 0x300           /* an interrupt without a handler */
 
-/* ---- Hypercalls (VMMCALL: rax = op, rdi/rsi/rdx = arguments, rax = result). */
+/* ---- Hypercalls (VMMCALL: rax = op, rdi/rsi/rdx = arguments, rax = result). Buffers are
+ * passed by address: the image, bss and stacks are identity-mapped, so a pointer is a GPA.
+ * The argument registers are treated as clobbered, since abi.h does not promise them. */
 static inline long sc_hypercall(long op, long a0, long a1, long a2)
 {
     long ret = op;
-    __asm__ volatile("vmmcall" : "+a"(ret) : "D"(a0), "S"(a1), "d"(a2) : "memory");
+    __asm__ volatile("vmmcall" : "+a"(ret), "+D"(a0), "+S"(a1), "+d"(a2) : : "memory");
     return ret;
 }
 
@@ -62,10 +64,22 @@ static inline void sc_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
                      : "a"(leaf), "c"(sub));
 }
 
-static inline void sc_pause(void) { __asm__ volatile("pause" ::: "memory"); }
-static inline void sc_irq_enable(void) { __asm__ volatile("sti" ::: "memory"); }
-static inline void sc_irq_disable(void) { __asm__ volatile("cli" ::: "memory"); }
-static inline void sc_halt(void) { __asm__ volatile("hlt" ::: "memory"); }
+static inline void sc_pause(void)
+{
+    __asm__ volatile("pause" ::: "memory");
+}
+static inline void sc_irq_enable(void)
+{
+    __asm__ volatile("sti" ::: "memory");
+}
+static inline void sc_irq_disable(void)
+{
+    __asm__ volatile("cli" ::: "memory");
+}
+static inline void sc_halt(void)
+{
+    __asm__ volatile("hlt" ::: "memory");
+}
 
 static inline uint64_t sc_read_cr2(void)
 {
@@ -149,10 +163,16 @@ static inline void lapic_write(uint32_t reg, uint32_t val)
     *(volatile uint32_t *)(uintptr_t)(SC_GPA_LAPIC + reg) = val;
 }
 
-static inline void lapic_eoi(void) { lapic_write(LAPIC_EOI, 0); }
+static inline void lapic_eoi(void)
+{
+    lapic_write(LAPIC_EOI, 0);
+}
 
 /* xAPIC id of this core (bits 31:24 of the ID register). */
-static inline uint8_t lapic_id(void) { return (uint8_t)(lapic_read(LAPIC_ID) >> 24); }
+static inline uint8_t lapic_id(void)
+{
+    return (uint8_t)(lapic_read(LAPIC_ID) >> 24);
+}
 
 /* Periodic timer on vector every initial_count ticks of the bus clock / divide
  * (divide: 1, 2, 4, ..., 128). Returns 0 or -SC_EINVAL. */
