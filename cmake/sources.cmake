@@ -6,6 +6,7 @@ set(SIDECORE_PORTABLE_SOURCES
   core/config.c
   core/config_lex.c
   core/elf.c
+  core/exception_names.c
   core/fmt.c
   core/palloc.c
   core/pgtable.c

@@ -27,6 +27,5 @@ _Static_assert(offsetof(struct trap_frame, rip) == 17 * 8, "then the CPU's frame
 _Static_assert(sizeof(struct trap_frame) % 16 == 0, "keeps the stack 16-byte aligned");
 
 void trap_dispatch(struct trap_frame *f);
-const char *exception_name(uint64_t vector);
 
 #endif

@@ -149,6 +149,11 @@ int partition_build(unsigned index, const struct cfg_partition *cfg, uint64_t ba
     p->free_gpa = SC_GPA_IMAGE_MIN;
     if (!image)
         return 0; /* nothing to run: its cores stay idle */
+    if (p->size > SC_GPA_LAPIC) {
+        ksnprintf(why, why_size, "memory above %lluM would overlap the LAPIC window at %llx",
+                  (unsigned long long)(SC_GPA_LAPIC / MiB), (unsigned long long)SC_GPA_LAPIC);
+        return -E_INVAL;
+    }
     if (p->stacks_gpa <= SC_GPA_IMAGE_MIN) {
         ksnprintf(why, why_size, "memory too small for an image and %u stacks", p->nvcpus);
         return -E_INVAL;

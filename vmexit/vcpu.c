@@ -139,7 +139,8 @@ static uint64_t steady_end(void *ctx)
     /* the SC_HC_STEADY_END exit itself was counted in the phase: it is the
      * closing bracket, not steady-state work */
     v->in_steady = false;
-    v->steady_exits = v->counters.steady - 1;
+    v->counters.steady--;
+    v->steady_exits = v->counters.steady;
     v->steady_seen = true;
     return v->steady_exits;
 }

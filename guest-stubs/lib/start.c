@@ -3,6 +3,7 @@
 /* guest_start: checks the boot info, installs the IDT, runs main; exception and IRQ dispatch. */
 #include <stddef.h>
 
+#include "core/exception_names.h"
 #include "sidecore/guest.h"
 
 /* A 64-bit interrupt gate (Intel SDM Vol. 3 6.14.1), as named fields. */
@@ -41,38 +42,6 @@ static sc_irq_handler irq_handlers[256];
 __attribute__((noreturn)) void guest_start(const struct sc_boot_info *bi);
 void guest_trap(struct sc_trap_frame *f);
 
-static const char *const exception_names[32] = {"#DE divide error",
-                                                "#DB debug",
-                                                "NMI",
-                                                "#BP breakpoint",
-                                                "#OF overflow",
-                                                "#BR bound range",
-                                                "#UD invalid opcode",
-                                                "#NM device not available",
-                                                "#DF double fault",
-                                                "coprocessor overrun",
-                                                "#TS invalid TSS",
-                                                "#NP segment not present",
-                                                "#SS stack fault",
-                                                "#GP general protection",
-                                                "#PF page fault",
-                                                "reserved 15",
-                                                "#MF x87 error",
-                                                "#AC alignment check",
-                                                "#MC machine check",
-                                                "#XM SIMD error",
-                                                "#VE virtualization",
-                                                "#CP control protection",
-                                                "reserved 22",
-                                                "reserved 23",
-                                                "reserved 24",
-                                                "reserved 25",
-                                                "reserved 26",
-                                                "reserved 27",
-                                                "#HV hypervisor injection",
-                                                "#VC VMM communication",
-                                                "#SX security",
-                                                "reserved 31"};
 
 static void build_idt(void)
 {
@@ -130,7 +99,7 @@ void sc_set_irq_handler(uint8_t vector, sc_irq_handler fn)
 static __attribute__((noreturn)) void exception(const struct sc_trap_frame *f)
 {
     unsigned v = (unsigned)f->vector;
-    sc_printf("FAIL: vector %u (%s) error 0x%llx at rip 0x%llx\n", v, exception_names[v],
+    sc_printf("FAIL: vector %u (%s) error 0x%llx at rip 0x%llx\n", v, exception_name(v),
               (unsigned long long)f->error, (unsigned long long)f->rip);
     sc_printf("  rax=%016llx rbx=%016llx rcx=%016llx rdx=%016llx\n", (unsigned long long)f->rax,
               (unsigned long long)f->rbx, (unsigned long long)f->rcx, (unsigned long long)f->rdx);

@@ -21,7 +21,10 @@
 
 /* ---- Trap-path hypercalls: VMMCALL (AMD) / VMCALL (Intel).
  * In: rax = opcode, rdi, rsi, rdx = arguments. Out: rax = result (>= 0) or a
- * negative errno. Guest-physical addresses must lie inside the caller's partition. */
+ * negative errno; every other register is preserved. Guest-physical addresses
+ * must lie inside the caller's partition RAM. Each hypercall is one VM exit and
+ * is counted as SC_EXIT_HYPERCALL before it runs, so SC_HC_EXIT_COUNTERS sees
+ * itself; SC_HC_STEADY_BEGIN/END are brackets and not counted in `steady`. */
 enum sc_hypercall {
     SC_HC_NULL = 0,           /* does nothing; returns 0 (measures the trap itself) */
     SC_HC_CONSOLE_WRITE = 1,  /* rdi = GPA of text, rsi = length (<= SC_CONSOLE_MAX); returns length */
@@ -34,6 +37,7 @@ enum sc_hypercall {
 
 #define SC_CONSOLE_MAX 4096
 #define SC_EPERM 1
+#define SC_ENOMEM 12
 #define SC_EFAULT 14
 #define SC_EINVAL 22
 #define SC_ENOSYS 38
@@ -74,11 +78,11 @@ struct sc_boot_info {
     uint64_t memory_size;      /* RAM is GPA [0, memory_size) */
     uint64_t ring_window_gpa;  /* 0 until request rings exist */
     uint64_t ring_window_size;
-    uint64_t tsc_hz;
+    uint64_t tsc_hz;           /* 0 if the hypervisor could not calibrate the TSC */
     uint64_t free_gpa;         /* first GPA after the image, 4 KiB aligned */
     uint64_t stacks_gpa;       /* the initial stacks occupy [stacks_gpa, memory_size) */
-    char partition[32];
-    char cmdline[256];
+    char partition[32];        /* NUL-terminated */
+    char cmdline[256];         /* NUL-terminated: the partition's args="..." */
 };
 
 /* ---- Guest-physical layout of a partition.
@@ -89,7 +93,11 @@ struct sc_boot_info {
  *   0x200000 ..         the guest image (its PT_LOAD segments must lie above this)
  *   stacks_gpa ..       16 KiB initial stack per vCPU, at the top of RAM
  *   0xfee00000          the local APIC of the vCPU's own core (timer, EOI natively)
- * Anything else is unmapped: touching it stops the partition with the address. */
+ * The initial page tables map RAM and the LAPIC page; the nested tables map the
+ * same and nothing else: touching any other address stops the partition with
+ * the address. RAM therefore ends below SC_GPA_LAPIC (at most 4074 MiB for now).
+ * A partition has at most 64 vCPUs in this hypervisor (SC_MAX_VCPUS is the ABI's
+ * room for growth). */
 #define SC_GPA_GDT 0x1000ull
 #define SC_GPA_BOOT_INFO(id) (0x10000ull + 0x1000ull * (id))
 #define SC_GPA_PAGE_TABLES 0x110000ull

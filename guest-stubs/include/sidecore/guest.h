@@ -124,7 +124,6 @@ struct sc_trap_frame {
  * present|writable (e.g. SC_PTE_PCD | SC_PTE_PWT for MMIO). An existing mapping of gpa to
  * itself is left as is. Returns 0, -SC_EINVAL if gpa is mapped elsewhere or is not
  * canonical/aligned, -SC_ENOMEM when the small pool of table pages is used up. */
-#define SC_ENOMEM 12
 #define SC_PTE_P 0x1ull
 #define SC_PTE_W 0x2ull
 #define SC_PTE_PWT 0x8ull
