@@ -160,9 +160,9 @@ static bool any_image(void)
     return false;
 }
 
-/* Images are loaded and every partition is built before any guest core starts;
- * a bad image refuses the whole configuration, like any other error. */
-static void build_partitions(void)
+/* Every partition and its image are checked before any AP starts: a bad image
+ * refuses the whole configuration, like any other error. */
+static void check_partitions(void)
 {
     if (any_image()) {
         char why[128];
@@ -180,13 +180,24 @@ static void build_partitions(void)
                       c->line, c->name, c->image);
             fail("image");
         }
-        if (partition_build(i, c, hv.partitions[i].base, hv.partitions[i].image, &hv.mem, why,
+        if (partition_check(i, c, hv.partitions[i].base, hv.partitions[i].image, why,
                             sizeof(why))) {
             log_error("%s:%u: partition '%s': %s", hv.boot->config_source, c->line, c->name, why);
             fail("image");
         }
     }
     partition_count = hv.cfg.npartitions;
+}
+
+static void load_partitions(void)
+{
+    for (unsigned i = 0; i < partition_count; i++) {
+        char why[160];
+        if (partition_build(i, &hv.mem, why, sizeof(why))) {
+            log_error("partition '%s': %s", hv.cfg.partitions[i].name, why);
+            fail("memory");
+        }
+    }
 }
 
 /* A CPU that did not come up may not hold a role. */
@@ -218,7 +229,8 @@ static unsigned assign_roles(void)
         if (__atomic_load_n(&cpus[i].pub.command, __ATOMIC_ACQUIRE) != CPU_CMD_TAKE_ROLE)
             continue;
         if (smp_wait_ack(i, CPU_CMD_TAKE_ROLE, ROLE_ACK_TIMEOUT_MS))
-            log_error("cpu %u did not acknowledge its role", i);
+            log_error("cpu %u did not acknowledge its role (state %s, command %u, acked %u)", i,
+                      cpu_state_name(cpus[i].pub.state), cpus[i].pub.command, cpus[i].pub.acked);
         parked += __atomic_load_n(&cpus[i].pub.state, __ATOMIC_ACQUIRE) == CPU_PARKED;
     }
     return parked;
@@ -267,8 +279,7 @@ void core_main(const struct boot_info *bi)
     smp_init_bsp();
     validate_config();
     reserve_partitions();
-    build_partitions();
-    apic_timer_calibrate();
+    check_partitions();
 
     struct smp_params sp = {hv.trampoline_page, hv.host_pt.root, hv.cfg.ap_timeout_ms,
                             hv.cfg.offline_cpu};
@@ -279,6 +290,8 @@ void core_main(const struct boot_info *bi)
     log_info("%u of %u CPUs online, %llu us from the first INIT to the last arrival", sr.online,
              cpu_count, (unsigned long long)sr.elapsed_us);
     uint64_t online_us = time_since_handoff_us();
+    apic_timer_calibrate();
+    load_partitions();
 
     unsigned missing = check_missing_cpus();
     unsigned parked = missing ? 0 : assign_roles();

@@ -156,13 +156,23 @@ void smp_post(unsigned cpu, uint32_t command)
     apic_send_fixed(cpus[cpu].apic_id, VECTOR_WAKEUP);
 }
 
+/* The wake-up IPI is repeated while waiting: under QEMU's TCG with many vCPUs
+ * an AP was seen (1 run in 3 at -smp 64) to stay halted after the first one. */
+#define WAKE_RETRY_US 20000
+
 int smp_wait_ack(unsigned cpu, uint32_t command, uint32_t timeout_ms)
 {
-    uint64_t deadline = rdtsc() + (uint64_t)timeout_ms * (time_tsc_hz() / 1000);
+    uint64_t ms = time_tsc_hz() / 1000;
+    uint64_t deadline = rdtsc() + (uint64_t)timeout_ms * ms;
+    uint64_t next_wake = rdtsc() + WAKE_RETRY_US / 1000 * ms;
     while (rdtsc() < deadline) {
         if (__atomic_load_n(&cpus[cpu].pub.acked, __ATOMIC_ACQUIRE) == command ||
             cpu_has_state(cpu, CPU_PARKED))
             return 0;
+        if (rdtsc() > next_wake) {
+            apic_send_fixed(cpus[cpu].apic_id, VECTOR_WAKEUP);
+            next_wake = rdtsc() + WAKE_RETRY_US / 1000 * ms;
+        }
         cpu_relax();
     }
     return -E_TIMEDOUT;

@@ -106,35 +106,34 @@ static void write_boot_info(struct partition *p, const struct cfg_partition *cfg
     memcpy(bi->cmdline, cfg->args, sizeof(bi->cmdline));
 }
 
-static int load_image(struct partition *p, const struct boot_file *image, char *why,
-                      unsigned why_size)
+/* Checks only: nothing is written to the partition yet. */
+static int check_image(struct partition *p, char *why, unsigned why_size)
 {
-    struct elf_image img;
     char reason[128];
-    const void *file = (const void *)(uintptr_t)image->address;
-    int rc = elf_parse(file, image->size, SC_GPA_IMAGE_MIN, p->stacks_gpa, &img, reason,
+    const void *file = (const void *)(uintptr_t)p->image->address;
+    int rc = elf_parse(file, p->image->size, SC_GPA_IMAGE_MIN, p->stacks_gpa, &p->elf, reason,
                        sizeof(reason));
     if (rc) {
-        ksnprintf(why, why_size, "image '%s' refused: %s", image->name, reason);
+        ksnprintf(why, why_size, "image '%s' refused: %s", p->image->name, reason);
         return rc;
     }
-    elf_load(file, &img, (uint8_t *)(uintptr_t)p->base);
-    p->entry = img.entry;
-    p->free_gpa = ALIGN_UP(img.highest, PAGE_SIZE);
+    p->entry = p->elf.entry;
+    p->free_gpa = ALIGN_UP(p->elf.highest, PAGE_SIZE);
     p->has_image = true;
     return 0;
 }
 
-int partition_build(unsigned index, const struct cfg_partition *cfg, uint64_t base,
-                    const struct boot_file *image, struct palloc *pa, char *why,
-                    unsigned why_size)
+int partition_check(unsigned index, const struct cfg_partition *cfg, uint64_t base,
+                    const struct boot_file *image, char *why, unsigned why_size)
 {
     struct partition *p = &partitions[index];
     memset(p, 0, sizeof(*p));
     p->index = index;
+    p->cfg = cfg;
     p->name = cfg->name;
     p->base = base;
     p->size = cfg->memory;
+    p->image = image;
     for (unsigned cpu = 0; cpu < CONFIG_MAX_CPUS; cpu++) {
         if (!cpu_set_has(&cfg->cpus, cpu))
             continue;
@@ -158,20 +157,26 @@ int partition_build(unsigned index, const struct cfg_partition *cfg, uint64_t ba
         ksnprintf(why, why_size, "memory too small for an image and %u stacks", p->nvcpus);
         return -E_INVAL;
     }
+    return check_image(p, why, why_size);
+}
 
-    memset((void *)(uintptr_t)base, 0, p->size); /* no data from earlier owners */
-    int rc = load_image(p, image, why, why_size);
-    if (rc)
-        return rc;
-    uint64_t *gdt = (uint64_t *)(uintptr_t)(base + SC_GPA_GDT);
+int partition_build(unsigned index, struct palloc *pa, char *why, unsigned why_size)
+{
+    struct partition *p = &partitions[index];
+    if (!p->has_image)
+        return 0;
+    memset((void *)(uintptr_t)p->base, 0, p->size); /* no data from earlier owners */
+    elf_load((const void *)(uintptr_t)p->image->address, &p->elf, (uint8_t *)(uintptr_t)p->base);
+    uint64_t *gdt = (uint64_t *)(uintptr_t)(p->base + SC_GPA_GDT);
     gdt[1] = GDT_CODE64;
     gdt[2] = GDT_DATA;
+    int rc;
     if ((rc = build_guest_identity_map(p)) || (rc = build_nested_tables(p))) {
         ksnprintf(why, why_size, "building page tables failed (%d)", rc);
         return rc;
     }
     for (unsigned i = 0; i < p->nvcpus; i++) {
-        write_boot_info(p, cfg, i);
+        write_boot_info(p, p->cfg, i);
         if ((rc = vcpu_backend->vcpu_prepare(&p->vcpus[i], pa))) {
             ksnprintf(why, why_size, "vCPU %u: out of memory for its control structures", i);
             return rc;

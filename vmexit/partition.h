@@ -16,12 +16,16 @@ struct boot_file;
 extern struct partition partitions[];
 extern unsigned partition_count;
 
-/* Build partition index from its configuration: zero its memory, load the
- * image, write the boot information, the GDT and the guest's identity map,
- * map the nested tables. -errno with why filled on refusal. */
-int partition_build(unsigned index, const struct cfg_partition *cfg, uint64_t base,
-                    const struct boot_file *image, struct palloc *pa, char *why,
-                    unsigned why_size);
+/* Boot CPU, before any AP starts: take partition index from its configuration
+ * and check it (sizes, the ELF image against the partition's image area).
+ * Nothing is written to its memory yet. -errno with why filled on refusal. */
+int partition_check(unsigned index, const struct cfg_partition *cfg, uint64_t base,
+                    const struct boot_file *image, char *why, unsigned why_size);
+/* Boot CPU, with the APs parked: zero its memory, load the image, write the
+ * boot information, the GDT and the guest's identity map, map the nested
+ * tables, prepare the vCPUs. (Heavy memory work waits until the firmware's
+ * spinning APs are parked: under an emulator they slow the boot CPU badly.) */
+int partition_build(unsigned index, struct palloc *pa, char *why, unsigned why_size);
 /* The vCPU pinned to a physical CPU, or NULL. */
 struct vcpu *partition_vcpu_of_cpu(unsigned cpu);
 /* Guest core: enter the vCPU and run it until it exits or is stopped. */

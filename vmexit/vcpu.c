@@ -136,6 +136,8 @@ static void steady_begin(void *ctx)
 static uint64_t steady_end(void *ctx)
 {
     struct vcpu *v = ctx;
+    if (!v->in_steady)
+        return 0; /* an END without a BEGIN measures nothing */
     /* the SC_HC_STEADY_END exit itself was counted in the phase: it is the
      * closing bracket, not steady-state work */
     v->in_steady = false;

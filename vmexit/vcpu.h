@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/elf.h"
 #include "core/pgtable.h"
 #include "guest-stubs/include/sidecore/abi.h"
 
@@ -45,6 +46,8 @@ enum vcpu_state {
 
 struct partition;
 struct palloc;
+struct cfg_partition;
+struct boot_file;
 
 struct vcpu {
     struct partition *partition;
@@ -74,6 +77,9 @@ struct partition {
     uint64_t free_gpa;
     uint64_t stacks_gpa;
     bool has_image;
+    const struct cfg_partition *cfg;
+    const struct boot_file *image;
+    struct elf_image elf;
     struct pt npt; /* nested tables, shared by the partition's vCPUs */
     unsigned nvcpus;
     struct vcpu vcpus[MAX_PARTITION_VCPUS];

@@ -73,7 +73,10 @@ static void f_console(void *ctx, const char *text, size_t len)
         __builtin_trap(); /* must be a copy, not guest memory the guest may change */
 }
 
-static void f_steady_begin(void *ctx) { ((struct world *)ctx)->begin_calls++; }
+static void f_steady_begin(void *ctx)
+{
+    ((struct world *)ctx)->begin_calls++;
+}
 
 static uint64_t f_steady_end(void *ctx)
 {
@@ -176,8 +179,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         __builtin_trap();
 
     /* each callback only for its own opcode, at most once */
-    unsigned calls = w.console_calls + w.counters_calls + w.begin_calls + w.end_calls +
-                     w.exit_calls;
+    unsigned calls =
+        w.console_calls + w.counters_calls + w.begin_calls + w.end_calls + w.exit_calls;
     if (calls > 1)
         __builtin_trap();
     if (w.console_calls && (op != SC_HC_CONSOLE_WRITE || rc != (int64_t)w.console_len))

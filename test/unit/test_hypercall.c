@@ -59,7 +59,10 @@ static void rec_console(void *ctx, const char *text, size_t len)
     memcpy(r->console_text, text, len);
 }
 
-static void rec_steady_begin(void *ctx) { ((struct recorder *)ctx)->begin_calls++; }
+static void rec_steady_begin(void *ctx)
+{
+    ((struct recorder *)ctx)->begin_calls++;
+}
 
 static uint64_t rec_steady_end(void *ctx)
 {
@@ -201,12 +204,12 @@ static void test_console_bounds(void **state)
     assert_int_equal(f->rec.console_calls, 2);
 
     static const uint64_t bad[][2] = {
-        {RAM_SIZE - 15, 16},          /* one byte past the end */
-        {RAM_SIZE, 1},                /* starting at the end */
-        {RAM_SIZE + 0x1000, 8},       /* beyond RAM */
-        {1ull << 32, 1},              /* beyond, and truncating to 32 bits would be 0 */
-        {~0ull, 1},                   /* gpa + len wraps to 0 */
-        {~0ull - 3, 16},              /* gpa + len wraps to 12 */
+        {RAM_SIZE - 15, 16},               /* one byte past the end */
+        {RAM_SIZE, 1},                     /* starting at the end */
+        {RAM_SIZE + 0x1000, 8},            /* beyond RAM */
+        {1ull << 32, 1},                   /* beyond, and truncating to 32 bits would be 0 */
+        {~0ull, 1},                        /* gpa + len wraps to 0 */
+        {~0ull - 3, 16},                   /* gpa + len wraps to 12 */
         {0ull - RAM_SIZE, SC_CONSOLE_MAX}, /* wraps well inside RAM */
     };
     for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
@@ -262,8 +265,8 @@ static void test_exit_counters_bad_destination(void **state)
 {
     struct fixture *f = *state;
     const uint64_t n = sizeof(struct sc_exit_counters);
-    static const uint64_t bad[] = {RAM_SIZE - n + 1, RAM_SIZE, RAM_SIZE + 0x10000, ~0ull,
-                                   ~0ull - n + 2, 1ull << 40};
+    static const uint64_t bad[] = {RAM_SIZE - n + 1, RAM_SIZE,  RAM_SIZE + 0x10000, ~0ull,
+                                   ~0ull - n + 2,    1ull << 40};
     for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
         assert_int_equal(hc(f, SC_HC_EXIT_COUNTERS, bad[i], 0, 0), -E_FAULT);
     assert_ram_untouched(f);
@@ -302,7 +305,10 @@ static void test_steady_phase(void **state)
 static void test_unknown_opcodes(void **state)
 {
     struct fixture *f = *state;
-    static const uint64_t ops[] = {SC_HC_COUNT, SC_HC_COUNT + 1, 0x100, ~0ull,
+    static const uint64_t ops[] = {SC_HC_COUNT,
+                                   SC_HC_COUNT + 1,
+                                   0x100,
+                                   ~0ull,
                                    (1ull << 32) | SC_HC_CONSOLE_WRITE,
                                    (1ull << 63) | SC_HC_EXIT};
     for (size_t i = 0; i < ARRAY_SIZE(ops); i++)
@@ -351,8 +357,8 @@ static void test_guest_copy_to_bounds(void **state)
     assert_ram_untouched(f);
 
     static const uint64_t bad[][2] = {
-        {RAM_SIZE - 7, 8}, {RAM_SIZE, 1}, {RAM_SIZE + 1, 0}, {~0ull, 1}, {~0ull - 3, 8},
-        {1ull << 32, 8},
+        {RAM_SIZE - 7, 8}, {RAM_SIZE, 1},  {RAM_SIZE + 1, 0},
+        {~0ull, 1},        {~0ull - 3, 8}, {1ull << 32, 8},
     };
     for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
         assert_int_equal(guest_copy_to(&f->c, bad[i][0], src, bad[i][1]), -E_FAULT);

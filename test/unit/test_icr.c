@@ -66,13 +66,12 @@ static void test_other_delivery_modes_refused(void **state)
 {
     (void)state;
     static const unsigned modes[] = {LOWEST, SMI, RSVD3, NMI, INIT, SIPI, EXTINT};
-    static const uint64_t shapes[] = {DEST(6), DEST(4), DEST(5), SH_SELF, SH_ALL_INCL,
-                                      SH_ALL_EXCL, DEST(4) | LOGICAL};
+    static const uint64_t shapes[] = {DEST(6),     DEST(4),     DEST(5),          SH_SELF,
+                                      SH_ALL_INCL, SH_ALL_EXCL, DEST(4) | LOGICAL};
     struct icr_decision d;
     for (size_t m = 0; m < ARRAY_SIZE(modes); m++) {
         for (size_t s = 0; s < ARRAY_SIZE(shapes); s++) {
-            assert_int_equal(validate(shapes[s] | MODE(modes[m]) | VEC(0x40), &part, &d),
-                             -E_PERM);
+            assert_int_equal(validate(shapes[s] | MODE(modes[m]) | VEC(0x40), &part, &d), -E_PERM);
             assert_int_equal(d.ntargets, 0);
         }
     }

@@ -340,7 +340,6 @@ static void test_maxphyaddr_36(void **state)
 static void test_map_address_wrap_is_refused(void **state)
 {
     (void)state;
-    skip(); /* remove once vmcb_check.c checks the map end without wrapping */
     struct vmcb v;
     good_vmcb(&v);
     v.control.msrpm_base_pa = 0xfffffffffffff000ull;

@@ -35,7 +35,10 @@ int vmcb_check(const struct vmcb *vmcb, unsigned maxphyaddr, char *why, unsigned
 {
     const struct vmcb_state *s = &vmcb->state;
     const struct vmcb_control *c = &vmcb->control;
+    /* the maps' last bytes must be addressable too; written so nothing wraps */
     uint64_t pa_limit = maxphyaddr >= 64 ? ~0ull : (1ull << maxphyaddr) - 1;
+    if (pa_limit < 0x3000)
+        return fail(why, n, "physical address width %u is implausible", maxphyaddr);
 
     if (!(s->efer & EFER_SVME))
         return fail(why, n, "guest EFER.SVME is clear (efer %llx)", (unsigned long long)s->efer);
@@ -70,10 +73,10 @@ int vmcb_check(const struct vmcb *vmcb, unsigned maxphyaddr, char *why, unsigned
     if (c->guest_asid == 0)
         return fail(why, n, "guest ASID is %llu (0 is the host's)",
                     (unsigned long long)c->guest_asid);
-    if ((c->msrpm_base_pa & 0xfff) || c->msrpm_base_pa + 0x2000 - 1 > pa_limit)
+    if ((c->msrpm_base_pa & 0xfff) || c->msrpm_base_pa > pa_limit - (0x2000 - 1))
         return fail(why, n, "MSR permission map address %llx is unaligned or too high",
                     (unsigned long long)c->msrpm_base_pa);
-    if ((c->iopm_base_pa & 0xfff) || c->iopm_base_pa + 0x3000 - 1 > pa_limit)
+    if ((c->iopm_base_pa & 0xfff) || c->iopm_base_pa > pa_limit - (0x3000 - 1))
         return fail(why, n, "I/O permission map address %llx is unaligned or too high",
                     (unsigned long long)c->iopm_base_pa);
     if ((c->np_control & SVM_NP_ENABLE) && ((c->n_cr3 & 0xfff) || c->n_cr3 > pa_limit))
