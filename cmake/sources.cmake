@@ -11,6 +11,9 @@ set(SIDECORE_PORTABLE_SOURCES
   core/palloc.c
   core/pgtable.c
   efi/memmap.c
+  sidecore/placement.c
+  sidecore/ring.c
+  sidecore/services.c
   vmexit/cpuid.c
   vmexit/hypercall.c
   vmexit/icr.c

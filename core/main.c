@@ -16,6 +16,7 @@
 #include "core/shutdown.h"
 #include "core/smp.h"
 #include "core/time.h"
+#include "sidecore/sidecore.h"
 #include "vmexit/partition.h"
 
 #define DEFAULT_CONSOLE_PORT 0x3f8
@@ -239,10 +240,21 @@ static unsigned assign_roles(void)
 /* Guest cores enter their guests only after the boot report is out. */
 static void start_guests(void)
 {
-    for (unsigned i = 1; i < cpu_count; i++)
+    for (unsigned i = 1; i < cpu_count; i++) {
+        enum cpu_role_kind kind = config_cpu_role(&hv.cfg, i).kind;
         if (__atomic_load_n(&cpus[i].pub.state, __ATOMIC_ACQUIRE) == CPU_IN_ROLE &&
-            config_cpu_role(&hv.cfg, i).kind == ROLE_GUEST)
+            (kind == ROLE_GUEST || kind == ROLE_SIDECORE))
             smp_post(i, CPU_CMD_RUN);
+    }
+}
+
+/* While the guests run, the boot CPU serves its own rings if it is a side core. */
+static void boot_cpu_idle(void)
+{
+    if (config_cpu_role(&hv.cfg, 0).kind == ROLE_SIDECORE)
+        sidecore_step(0);
+    else
+        apic_sleep_us(10000); /* or until a guest core reports a change */
 }
 
 static unsigned count_role(enum cpu_role_kind kind)
@@ -292,6 +304,8 @@ void core_main(const struct boot_info *bi)
     uint64_t online_us = time_since_handoff_us();
     apic_timer_calibrate();
     load_partitions();
+    if (sidecore_setup(&hv.cfg))
+        fail("config"); /* validation guarantees every service has a side core */
 
     unsigned missing = check_missing_cpus();
     unsigned parked = missing ? 0 : assign_roles();
@@ -300,8 +314,9 @@ void core_main(const struct boot_info *bi)
     report_memory_layout();
     if (!missing) {
         start_guests();
-        partition_wait_all(hv.cfg.run_timeout_ms);
+        partition_wait_all(hv.cfg.run_timeout_ms, boot_cpu_idle);
     }
+    sidecore_report();
     bool partitions_ok = partition_report();
 
     bool ok = missing == 0 && parked == 0 && partitions_ok;

@@ -8,6 +8,7 @@
 #include "core/hv.h"
 #include "core/log.h"
 #include "core/percpu.h"
+#include "sidecore/sidecore.h"
 #include "vmexit/partition.h"
 
 /* Position of cpu among the partition's cores: its vCPU id. */
@@ -59,7 +60,12 @@ void role_enter(struct percpu *pc)
 
 void role_run(struct percpu *pc)
 {
-    if (config_cpu_role(&hv.cfg, pc->index).kind != ROLE_GUEST)
+    enum cpu_role_kind kind = config_cpu_role(&hv.cfg, pc->index).kind;
+    if (kind == ROLE_SIDECORE) {
+        sidecore_run(pc);
+        return;
+    }
+    if (kind != ROLE_GUEST)
         return;
     struct vcpu *v = partition_vcpu_of_cpu(pc->index);
     if (v)

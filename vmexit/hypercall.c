@@ -49,6 +49,21 @@ static int64_t hc_exit_counters(const struct hc_context *c, uint64_t gpa, uint64
     return guest_copy_to(c, gpa, &snapshot, sizeof(snapshot));
 }
 
+/* The slot is copied in once, executed on the copy, copied back whole. */
+static int64_t hc_ring_op(const struct hc_context *c, uint64_t service, uint64_t gpa)
+{
+    struct sc_ring_slot slot;
+    if (service >= SC_SERVICES)
+        return -E_INVAL;
+    if (guest_copy_from(c, &slot, gpa, sizeof(slot)))
+        return -E_FAULT;
+    int64_t status = c->ring_op(c->ctx, (unsigned)service, &slot);
+    slot.status = status;
+    if (guest_copy_to(c, gpa, &slot, sizeof(slot)))
+        return -E_FAULT;
+    return status;
+}
+
 int64_t hypercall_dispatch(const struct hc_context *c, uint64_t op, uint64_t a0, uint64_t a1,
                            uint64_t a2)
 {
@@ -68,6 +83,8 @@ int64_t hypercall_dispatch(const struct hc_context *c, uint64_t op, uint64_t a0,
         return 0;
     case SC_HC_STEADY_END:
         return (int64_t)c->steady_end(c->ctx);
+    case SC_HC_RING_OP:
+        return hc_ring_op(c, a0, a1);
     default:
         return -E_NOSYS;
     }

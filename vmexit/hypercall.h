@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "guest-stubs/include/sidecore/abi.h"
+#include "guest-stubs/include/sidecore/ring.h"
 
 /* What a hypercall may touch: the caller's own partition and a few services. */
 struct hc_context {
@@ -22,6 +23,8 @@ struct hc_context {
     void (*steady_begin)(void *ctx);
     uint64_t (*steady_end)(void *ctx);
     void (*exit)(void *ctx, int64_t status);
+    /* SC_HC_RING_OP: run a ring request (a private copy) through the trap path */
+    int64_t (*ring_op)(void *ctx, unsigned service, struct sc_ring_slot *slot);
 };
 
 /* Copy between the hypervisor and guest RAM; -E_FAULT unless the whole range

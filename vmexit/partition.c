@@ -78,6 +78,9 @@ static int build_guest_identity_map(struct partition *p)
     if (!rc)
         rc = pt_map(&gpt, 0, 0, p->size, rwx);
     if (!rc)
+        rc = pt_map(&gpt, SC_GPA_RING_WINDOW, SC_GPA_RING_WINDOW, p->window_size,
+                    PT_READ | PT_WRITE);
+    if (!rc)
         rc = pt_map(&gpt, SC_GPA_LAPIC, SC_GPA_LAPIC, PAGE_SIZE, rwx | PT_UNCACHED);
     return rc;
 }
@@ -86,7 +89,12 @@ static int build_nested_tables(struct partition *p)
 {
     bool gb = (cpuid(0x80000001, 0).edx & CPUID_80000001_EDX_PDPE1GB) != 0;
     int rc = pt_init(&p->npt, &pt_format_npt, memory_table_mem(), gb ? PT_1G : PT_2M);
-    return rc ? rc : npt_map_partition(&p->npt, p->base, p->size, SC_GPA_LAPIC, apic_mmio_base());
+    if (!rc)
+        rc = npt_map_partition(&p->npt, p->base, p->size, SC_GPA_LAPIC, apic_mmio_base());
+    if (!rc)
+        rc = pt_map(&p->npt, SC_GPA_RING_WINDOW, p->window_hpa, p->window_size,
+                    PT_READ | PT_WRITE);
+    return rc;
 }
 
 static void write_boot_info(struct partition *p, const struct cfg_partition *cfg, unsigned id)
@@ -101,6 +109,8 @@ static void write_boot_info(struct partition *p, const struct cfg_partition *cfg
         .tsc_hz = time_tsc_hz(),
         .free_gpa = p->free_gpa,
         .stacks_gpa = p->stacks_gpa,
+        .ring_window_gpa = SC_GPA_RING_WINDOW,
+        .ring_window_size = p->window_size,
     };
     memcpy(bi->partition, cfg->name, sizeof(bi->partition));
     memcpy(bi->cmdline, cfg->args, sizeof(bi->cmdline));
@@ -148,9 +158,10 @@ int partition_check(unsigned index, const struct cfg_partition *cfg, uint64_t ba
     p->free_gpa = SC_GPA_IMAGE_MIN;
     if (!image)
         return 0; /* nothing to run: its cores stay idle */
-    if (p->size > SC_GPA_LAPIC) {
-        ksnprintf(why, why_size, "memory above %lluM would overlap the LAPIC window at %llx",
-                  (unsigned long long)(SC_GPA_LAPIC / MiB), (unsigned long long)SC_GPA_LAPIC);
+    if (p->size > SC_GPA_RING_WINDOW) {
+        ksnprintf(why, why_size, "memory above %lluM would overlap the ring window at %llx",
+                  (unsigned long long)(SC_GPA_RING_WINDOW / MiB),
+                  (unsigned long long)SC_GPA_RING_WINDOW);
         return -E_INVAL;
     }
     if (p->stacks_gpa <= SC_GPA_IMAGE_MIN) {
@@ -166,6 +177,18 @@ int partition_build(unsigned index, struct palloc *pa, char *why, unsigned why_s
     if (!p->has_image)
         return 0;
     memset((void *)(uintptr_t)p->base, 0, p->size); /* no data from earlier owners */
+    p->window_size = (uint64_t)p->nvcpus * SC_SERVICES * SC_RING_BYTES;
+    if (palloc_alloc(pa, p->window_size, PAGE_SIZE, 0, &p->window_hpa)) {
+        ksnprintf(why, why_size, "out of memory for the request-ring window");
+        return -E_NOMEM;
+    }
+    memset((void *)(uintptr_t)p->window_hpa, 0, p->window_size);
+    for (unsigned i = 0; i < p->nvcpus; i++)
+        for (unsigned sv = 0; sv < SC_SERVICES; sv++)
+            ring_consumer_init(&p->vcpus[i].rings[sv],
+                               (struct sc_ring *)(uintptr_t)(p->window_hpa +
+                                                             SC_RING_OFFSET(i, sv)),
+                               (uint16_t)sv, i);
     elf_load((const void *)(uintptr_t)p->image->address, &p->elf, (uint8_t *)(uintptr_t)p->base);
     uint64_t *gdt = (uint64_t *)(uintptr_t)(p->base + SC_GPA_GDT);
     gdt[1] = GDT_CODE64;
@@ -248,7 +271,7 @@ static void stop_for_timeout(struct partition *p, uint32_t timeout_ms)
         apic_send_nmi(cpus[p->vcpus[i].cpu].apic_id);
 }
 
-void partition_wait_all(uint32_t timeout_ms)
+void partition_wait_all(uint32_t timeout_ms, void (*idle)(void))
 {
     uint64_t deadline = rdtsc() + (uint64_t)timeout_ms * (time_tsc_hz() / 1000);
     for (;;) {
@@ -259,7 +282,7 @@ void partition_wait_all(uint32_t timeout_ms)
             return;
         if (rdtsc() >= deadline)
             break;
-        apic_sleep_us(10000); /* or until a guest core reports a change */
+        idle();
     }
     for (unsigned i = 0; i < partition_count; i++)
         stop_for_timeout(&partitions[i], timeout_ms);

@@ -31,8 +31,9 @@ struct vcpu *partition_vcpu_of_cpu(unsigned cpu);
 /* Guest core: enter the vCPU and run it until it exits or is stopped. */
 void partition_run_vcpu(struct vcpu *v);
 /* Boot CPU: wait until every partition with an image finished or stopped;
- * stop the rest at the time-out. */
-void partition_wait_all(uint32_t timeout_ms);
+ * stop the rest at the time-out. idle() runs between checks (a side-core pass
+ * when the boot CPU is a side core, else a sleep). */
+void partition_wait_all(uint32_t timeout_ms, void (*idle)(void));
 /* Per-partition exit counters and RESULT lines; returns true if all passed. */
 bool partition_report(void);
 /* A guest core tells the boot CPU that a partition changed state. */

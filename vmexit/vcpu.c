@@ -13,6 +13,7 @@
 #include "core/percpu.h"
 #include "vmexit/hypercall.h"
 #include "vmexit/partition.h"
+#include "vmexit/svc_env.h"
 
 const struct vcpu_backend *vcpu_backend;
 
@@ -110,20 +111,42 @@ static const struct sc_exit_counters *counters_of(void *ctx, unsigned id)
 
 /* Guest text goes out line by line, prefixed, with control characters replaced,
  * so a guest can neither forge hypervisor lines nor corrupt the terminal. */
-static void console(void *ctx, const char *text, size_t len)
+void vcpu_console_put(struct vcpu *v, char *line, unsigned *len, unsigned cap, const char *text,
+                      size_t n)
 {
-    struct vcpu *v = ctx;
-    for (size_t i = 0; i < len; i++) {
+    for (size_t i = 0; i < n; i++) {
         char c = text[i];
-        if (c == '\n' || v->console_len == sizeof(v->console_line) - 1) {
-            v->console_line[v->console_len] = '\0';
-            log_info("%s.%u: %s", v->partition->name, v->id, v->console_line);
-            v->console_len = 0;
+        if (c == '\n' || *len == cap - 1) {
+            line[*len] = '\0';
+            log_info("%s.%u: %s", v->partition->name, v->id, line);
+            *len = 0;
             if (c == '\n')
                 continue;
         }
-        v->console_line[v->console_len++] = (c >= 0x20 && c < 0x7f) ? c : '?';
+        line[(*len)++] = (c >= 0x20 && c < 0x7f) ? c : '?';
     }
+}
+
+static void console(void *ctx, const char *text, size_t len)
+{
+    struct vcpu *v = ctx;
+    vcpu_console_put(v, v->console_line, &v->console_len, sizeof(v->console_line), text, len);
+}
+
+bool vcpu_before_entry(struct vcpu *v)
+{
+    uint32_t req = __atomic_load_n(&v->flush_req, __ATOMIC_ACQUIRE);
+    if (req != v->flush_done) {
+        vcpu_backend->flush_guest_tlb(v); /* takes effect at the coming entry */
+        __atomic_store_n(&v->flush_done, req, __ATOMIC_RELEASE);
+    }
+    if (__atomic_load_n(&v->stop_req, __ATOMIC_ACQUIRE)) {
+        log_info("partition '%s' vCPU %u stopped by a request of its partition (status %lld)",
+                 v->partition->name, v->id, (long long)v->stop_status);
+        vcpu_exit_guest(v, v->stop_status);
+        return true;
+    }
+    return false;
 }
 
 static void steady_begin(void *ctx)
@@ -149,6 +172,11 @@ static uint64_t steady_end(void *ctx)
 
 static void guest_exit(void *ctx, int64_t status) { vcpu_exit_guest(ctx, status); }
 
+static int64_t ring_op(void *ctx, unsigned service, struct sc_ring_slot *slot)
+{
+    return svc_execute_trap(ctx, service, slot);
+}
+
 int64_t vcpu_hypercall(struct vcpu *v, uint64_t op, uint64_t a0, uint64_t a1, uint64_t a2)
 {
     struct partition *p = v->partition;
@@ -163,6 +191,7 @@ int64_t vcpu_hypercall(struct vcpu *v, uint64_t op, uint64_t a0, uint64_t a1, ui
         .steady_begin = steady_begin,
         .steady_end = steady_end,
         .exit = guest_exit,
+        .ring_op = ring_op,
     };
     return hypercall_dispatch(&c, op, a0, a1, a2);
 }

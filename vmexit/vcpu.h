@@ -7,10 +7,14 @@
 #define VMEXIT_VCPU_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/elf.h"
 #include "core/pgtable.h"
+#include "core/spinlock.h"
+#include "guest-stubs/include/sidecore/ring.h"
+#include "sidecore/ring.h"
 #include "guest-stubs/include/sidecore/abi.h"
 
 #define MAX_PARTITION_VCPUS 64
@@ -64,8 +68,19 @@ struct vcpu {
     uint64_t steady_start_total;
     uint64_t steady_exits; /* exits counted during the last completed steady phase */
     bool steady_seen;
-    char console_line[200]; /* guest console output, flushed per line */
+    char console_line[200]; /* trap-path console output, flushed per line */
     unsigned console_len;
+    /* Request rings (sidecore/): one consumer per service, the side core serving it. */
+    struct ring_consumer rings[SC_SERVICES];
+    uint16_t served_by[SC_SERVICES];
+    bool ring_error_logged[SC_SERVICES];
+    char ring_console_line[200]; /* ring-path console output (written by the io side core) */
+    unsigned ring_console_len;
+    /* Cross-core requests, checked before every entry into the guest. */
+    uint32_t flush_req;  /* bumped by whoever changed the nested tables */
+    uint32_t flush_done; /* set by this vCPU's core once the next entry flushes */
+    uint32_t stop_req;   /* SC_OP_VCPU_STOP: leave with stop_status */
+    int64_t stop_status;
 };
 
 struct partition {
@@ -88,6 +103,9 @@ struct partition {
     char stop_reason[96];
     uint32_t refused_ipis;
     uint32_t io_exits_logged;
+    uint64_t window_hpa; /* the request-ring window (SC_GPA_RING_WINDOW in the guest) */
+    uint64_t window_size;
+    struct spinlock pt_lock; /* the nested tables change from side cores and guest cores */
 };
 
 struct vcpu_backend {
@@ -122,5 +140,10 @@ void vcpu_exit_guest(struct vcpu *v, int64_t status);
 /* The trap-path hypercall, with this vCPU's environment. */
 int64_t vcpu_hypercall(struct vcpu *v, uint64_t op, uint64_t a0, uint64_t a1, uint64_t a2);
 const char *exit_reason_name(unsigned reason);
+/* Print guest text line by line with the vCPU's prefix, through a line buffer. */
+void vcpu_console_put(struct vcpu *v, char *line, unsigned *len, unsigned cap, const char *text,
+                      size_t n);
+/* Before each entry: apply a pending flush or stop request. true = leave the guest loop. */
+bool vcpu_before_entry(struct vcpu *v);
 
 #endif

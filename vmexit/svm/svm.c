@@ -327,6 +327,8 @@ static void svm_vcpu_run(struct vcpu *v)
             __atomic_store_n(&v->state, VCPU_STOPPED, __ATOMIC_RELEASE);
             return;
         }
+        if (vcpu_before_entry(v))
+            return;
         s->vmcb->control.tlb_control = s->first_run ? SVM_TLB_FLUSH_ALL : 0;
         s->first_run = false;
         s->vmcb->control.eventinj = 0;

@@ -32,6 +32,7 @@ enum sc_hypercall {
     SC_HC_EXIT_COUNTERS = 3,  /* rdi = GPA of struct sc_exit_counters, rsi = vCPU id; returns 0 */
     SC_HC_STEADY_BEGIN = 4,   /* this vCPU starts its steady phase (exits counted apart) */
     SC_HC_STEADY_END = 5,     /* ends it; returns the exits taken during the phase */
+    SC_HC_RING_OP = 6,        /* rdi = service, rsi = GPA of a ring slot: see ring.h */
     SC_HC_COUNT
 };
 
@@ -41,6 +42,10 @@ enum sc_hypercall {
 #define SC_EFAULT 14
 #define SC_EINVAL 22
 #define SC_ENOSYS 38
+#define SC_ENOENT 2
+#define SC_EEXIST 17
+#define SC_EBUSY 16
+#define SC_ETIMEDOUT 110
 
 /* ---- Exit reasons, the same on SVM and VMX. */
 enum sc_exit_reason {
@@ -92,10 +97,13 @@ struct sc_boot_info {
  *   0x110000 ..         the initial page tables (identity map, 2 MiB pages)
  *   0x200000 ..         the guest image (its PT_LOAD segments must lie above this)
  *   stacks_gpa ..       16 KiB initial stack per vCPU, at the top of RAM
+ *   0xe0000000          the request-ring window: SC_SERVICES rings of SC_RING_BYTES per
+ *                       vCPU, vCPU-major (ring.h), shared with the side cores
  *   0xfee00000          the local APIC of the vCPU's own core (timer, EOI natively)
- * The initial page tables map RAM and the LAPIC page; the nested tables map the
- * same and nothing else: touching any other address stops the partition with
- * the address. RAM therefore ends below SC_GPA_LAPIC (at most 4074 MiB for now).
+ * The initial page tables map RAM, the ring window and the LAPIC page; the nested
+ * tables map the same and nothing else: touching any other address stops the
+ * partition with the address. RAM therefore ends below the ring window (at most
+ * 3584 MiB for now).
  * A partition has at most 64 vCPUs in this hypervisor (SC_MAX_VCPUS is the ABI's
  * room for growth). */
 #define SC_GPA_GDT 0x1000ull
@@ -103,6 +111,7 @@ struct sc_boot_info {
 #define SC_GPA_PAGE_TABLES 0x110000ull
 #define SC_GPA_IMAGE_MIN 0x200000ull
 #define SC_STACK_SIZE 0x4000ull
+#define SC_GPA_RING_WINDOW 0xe0000000ull
 #define SC_GPA_LAPIC 0xfee00000ull
 #define SC_MAX_VCPUS 256
 

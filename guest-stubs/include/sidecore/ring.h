@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The sidecore authors */
+/* Request rings between a guest vCPU and a side-core service: the wire format
+ * (version 1), the opcodes, and the trap-path equivalent. MIT licensed so that
+ * guests and a Linux patch can include it.
+ *
+ * One ring per (vCPU, service), single producer (the vCPU) and single consumer
+ * (the side core that serves that service for that vCPU), no locks:
+ *   - the guest fills slot[head % nslots], then publishes head + 1 (release);
+ *   - the side core reads head (acquire) once per pass, copies each pending slot
+ *     once, validates the copy, executes it, writes status and results back into
+ *     the same slot, then publishes tail + 1 (release);
+ *   - a request is complete when tail has passed its index (acquire).
+ * head and tail are free-running 32-bit counters; 0 <= head - tail <= nslots,
+ * anything else marks the ring broken (state = SC_RING_BROKEN) and the side
+ * core stops serving it. Completions come back in request order. */
+#ifndef SIDECORE_RING_H
+#define SIDECORE_RING_H
+
+#include <stdint.h>
+
+#define SC_RING_MAGIC 0x474e4952u /* "RING" */
+#define SC_RING_VERSION 1
+#define SC_RING_SLOTS 64 /* per ring; a power of two */
+#define SC_RING_BYTES 8192 /* each ring occupies two pages of the window */
+
+/* Services, in the order of the rings of one vCPU in the window. */
+enum sc_service { SC_SERVICE_PT = 0, SC_SERVICE_IRQ = 1, SC_SERVICE_IO = 2, SC_SERVICES = 3 };
+
+/* One request and, after completion, its result. arg[] carries the request's
+ * arguments in and the results out (the opcode says which). */
+struct sc_ring_slot {
+    uint16_t opcode;
+    uint16_t flags;  /* reserved: 0 */
+    uint32_t tag;    /* chosen by the guest, returned unchanged */
+    int64_t status;  /* written by the service: >= 0, or a negative errno */
+    uint64_t arg[6];
+};
+
+enum sc_ring_state { SC_RING_OK = 0, SC_RING_BROKEN = 1 };
+
+struct sc_ring {
+    /* cache line 0: written by the hypervisor when it sets the window up */
+    uint32_t magic;
+    uint16_t version;
+    uint16_t service; /* enum sc_service */
+    uint32_t nslots;
+    uint32_t vcpu;
+    uint8_t reserved0[48];
+    /* cache line 1: written only by the guest */
+    uint32_t head;
+    uint8_t reserved1[60];
+    /* cache line 2: written only by the side core */
+    uint32_t tail;
+    uint32_t state; /* enum sc_ring_state */
+    uint8_t reserved2[56];
+    uint8_t reserved3[64];
+    struct sc_ring_slot slot[SC_RING_SLOTS];
+};
+
+_Static_assert(sizeof(struct sc_ring_slot) == 64, "one slot per cache line");
+_Static_assert(__builtin_offsetof(struct sc_ring_slot, status) == 8, "slot layout");
+_Static_assert(__builtin_offsetof(struct sc_ring_slot, arg) == 16, "slot layout");
+_Static_assert(__builtin_offsetof(struct sc_ring, head) == 64, "head on its own line");
+_Static_assert(__builtin_offsetof(struct sc_ring, tail) == 128, "tail on its own line");
+_Static_assert(__builtin_offsetof(struct sc_ring, slot) == 256, "slots after the header");
+_Static_assert(sizeof(struct sc_ring) <= SC_RING_BYTES, "ring fits its window share");
+_Static_assert((SC_RING_SLOTS & (SC_RING_SLOTS - 1)) == 0, "power of two");
+
+/* The ring of (vcpu, service) in the window (its GPA from CPUID 0x40000002 or
+ * sc_boot_info.ring_window_gpa). */
+#define SC_RING_OFFSET(vcpu, service) \
+    (((uint64_t)(vcpu) * SC_SERVICES + (uint64_t)(service)) * SC_RING_BYTES)
+
+/* ---- Opcodes. Common ones are valid on every ring. */
+enum sc_opcode {
+    SC_OP_NULL = 0x00,       /* no effect; status 0 (measures the transport) */
+    SC_OP_CPUID_TABLE = 0x01, /* arg0 = GPA of struct sc_cpuid_entry[], arg1 = capacity;
+                                 status = entries written: the whole virtual CPUID */
+    /* pt: second-level (nested) mappings of the caller's own RAM */
+    SC_OP_PT_MAP = 0x10,     /* arg0 = GPA, arg1 = size, arg2 = SC_PT_* rights: map RAM back */
+    SC_OP_PT_UNMAP = 0x11,   /* arg0 = GPA, arg1 = size; completes after every vCPU flushed */
+    SC_OP_PT_PROTECT = 0x12, /* arg0 = GPA, arg1 = size, arg2 = rights; flushed like unmap */
+    SC_OP_PT_QUERY = 0x13,   /* arg0 = GPA; out: arg0 = rights, arg1 = page size; -ENOENT */
+    /* irq: interrupts inside the caller's partition */
+    SC_OP_IPI = 0x20,        /* arg0 = vector (32..255), arg1 = vCPU bit set, arg2 = SC_IPI_ALL
+                                for every vCPU; status = IPIs sent */
+    SC_OP_VCPU_KICK = 0x21,  /* arg0 = vCPU: an NMI kick (one exit on that vCPU) */
+    SC_OP_VCPU_STOP = 0x22,  /* arg0 = vCPU (not the caller), arg1 = status: it stops for good */
+    /* io: the console */
+    SC_OP_CONSOLE = 0x30,    /* arg0 = GPA of text, arg1 = length (<= SC_CONSOLE_MAX) */
+};
+
+#define SC_PT_READ 0x1u
+#define SC_PT_WRITE 0x2u
+#define SC_PT_EXEC 0x4u
+#define SC_IPI_ALL 0x1u
+
+struct sc_cpuid_entry {
+    uint32_t leaf, subleaf, eax, ebx, ecx, edx;
+};
+
+/* The trap path: the same request, carried by a hypercall instead of a ring.
+ * SC_HC_RING_OP (abi.h): rdi = enum sc_service, rsi = GPA of a struct sc_ring_slot
+ * in guest RAM. The hypervisor copies the slot, runs the same handler the side
+ * core runs, writes status and results back into it, and returns the status in rax. */
+
+#endif

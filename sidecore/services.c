@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The sidecore authors */
+/* Request validation and dispatch for the pt, irq and io services. Everything
+ * a request names is checked against the caller's own partition first. */
+#include "sidecore/services.h"
+
+#include "core/klib.h"
+
+#define PAGE 4096ull
+
+const char *service_opcode_name(uint16_t op)
+{
+    switch (op) {
+    case SC_OP_NULL:
+        return "null";
+    case SC_OP_CPUID_TABLE:
+        return "cpuid_table";
+    case SC_OP_PT_MAP:
+        return "pt_map";
+    case SC_OP_PT_UNMAP:
+        return "pt_unmap";
+    case SC_OP_PT_PROTECT:
+        return "pt_protect";
+    case SC_OP_PT_QUERY:
+        return "pt_query";
+    case SC_OP_IPI:
+        return "ipi";
+    case SC_OP_VCPU_KICK:
+        return "vcpu_kick";
+    case SC_OP_VCPU_STOP:
+        return "vcpu_stop";
+    case SC_OP_CONSOLE:
+        return "console";
+    default:
+        return "unknown";
+    }
+}
+
+/* A page-aligned, non-empty range inside the caller's RAM. */
+static int ram_range(const struct svc_env *e, uint64_t gpa, uint64_t size)
+{
+    if (size == 0 || (gpa | size) & (PAGE - 1))
+        return -E_INVAL;
+    if (gpa >= e->guest_size || size > e->guest_size - gpa)
+        return -E_FAULT;
+    return 0;
+}
+
+static int rights_ok(uint64_t rights)
+{
+    const uint64_t all = SC_PT_READ | SC_PT_WRITE | SC_PT_EXEC;
+    return (rights & SC_PT_READ) && !(rights & ~all);
+}
+
+static int64_t do_pt(const struct svc_env *e, struct sc_ring_slot *r)
+{
+    uint64_t gpa = r->arg[0], size = r->arg[1], rights = r->arg[2];
+    int rc;
+    switch (r->opcode) {
+    case SC_OP_PT_MAP:
+        if ((rc = ram_range(e, gpa, size)))
+            return rc;
+        return rights_ok(rights) ? e->pt_map(e->ctx, gpa, size, (unsigned)rights) : -E_INVAL;
+    case SC_OP_PT_UNMAP:
+        return (rc = ram_range(e, gpa, size)) ? rc : e->pt_unmap(e->ctx, gpa, size);
+    case SC_OP_PT_PROTECT:
+        if ((rc = ram_range(e, gpa, size)))
+            return rc;
+        return rights_ok(rights) ? e->pt_protect(e->ctx, gpa, size, (unsigned)rights) : -E_INVAL;
+    case SC_OP_PT_QUERY: {
+        if (gpa >= e->guest_size)
+            return -E_FAULT;
+        unsigned got = 0;
+        uint64_t page_size = 0;
+        rc = e->pt_query(e->ctx, gpa, &got, &page_size);
+        if (rc)
+            return rc;
+        r->arg[0] = got;
+        r->arg[1] = page_size;
+        return 0;
+    }
+    default:
+        return -E_NOSYS;
+    }
+}
+
+static int64_t do_ipi(const struct svc_env *e, const struct sc_ring_slot *r)
+{
+    uint64_t vector = r->arg[0], set = r->arg[1], flags = r->arg[2];
+    if (vector < 32 || vector > 255 || (flags & ~(uint64_t)SC_IPI_ALL))
+        return -E_INVAL;
+    if (flags & SC_IPI_ALL)
+        set = e->nvcpus >= 64 ? ~0ull : (1ull << e->nvcpus) - 1;
+    else if (set == 0 || (e->nvcpus < 64 && (set >> e->nvcpus)))
+        return -E_INVAL; /* empty, or names a vCPU outside the partition */
+    int64_t sent = 0;
+    for (unsigned v = 0; v < e->nvcpus && v < 64; v++) {
+        if (!(set & (1ull << v)))
+            continue;
+        int rc = e->send_ipi(e->ctx, v, (uint8_t)vector);
+        if (rc)
+            return rc;
+        sent++;
+    }
+    return sent;
+}
+
+static int64_t do_irq(const struct svc_env *e, struct sc_ring_slot *r)
+{
+    switch (r->opcode) {
+    case SC_OP_IPI:
+        return do_ipi(e, r);
+    case SC_OP_VCPU_KICK:
+        return r->arg[0] < e->nvcpus ? e->kick(e->ctx, (unsigned)r->arg[0]) : -E_INVAL;
+    case SC_OP_VCPU_STOP:
+        if (r->arg[0] >= e->nvcpus || r->arg[0] == e->vcpu)
+            return -E_INVAL; /* a vCPU ends itself with SC_HC_EXIT */
+        return e->stop_vcpu(e->ctx, (unsigned)r->arg[0], (int64_t)r->arg[1]);
+    default:
+        return -E_NOSYS;
+    }
+}
+
+static int64_t do_console(const struct svc_env *e, const struct sc_ring_slot *r)
+{
+    char text[SC_CONSOLE_MAX];
+    uint64_t gpa = r->arg[0], len = r->arg[1];
+    if (len > SC_CONSOLE_MAX)
+        return -E_INVAL;
+    if (gpa > e->guest_size || len > e->guest_size - gpa)
+        return -E_FAULT;
+    memcpy(text, e->guest_base + gpa, (size_t)len); /* one read of guest memory */
+    e->console(e->ctx, text, (size_t)len);
+    return (int64_t)len;
+}
+
+unsigned service_cpuid_leaves(uint32_t max_basic, uint32_t max_ext, struct sc_cpuid_entry *out,
+                              unsigned max)
+{
+    unsigned n = 0;
+#define ADD(l, s)                                                                                \
+    do {                                                                                         \
+        if (n < max)                                                                             \
+            out[n++] = (struct sc_cpuid_entry){(l), (s), 0, 0, 0, 0};                            \
+    } while (0)
+    for (uint32_t l = 0; l <= max_basic && l <= 0x20; l++) {
+        unsigned subleaves = (l == 4 || l == 0xb || l == 0xd || l == 0x1f) ? 4 : l == 7 ? 2 : 1;
+        for (uint32_t s = 0; s < subleaves; s++)
+            ADD(l, s);
+    }
+    for (uint32_t l = SC_CPUID_SIGNATURE; l <= SC_CPUID_MAX; l++)
+        ADD(l, 0);
+    for (uint32_t l = 0x80000000u; l <= max_ext && l <= 0x80000021u; l++)
+        ADD(l, 0);
+#undef ADD
+    return n;
+}
+
+static int64_t do_cpuid_table(const struct svc_env *e, struct sc_ring_slot *r)
+{
+    struct sc_cpuid_entry table[SVC_CPUID_MAX_ENTRIES];
+    uint64_t gpa = r->arg[0], capacity = r->arg[1];
+    struct cpuid_values v0, v8;
+    e->cpuid(e->ctx, 0, 0, &v0);
+    e->cpuid(e->ctx, 0x80000000u, 0, &v8);
+    unsigned n = service_cpuid_leaves(v0.eax, v8.eax, table, SVC_CPUID_MAX_ENTRIES);
+    if (capacity < n)
+        n = (unsigned)capacity;
+    uint64_t bytes = (uint64_t)n * sizeof(table[0]);
+    if (gpa > e->guest_size || bytes > e->guest_size - gpa)
+        return -E_FAULT;
+    for (unsigned i = 0; i < n; i++) {
+        struct cpuid_values v;
+        e->cpuid(e->ctx, table[i].leaf, table[i].subleaf, &v);
+        table[i].eax = v.eax;
+        table[i].ebx = v.ebx;
+        table[i].ecx = v.ecx;
+        table[i].edx = v.edx;
+    }
+    memcpy(e->guest_base + gpa, table, (size_t)bytes);
+    return n;
+}
+
+void service_execute(const struct svc_env *e, enum sc_service service, struct sc_ring_slot *r)
+{
+    int64_t status;
+    if (r->flags != 0 || service >= SC_SERVICES)
+        status = -E_INVAL;
+    else if (r->opcode == SC_OP_NULL)
+        status = 0;
+    else if (r->opcode == SC_OP_CPUID_TABLE)
+        status = do_cpuid_table(e, r);
+    else if (service == SC_SERVICE_PT)
+        status = do_pt(e, r);
+    else if (service == SC_SERVICE_IRQ)
+        status = do_irq(e, r);
+    else if (r->opcode == SC_OP_CONSOLE)
+        status = do_console(e, r);
+    else
+        status = -E_NOSYS; /* an opcode of another service, or none at all */
+    r->status = status;
+}

@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The sidecore authors */
+/* The side-core poll loop. Fairness: at most SIDECORE_BATCH requests per ring
+ * per pass, so a flooding guest delays the others by one batch at most; a ring
+ * whose indices are corrupted is marked broken and skipped from then on. */
+#include "sidecore/sidecore.h"
+
+#include "core/apic.h"
+#include "core/config.h"
+#include "core/cpu.h"
+#include "core/fmt.h"
+#include "core/klib.h"
+#include "core/log.h"
+#include "core/percpu.h"
+#include "sidecore/placement.h"
+#include "vmexit/partition.h"
+#include "vmexit/svc_env.h"
+
+#define SIDECORE_BATCH 8
+#define MAX_RINGS (CONFIG_MAX_PARTITIONS * MAX_PARTITION_VCPUS * SC_SERVICES)
+
+struct served_ring {
+    struct svc_ring_ctx ctx; /* the vCPU and service */
+};
+
+/* Rings grouped by serving CPU: rings[first[cpu] .. first[cpu] + count[cpu]). */
+static struct served_ring rings[MAX_RINGS];
+static unsigned first[MAX_CPUS], count[MAX_CPUS];
+static const struct cfg_sidecore *policy[MAX_CPUS];
+static unsigned idle_passes[MAX_CPUS];
+static bool broken_logged[MAX_RINGS];
+
+static unsigned total_vcpus(void)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < partition_count; i++)
+        n += partitions[i].has_image ? partitions[i].nvcpus : 0;
+    return n;
+}
+
+static void log_placement(unsigned cpu)
+{
+    char line[200];
+    int n = ksnprintf(line, sizeof(line), "side core %u (poll %s) serves %u rings:", cpu,
+                      poll_policy_name(policy[cpu]->poll), count[cpu]);
+    for (unsigned i = 0; i < count[cpu] && (size_t)n < sizeof(line) - 24; i++) {
+        const struct svc_ring_ctx *c = &rings[first[cpu] + i].ctx;
+        n += ksnprintf(line + n, sizeof(line) - (size_t)n, " %s.%u/%s", c->v->partition->name,
+                       c->v->id, service_name((enum service)c->service));
+        if (i + 1 < count[cpu] && (size_t)n >= sizeof(line) - 24)
+            ksnprintf(line + n, sizeof(line) - (size_t)n, " ...");
+    }
+    log_info("%s", line);
+}
+
+int sidecore_setup(const struct config *cfg)
+{
+    static uint16_t serving[CONFIG_MAX_PARTITIONS * MAX_PARTITION_VCPUS][SC_SERVICES];
+    unsigned nv = total_vcpus();
+    int rc = placement_compute(cfg, nv, serving);
+    if (rc)
+        return rc;
+    for (unsigned i = 0; i < cfg->nsidecores; i++)
+        policy[cfg->sidecores[i].cpu] = &cfg->sidecores[i];
+    /* count, then lay the rings out grouped by CPU */
+    unsigned k = 0;
+    for (unsigned p = 0; p < partition_count; p++)
+        for (unsigned v = 0; partitions[p].has_image && v < partitions[p].nvcpus; v++, k++)
+            for (unsigned s = 0; s < SC_SERVICES; s++)
+                count[serving[k][s]]++;
+    unsigned next = 0;
+    for (unsigned cpu = 0; cpu < MAX_CPUS; cpu++) {
+        first[cpu] = next;
+        next += count[cpu];
+        count[cpu] = 0;
+    }
+    k = 0;
+    for (unsigned p = 0; p < partition_count; p++) {
+        for (unsigned v = 0; partitions[p].has_image && v < partitions[p].nvcpus; v++, k++) {
+            struct vcpu *vc = &partitions[p].vcpus[v];
+            for (unsigned s = 0; s < SC_SERVICES; s++) {
+                unsigned cpu = serving[k][s];
+                vc->served_by[s] = (uint16_t)cpu;
+                rings[first[cpu] + count[cpu]++].ctx = (struct svc_ring_ctx){vc, s};
+            }
+        }
+    }
+    for (unsigned i = 0; i < cfg->nsidecores; i++)
+        log_placement(cfg->sidecores[i].cpu);
+    return 0;
+}
+
+static bool pass(unsigned cpu)
+{
+    bool served = false;
+    for (unsigned i = first[cpu]; i < first[cpu] + count[cpu]; i++) {
+        struct svc_ring_ctx *c = &rings[i].ctx;
+        struct ring_consumer *rc = &c->v->rings[c->service];
+        if (rc->broken)
+            continue;
+        int n = ring_consumer_poll(rc, SIDECORE_BATCH, svc_ring_handler, c);
+        if (n > 0)
+            served = true;
+        if (n < 0 && !broken_logged[i]) {
+            broken_logged[i] = true;
+            log_warn("ring %s.%u/%s: corrupted indices (head %u, tail %u): marked broken, no "
+                     "longer served", c->v->partition->name, c->v->id,
+                     service_name((enum service)c->service), rc->ring->head, rc->tail);
+        }
+    }
+    return served;
+}
+
+bool sidecore_step(unsigned cpu)
+{
+    if (pass(cpu)) {
+        idle_passes[cpu] = 0;
+        return true;
+    }
+    const struct cfg_sidecore *pol = policy[cpu];
+    if (pol && pol->poll == POLL_ADAPTIVE && ++idle_passes[cpu] >= pol->spin_iterations) {
+        idle_passes[cpu] = 0;
+        apic_sleep_us(pol->sleep_us); /* bounded: the timer wakes us */
+    } else {
+        cpu_relax();
+    }
+    return false;
+}
+
+void sidecore_run(struct percpu *pc)
+{
+    while (__atomic_load_n(&pc->pub.command, __ATOMIC_ACQUIRE) != CPU_CMD_HALT)
+        sidecore_step(pc->index);
+}
+
+void sidecore_report(void)
+{
+    for (unsigned cpu = 0; cpu < MAX_CPUS; cpu++) {
+        for (unsigned i = first[cpu]; i < first[cpu] + count[cpu]; i++) {
+            const struct svc_ring_ctx *c = &rings[i].ctx;
+            const struct ring_consumer *rc = &c->v->rings[c->service];
+            if (!rc->requests && !rc->broken)
+                continue;
+            log_info("ring %s.%u/%s on side core %u: %llu requests, %llu errors, largest batch "
+                     "%llu%s", c->v->partition->name, c->v->id,
+                     service_name((enum service)c->service), cpu,
+                     (unsigned long long)rc->requests, (unsigned long long)rc->errors,
+                     (unsigned long long)rc->largest_batch, rc->broken ? ", BROKEN" : "");
+        }
+    }
+}

@@ -1,0 +1,492 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The sidecore authors */
+/* Request rings, single-threaded: the protocol between ring_client.h and sidecore/ring.c. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "core/klib.h"
+#include "guest-stubs/include/sidecore/ring_client.h"
+#include "sidecore/ring.h"
+
+#define N SC_RING_SLOTS
+#define MAX_SEEN 4096
+
+static struct sc_ring ring __attribute__((aligned(4096)));
+
+/* What the handler saw, and how it behaves. */
+struct service {
+    unsigned calls;
+    uint32_t tags[MAX_SEEN];
+    uint16_t opcodes[MAX_SEEN];
+    enum { ECHO, SCRIBBLE, ODD_FAILS, SILENT, RACE } mode;
+    struct sc_ring_slot *shared; /* RACE: the slot the guest rewrites while it is served */
+};
+
+static void handler(void *ctx, struct sc_ring_slot *req)
+{
+    struct service *sv = ctx;
+    assert_true(sv->calls < MAX_SEEN);
+    sv->tags[sv->calls] = req->tag;
+    sv->opcodes[sv->calls] = req->opcode;
+    sv->calls++;
+    switch (sv->mode) {
+    case ECHO: /* results: arg[i] + 1, status = tag */
+        for (int i = 0; i < 6; i++)
+            req->arg[i]++;
+        req->status = req->tag;
+        break;
+    case SCRIBBLE: /* a buggy or hostile service rewrites the identity of the request */
+        req->opcode = 0xffff;
+        req->flags = 0x7777;
+        req->tag = 0xdeadbeef;
+        req->status = 5;
+        req->arg[0] = 0x1234;
+        break;
+    case ODD_FAILS:
+        req->status = req->tag & 1 ? -E_INVAL : 0;
+        break;
+    case SILENT: /* forgets to set a status */
+        break;
+    case RACE: { /* the guest rewrites the slot while the side core works on its copy */
+        struct sc_ring_slot before = *req;
+        sv->shared->opcode = 0x6666;
+        sv->shared->tag = 0x6666;
+        sv->shared->arg[0] = 0x6666;
+        assert_memory_equal(&before, req, sizeof(before));
+        req->status = (int64_t)req->arg[0];
+        break;
+    }
+    }
+}
+
+static int setup(void **state)
+{
+    memset(&ring, 0xa5, sizeof(ring));
+    return 0;
+}
+
+/* Posts count requests (tag = first_tag + i, opcode = 0x10 + i % 4, arg[i] = tag * 8 + i)
+ * as one batch; returns the number of the last one. */
+static uint32_t post_batch(struct sc_ring_client *cl, unsigned count, uint32_t first_tag)
+{
+    for (unsigned i = 0; i < count; i++) {
+        struct sc_ring_slot *s = sc_ring_reserve(cl);
+        assert_non_null(s);
+        s->opcode = (uint16_t)(0x10 + i % 4);
+        s->flags = 0;
+        s->tag = first_tag + i;
+        s->status = 0x5a5a;
+        for (int a = 0; a < 6; a++)
+            s->arg[a] = (uint64_t)(first_tag + i) * 8 + (uint64_t)a;
+    }
+    return sc_ring_publish(cl);
+}
+
+static void test_init_header(void **state)
+{
+    struct ring_consumer c;
+    memset(&c, 0xa5, sizeof(c));
+    ring_consumer_init(&c, &ring, SC_SERVICE_IO, 7);
+    assert_int_equal(ring.magic, SC_RING_MAGIC);
+    assert_memory_equal(&ring.magic, "RING", 4);
+    assert_int_equal(ring.version, SC_RING_VERSION);
+    assert_int_equal(ring.service, SC_SERVICE_IO);
+    assert_int_equal(ring.nslots, SC_RING_SLOTS);
+    assert_int_equal(ring.vcpu, 7);
+    assert_int_equal(ring.head, 0);
+    assert_int_equal(ring.tail, 0);
+    assert_int_equal(ring.state, SC_RING_OK);
+    assert_ptr_equal(c.ring, &ring);
+    assert_int_equal(c.tail, 0);
+    assert_false(c.broken);
+    assert_int_equal(c.requests, 0);
+    assert_int_equal(c.errors, 0);
+    assert_int_equal(c.largest_batch, 0);
+    /* nothing pending: a pass serves nothing */
+    struct service sv = {0};
+    assert_int_equal(ring_consumer_poll(&c, 8, handler, &sv), 0);
+    assert_int_equal(sv.calls, 0);
+    struct sc_ring_client cl;
+    sc_ring_client_init(&cl, &ring);
+    assert_int_equal(cl.head, 0);
+}
+
+static void test_batch_in_order(void **state)
+{
+    static const unsigned counts[] = {1, 2, 5, 63, N};
+    static const unsigned batches[] = {1, 3, 16, N, 1000};
+    for (size_t ci = 0; ci < ARRAY_SIZE(counts); ci++) {
+        for (size_t bi = 0; bi < ARRAY_SIZE(batches); bi++) {
+            unsigned count = counts[ci], batch = batches[bi];
+            struct ring_consumer c;
+            struct sc_ring_client cl;
+            struct service sv = {.mode = ECHO};
+            ring_consumer_init(&c, &ring, SC_SERVICE_PT, 0);
+            sc_ring_client_init(&cl, &ring);
+            uint32_t last = post_batch(&cl, count, 100);
+            assert_int_equal(last, count - 1);
+            assert_false(sc_ring_done(&cl, 0));
+
+            unsigned served = 0;
+            int r = ring_consumer_poll(&c, batch, handler, &sv);
+            assert_int_equal(r, count < batch ? count : batch);
+            served += (unsigned)r;
+            /* exactly the first r are complete */
+            for (uint32_t s = 0; s < count; s++)
+                assert_int_equal(sc_ring_done(&cl, s), s < served);
+            while (served < count) {
+                r = ring_consumer_poll(&c, batch, handler, &sv);
+                assert_true(r > 0 && (unsigned)r <= batch);
+                served += (unsigned)r;
+            }
+            assert_int_equal(served, count);
+            assert_int_equal(ring_consumer_poll(&c, batch, handler, &sv), 0);
+            assert_true(sc_ring_done(&cl, last));
+            assert_int_equal(ring.tail, count);
+            assert_int_equal(c.requests, count);
+            assert_int_equal(c.largest_batch, count < batch ? count : batch);
+
+            assert_int_equal(sv.calls, count);
+            for (uint32_t s = 0; s < count; s++) {
+                assert_int_equal(sv.tags[s], 100 + s);
+                assert_int_equal(sv.opcodes[s], 0x10 + s % 4);
+                const struct sc_ring_slot *slot = sc_ring_slot_of(&cl, s);
+                assert_int_equal(slot->tag, 100 + s);
+                assert_int_equal(slot->opcode, 0x10 + s % 4);
+                assert_int_equal(slot->status, 100 + s);
+                for (int a = 0; a < 6; a++)
+                    assert_int_equal(slot->arg[a], (uint64_t)(100 + s) * 8 + (uint64_t)a + 1);
+            }
+        }
+    }
+}
+
+static void test_max_batch_zero(void **state)
+{
+    struct ring_consumer c;
+    struct sc_ring_client cl;
+    struct service sv = {.mode = ECHO};
+    ring_consumer_init(&c, &ring, SC_SERVICE_PT, 0);
+    sc_ring_client_init(&cl, &ring);
+    post_batch(&cl, 4, 0);
+    assert_int_equal(ring_consumer_poll(&c, 0, handler, &sv), 0);
+    assert_int_equal(sv.calls, 0);
+    assert_int_equal(ring.tail, 0);
+    assert_int_equal(ring_consumer_poll(&c, 4, handler, &sv), 4);
+}
+
+static void test_full_refuses_reserve(void **state)
+{
+    struct ring_consumer c;
+    struct sc_ring_client cl;
+    struct service sv = {.mode = ECHO};
+    ring_consumer_init(&c, &ring, SC_SERVICE_PT, 0);
+    sc_ring_client_init(&cl, &ring);
+
+    /* reserved but unpublished slots count */
+    for (unsigned i = 0; i < N; i++) {
+        struct sc_ring_slot *s = sc_ring_reserve(&cl);
+        assert_ptr_equal(s, &ring.slot[i]);
+        s->tag = i;
+        s->opcode = SC_OP_NULL;
+    }
+    assert_null(sc_ring_reserve(&cl));
+    assert_int_equal(ring.head, 0);
+    assert_int_equal(sc_ring_publish(&cl), N - 1);
+    assert_null(sc_ring_reserve(&cl));
+    /* a full ring is a valid ring */
+    assert_int_equal(ring_consumer_poll(&c, 1, handler, &sv), 1);
+    assert_false(c.broken);
+    /* one slot free again: the first one */
+    assert_ptr_equal(sc_ring_reserve(&cl), &ring.slot[0]);
+    assert_null(sc_ring_reserve(&cl));
+    sc_ring_publish(&cl);
+    assert_int_equal(ring_consumer_poll(&c, 1000, handler, &sv), N);
+    assert_int_equal(c.largest_batch, N);
+    assert_int_equal(sv.calls, N + 1);
+}
+
+static void test_call_timeout(void **state)
+{
+    struct ring_consumer c;
+    struct sc_ring_client cl;
+    ring_consumer_init(&c, &ring, SC_SERVICE_IRQ, 1);
+    sc_ring_client_init(&cl, &ring);
+    const uint64_t args[6] = {1, 2, 3, 4, 5, 6};
+    uint64_t out[6] = {9, 9, 9, 9, 9, 9};
+
+    /* nobody serves the ring: the call is posted, then gives up */
+    assert_int_equal(sc_ring_call(&cl, SC_OP_NULL, args, out, 100), -SC_ETIMEDOUT);
+    assert_int_equal(ring.head, 1);
+    assert_int_equal(ring.slot[0].tag, 0);
+    assert_int_equal(ring.slot[0].arg[5], 6);
+    assert_int_equal(out[0], 9);
+    /* zero spins: checks once */
+    assert_int_equal(sc_ring_call(&cl, SC_OP_NULL, NULL, NULL, 0), -SC_ETIMEDOUT);
+    assert_int_equal(ring.head, 2);
+    assert_int_equal(ring.slot[1].arg[0], 0);
+
+    /* a full ring: the call does not post anything */
+    while (sc_ring_reserve(&cl))
+        ;
+    sc_ring_publish(&cl);
+    assert_int_equal(ring.head, N);
+    assert_int_equal(sc_ring_call(&cl, SC_OP_NULL, args, out, 1000), -SC_ETIMEDOUT);
+    assert_int_equal(ring.head, N);
+    assert_int_equal(cl.head, N);
+    /* the timed-out requests are still served, in order */
+    struct service sv = {.mode = ECHO};
+    assert_int_equal(ring_consumer_poll(&c, N, handler, &sv), N);
+    assert_int_equal(sv.tags[0], 0);
+    assert_int_equal(sv.tags[1], 1);
+}
+
+/* The 32-bit counters wrap in the middle of the ring's life. */
+static void test_wraparound(void **state)
+{
+    struct ring_consumer c;
+    struct sc_ring_client cl;
+    struct service sv = {.mode = ECHO};
+    ring_consumer_init(&c, &ring, SC_SERVICE_PT, 0);
+    const uint32_t start = 0xfffffff0u;
+    ring.head = ring.tail = start;
+    c.tail = start;
+    sc_ring_client_init(&cl, &ring);
+    assert_int_equal(cl.head, start);
+
+    uint32_t expect = start; /* next request number to be served */
+    uint32_t tag = 0;
+    for (int round = 0; round < 8; round++) {
+        unsigned count = (unsigned)(round * 9 % N) + 1;
+        uint32_t first = cl.head;
+        uint32_t last = post_batch(&cl, count, tag);
+        assert_int_equal(last, first + count - 1);
+        assert_false(sc_ring_done(&cl, first));
+        assert_false(sc_ring_done(&cl, last));
+        /* serve all but the last one */
+        unsigned calls = sv.calls;
+        assert_int_equal(ring_consumer_poll(&c, count - 1, handler, &sv), (int)count - 1);
+        assert_int_equal(sc_ring_done(&cl, first), count > 1);
+        assert_false(sc_ring_done(&cl, last));
+        assert_int_equal(ring_consumer_poll(&c, N, handler, &sv), 1);
+        assert_true(sc_ring_done(&cl, last));
+        assert_true(sc_ring_done(&cl, first - 1000)); /* long done */
+        assert_false(sc_ring_done(&cl, last + 1));   /* not even posted */
+        for (unsigned i = 0; i < count; i++) {
+            assert_int_equal(sv.tags[calls + i], tag + i);
+            const struct sc_ring_slot *s = sc_ring_slot_of(&cl, first + i);
+            assert_ptr_equal(s, &ring.slot[(first + i) % N]);
+            assert_int_equal(s->status, tag + i);
+        }
+        expect += count;
+        tag += count;
+        assert_int_equal(c.tail, expect);
+        assert_int_equal(ring.tail, expect);
+        assert_int_equal(ring.head, expect);
+    }
+    assert_true(expect < start); /* wrapped */
+    assert_false(c.broken);
+
+    /* a full ring across the wrap */
+    ring_consumer_init(&c, &ring, SC_SERVICE_PT, 0);
+    ring.head = ring.tail = c.tail = 0xffffffe0u;
+    sc_ring_client_init(&cl, &ring);
+    post_batch(&cl, N, 0);
+    assert_int_equal(ring.head, 0x20);
+    assert_null(sc_ring_reserve(&cl));
+    sv.calls = 0;
+    assert_int_equal(ring_consumer_poll(&c, N, handler, &sv), N);
+    assert_int_equal(ring.tail, 0x20);
+    for (unsigned i = 0; i < N; i++)
+        assert_int_equal(sv.tags[i], i);
+}
+
+/* Checks a ring is broken for good: shared state, private flag, and no service even after
+ * the guest repairs head and state. */
+static void assert_stays_broken(struct ring_consumer *c, struct service *sv)
+{
+    unsigned calls = sv->calls;
+    assert_true(c->broken);
+    assert_int_equal(ring.state, SC_RING_BROKEN);
+    /* the guest repairs head and state */
+    ring.head = c->tail + 1;
+    ring.state = SC_RING_OK;
+    assert_int_equal(ring_consumer_poll(c, N, handler, sv), -E_BADMSG);
+    assert_int_equal(ring.state, SC_RING_BROKEN);
+    ring.head = c->tail;
+    assert_int_equal(ring_consumer_poll(c, N, handler, sv), -E_BADMSG);
+    assert_int_equal(sv->calls, calls);
+    assert_true(c->broken);
+}
+
+static void test_corrupt_head(void **state)
+{
+    static const uint32_t starts[] = {0, 5, 0x7fffffff, 0xfffffff0u};
+    /* head - tail for each corruption: far ahead, one past full, behind, far behind */
+    static const uint32_t deltas[] = {N + 1, 0x80000000u, 0xffffffffu, 0xffffff00u, 1000};
+    for (size_t si = 0; si < ARRAY_SIZE(starts); si++) {
+        for (size_t di = 0; di < ARRAY_SIZE(deltas); di++) {
+            struct ring_consumer c;
+            struct service sv = {.mode = ECHO};
+            ring_consumer_init(&c, &ring, SC_SERVICE_PT, 0);
+            ring.tail = c.tail = starts[si];
+            ring.head = starts[si] + deltas[di];
+            assert_int_equal(ring_consumer_poll(&c, N, handler, &sv), -E_BADMSG);
+            assert_int_equal(sv.calls, 0);
+            assert_int_equal(ring.tail, starts[si]);
+            assert_int_equal(c.requests, 0);
+            assert_stays_broken(&c, &sv);
+        }
+    }
+
+    /* broken after serving some: head jumps back behind the private tail */
+    struct ring_consumer c;
+    struct sc_ring_client cl;
+    struct service sv = {.mode = ECHO};
+    ring_consumer_init(&c, &ring, SC_SERVICE_PT, 0);
+    sc_ring_client_init(&cl, &ring);
+    post_batch(&cl, 10, 0);
+    assert_int_equal(ring_consumer_poll(&c, N, handler, &sv), 10);
+    ring.head = 9;
+    assert_int_equal(ring_consumer_poll(&c, N, handler, &sv), -E_BADMSG);
+    assert_int_equal(c.requests, 10);
+    assert_stays_broken(&c, &sv);
+}
+
+static void test_guest_rewrites_tail(void **state)
+{
+    struct ring_consumer c;
+    struct sc_ring_client cl;
+    struct service sv = {.mode = ECHO};
+    ring_consumer_init(&c, &ring, SC_SERVICE_PT, 0);
+    sc_ring_client_init(&cl, &ring);
+    post_batch(&cl, 5, 40);
+
+    static const uint32_t forged[] = {3, 5, 1000, 0xffffffffu, 0x80000000u};
+    for (unsigned i = 0; i < ARRAY_SIZE(forged); i++) {
+        ring.tail = forged[i];
+        assert_int_equal(ring_consumer_poll(&c, 1, handler, &sv), 1);
+        assert_int_equal(sv.tags[i], 40 + i); /* request i, whatever the guest wrote */
+        assert_int_equal(ring.tail, i + 1);
+        assert_int_equal(c.tail, i + 1);
+    }
+    /* nothing pending: the forged tail is still put back */
+    ring.tail = 77;
+    assert_int_equal(ring_consumer_poll(&c, N, handler, &sv), 0);
+    assert_int_equal(ring.tail, 5);
+    assert_false(c.broken);
+
+    /* nor do the header fields the guest can also write */
+    ring.nslots = 1;
+    ring.magic = 0;
+    post_batch(&cl, N, 0);
+    assert_int_equal(ring_consumer_poll(&c, N, handler, &sv), N);
+    ring.nslots = 0xffffffffu;
+    post_batch(&cl, 3, 0);
+    ring.head = c.tail + N + 1;
+    assert_int_equal(ring_consumer_poll(&c, N, handler, &sv), -E_BADMSG);
+}
+
+static void test_handler_cannot_change_identity(void **state)
+{
+    struct ring_consumer c;
+    struct sc_ring_client cl;
+    struct service sv = {.mode = SCRIBBLE};
+    ring_consumer_init(&c, &ring, SC_SERVICE_PT, 0);
+    sc_ring_client_init(&cl, &ring);
+    post_batch(&cl, 3, 500);
+    ring.slot[1].flags = 3; /* a reserved value is returned as the guest wrote it */
+    assert_int_equal(ring_consumer_poll(&c, N, handler, &sv), 3);
+    for (uint32_t s = 0; s < 3; s++) {
+        const struct sc_ring_slot *slot = sc_ring_slot_of(&cl, s);
+        assert_int_equal(slot->opcode, 0x10 + s);
+        assert_int_equal(slot->tag, 500 + s);
+        assert_int_equal(slot->flags, s == 1 ? 3 : 0);
+        /* the results do come back */
+        assert_int_equal(slot->status, 5);
+        assert_int_equal(slot->arg[0], 0x1234);
+        assert_int_equal(slot->arg[1], (500 + s) * 8 + 1);
+    }
+}
+
+/* The guest rewriting a slot while it is served changes neither the request the handler
+ * sees (one copy) nor what is written back (the copy, with the original identity). */
+static void test_no_double_fetch(void **state)
+{
+    struct ring_consumer c;
+    struct sc_ring_client cl;
+    struct service sv = {.mode = RACE, .shared = &ring.slot[0]};
+    ring_consumer_init(&c, &ring, SC_SERVICE_PT, 0);
+    sc_ring_client_init(&cl, &ring);
+    post_batch(&cl, 1, 9);
+    assert_int_equal(ring_consumer_poll(&c, N, handler, &sv), 1);
+    assert_int_equal(ring.slot[0].opcode, 0x10);
+    assert_int_equal(ring.slot[0].tag, 9);
+    assert_int_equal(ring.slot[0].arg[0], 9 * 8);
+    assert_int_equal(ring.slot[0].status, 9 * 8);
+}
+
+static void test_status_preset(void **state)
+{
+    struct ring_consumer c;
+    struct sc_ring_client cl;
+    struct service sv = {.mode = SILENT};
+    ring_consumer_init(&c, &ring, SC_SERVICE_PT, 0);
+    sc_ring_client_init(&cl, &ring);
+    post_batch(&cl, 2, 0); /* the guest wrote status 0x5a5a */
+    assert_int_equal(ring_consumer_poll(&c, N, handler, &sv), 2);
+    assert_int_equal(ring.slot[0].status, -E_NOSYS);
+    assert_int_equal(ring.slot[1].status, -E_NOSYS);
+    assert_int_equal(c.errors, 2);
+}
+
+static void test_counters(void **state)
+{
+    struct ring_consumer c;
+    struct sc_ring_client cl;
+    struct service sv = {.mode = ODD_FAILS};
+    ring_consumer_init(&c, &ring, SC_SERVICE_PT, 0);
+    sc_ring_client_init(&cl, &ring);
+    /* batches of 3, 7, 2 (tags 0..11: six odd ones fail) */
+    post_batch(&cl, 3, 0);
+    assert_int_equal(ring_consumer_poll(&c, N, handler, &sv), 3);
+    post_batch(&cl, 7, 3);
+    assert_int_equal(ring_consumer_poll(&c, N, handler, &sv), 7);
+    post_batch(&cl, 2, 10);
+    assert_int_equal(ring_consumer_poll(&c, N, handler, &sv), 2);
+    assert_int_equal(ring_consumer_poll(&c, N, handler, &sv), 0);
+    assert_int_equal(c.requests, 12);
+    assert_int_equal(c.errors, 6);
+    assert_int_equal(c.largest_batch, 7);
+    for (uint32_t s = 0; s < 12; s++)
+        assert_int_equal(sc_ring_slot_of(&cl, s)->status, s & 1 ? -E_INVAL : 0);
+    /* a broken ring counts nothing more */
+    post_batch(&cl, 1, 12);
+    ring.head = c.tail - 1;
+    assert_int_equal(ring_consumer_poll(&c, N, handler, &sv), -E_BADMSG);
+    assert_int_equal(c.requests, 12);
+    assert_int_equal(c.errors, 6);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_init_header, setup),
+        cmocka_unit_test_setup(test_batch_in_order, setup),
+        cmocka_unit_test_setup(test_max_batch_zero, setup),
+        cmocka_unit_test_setup(test_full_refuses_reserve, setup),
+        cmocka_unit_test_setup(test_call_timeout, setup),
+        cmocka_unit_test_setup(test_wraparound, setup),
+        cmocka_unit_test_setup(test_corrupt_head, setup),
+        cmocka_unit_test_setup(test_guest_rewrites_tail, setup),
+        cmocka_unit_test_setup(test_handler_cannot_change_identity, setup),
+        cmocka_unit_test_setup(test_no_double_fetch, setup),
+        cmocka_unit_test_setup(test_status_preset, setup),
+        cmocka_unit_test_setup(test_counters, setup),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

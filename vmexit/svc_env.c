@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The sidecore authors */
+/* Service hooks over a real partition. Removing or narrowing mappings completes
+ * only after every running vCPU of the partition flushed its guest TLB: each is
+ * kicked out of its guest by an NMI and flushes at its next entry. */
+#include "vmexit/svc_env.h"
+
+#include "core/apic.h"
+#include "core/config.h"
+#include "core/cpu.h"
+#include "core/klib.h"
+#include "core/log.h"
+#include "core/percpu.h"
+#include "core/spinlock.h"
+#include "core/time.h"
+#include "sidecore/services.h"
+#include "vmexit/vcpu.h"
+
+#define FLUSH_TIMEOUT_MS 500
+
+_Static_assert(SC_PT_READ == PT_READ && SC_PT_WRITE == PT_WRITE && SC_PT_EXEC == PT_EXEC,
+               "ring rights are the page-table builder's flags");
+
+struct svc_call {
+    struct vcpu *v;
+    bool trap; /* running on the caller's own core, in its exit handler */
+};
+
+static uint32_t vcpu_apic(const struct vcpu *v) { return cpus[v->cpu].apic_id; }
+
+static bool vcpu_running(const struct vcpu *v)
+{
+    return __atomic_load_n(&v->state, __ATOMIC_ACQUIRE) == VCPU_RUNNING;
+}
+
+/* The caller on the trap path acknowledges its own flush in place: it is out of
+ * its guest, and its next entry flushes. */
+static void ack_own_flush(struct vcpu *v)
+{
+    uint32_t req = __atomic_load_n(&v->flush_req, __ATOMIC_ACQUIRE);
+    if (req != v->flush_done) {
+        vcpu_backend->flush_guest_tlb(v);
+        __atomic_store_n(&v->flush_done, req, __ATOMIC_RELEASE);
+    }
+}
+
+static int flush_partition(struct svc_call *c)
+{
+    struct partition *p = c->v->partition;
+    uint32_t want[MAX_PARTITION_VCPUS];
+    for (unsigned i = 0; i < p->nvcpus; i++) {
+        struct vcpu *u = &p->vcpus[i];
+        want[i] = __atomic_add_fetch(&u->flush_req, 1, __ATOMIC_ACQ_REL);
+        if (!(c->trap && u == c->v) && vcpu_running(u))
+            apic_send_nmi(vcpu_apic(u));
+    }
+    if (c->trap)
+        ack_own_flush(c->v);
+    uint64_t deadline = rdtsc() + FLUSH_TIMEOUT_MS * (time_tsc_hz() / 1000);
+    for (unsigned i = 0; i < p->nvcpus; i++) {
+        struct vcpu *u = &p->vcpus[i];
+        while ((int32_t)(__atomic_load_n(&u->flush_done, __ATOMIC_ACQUIRE) - want[i]) < 0 &&
+               vcpu_running(u)) {
+            if (c->trap)
+                ack_own_flush(c->v); /* another vCPU may be waiting for us meanwhile */
+            if (rdtsc() > deadline) {
+                log_error("partition '%s': vCPU %u did not flush within %d ms", p->name, i,
+                          FLUSH_TIMEOUT_MS);
+                return -E_TIMEDOUT;
+            }
+            cpu_relax();
+        }
+    }
+    return 0;
+}
+
+static int env_pt_map(void *ctx, uint64_t gpa, uint64_t size, unsigned rights)
+{
+    struct partition *p = ((struct svc_call *)ctx)->v->partition;
+    spin_lock(&p->pt_lock);
+    int rc = pt_map(&p->npt, gpa, p->base + gpa, size, rights);
+    spin_unlock(&p->pt_lock);
+    return rc; /* a new mapping needs no flush */
+}
+
+static int env_pt_unmap(void *ctx, uint64_t gpa, uint64_t size)
+{
+    struct partition *p = ((struct svc_call *)ctx)->v->partition;
+    spin_lock(&p->pt_lock);
+    int rc = pt_unmap(&p->npt, gpa, size);
+    spin_unlock(&p->pt_lock);
+    return rc ? rc : flush_partition(ctx);
+}
+
+/* True if some page of the range has a right that `rights` lacks. */
+static bool narrows(const struct pt *npt, uint64_t gpa, uint64_t size, unsigned rights)
+{
+    for (uint64_t off = 0; off < size;) {
+        uint64_t pa;
+        unsigned flags;
+        enum pt_page_size ps;
+        if (pt_lookup(npt, gpa + off, &pa, &flags, &ps))
+            return false; /* pt_protect refuses unmapped ranges */
+        if (flags & (PT_READ | PT_WRITE | PT_EXEC) & ~rights)
+            return true;
+        uint64_t step = ps == PT_1G ? GiB : ps == PT_2M ? 2 * MiB : PAGE_SIZE;
+        off += step - ((gpa + off) & (step - 1));
+    }
+    return false;
+}
+
+static int env_pt_protect(void *ctx, uint64_t gpa, uint64_t size, unsigned rights)
+{
+    struct partition *p = ((struct svc_call *)ctx)->v->partition;
+    spin_lock(&p->pt_lock);
+    bool flush = narrows(&p->npt, gpa, size, rights);
+    int rc = pt_protect(&p->npt, gpa, size, rights);
+    spin_unlock(&p->pt_lock);
+    return rc || !flush ? rc : flush_partition(ctx);
+}
+
+static int env_pt_query(void *ctx, uint64_t gpa, unsigned *rights, uint64_t *page_size)
+{
+    struct partition *p = ((struct svc_call *)ctx)->v->partition;
+    uint64_t pa;
+    unsigned flags;
+    enum pt_page_size ps;
+    spin_lock(&p->pt_lock);
+    int rc = pt_lookup(&p->npt, gpa, &pa, &flags, &ps);
+    spin_unlock(&p->pt_lock);
+    if (rc)
+        return rc;
+    *rights = flags & (PT_READ | PT_WRITE | PT_EXEC);
+    *page_size = ps == PT_1G ? GiB : ps == PT_2M ? 2 * MiB : PAGE_SIZE;
+    return 0;
+}
+
+static int env_send_ipi(void *ctx, unsigned vcpu, uint8_t vector)
+{
+    struct partition *p = ((struct svc_call *)ctx)->v->partition;
+    return apic_send_fixed(vcpu_apic(&p->vcpus[vcpu]), vector);
+}
+
+static int env_kick(void *ctx, unsigned vcpu)
+{
+    struct partition *p = ((struct svc_call *)ctx)->v->partition;
+    return apic_send_nmi(vcpu_apic(&p->vcpus[vcpu]));
+}
+
+static int env_stop_vcpu(void *ctx, unsigned vcpu, int64_t status)
+{
+    struct vcpu *u = &((struct svc_call *)ctx)->v->partition->vcpus[vcpu];
+    if (!vcpu_running(u))
+        return -E_INVAL;
+    u->stop_status = status;
+    __atomic_store_n(&u->stop_req, 1, __ATOMIC_RELEASE);
+    return apic_send_nmi(vcpu_apic(u));
+}
+
+static void env_console(void *ctx, const char *text, size_t len)
+{
+    struct svc_call *c = ctx;
+    struct vcpu *v = c->v;
+    if (c->trap)
+        vcpu_console_put(v, v->console_line, &v->console_len, sizeof(v->console_line), text, len);
+    else
+        vcpu_console_put(v, v->ring_console_line, &v->ring_console_len,
+                         sizeof(v->ring_console_line), text, len);
+}
+
+static void env_cpuid(void *ctx, uint32_t leaf, uint32_t subleaf, struct cpuid_values *out)
+{
+    struct vcpu *v = ((struct svc_call *)ctx)->v;
+    struct cpuid_regs h = cpuid(leaf, subleaf);
+    struct cpuid_values host = {h.eax, h.ebx, h.ecx, h.edx};
+    struct cpuid_guest_view g = {v->id, v->partition->nvcpus, vcpu_apic(v), SC_GPA_RING_WINDOW,
+                                 (uint32_t)v->partition->window_size};
+    cpuid_virtualize(leaf, subleaf, &host, &g, out);
+}
+
+static void execute(struct svc_call *c, unsigned service, struct sc_ring_slot *slot)
+{
+    struct partition *p = c->v->partition;
+    struct svc_env env = {
+        .guest_base = (uint8_t *)(uintptr_t)p->base,
+        .guest_size = p->size,
+        .vcpu = c->v->id,
+        .nvcpus = p->nvcpus,
+        .ctx = c,
+        .pt_map = env_pt_map,
+        .pt_unmap = env_pt_unmap,
+        .pt_protect = env_pt_protect,
+        .pt_query = env_pt_query,
+        .send_ipi = env_send_ipi,
+        .kick = env_kick,
+        .stop_vcpu = env_stop_vcpu,
+        .console = env_console,
+        .cpuid = env_cpuid,
+    };
+    service_execute(&env, (enum sc_service)service, slot);
+}
+
+int64_t svc_execute_trap(struct vcpu *v, unsigned service, struct sc_ring_slot *slot)
+{
+    struct svc_call c = {v, true};
+    execute(&c, service, slot);
+    return slot->status;
+}
+
+void svc_ring_handler(void *ctx, struct sc_ring_slot *slot)
+{
+    struct svc_ring_ctx *r = ctx;
+    struct svc_call c = {r->v, false};
+    execute(&c, r->service, slot);
+    if (slot->status < 0 && !r->v->ring_error_logged[r->service]) {
+        /* rate limit: the first error of each ring is logged, all are counted */
+        r->v->ring_error_logged[r->service] = true;
+        log_warn("ring %s.%u/%s: %s request refused (%lld); further errors are only counted",
+                 r->v->partition->name, r->v->id, service_name((enum service)r->service),
+                 service_opcode_name(slot->opcode), (long long)slot->status);
+    }
+}
