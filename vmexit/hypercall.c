@@ -53,6 +53,8 @@ static int64_t hc_exit_counters(const struct hc_context *c, uint64_t gpa, uint64
 static int64_t hc_ring_op(const struct hc_context *c, uint64_t service, uint64_t gpa)
 {
     struct sc_ring_slot slot;
+    if (!c->ring_op)
+        return -E_NOSYS; /* an environment without services */
     if (service >= SC_SERVICES)
         return -E_INVAL;
     if (guest_copy_from(c, &slot, gpa, sizeof(slot)))

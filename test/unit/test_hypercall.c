@@ -317,6 +317,50 @@ static void test_unknown_opcodes(void **state)
     assert_ram_untouched(f);
 }
 
+/* SC_HC_RING_OP: the slot is copied in once, handled, and copied back whole. */
+static unsigned ring_calls;
+static unsigned ring_service;
+static struct sc_ring_slot ring_seen;
+
+static int64_t rec_ring_op(void *ctx, unsigned service, struct sc_ring_slot *slot)
+{
+    (void)ctx;
+    ring_calls++;
+    ring_service = service;
+    ring_seen = *slot;
+    slot->arg[0] = 0xabcdef;
+    slot->tag = 0x5555; /* the dispatcher writes back what the handler left */
+    return 42;
+}
+
+static void test_ring_op(void **state)
+{
+    struct fixture *f = *state;
+    f->c.ring_op = rec_ring_op;
+    ring_calls = 0;
+    struct sc_ring_slot req = {.opcode = SC_OP_PT_QUERY, .tag = 7, .arg = {0x3000}};
+    memcpy(f->ram + 0x1000, &req, sizeof(req));
+    assert_int_equal(hc(f, SC_HC_RING_OP, SC_SERVICE_PT, 0x1000, 0), 42);
+    assert_int_equal(ring_calls, 1);
+    assert_int_equal(ring_service, SC_SERVICE_PT);
+    assert_int_equal(ring_seen.opcode, SC_OP_PT_QUERY);
+    assert_int_equal(ring_seen.tag, 7);
+    assert_int_equal(ring_seen.arg[0], 0x3000);
+    struct sc_ring_slot out;
+    memcpy(&out, f->ram + 0x1000, sizeof(out));
+    assert_int_equal(out.status, 42);
+    assert_int_equal(out.arg[0], 0xabcdef);
+    /* bad service, slot past RAM, slot straddling the end: refused, handler not called */
+    assert_int_equal(hc(f, SC_HC_RING_OP, SC_SERVICES, 0x1000, 0), -E_INVAL);
+    assert_int_equal(hc(f, SC_HC_RING_OP, SC_SERVICE_IO, RAM_SIZE, 0), -E_FAULT);
+    assert_int_equal(hc(f, SC_HC_RING_OP, SC_SERVICE_IO, RAM_SIZE - 32, 0), -E_FAULT);
+    assert_int_equal(hc(f, SC_HC_RING_OP, SC_SERVICE_IO, ~0ull - 16, 0), -E_FAULT);
+    assert_int_equal(ring_calls, 1);
+    /* an environment without services answers -ENOSYS */
+    f->c.ring_op = NULL;
+    assert_int_equal(hc(f, SC_HC_RING_OP, SC_SERVICE_PT, 0x1000, 0), -E_NOSYS);
+}
+
 static void test_guest_copy_from_bounds(void **state)
 {
     struct fixture *f = *state;
@@ -381,6 +425,7 @@ int main(void)
         T(test_exit_passes_status),
         T(test_steady_phase),
         T(test_unknown_opcodes),
+        T(test_ring_op),
         T(test_guest_copy_from_bounds),
         T(test_guest_copy_to_bounds),
     };

@@ -80,8 +80,12 @@ static inline struct sc_ring_slot *sc_ring_slot_of(const struct sc_ring_client *
 static inline int64_t sc_ring_call(struct sc_ring_client *c, uint16_t opcode,
                                    const uint64_t args[6], uint64_t out[6], uint64_t spins)
 {
+    /* declarations first: Linux builds with -Wdeclaration-after-statement */
     uint64_t spun = 0;
     struct sc_ring_slot *s;
+    uint32_t seq;
+    int i;
+
     while (!(s = sc_ring_reserve(c))) {
         if (spun++ >= spins)
             return -SC_ETIMEDOUT;
@@ -91,17 +95,17 @@ static inline int64_t sc_ring_call(struct sc_ring_client *c, uint16_t opcode,
     s->flags = 0;
     s->tag = c->head - 1;
     s->status = 0;
-    for (int i = 0; i < 6; i++)
+    for (i = 0; i < 6; i++)
         s->arg[i] = args ? args[i] : 0;
 
-    uint32_t seq = sc_ring_publish(c);
+    seq = sc_ring_publish(c);
     while (!sc_ring_done(c, seq)) {
         if (spun++ >= spins)
             return -SC_ETIMEDOUT;
         sc_ring_cpu_relax();
     }
     if (out)
-        for (int i = 0; i < 6; i++)
+        for (i = 0; i < 6; i++)
             out[i] = s->arg[i];
     return s->status;
 }
