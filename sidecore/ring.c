@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The sidecore authors */
 /* Request rings, side-core end: serve a guest's pending requests without trusting its memory. */
-#include "sidecore/ring.h"
+#include "sidecore/ring_consumer.h"
 
 #include "core/klib.h"
 

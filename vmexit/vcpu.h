@@ -14,7 +14,7 @@
 #include "core/pgtable.h"
 #include "core/spinlock.h"
 #include "guest-stubs/include/sidecore/ring.h"
-#include "sidecore/ring.h"
+#include "sidecore/ring_consumer.h"
 #include "guest-stubs/include/sidecore/abi.h"
 
 #define MAX_PARTITION_VCPUS 64

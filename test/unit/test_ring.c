@@ -10,7 +10,7 @@
 
 #include "core/klib.h"
 #include "guest-stubs/include/sidecore/ring_client.h"
-#include "sidecore/ring.h"
+#include "sidecore/ring_consumer.h"
 
 #define N SC_RING_SLOTS
 #define MAX_SEEN 4096

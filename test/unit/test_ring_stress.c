@@ -13,7 +13,7 @@
 
 #include "core/klib.h"
 #include "guest-stubs/include/sidecore/ring_client.h"
-#include "sidecore/ring.h"
+#include "sidecore/ring_consumer.h"
 
 /* Requests in all. The ThreadSanitizer build defines RING_STRESS_TOTAL to keep the same
  * 10^7 unless it is too slow on a 2-core machine (see test/CMakeLists.txt). */
@@ -62,7 +62,7 @@ static void backoff(unsigned *spins)
         sc_ring_cpu_relax();
 }
 
-static void fail(const char *who, uint64_t i, const char *what, uint64_t got, uint64_t want)
+static void report(const char *who, uint64_t i, const char *what, uint64_t got, uint64_t want)
 {
     if (!__atomic_exchange_n(&stop, 1, __ATOMIC_ACQ_REL))
         fprintf(stderr, "%s: request %llu: %s: got %#llx, want %#llx\n", who,
@@ -80,13 +80,13 @@ static void handler(void *ctx, struct sc_ring_slot *req)
     struct service_state *st = ctx;
     const uint64_t i = st->next;
     if (req->arg[0] != i)
-        fail("consumer", i, "sequence number", req->arg[0], i);
+        report("consumer", i, "sequence number", req->arg[0], i);
     else if (req->arg[1] != checksum(i))
-        fail("consumer", i, "checksum", req->arg[1], checksum(i));
+        report("consumer", i, "checksum", req->arg[1], checksum(i));
     else if (req->tag != (uint32_t)(START + i))
-        fail("consumer", i, "tag", req->tag, (uint32_t)(START + i));
+        report("consumer", i, "tag", req->tag, (uint32_t)(START + i));
     else if (req->opcode != opcode_of(i))
-        fail("consumer", i, "opcode", req->opcode, opcode_of(i));
+        report("consumer", i, "opcode", req->opcode, opcode_of(i));
     st->next++;
     req->arg[1] = req->arg[0] + 1;
     req->arg[2] = ~req->arg[0];
@@ -102,11 +102,11 @@ static void *consumer_main(void *unused)
         unsigned max_batch = 1 + (unsigned)(xorshift64(&rng) % N);
         int r = ring_consumer_poll(&consumer, max_batch, handler, &st);
         if (r < 0) {
-            fail("consumer", st.next, "poll", (uint64_t)(int64_t)r, 0);
+            report("consumer", st.next, "poll", (uint64_t)(int64_t)r, 0);
             break;
         }
         if ((unsigned)r > max_batch)
-            fail("consumer", st.next, "served more than max_batch", (unsigned)r, max_batch);
+            report("consumer", st.next, "served more than max_batch", (unsigned)r, max_batch);
         if (r == 0)
             backoff(&idle);
     }
@@ -125,13 +125,13 @@ struct producer {
 static void check_completion(struct producer *p, const struct sc_ring_slot *s, uint64_t i)
 {
     if (s->status != 0)
-        fail("producer", i, "status", (uint64_t)s->status, 0);
+        report("producer", i, "status", (uint64_t)s->status, 0);
     else if (s->tag != (uint32_t)(START + i))
-        fail("producer", i, "tag", s->tag, (uint32_t)(START + i));
+        report("producer", i, "tag", s->tag, (uint32_t)(START + i));
     else if (s->opcode != opcode_of(i))
-        fail("producer", i, "opcode", s->opcode, opcode_of(i));
+        report("producer", i, "opcode", s->opcode, opcode_of(i));
     else if (s->arg[0] != i || s->arg[1] != i + 1 || s->arg[2] != ~i)
-        fail("producer", i, "results", s->arg[1], i + 1);
+        report("producer", i, "results", s->arg[1], i + 1);
 }
 
 /* Verifies every completed request not verified yet, in order. */
@@ -186,9 +186,9 @@ static void produce(struct producer *p)
             p->posted++;
             p->calls++;
             if (st != 0)
-                fail("producer", i, "call status", (uint64_t)st, 0);
+                report("producer", i, "call status", (uint64_t)st, 0);
             else if (out[0] != i || out[1] != i + 1 || out[2] != ~i)
-                fail("producer", i, "call results", out[1], i + 1);
+                report("producer", i, "call results", out[1], i + 1);
             drain(p); /* verifies the slot too: the call used tag = its request number */
             continue;
         }
@@ -205,7 +205,7 @@ static void produce(struct producer *p)
             struct sc_ring_slot *s = sc_ring_reserve(&p->cl);
             if (!s) {
                 /* tail >= every verified request, so there must be room */
-                fail("producer", p->posted, "reserve refused with room", 0, 1);
+                report("producer", p->posted, "reserve refused with room", 0, 1);
                 return;
             }
             fill(s, p->posted);
@@ -213,7 +213,7 @@ static void produce(struct producer *p)
         }
         uint32_t last = sc_ring_publish(&p->cl);
         if (last != (uint32_t)(START + p->posted - 1))
-            fail("producer", p->posted - 1, "publish", last, (uint32_t)(START + p->posted - 1));
+            report("producer", p->posted - 1, "publish", last, (uint32_t)(START + p->posted - 1));
         p->batches++;
         drain(p);
     }

@@ -6,7 +6,11 @@
 #ifndef SIDECORE_ABI_H
 #define SIDECORE_ABI_H
 
+#ifdef __KERNEL__
+#include <linux/types.h> /* a Linux guest patch includes this header as is */
+#else
 #include <stdint.h>
+#endif
 
 #define SC_ABI_VERSION 1
 

@@ -13,11 +13,16 @@
  *   - a request is complete when tail has passed its index (acquire).
  * head and tail are free-running 32-bit counters; 0 <= head - tail <= nslots,
  * anything else marks the ring broken (state = SC_RING_BROKEN) and the side
- * core stops serving it. Completions come back in request order. */
+ * core stops serving it for good; a waiting guest should check state. The
+ * trap path (SC_HC_RING_OP) still works. Completions come back in request order. */
 #ifndef SIDECORE_RING_H
 #define SIDECORE_RING_H
 
+#ifdef __KERNEL__
+#include <linux/types.h> /* a Linux guest patch includes this header as is */
+#else
 #include <stdint.h>
+#endif
 
 #define SC_RING_MAGIC 0x474e4952u /* "RING" */
 #define SC_RING_VERSION 1
@@ -31,7 +36,7 @@ enum sc_service { SC_SERVICE_PT = 0, SC_SERVICE_IRQ = 1, SC_SERVICE_IO = 2, SC_S
  * arguments in and the results out (the opcode says which). */
 struct sc_ring_slot {
     uint16_t opcode;
-    uint16_t flags;  /* reserved: 0 */
+    uint16_t flags;  /* reserved: must be 0, else the request fails with -EINVAL */
     uint32_t tag;    /* chosen by the guest, returned unchanged */
     int64_t status;  /* written by the service: >= 0, or a negative errno */
     uint64_t arg[6];
@@ -44,7 +49,7 @@ struct sc_ring {
     uint32_t magic;
     uint16_t version;
     uint16_t service; /* enum sc_service */
-    uint32_t nslots;
+    uint32_t nslots;  /* informational: always SC_RING_SLOTS, which both sides use */
     uint32_t vcpu;
     uint8_t reserved0[48];
     /* cache line 1: written only by the guest */

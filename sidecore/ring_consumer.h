@@ -3,7 +3,7 @@
 /* The consumer (side-core) end of a request ring: private state, validation, the poll pass. */
 #ifndef SIDECORE_RING_CONSUMER_H
 #define SIDECORE_RING_CONSUMER_H
-/* Not SIDECORE_RING_H: that guard belongs to the wire format included below. */
+
 
 #include <stdbool.h>
 #include <stdint.h>
