@@ -23,6 +23,7 @@ int strncmp(const char *a, const char *b, size_t n);
 /* Negative errno values used across the project (Linux numbering). */
 #define E_PERM 1
 #define E_NOENT 2
+#define E_NODEV 19
 #define E_IO 5
 #define E_NOMEM 12
 #define E_FAULT 14

@@ -92,9 +92,51 @@ enum sc_opcode {
                                 for every vCPU; status = IPIs sent */
     SC_OP_VCPU_KICK = 0x21,  /* arg0 = vCPU: an NMI kick (one exit on that vCPU) */
     SC_OP_VCPU_STOP = 0x22,  /* arg0 = vCPU (not the caller), arg1 = status: it stops for good */
-    /* io: the console */
+    /* io: the console and the block device */
     SC_OP_CONSOLE = 0x30,    /* arg0 = GPA of text, arg1 = length (<= SC_CONSOLE_MAX) */
+    SC_OP_BLK_INFO = 0x31,   /* out: arg0 = capacity in 512-byte sectors; -ENODEV: no disk */
+    SC_OP_BLK_SETUP = 0x32,  /* arg0/1/2 = GPA of the descriptor table, available ring and used
+                                ring of a virtio split virtqueue in guest RAM, arg3 = queue size
+                                (a power of two <= 256), arg4 = completion: 0 polled, else the
+                                vector of an IPI to the vCPU. From then on the side core serving
+                                this vCPU's io ring polls the queue: the guest never notifies. */
+    SC_OP_BLK_KICK = 0x33,   /* process the queue now (the trap path's way to drive it);
+                                status = requests completed */
 };
+
+/* The virtio split virtqueue (virtio 1.x, 2.7) and the virtio-blk request, as the
+ * io service reads them from guest RAM. */
+struct sc_vq_desc {
+    uint64_t addr;
+    uint32_t len;
+    uint16_t flags; /* SC_VQ_DESC_F_* */
+    uint16_t next;
+};
+#define SC_VQ_DESC_F_NEXT 1
+#define SC_VQ_DESC_F_WRITE 2 /* device writes (a buffer the guest reads) */
+#define SC_VQ_DESC_F_INDIRECT 4 /* not supported: the request fails */
+struct sc_vq_used_elem {
+    uint32_t id;
+    uint32_t len;
+};
+/* avail: uint16_t flags, idx, ring[size]; used: uint16_t flags, idx, then
+ * struct sc_vq_used_elem ring[size] (at offset 4). */
+struct sc_blk_req_header {
+    uint32_t type; /* SC_BLK_T_* */
+    uint32_t reserved;
+    uint64_t sector;
+};
+#define SC_BLK_T_IN 0    /* read from the disk */
+#define SC_BLK_T_OUT 1   /* write to the disk */
+#define SC_BLK_T_FLUSH 4
+#define SC_BLK_T_GET_ID 8
+#define SC_BLK_S_OK 0
+#define SC_BLK_S_IOERR 1
+#define SC_BLK_S_UNSUPP 2
+#define SC_BLK_SECTOR 512
+_Static_assert(sizeof(struct sc_vq_desc) == 16, "virtq descriptor");
+_Static_assert(sizeof(struct sc_vq_used_elem) == 8, "virtq used element");
+_Static_assert(sizeof(struct sc_blk_req_header) == 16, "virtio-blk request header");
 
 #define SC_PT_READ 0x1u
 #define SC_PT_WRITE 0x2u
