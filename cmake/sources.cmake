@@ -11,6 +11,7 @@ set(SIDECORE_PORTABLE_SOURCES
   core/palloc.c
   core/pgtable.c
   efi/memmap.c
+  sidecore/blk.c
   sidecore/placement.c
   sidecore/ring.c
   sidecore/services.c

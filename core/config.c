@@ -357,17 +357,28 @@ static bool key_memory(struct parser *ps, const char *key, const char *val)
     return cfg_size(key, val, &ps->st.part.memory, ps->line, ps->errs);
 }
 
-static bool key_image(struct parser *ps, const char *key, const char *val)
+/* A file on the ESP: image= and disk= follow the same rules. */
+static bool set_file(struct parser *ps, const char *key, const char *val, char *dst, size_t cap)
 {
     char clip[CFG_CLIP];
-    if (!chars_in(val, sizeof(ps->st.part.image) - 1, "._/-")) {
+    if (!chars_in(val, cap - 1, "._/-")) {
         cfg_error(ps->errs, ps->line,
                   "'%s' must be 1 to 63 characters of A-Z a-z 0-9 . _ / -, not '%s'", key,
                   cfg_clip(clip, sizeof(clip), val));
         return false;
     }
-    memcpy(ps->st.part.image, val, strlen(val) + 1);
+    memcpy(dst, val, strlen(val) + 1);
     return true;
+}
+
+static bool key_image(struct parser *ps, const char *key, const char *val)
+{
+    return set_file(ps, key, val, ps->st.part.image, sizeof(ps->st.part.image));
+}
+
+static bool key_disk(struct parser *ps, const char *key, const char *val)
+{
+    return set_file(ps, key, val, ps->st.part.disk, sizeof(ps->st.part.disk));
 }
 
 static bool key_args(struct parser *ps, const char *key, const char *val)
@@ -462,6 +473,7 @@ static const struct key_spec partition_keys[] = {
     {"cpus", key_cpus, true},
     {"memory", key_memory, true},
     {"image", key_image, false},
+    {"disk", key_disk, false},
     {"args", key_args, false},
 };
 static const struct key_spec debug_keys[] = {

@@ -44,6 +44,7 @@ struct cfg_partition {
     struct cpu_set cpus;
     uint64_t memory;
     char image[64]; /* "" when none */
+    char disk[64];  /* the io service's block device image; "" when none */
     char args[256];
     unsigned line;
 };

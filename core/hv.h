@@ -16,6 +16,7 @@ struct partition_mem {
     uint64_t base; /* physical, 2 MiB aligned, contiguous */
     uint64_t size;
     const struct boot_file *image; /* NULL if the partition names none */
+    const struct boot_file *disk;  /* its block device image, or NULL */
 };
 
 struct hv {

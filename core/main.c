@@ -147,9 +147,12 @@ static void reserve_partitions(void)
             fail("config");
         }
         m->size = p->memory;
-        for (uint32_t f = 0; p->image[0] && f < hv.boot->nfiles; f++)
-            if (!strcmp(hv.boot->files[f].name, p->image))
+        for (uint32_t f = 0; f < hv.boot->nfiles; f++) {
+            if (p->image[0] && !strcmp(hv.boot->files[f].name, p->image))
                 m->image = &hv.boot->files[f];
+            if (p->disk[0] && !strcmp(hv.boot->files[f].name, p->disk))
+                m->disk = &hv.boot->files[f];
+        }
     }
 }
 
@@ -181,11 +184,17 @@ static void check_partitions(void)
                       c->line, c->name, c->image);
             fail("image");
         }
+        if (c->disk[0] && !hv.partitions[i].disk) {
+            log_error("%s:%u: partition '%s': disk '%s' was not loaded", hv.boot->config_source,
+                      c->line, c->name, c->disk);
+            fail("image");
+        }
         if (partition_check(i, c, hv.partitions[i].base, hv.partitions[i].image, why,
                             sizeof(why))) {
             log_error("%s:%u: partition '%s': %s", hv.boot->config_source, c->line, c->name, why);
             fail("image");
         }
+        partitions[i].disk = hv.partitions[i].disk;
     }
     partition_count = hv.cfg.npartitions;
 }

@@ -49,6 +49,9 @@ static void init_this_cpu(struct percpu *pc)
     for (unsigned i = 0; i < IST_STACKS; i++)
         ist[i] = cpu_block[pc->index] + (i + 1) * CPU_IST_STACK_SIZE;
     percpu_activate(pc);
+    /* NX in nested tables (non-executable ring windows) needs EFER.NXE on the host */
+    if (cpuid(0x80000001, 0).edx & CPUID_80000001_EDX_NX)
+        wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);
     desc_init_cpu(pc, ist);
     apic_init_cpu();
 }

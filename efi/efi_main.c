@@ -94,6 +94,33 @@ static EFI_STATUS load_config(EFI_LOADED_IMAGE *li, struct efi_volume *vol, bool
     return EFI_SUCCESS;
 }
 
+/* One file a partition names (once, even if several partitions name it). */
+static EFI_STATUS load_file(struct efi_volume *vol, bool have_vol, struct boot_info *bi,
+                            const struct cfg_partition *p, const char *what, const char *name)
+{
+    if (!name[0])
+        return EFI_SUCCESS;
+    for (uint32_t i = 0; i < bi->nfiles; i++)
+        if (!strcmp(bi->files[i].name, name))
+            return EFI_SUCCESS;
+    if (bi->nfiles == BOOT_MAX_FILES) {
+        efi_error(EFI_OUT_OF_RESOURCES, "more than %d files named", BOOT_MAX_FILES);
+        return EFI_OUT_OF_RESOURCES;
+    }
+    struct boot_file *f = &bi->files[bi->nfiles];
+    EFI_STATUS s = have_vol ? efi_read_file(bs, vol, name, &f->address, &f->size) : EFI_NOT_FOUND;
+    if (EFI_ERROR(s)) {
+        efi_error(s, "%s:%u: cannot read %s '%s' of partition '%s'", bi->config_source, p->line,
+                  what, name, p->name);
+        return s;
+    }
+    memcpy(f->name, name, sizeof(f->name));
+    bi->nfiles++;
+    efi_print("loaded %s (%llu bytes) at %llx", name, (unsigned long long)f->size,
+              (unsigned long long)f->address);
+    return EFI_SUCCESS;
+}
+
 /* Files the configuration names. A configuration that does not parse is left
  * for the core, which reports every error with its line number. */
 static EFI_STATUS load_images(struct efi_volume *vol, bool have_vol, struct boot_info *bi)
@@ -102,24 +129,11 @@ static EFI_STATUS load_images(struct efi_volume *vol, bool have_vol, struct boot
         return EFI_SUCCESS;
     for (unsigned i = 0; i < cfg.npartitions; i++) {
         const struct cfg_partition *p = &cfg.partitions[i];
-        if (!p->image[0])
-            continue;
-        if (bi->nfiles == BOOT_MAX_FILES) {
-            efi_error(EFI_OUT_OF_RESOURCES, "more than %d files named", BOOT_MAX_FILES);
-            return EFI_OUT_OF_RESOURCES;
-        }
-        struct boot_file *f = &bi->files[bi->nfiles];
-        EFI_STATUS s = have_vol ? efi_read_file(bs, vol, p->image, &f->address, &f->size)
-                                : EFI_NOT_FOUND;
-        if (EFI_ERROR(s)) {
-            efi_error(s, "%s:%u: cannot read image '%s' of partition '%s'", bi->config_source,
-                      p->line, p->image, p->name);
+        EFI_STATUS s = load_file(vol, have_vol, bi, p, "image", p->image);
+        if (!EFI_ERROR(s))
+            s = load_file(vol, have_vol, bi, p, "disk", p->disk);
+        if (EFI_ERROR(s))
             return s;
-        }
-        memcpy(f->name, p->image, sizeof(f->name));
-        bi->nfiles++;
-        efi_print("loaded %s (%llu bytes) at %llx", p->image, (unsigned long long)f->size,
-                  (unsigned long long)f->address);
     }
     return EFI_SUCCESS;
 }

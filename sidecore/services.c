@@ -31,6 +31,12 @@ const char *service_opcode_name(uint16_t op)
         return "vcpu_stop";
     case SC_OP_CONSOLE:
         return "console";
+    case SC_OP_BLK_INFO:
+        return "blk_info";
+    case SC_OP_BLK_SETUP:
+        return "blk_setup";
+    case SC_OP_BLK_KICK:
+        return "blk_kick";
     default:
         return "unknown";
     }
@@ -134,6 +140,28 @@ static int64_t do_console(const struct svc_env *e, const struct sc_ring_slot *r)
     return (int64_t)len;
 }
 
+static int64_t do_io(const struct svc_env *e, struct sc_ring_slot *r)
+{
+    switch (r->opcode) {
+    case SC_OP_CONSOLE:
+        return do_console(e, r);
+    case SC_OP_BLK_INFO: {
+        uint64_t sectors = 0;
+        int rc = e->blk_info(e->ctx, &sectors);
+        if (rc)
+            return rc;
+        r->arg[0] = sectors;
+        return 0;
+    }
+    case SC_OP_BLK_SETUP: /* the queue's own checks are the block layer's (sidecore/blk.c) */
+        return e->blk_setup(e->ctx, r->arg[0], r->arg[1], r->arg[2], r->arg[3], r->arg[4]);
+    case SC_OP_BLK_KICK:
+        return e->blk_kick(e->ctx);
+    default:
+        return -E_NOSYS;
+    }
+}
+
 unsigned service_cpuid_leaves(uint32_t max_basic, uint32_t max_ext, struct sc_cpuid_entry *out,
                               unsigned max)
 {
@@ -194,9 +222,7 @@ void service_execute(const struct svc_env *e, enum sc_service service, struct sc
         status = do_pt(e, r);
     else if (service == SC_SERVICE_IRQ)
         status = do_irq(e, r);
-    else if (r->opcode == SC_OP_CONSOLE)
-        status = do_console(e, r);
     else
-        status = -E_NOSYS; /* an opcode of another service, or none at all */
+        status = do_io(e, r);
     r->status = status;
 }

@@ -32,6 +32,10 @@ struct svc_env {
     int (*stop_vcpu)(void *ctx, unsigned vcpu, int64_t status);
     void (*console)(void *ctx, const char *text, size_t len);
     void (*cpuid)(void *ctx, uint32_t leaf, uint32_t subleaf, struct cpuid_values *out);
+    int (*blk_info)(void *ctx, uint64_t *sectors);
+    int (*blk_setup)(void *ctx, uint64_t desc, uint64_t avail, uint64_t used, uint64_t size,
+                     uint64_t vector);
+    int (*blk_kick)(void *ctx);
 };
 
 /* Execute one request (a private copy: guest memory is read once). Sets

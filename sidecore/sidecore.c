@@ -101,6 +101,8 @@ static bool pass(unsigned cpu)
         int n = ring_consumer_poll(rc, SIDECORE_BATCH, svc_ring_handler, c);
         if (n > 0)
             served = true;
+        if (c->service == SC_SERVICE_IO && svc_blk_poll(c->v) > 0)
+            served = true; /* the block queue rides with the io ring: no notify needed */
         if (n < 0 && !broken_logged[i]) {
             broken_logged[i] = true;
             log_warn("ring %s.%u/%s: corrupted indices (head %u, tail %u): marked broken, no "
@@ -139,6 +141,11 @@ void sidecore_report(void)
         for (unsigned i = first[cpu]; i < first[cpu] + count[cpu]; i++) {
             const struct svc_ring_ctx *c = &rings[i].ctx;
             const struct ring_consumer *rc = &c->v->rings[c->service];
+            const struct blk_queue *q = &c->v->blkq;
+            if (c->service == SC_SERVICE_IO && q->ready)
+                log_info("block queue %s.%u on side core %u: %llu requests, %llu errors%s",
+                         c->v->partition->name, c->v->id, cpu, (unsigned long long)q->completed,
+                         (unsigned long long)q->errors, q->broken ? ", BROKEN" : "");
             if (!rc->requests && !rc->broken)
                 continue;
             log_info("ring %s.%u/%s on side core %u: %llu requests, %llu errors, largest batch "

@@ -18,8 +18,15 @@ void cpuid_virtualize(uint32_t leaf, uint32_t subleaf, const struct cpuid_values
         /* initial APIC ID of the core it really runs on: the LAPIC is passed through */
         out->ebx = (out->ebx & 0x00ffffffu) | (g->apic_id << 24);
         break;
+    case 0xb:
+    case 0x1f: /* x2APIC ID of the core asked: the vCPU's, wherever CPUID really ran */
+        out->edx = g->apic_id;
+        break;
     case 0x80000001:
         out->ecx &= ~CPUID_8000_0001_ECX_SVM;
+        break;
+    case 0x8000001e: /* AMD extended APIC ID */
+        out->eax = g->apic_id;
         break;
     case 0x8000000a: /* SVM features: none for the guest */
         *out = (struct cpuid_values){0, 0, 0, 0};

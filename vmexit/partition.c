@@ -78,8 +78,8 @@ static int build_guest_identity_map(struct partition *p)
     if (!rc)
         rc = pt_map(&gpt, 0, 0, p->size, rwx);
     if (!rc)
-        rc = pt_map(&gpt, SC_GPA_RING_WINDOW, SC_GPA_RING_WINDOW, p->window_size,
-                    PT_READ | PT_WRITE);
+        /* no NX here: the guest runs without EFER.NXE; the nested tables deny execution */
+        rc = pt_map(&gpt, SC_GPA_RING_WINDOW, SC_GPA_RING_WINDOW, p->window_size, rwx);
     if (!rc)
         rc = pt_map(&gpt, SC_GPA_LAPIC, SC_GPA_LAPIC, PAGE_SIZE, rwx | PT_UNCACHED);
     return rc;

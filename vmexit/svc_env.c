@@ -6,6 +6,7 @@
 #include "vmexit/svc_env.h"
 
 #include "core/apic.h"
+#include "core/boot_info.h"
 #include "core/config.h"
 #include "core/cpu.h"
 #include "core/klib.h"
@@ -173,9 +174,63 @@ static void env_cpuid(void *ctx, uint32_t leaf, uint32_t subleaf, struct cpuid_v
     struct vcpu *v = ((struct svc_call *)ctx)->v;
     struct cpuid_regs h = cpuid(leaf, subleaf);
     struct cpuid_values host = {h.eax, h.ebx, h.ecx, h.edx};
-    struct cpuid_guest_view g = {v->id, v->partition->nvcpus, vcpu_apic(v), SC_GPA_RING_WINDOW,
-                                 (uint32_t)v->partition->window_size};
+    struct cpuid_guest_view g = vcpu_cpuid_view(v);
     cpuid_virtualize(leaf, subleaf, &host, &g, out);
+}
+
+static struct blk_backend backend_of(const struct partition *p)
+{
+    return (struct blk_backend){(uint8_t *)(uintptr_t)p->base, p->size,
+                                p->disk ? (uint8_t *)(uintptr_t)p->disk->address : NULL,
+                                p->disk ? p->disk->size : 0};
+}
+
+static int env_blk_info(void *ctx, uint64_t *sectors)
+{
+    const struct partition *p = ((struct svc_call *)ctx)->v->partition;
+    if (!p->disk)
+        return -E_NODEV;
+    *sectors = p->disk->size / SC_BLK_SECTOR;
+    return 0;
+}
+
+static int env_blk_setup(void *ctx, uint64_t desc, uint64_t avail, uint64_t used, uint64_t size,
+                         uint64_t vector)
+{
+    struct vcpu *v = ((struct svc_call *)ctx)->v;
+    if (!v->partition->disk)
+        return -E_NODEV;
+    struct blk_backend b = backend_of(v->partition);
+    spin_lock(&v->blk_lock);
+    int rc = blk_setup(&v->blkq, &b, desc, avail, used, size, vector);
+    spin_unlock(&v->blk_lock);
+    return rc;
+}
+
+int svc_blk_poll(struct vcpu *v)
+{
+    if (!v->blkq.ready || v->blkq.broken)
+        return 0;
+    struct blk_backend b = backend_of(v->partition);
+    spin_lock(&v->blk_lock);
+    int n = blk_poll(&v->blkq, &b, SC_RING_SLOTS);
+    bool was_logged = v->blk_broken_logged;
+    v->blk_broken_logged |= v->blkq.broken;
+    spin_unlock(&v->blk_lock);
+    if (n == -E_BADMSG && !was_logged)
+        log_warn("block queue of %s.%u is corrupted: marked broken, no longer served",
+                 v->partition->name, v->id);
+    if (n > 0 && v->blkq.vector)
+        apic_send_fixed(vcpu_apic(v), v->blkq.vector); /* completion by interrupt */
+    return n;
+}
+
+static int env_blk_kick(void *ctx)
+{
+    struct vcpu *v = ((struct svc_call *)ctx)->v;
+    if (!v->blkq.ready)
+        return -E_INVAL;
+    return svc_blk_poll(v);
 }
 
 static void execute(struct svc_call *c, unsigned service, struct sc_ring_slot *slot)
@@ -196,6 +251,9 @@ static void execute(struct svc_call *c, unsigned service, struct sc_ring_slot *s
         .stop_vcpu = env_stop_vcpu,
         .console = env_console,
         .cpuid = env_cpuid,
+        .blk_info = env_blk_info,
+        .blk_setup = env_blk_setup,
+        .blk_kick = env_blk_kick,
     };
     service_execute(&env, (enum sc_service)service, slot);
 }

@@ -19,5 +19,8 @@ struct svc_ring_ctx {
     unsigned service;
 };
 void svc_ring_handler(void *ctx, struct sc_ring_slot *slot);
+/* Serve a vCPU's block queue (io side core each pass; SC_OP_BLK_KICK on a trap);
+ * returns requests completed, or -E_BADMSG once the queue is broken. */
+int svc_blk_poll(struct vcpu *v);
 
 #endif

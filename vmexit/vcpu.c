@@ -133,6 +133,14 @@ static void console(void *ctx, const char *text, size_t len)
     vcpu_console_put(v, v->console_line, &v->console_len, sizeof(v->console_line), text, len);
 }
 
+struct cpuid_guest_view vcpu_cpuid_view(const struct vcpu *v)
+{
+    const struct partition *p = v->partition;
+    return (struct cpuid_guest_view){v->id, p->nvcpus, cpus[v->cpu].apic_id,
+                                     p->window_size ? SC_GPA_RING_WINDOW : 0,
+                                     (uint32_t)p->window_size};
+}
+
 bool vcpu_before_entry(struct vcpu *v)
 {
     uint32_t req = __atomic_load_n(&v->flush_req, __ATOMIC_ACQUIRE);

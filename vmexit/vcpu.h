@@ -14,6 +14,8 @@
 #include "core/pgtable.h"
 #include "core/spinlock.h"
 #include "guest-stubs/include/sidecore/ring.h"
+#include "sidecore/blk.h"
+#include "vmexit/cpuid.h"
 #include "sidecore/ring_consumer.h"
 #include "guest-stubs/include/sidecore/abi.h"
 
@@ -81,6 +83,10 @@ struct vcpu {
     uint32_t flush_done; /* set by this vCPU's core once the next entry flushes */
     uint32_t stop_req;   /* SC_OP_VCPU_STOP: leave with stop_status */
     int64_t stop_status;
+    /* The block device queue: polled by the io side core, or kicked by a trap. */
+    struct blk_queue blkq;
+    struct spinlock blk_lock;
+    bool blk_broken_logged;
 };
 
 struct partition {
@@ -94,6 +100,7 @@ struct partition {
     bool has_image;
     const struct cfg_partition *cfg;
     const struct boot_file *image;
+    const struct boot_file *disk; /* the io service's block device, or NULL */
     struct elf_image elf;
     struct pt npt; /* nested tables, shared by the partition's vCPUs */
     unsigned nvcpus;
@@ -145,5 +152,7 @@ void vcpu_console_put(struct vcpu *v, char *line, unsigned *len, unsigned cap, c
                       size_t n);
 /* Before each entry: apply a pending flush or stop request. true = leave the guest loop. */
 bool vcpu_before_entry(struct vcpu *v);
+/* What CPUID tells this vCPU about itself (both the CPUID exit and the ring's table). */
+struct cpuid_guest_view vcpu_cpuid_view(const struct vcpu *v);
 
 #endif

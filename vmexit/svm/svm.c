@@ -193,7 +193,7 @@ static void handle_cpuid(struct vcpu *v, struct vmcb *vmcb)
     uint32_t leaf = (uint32_t)vmcb->state.rax, sub = (uint32_t)v->regs.rcx;
     struct cpuid_regs h = cpuid(leaf, sub);
     struct cpuid_values host = {h.eax, h.ebx, h.ecx, h.edx}, out;
-    struct cpuid_guest_view g = {v->id, v->partition->nvcpus, cpus[v->cpu].apic_id, 0, 0};
+    struct cpuid_guest_view g = vcpu_cpuid_view(v);
     cpuid_virtualize(leaf, sub, &host, &g, &out);
     vmcb->state.rax = out.eax;
     v->regs.rbx = out.ebx;
