@@ -151,9 +151,9 @@ static void test_unknown_hypervisor_leaves_zeroed(void **state)
 static void test_ordinary_leaves_pass_through(void **state)
 {
     (void)state;
-    static const uint32_t leaves[] = {0,          2,          4,          7,          0xb,
-                                      0xd,        0x1f,       0x3fffffff, 0x80000000, 0x80000008,
-                                      0x8000000b, 0xc0000000, 0xffffffff};
+    static const uint32_t leaves[] = {0,          2,          4,          7,          0xd,
+                                      0x3fffffff, 0x80000000, 0x80000008, 0x8000000b, 0xc0000000,
+                                      0xffffffff};
     const struct cpuid_values host = {0x00000010, 0x68747541, 0x444d4163, 0x69746e65};
     for (size_t i = 0; i < ARRAY_SIZE(leaves); i++) {
         struct cpuid_values out = run(leaves[i], 3, host, &guest);
@@ -162,6 +162,21 @@ static void test_ordinary_leaves_pass_through(void **state)
     /* leaf 0: "AuthenticAMD" reaches the guest unchanged */
     struct cpuid_values out = run(0, 0, host, &guest);
     assert_memory_equal(&out, &host, sizeof(host));
+}
+
+/* Leaves that name the asking core's APIC ID answer with the vCPU's core, even
+ * when CPUID really ran on a side core (the ring's CPUID table). */
+static void test_apic_id_leaves_name_the_vcpu_core(void **state)
+{
+    (void)state;
+    const struct cpuid_values host = {0x11, 0x22, 0x33, 0x44};
+    static const uint32_t x2apic_leaves[] = {0xb, 0x1f};
+    for (size_t i = 0; i < ARRAY_SIZE(x2apic_leaves); i++) {
+        struct cpuid_values out = run(x2apic_leaves[i], 1, host, &guest);
+        assert_regs(out, 0x11, 0x22, 0x33, guest.apic_id);
+    }
+    struct cpuid_values out = run(0x8000001e, 0, host, &guest);
+    assert_regs(out, guest.apic_id, 0x22, 0x33, 0x44);
 }
 
 int main(void)
@@ -175,6 +190,7 @@ int main(void)
         cmocka_unit_test(test_rings_leaf),
         cmocka_unit_test(test_unknown_hypervisor_leaves_zeroed),
         cmocka_unit_test(test_ordinary_leaves_pass_through),
+        cmocka_unit_test(test_apic_id_leaves_name_the_vcpu_core),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
