@@ -136,3 +136,9 @@ void apic_sleep_us(uint64_t us)
     irq_enable_and_halt();
     reg_write(APIC_TIMER_INITIAL, 0);
 }
+
+void apic_timer_stop(void)
+{
+    reg_write(APIC_LVT_TIMER, LVT_MASKED | VECTOR_WAKEUP);
+    reg_write(APIC_TIMER_INITIAL, 0);
+}

@@ -23,5 +23,7 @@ uint64_t apic_mmio_base(void);
 /* Boot CPU: measure the LAPIC timer against the TSC, for apic_sleep_us. */
 void apic_timer_calibrate(void);
 void apic_sleep_us(uint64_t us);
+/* Stop and mask this core's LAPIC timer (a guest may leave it running). */
+void apic_timer_stop(void);
 
 #endif

@@ -2,6 +2,11 @@
 /* Copyright (c) 2026 The sidecore authors */
 /* Interrupt entry stubs: build a struct trap_frame and call trap_dispatch. */
 
+.altmacro
+.macro ISR_ENTRY vector
+    .quad \vector, isr_\vector
+.endm
+
 .macro STUB vector, has_error
     .p2align 4
 isr_\vector:
@@ -13,6 +18,9 @@ isr_\vector:
 .endm
 
 .text
+/* Exceptions 0-31 (8, 10-14, 17, 21, 29, 30 push an error code), then every
+ * interrupt vector: a stray interrupt (say, a guest's timer still pending when
+ * its partition stopped) is acknowledged, not a #GP. */
 STUB 0, 0
 STUB 1, 0
 STUB 2, 0
@@ -45,8 +53,11 @@ STUB 28, 0
 STUB 29, 1
 STUB 30, 1
 STUB 31, 0
-STUB 240, 0
-STUB 255, 0
+.set vec, 32
+.rept 224
+    STUB %vec, 0
+    .set vec, vec + 1
+.endr
 
 isr_common:
     pushq %rax
@@ -90,11 +101,13 @@ isr_common:
 .p2align 3
 .globl isr_table
 isr_table:
-.irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,240,255
-    .quad \v, isr_\v
+.set vec, 0
+.rept 256
+    ISR_ENTRY %vec
+    .set vec, vec + 1
 .endr
 .globl isr_table_count
 isr_table_count:
-    .quad 34
+    .quad 256
 
 .section .note.GNU-stack, "", @progbits

@@ -38,6 +38,7 @@ struct percpu_public {
     uint32_t acked;   /* last command completed, atomic */
     uint32_t pending; /* bitmask of cross-core work, checked on the way back into a guest */
     uint32_t nmis;    /* NMIs taken in the hypervisor (kicks) */
+    uint32_t stray_irqs; /* interrupts for a guest that had left (acknowledged) */
     uint64_t arrival_tsc;
     char park_reason[80];
 } __attribute__((aligned(64)));

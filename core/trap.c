@@ -47,7 +47,13 @@ void trap_dispatch(struct trap_frame *f)
         __atomic_fetch_add(&this_cpu()->pub.nmis, 1, __ATOMIC_RELAXED);
         return;
     default: {
-        /* every other vector is unexpected here: dump and stop this CPU only */
+        if (f->vector >= 32) {
+            /* a stray interrupt meant for a guest that has left this core */
+            __atomic_fetch_add(&this_cpu()->pub.stray_irqs, 1, __ATOMIC_RELAXED);
+            apic_eoi();
+            return;
+        }
+        /* an exception in the hypervisor: dump and stop this CPU only */
         dump(f);
         char reason[64];
         ksnprintf(reason, sizeof(reason), "exception %s at rip %llx", exception_name(f->vector),

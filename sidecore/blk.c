@@ -25,8 +25,8 @@ static bool in_ram(const struct blk_backend *b, uint64_t gpa, uint64_t len)
     return gpa <= b->guest_size && len <= b->guest_size - gpa;
 }
 
-static bool rings_in_ram(const struct blk_backend *b, uint64_t desc, uint64_t avail,
-                         uint64_t used, uint64_t size)
+static bool rings_in_ram(const struct blk_backend *b, uint64_t desc, uint64_t avail, uint64_t used,
+                         uint64_t size)
 {
     return in_ram(b, desc, DESC_BYTES * size) && in_ram(b, avail, RING_HEADER + 2 * size) &&
            in_ram(b, used, RING_HEADER + USED_ELEM_BYTES * size);

@@ -233,6 +233,7 @@ void partition_run_vcpu(struct vcpu *v)
     log_info("entering partition '%s' vCPU %u at %llx (%s)", p->name, v->id,
              (unsigned long long)p->entry, vcpu_backend->name);
     vcpu_backend->vcpu_run(v);
+    apic_timer_stop(); /* the guest's timer must not keep firing into the hypervisor */
     if (__atomic_load_n(&v->state, __ATOMIC_ACQUIRE) == VCPU_EXITED)
         log_info("partition '%s' vCPU %u exited with status %lld after %llu exits", p->name,
                  v->id, (long long)v->exit_status, (unsigned long long)v->counters.total);

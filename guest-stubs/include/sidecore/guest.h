@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "sidecore/abi.h"
+#include "sidecore/svc.h"
 
 /* The guest's own entry point, called by guest_start on every vCPU once the IDT is
  * installed; its return value becomes the SC_HC_EXIT status (0 = pass). */
@@ -130,6 +131,40 @@ struct sc_trap_frame {
 #define SC_PTE_PCD 0x10ull
 #define SC_PTE_PS 0x80ull
 int sc_map_identity(uint64_t gpa, uint64_t flags);
+
+/* ---- Service requests (ring.h, svc.h) from the calling vCPU, through its own rings or
+ * through the SC_HC_RING_OP trap. The ring functions find the caller's rings by its LAPIC id
+ * (an MMIO read, no exit), so they take no VM exit at all; each trap is exactly one. Not for
+ * interrupt handlers that may interrupt a request of their own vCPU. */
+
+/* Locates this vCPU's SC_SERVICES rings in the window (bi->ring_window_gpa, which must agree
+ * with CPUID 0x40000002: one CPUID exit) and checks their headers. Call once per vCPU before
+ * any ring request; the ring functions return -SC_ENODEV without it. Returns 0, -SC_ENODEV
+ * if there is no window, -SC_EINVAL if the window or a ring header is wrong, -SC_EEXIST if
+ * another vCPU registered this LAPIC id. */
+int sc_rings_init(const struct sc_boot_info *bi);
+/* The calling vCPU's client (NULL before sc_rings_init) and one of its rings. */
+struct sc_svc_client *sc_svc_self(void);
+struct sc_ring *sc_svc_ring_of(enum sc_service s);
+
+/* Synchronous request: status (>= 0 or a negative errno; -SC_ETIMEDOUT after a generous spin
+ * limit, -SC_EPIPE once the side core declared the ring broken, -SC_ENODEV without rings);
+ * arg[] of the completion is copied to out. args and out may be NULL (zeros in, nothing
+ * out). The trap variant works whatever state the rings are in. */
+int64_t sc_svc_ring(enum sc_service s, uint16_t op, const uint64_t args[6], uint64_t out[6]);
+int64_t sc_svc_trap(enum sc_service s, uint16_t op, const uint64_t args[6], uint64_t out[6]);
+
+/* Batch on one of the caller's rings: sc_svc_batch_begin, then sc_svc_batch_add (svc.h) per
+ * request, sc_svc_batch_submit (one publish), sc_svc_batch_wait (waits for the last,
+ * copies every status and result). begin returns 0 or -SC_ENODEV. */
+int sc_svc_batch_begin(struct sc_svc_batch *b, enum sc_service s);
+
+/* Asynchronous: post returns a sequence number (>= 0; -SC_EBUSY when the ring is full,
+ * -SC_ENODEV without rings); poll returns 1 once it completed (status and results copied;
+ * either pointer may be NULL), 0 while pending. Poll before SC_RING_SLOTS more requests go
+ * to the same ring. */
+int64_t sc_svc_post(enum sc_service s, uint16_t op, const uint64_t args[6]);
+int sc_svc_poll(int64_t seq, int64_t *status, uint64_t out[6]);
 
 /* ---- Local APIC (xAPIC MMIO at SC_GPA_LAPIC, the vCPU's own physical core). */
 #define LAPIC_ID 0x020
