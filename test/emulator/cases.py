@@ -264,4 +264,95 @@ CASES = [
         "reject": [r"starting \d+ application processors", r"entering partition"],
         "result": {"status": "fail", "reason": "image"},
     },
+    # ---- side cores, request rings and services (issue 4)
+    {
+        "name": "rings_every_op_ring_vs_trap",
+        "smp": 3,
+        "config": "sidecore cpu=0 services=pt,irq,io poll=adaptive spin=2000 sleep_us=50\n"
+                  "partition name=svc cpus=1-2 memory=32M image=services.elf\n",
+        "expect": [guest_pass("svc", 0, "services: every check passed on both vCPUs"),
+                   r"side core 0 \(poll adaptive\) serves 6 rings: svc\.0/pt svc\.0/irq svc\.0/io "
+                   r"svc\.1/pt svc\.1/irq svc\.1/io"] +
+                  [rf"svc\.0: RESULT op={op} transport=ring exits=0$" for op in
+                   ("null", "cpuid_table", "pt_query", "pt_map", "pt_protect_rwx", "ipi_vcpu1",
+                    "ipi_all", "console", "pt_map_bad_gpa", "ipi_bad_vector")] +
+                  [rf"svc\.0: RESULT op={op} transport=trap exits=1$" for op in
+                   ("null", "cpuid_table", "pt_query", "pt_map", "pt_unmap", "pt_protect_r",
+                    "ipi_vcpu1", "ipi_all", "console", "vcpu_kick")] +
+                  [r"svc\.0: RESULT op=pt_unmap transport=ring exits=1$",  # the flush kick
+                   r"svc\.0: RESULT op=pt_protect_r transport=ring exits=1$",
+                   guest_pass("svc", 1, r"vCPU 1: took \d+ IPIs on vector 0x50 with interrupts "
+                              r"enabled \(want \d+\), 0 exits of its own while waiting"),
+                   r"ring svc\.0/pt on side core 0: \d+ requests, \d+ errors, largest batch \d+"],
+        "reject": [NO_FAIL],
+        "partitions": {"svc": {"status": "pass", "vcpus": 2}},
+        "result": {"status": "ok"},
+    },
+    {
+        "name": "rings_hostile_guest_isolated",
+        "smp": 4,
+        "config": "sidecore cpu=0 services=pt,irq,io poll=adaptive spin=2000 sleep_us=50\n"
+                  "partition name=hostile cpus=1 memory=16M image=hostile.elf\n"
+                  "partition name=svc cpus=2-3 memory=32M image=services.elf\n",
+        "expect": [r"ring hostile\.0/pt: corrupted indices \(head \d+, tail \d+\): marked broken",
+                   guest_pass("hostile", 0, r"vCPU 0: flooded the pt ring"),
+                   guest_pass("hostile", 0, r"vCPU 0: the trap path still works"),
+                   guest_pass("svc", 0, "services: every check passed on both vCPUs"),
+                   r"ring hostile\.0/pt on side core 0: \d+ requests, \d+ errors, largest batch 8, "
+                   r"BROKEN"],
+        "reject": [NO_FAIL],
+        "partitions": {"hostile": {"status": "pass"}, "svc": {"status": "pass"}},
+        "result": {"status": "ok"},
+    },
+    {
+        "name": "rings_placed_on_named_side_cores",
+        "smp": 5,
+        "config": "sidecore cpu=0 services=pt poll=adaptive spin=2000 sleep_us=50\n"
+                  "sidecore cpu=1 services=irq poll=adaptive spin=2000 sleep_us=50\n"
+                  "sidecore cpu=2 services=io poll=adaptive spin=2000 sleep_us=50\n"
+                  "partition name=a cpus=3 memory=16M image=ringping.elf args=service=io\n"
+                  "partition name=b cpus=4 memory=16M image=ringping.elf args=service=pt\n",
+        "expect": [r"side core 0 \(poll adaptive\) serves 2 rings: a\.0/pt b\.0/pt$",
+                   r"side core 1 \(poll adaptive\) serves 2 rings: a\.0/irq b\.0/irq$",
+                   r"side core 2 \(poll adaptive\) serves 2 rings: a\.0/io b\.0/io$",
+                   r"ring a\.0/io on side core 2: 1000 requests, 0 errors",
+                   r"ring b\.0/pt on side core 0: 1000 requests, 0 errors",
+                   guest_pass("a", 0, "1000 ring requests completed"),
+                   guest_pass("b", 0, "no exits during the ring requests")],
+        "reject": [NO_FAIL, r"ring a\.0/io on side core [01]:", r"ring b\.0/pt on side core [12]:"],
+        "partitions": {"a": {"status": "pass"}, "b": {"status": "pass"}},
+        "result": {"status": "ok", "sidecores": 3},
+    },
+    {
+        "name": "rings_service_split_across_side_cores",
+        "smp": 4,
+        "config": "sidecore cpu=0 services=pt,irq,io poll=adaptive spin=2000 sleep_us=50\n"
+                  "sidecore cpu=1 services=io poll=adaptive spin=2000 sleep_us=50\n"
+                  "partition name=p cpus=2-3 memory=16M image=ringping.elf args=service=io\n",
+        "expect": [r"side core 0 \(poll adaptive\) serves 5 rings: p\.0/pt p\.0/irq p\.0/io "
+                   r"p\.1/pt p\.1/irq$",
+                   r"side core 1 \(poll adaptive\) serves 1 rings: p\.1/io$",
+                   r"ring p\.0/io on side core 0: 1000 requests",
+                   r"ring p\.1/io on side core 1: 1000 requests"],
+        "reject": [NO_FAIL],
+        "partitions": {"p": {"status": "pass", "vcpus": 2}},
+    },
+    {
+        "name": "rings_block_device",
+        "smp": 2,
+        "files": {"disk.img": bytes(1024 * 1024)},
+        "config": "sidecore cpu=0 services=pt,irq,io poll=adaptive spin=2000 sleep_us=50\n"
+                  "partition name=blk cpus=1 memory=16M image=blk.elf disk=disk.img\n",
+        "expect": [guest_pass("blk", 0, "blk: capacity 2048 sectors"),
+                   guest_pass("blk", 0, r"ring: wrote sectors 0\.\.63 in \d+ requests, read them "
+                              r"back in \d+: every byte equal"),
+                   guest_pass("blk", 0, r"ring: exits during the I/O: write 1, read 1"),
+                   guest_pass("blk", 0, r"irq: each of the \d+ completions arrived by IPI"),
+                   r"blk\.0: RESULT op=blk_read transport=ring requests=\d+ sectors=64 exits=1 "
+                   r"io_exits=0",
+                   r"block queue blk\.0 on side core 0: \d+ requests, 0 errors"],
+        "reject": [NO_FAIL],
+        "partitions": {"blk": {"status": "pass"}},
+        "result": {"status": "ok"},
+    },
 ]
