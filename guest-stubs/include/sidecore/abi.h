@@ -48,6 +48,7 @@ enum sc_hypercall {
 #define SC_ENOSYS 38
 #define SC_ENOENT 2
 #define SC_ENODEV 19
+#define SC_EPIPE 32 /* a request ring is broken: only the trap path is left */
 #define SC_EEXIST 17
 #define SC_EBUSY 16
 #define SC_ETIMEDOUT 110

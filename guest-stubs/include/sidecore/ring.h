@@ -86,14 +86,17 @@ enum sc_opcode {
     SC_OP_PT_MAP = 0x10,     /* arg0 = GPA, arg1 = size, arg2 = SC_PT_* rights: map RAM back */
     SC_OP_PT_UNMAP = 0x11,   /* arg0 = GPA, arg1 = size; completes after every vCPU flushed */
     SC_OP_PT_PROTECT = 0x12, /* arg0 = GPA, arg1 = size, arg2 = rights; flushed like unmap */
-    SC_OP_PT_QUERY = 0x13,   /* arg0 = GPA; out: arg0 = rights, arg1 = page size; -ENOENT */
+    SC_OP_PT_QUERY = 0x13,   /* arg0 = GPA; out: arg0 = rights, arg1 = page size; -ENOENT
+                                (arg[] unchanged) when unmapped */
     /* irq: interrupts inside the caller's partition */
     SC_OP_IPI = 0x20,        /* arg0 = vector (32..255), arg1 = vCPU bit set, arg2 = SC_IPI_ALL
                                 for every vCPU; status = IPIs sent */
-    SC_OP_VCPU_KICK = 0x21,  /* arg0 = vCPU: an NMI kick (one exit on that vCPU) */
+    SC_OP_VCPU_KICK = 0x21,  /* arg0 = vCPU: an NMI kick (one exit on that vCPU); completes when
+                                the NMI is sent, the exit follows; kicks may merge */
     SC_OP_VCPU_STOP = 0x22,  /* arg0 = vCPU (not the caller), arg1 = status: it stops for good */
     /* io: the console and the block device */
-    SC_OP_CONSOLE = 0x30,    /* arg0 = GPA of text, arg1 = length (<= SC_CONSOLE_MAX) */
+    SC_OP_CONSOLE = 0x30,    /* arg0 = GPA of text, arg1 = length (<= SC_CONSOLE_MAX);
+                                status = the length written */
     SC_OP_BLK_INFO = 0x31,   /* out: arg0 = capacity in 512-byte sectors; -ENODEV: no disk */
     SC_OP_BLK_SETUP = 0x32,  /* arg0/1/2 = GPA of the descriptor table, available ring and used
                                 ring of a virtio split virtqueue in guest RAM, arg3 = queue size

@@ -16,6 +16,9 @@
 
 #include "ring.h"
 
+#ifndef SC_EPIPE
+#define SC_EPIPE 32 /* the ring is broken: only the trap path is left */
+#endif
 #ifndef SC_ETIMEDOUT
 #define SC_ETIMEDOUT 110 /* the same value as in abi.h */
 #endif
@@ -102,6 +105,9 @@ static inline int64_t sc_ring_call(struct sc_ring_client *c, uint16_t opcode,
     while (!sc_ring_done(c, seq)) {
         if (spun++ >= spins)
             return -SC_ETIMEDOUT;
+        /* state shares tail's cache line: checking it costs nothing */
+        if (__atomic_load_n(&c->ring->state, __ATOMIC_ACQUIRE) == SC_RING_BROKEN)
+            return -SC_EPIPE;
         sc_ring_cpu_relax();
     }
     if (out)

@@ -17,7 +17,9 @@
 #include "ring.h"
 #include "ring_client.h"
 
+#ifndef SC_EPIPE
 #define SC_EPIPE 32 /* the ring is broken (state SC_RING_BROKEN): only the trap path is left */
+#endif
 
 /* Default spin limit of a synchronous call, in PAUSE iterations (seconds under emulation). */
 #define SC_SVC_SPINS (1ull << 28)
