@@ -8,7 +8,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from sidecore_lib import build, qemu, cases, acpidump  # noqa: E402
+from sidecore_lib import acpidump, bench, build, cases, qemu  # noqa: E402
 
 
 def cmd_build(args):
@@ -25,6 +25,30 @@ def cmd_run(args):
                        log_path=args.log)
     print(f"sidecore: {result.summary()}", file=sys.stderr)
     return result.status
+
+
+def cmd_bench(args):
+    build.build(args.build_dir)
+    results = bench.run(args.build_dir, quick=args.quick, echo=args.verbose)
+    print(bench.table(results["ops"]))
+    print(f"({bench.EMULATOR_NOTE})")
+    bench.print_results(results)
+    return 0
+
+
+def cmd_report(args):
+    import json
+    from sidecore_lib import report
+    path = os.path.join(args.build_dir, "bench", "results.json")
+    if not os.path.exists(path):
+        raise SystemExit(f"sidecore: {path} is missing: run tools/sidecore bench first")
+    with open(path) as f:
+        results = json.load(f)
+    out = os.path.join(args.build_dir, "bench", "report")
+    os.makedirs(out, exist_ok=True)
+    for written in report.write_report(results, out):
+        print(f"sidecore: wrote {written}")
+    return 0
 
 
 def cmd_test(args):
@@ -59,6 +83,14 @@ def main():
     r.add_argument("--log", help="also write the console to this file")
     r.add_argument("--no-build", action="store_true", help="use the existing build")
     r.set_defaults(func=cmd_run)
+
+    be = sub.add_parser("bench", help="run the latency, noise and scaling benchmarks")
+    be.add_argument("--quick", action="store_true", help="the operation table only")
+    be.add_argument("-v", "--verbose", action="store_true", help="stream the consoles")
+    be.set_defaults(func=cmd_bench)
+
+    rp = sub.add_parser("report", help="markdown table and PNG plots from the last bench")
+    rp.set_defaults(func=cmd_report)
 
     t = sub.add_parser("test", help="build and run every test (ctest)")
     t.add_argument("ctest_args", nargs=argparse.REMAINDER, help="extra ctest arguments")

@@ -228,8 +228,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             uint64_t args[6] = {1, 2, 3, 4, 5, 6}, out[6];
             uint32_t head = cl.head;
             int64_t st = sc_ring_call(&cl, SC_OP_NULL, args, out, u8(&in));
-            /* nobody serves it meanwhile: it completes only if the shared tail says so */
-            if (st != -SC_ETIMEDOUT)
+            /* nobody serves it meanwhile: it completes only if the shared tail says so;
+             * a ring whose state says broken gives up at once */
+            if (st == -SC_EPIPE)
+                CHECK(ring->state == SC_RING_BROKEN);
+            else if (st != -SC_ETIMEDOUT)
                 CHECK(cl.head == head + 1 && (int32_t)(ring->tail - head) > 0);
             break;
         }

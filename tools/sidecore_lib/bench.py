@@ -1,0 +1,177 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) 2026 The sidecore authors
+"""tools/sidecore bench: boots the benchmark guest in its modes, collects what it prints
+into results.json, and prints one RESULT line per operation and transport."""
+import json
+import os
+import re
+import subprocess
+import tempfile
+
+from . import build, qemu
+
+# "[  1.234567] cpu1  info  bench.0: BENCH op=null ..." -> ("bench", 0, "BENCH op=null ...")
+GUEST_LINE = re.compile(r"^\[[ 0-9.]+\] cpu\d+ +info +([A-Za-z0-9_-]+)\.(\d+): (.*)$")
+DISK_BYTES = 1024 * 1024
+EMULATOR_NOTE = ("timings are emulator timings (QEMU TCG): only ratios within one run mean "
+                 "anything; exit counts are exact")
+
+
+def fields(text):
+    """key=value pairs of a line; quoted values may hold spaces."""
+    out = {}
+    for m in re.finditer(r'(\w+)=("([^"]*)"|\S+)', text):
+        value = m.group(3) if m.group(3) is not None else m.group(2)
+        out[m.group(1)] = int(value) if re.fullmatch(r"-?\d+", value) else value
+    return out
+
+
+def guest_lines(lines, kind):
+    """(partition, vcpu, fields) of every guest line starting with kind."""
+    for line in lines:
+        m = GUEST_LINE.match(line)
+        if m and m.group(3).startswith(kind + " "):
+            yield m.group(1), int(m.group(2)), fields(m.group(3)[len(kind) + 1:])
+
+
+def boot(build_dir, smp, config, echo=False, timeout=240):
+    with tempfile.TemporaryDirectory(prefix="sidecore-bench-") as d:
+        path = os.path.join(d, "bench.cfg")
+        with open(path, "w") as f:
+            f.write(config)
+        with open(os.path.join(d, "bench.img"), "wb") as f:
+            f.truncate(DISK_BYTES)
+        result = qemu.boot(build_dir, smp=smp, memory="1G", config_path=path, timeout=timeout,
+                           echo=echo)
+    if result.status != qemu.STATUS_OK:
+        tail = "\n".join(result.lines[-40:])
+        raise SystemExit(f"sidecore: benchmark boot failed: {result.summary()}\n{tail}")
+    return result
+
+
+def ops_config(n, dedicated):
+    if dedicated:
+        sides = ("sidecore cpu=0 services=pt poll=spin\nsidecore cpu=1 services=irq poll=spin\n"
+                 "sidecore cpu=2 services=io poll=spin\n")
+        cpus = "3-4"
+    else:
+        sides = "sidecore cpu=0 services=pt,irq,io poll=spin\n"
+        cpus = "1-2"
+    return (sides + f"partition name=bench cpus={cpus} memory=32M image=bench.elf "
+            f"disk=bench.img args=\"mode=ops n={n}\"\n")
+
+
+def collect_ops(result, sidecore):
+    ops = []
+    for _, _, f in guest_lines(result.lines, "BENCH"):
+        if "skipped" in f or "op" not in f:
+            continue
+        n = f.get("n", 0) or 1
+        ops.append({"op": f["op"], "transport": f["transport"], "n": f["n"],
+                    "cycles_median": f["cycles_median"], "cycles_p99": f["cycles_p99"],
+                    "cycles_min": f["cycles_min"], "exits": f["exits"],
+                    "exits_per_op": f["exits"] / n, "sidecore": sidecore})
+    return ops
+
+
+def info_of(result):
+    for _, _, f in guest_lines(result.lines, "BENCH_INFO"):
+        return f
+    return {}
+
+
+def collect_noise(result, phase):
+    summaries = {}
+    for part, vcpu, f in guest_lines(result.lines, "NOISE_SUMMARY"):
+        if part == "noise":
+            summaries[vcpu] = dict(f, phase=phase, vcpu=vcpu, detours=[])
+    for part, vcpu, f in guest_lines(result.lines, "NOISE"):
+        if part == "noise" and vcpu in summaries:
+            summaries[vcpu]["detours"].append([f["at_cycles"], f["len_cycles"]])
+    return [summaries[v] for v in sorted(summaries)]
+
+
+def collect_scale(result, nvcpus, ms):
+    rows = list(guest_lines(result.lines, "SCALE"))
+    ops = sum(f["ops"] for _, _, f in rows)
+    medians = sorted(f["cycles_median"] for _, _, f in rows)
+    return {"vcpus": nvcpus, "ops_per_s": int(ops * 1000 / ms),
+            "cycles_median": medians[len(medians) // 2] if medians else 0}
+
+
+def host_bench(build_dir):
+    exe = os.path.join(build_dir, "bench", "ring_host")
+    if not os.path.exists(exe):
+        return None
+    out = subprocess.run([exe, "--n", "200000"], capture_output=True, text=True).stdout
+    host = {}
+    for line in out.splitlines():
+        if not line.startswith("HOSTBENCH "):
+            continue
+        f = fields(line[len("HOSTBENCH "):])
+        if "test" in f:
+            for k, v in f.items():
+                if k != "test":
+                    host[f"{f['test']}_{k}"] = v
+        else:
+            host.update(f)
+    return host
+
+
+def print_results(results):
+    for o in results.get("ops", []):
+        print(f"RESULT op={o['op']} transport={o['transport']} sidecore={o['sidecore']} "
+              f"exits_per_op={o['exits_per_op']:g} cycles_median={o['cycles_median']} "
+              f"cycles_p99={o['cycles_p99']}")
+
+
+def run(build_dir, quick=False, echo=False):
+    """The whole benchmark (quick: the ops table only); returns the results dict."""
+    n = 30 if quick else 200
+    r = boot(build_dir, 3, ops_config(n, dedicated=False), echo=echo)
+    info = info_of(r)
+    results = {"platform": "QEMU TCG (AMD SVM)", "emulator": True, "note": EMULATOR_NOTE,
+               "cpu": info.get("cpu", "?"), "tsc_hz": info.get("tsc_hz", 0),
+               "config": ops_config(n, dedicated=False), "ops": collect_ops(r, "shared")}
+    if not quick:
+        r = boot(build_dir, 5, ops_config(n, dedicated=True), echo=echo)
+        results["ops"] += collect_ops(r, "dedicated")
+        noise = ("sidecore cpu=0 services=pt,irq,io poll=spin\n"
+                 "partition name=noise cpus=1-2 memory=16M image=bench.elf "
+                 "args=\"mode=noise ms=200 threshold=2000\"\n")
+        results["noise"] = collect_noise(boot(build_dir, 3, noise, echo=echo), "idle")
+        loaded = noise + ("partition name=load cpus=3 memory=16M image=bench.elf "
+                          "args=\"mode=load ms=400\"\n")
+        results["noise"] += collect_noise(boot(build_dir, 4, loaded, echo=echo), "loaded")
+        results["scaling"] = []
+        for nv in (1, 2, 3, 4):
+            cfg = ("sidecore cpu=0 services=pt,irq,io poll=spin\n"
+                   f"partition name=scale cpus=1-{nv} memory=32M image=bench.elf "
+                   "args=\"mode=scale ms=200\"\n").replace("cpus=1-1", "cpus=1")
+            results["scaling"].append(collect_scale(boot(build_dir, nv + 1, cfg, echo=echo),
+                                                    nv, 200))
+        results["host"] = host_bench(build_dir)
+    out = os.path.join(build_dir, "bench")
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "results.json"), "w") as f:
+        json.dump(results, f, indent=1)
+    build.log(f"results written to {os.path.join(out, 'results.json')}")
+    return results
+
+
+def table(ops):
+    """A plain-text table: one row per operation, ring against trap."""
+    rows = {}
+    for o in ops:
+        rows.setdefault((o["op"], o["sidecore"]), {})[o["transport"]] = o
+    out = [f"{'operation':<12} {'side core':<10} {'ring median':>12} {'trap median':>12} "
+           f"{'trap/ring':>9} {'exits/op ring':>13} {'exits/op trap':>13}"]
+    for (op, side), t in rows.items():
+        ring, trap = t.get("ring"), t.get("trap")
+        ratio = (f"{trap['cycles_median'] / ring['cycles_median']:.1f}"
+                 if ring and trap and ring["cycles_median"] else "-")
+        out.append(f"{op:<12} {side:<10} {ring['cycles_median'] if ring else '-':>12} "
+                   f"{trap['cycles_median'] if trap else '-':>12} {ratio:>9} "
+                   f"{ring['exits_per_op'] if ring else '-':>13} "
+                   f"{trap['exits_per_op'] if trap else '-':>13}")
+    return "\n".join(out)
