@@ -48,16 +48,19 @@ CASES = [
         "name": "boot_smp4_default",
         "smp": 4,
         "config_file": "efi/sidecore.cfg",
-        "expect": [cpu_row(0, 0, "running", r"side core: pt irq io \(poll spin\)")] +
-                  [cpu_row(i, i, "running", rf"guest core: partition 'demo' vCPU {i - 1}")
-                   for i in range(1, 4)] +
-                  [r"partition 'demo' +[0-9a-f]{16}-[0-9a-f]{16} +64M +3 cores, image hello\.elf",
-                   guest_pass("demo", 2, r"vCPU 2: CPUID 0x40000001 vCPU 2 of 3"),
-                   r"partition 'demo' vCPU 2 \(cpu 3\): \d+ exits cpuid=\d+ hypercall=\d+$"],
+        "expect": [cpu_row(0, 0, "running", r"side core: pt irq io \(poll spin\)"),
+                   cpu_row(1, 1, "running", r"guest core: partition 'bench' vCPU 0"),
+                   cpu_row(2, 2, "running", r"guest core: partition 'bench' vCPU 1"),
+                   cpu_row(3, 3, "running", r"guest core: partition 'demo' vCPU 0"),
+                   r"partition 'bench' +[0-9a-f]{16}-[0-9a-f]{16} +32M +2 cores, image bench\.elf",
+                   r"loaded file .* bench\.img$",
+                   guest_pass("demo", 0, r"vCPU 0: CPUID 0x40000001 vCPU 0 of 1"),
+                   guest_pass("bench", 0, "bench ops done"),
+                   r"partition 'demo' vCPU 0 \(cpu 3\): \d+ exits cpuid=\d+ hypercall=\d+$"],
         "reject": [NO_FAIL],
-        "partitions": {"demo": {"status": "pass", "vcpus": 3}},
+        "partitions": {"demo": {"status": "pass", "vcpus": 1}, "bench": {"status": "pass"}},
         "result": {"status": "ok", "cpus": 4, "online": 4, "missing": 0, "sidecores": 1,
-                   "guest_cores": 3, "partitions": 1},
+                   "guest_cores": 3, "partitions": 2},
     },
     {
         "name": "boot_smp16",
@@ -354,5 +357,24 @@ CASES = [
         "reject": [NO_FAIL],
         "partitions": {"blk": {"status": "pass"}},
         "result": {"status": "ok"},
+    },
+    # ---- benchmarks (issue 5): exact exit counts only, never timings
+    {
+        "name": "bench_exits_per_op",
+        "smp": 3,
+        "files": {"bench.img": bytes(1024 * 1024)},
+        "config": "sidecore cpu=0 services=pt,irq,io poll=spin\n"
+                  "partition name=bench cpus=1-2 memory=32M image=bench.elf disk=bench.img "
+                  "args=\"mode=ops n=20\"\n",
+        "expect": [rf"bench\.0: BENCH op={op} transport=ring n=\d+ .* exits=0 exits_x1000=0$"
+                   for op in ("null", "cpuid", "pt_map", "ipi", "console", "blk_read",
+                              "blk_write")] +
+                  [rf"bench\.0: BENCH op={op} transport=trap n=(\d+) .* exits=[1-9]\d* "
+                   r"exits_x1000=([1-9]\d{3,})$"
+                   for op in ("null", "cpuid", "pt_map", "ipi", "console", "blk_read",
+                              "blk_write")] +
+                  [guest_pass("bench", 0, "bench ops done")],
+        "reject": [NO_FAIL, r"skipped="],
+        "partitions": {"bench": {"status": "pass"}},
     },
 ]

@@ -243,13 +243,19 @@ static void test_default_file(void **state)
     assert_int_equal(cfg.sidecores[0].cpu, 0);
     assert_int_equal(cfg.sidecores[0].services, 7);
     assert_int_equal(cfg.sidecores[0].poll, POLL_SPIN);
-    assert_int_equal(cfg.npartitions, 1);
-    assert_string_equal(cfg.partitions[0].name, "demo");
-    assert_int_equal(cfg.partitions[0].memory, 64 * MiB);
-    assert_string_equal(cfg.partitions[0].image, "hello.elf");
+    assert_int_equal(cfg.npartitions, 2);
+    assert_string_equal(cfg.partitions[0].name, "bench");
+    assert_int_equal(cfg.partitions[0].memory, 32 * MiB);
+    assert_string_equal(cfg.partitions[0].image, "bench.elf");
+    assert_string_equal(cfg.partitions[0].disk, "bench.img");
+    assert_string_equal(cfg.partitions[0].args, "mode=ops n=30");
+    assert_int_equal(cpu_set_count(&cfg.partitions[0].cpus), 2);
+    assert_string_equal(cfg.partitions[1].name, "demo");
+    assert_string_equal(cfg.partitions[1].image, "hello.elf");
+    assert_string_equal(cfg.partitions[1].disk, "");
     for (unsigned cpu = 1; cpu < 4; cpu++)
         assert_int_equal(config_cpu_role(&cfg, cpu).kind, ROLE_GUEST);
-    assert_int_equal(cpu_set_count(&cfg.partitions[0].cpus), 3);
+    assert_int_equal(config_cpu_role(&cfg, 3).index, 1);
 }
 
 static void test_names(void **state)

@@ -111,7 +111,8 @@ def boot(build_dir, smp=4, memory="1G", config_path=None, timeout=120.0, echo=Tr
             esp = os.path.join(work, "esp.img")
             files = list(extra_files)
             if config_path:
-                files += images_named(config_path, build_dir)
+                given = {name for _, name in files}
+                files += [f for f in images_named(config_path, build_dir) if f[1] not in given]
             make_esp(esp, efi, config_path, files)
             cmd = qemu_command(smp, memory, vars_path, esp_path=esp)
         build.log(f"booting QEMU: -smp {smp} -m {memory}, time-out {timeout:.0f} s")
