@@ -51,8 +51,11 @@ def boot(build_dir, smp, config, echo=False, timeout=240):
 
 def ops_config(n, dedicated):
     if dedicated:
-        sides = ("sidecore cpu=0 services=pt poll=spin\nsidecore cpu=1 services=irq poll=spin\n"
-                 "sidecore cpu=2 services=io poll=spin\n")
+        # adaptive: the side cores with nothing to do halt, so an emulator with fewer host
+        # cores than vCPUs still gives the busy one a host core (spin would starve it)
+        pol = "poll=adaptive spin=20000 sleep_us=20"
+        sides = (f"sidecore cpu=0 services=pt {pol}\nsidecore cpu=1 services=irq {pol}\n"
+                 f"sidecore cpu=2 services=io {pol}\n")
         cpus = "3-4"
     else:
         sides = "sidecore cpu=0 services=pt,irq,io poll=spin\n"
