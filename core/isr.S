@@ -2,6 +2,8 @@
 /* Copyright (c) 2026 The sidecore authors */
 /* Interrupt entry stubs: build a struct trap_frame and call trap_dispatch. */
 
+#include "core/gprs.inc"
+
 .altmacro
 .macro ISR_ENTRY vector
     .quad \vector, isr_\vector
@@ -60,39 +62,11 @@ STUB 31, 0
 .endr
 
 isr_common:
-    pushq %rax
-    pushq %rbx
-    pushq %rcx
-    pushq %rdx
-    pushq %rsi
-    pushq %rdi
-    pushq %rbp
-    pushq %r8
-    pushq %r9
-    pushq %r10
-    pushq %r11
-    pushq %r12
-    pushq %r13
-    pushq %r14
-    pushq %r15
+    PUSH_GPRS
     cld
     movq %rsp, %rdi          /* 22 quadwords pushed: %rsp is 16-byte aligned */
     call trap_dispatch
-    popq %r15
-    popq %r14
-    popq %r13
-    popq %r12
-    popq %r11
-    popq %r10
-    popq %r9
-    popq %r8
-    popq %rbp
-    popq %rdi
-    popq %rsi
-    popq %rdx
-    popq %rcx
-    popq %rbx
-    popq %rax
+    POP_GPRS
     addq $16, %rsp           /* vector and error code */
     iretq
 

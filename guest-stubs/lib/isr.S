@@ -4,6 +4,8 @@
 
 /* Vectors for which the CPU pushes an error code: #DF, #TS, #NP, #SS, #GP, #PF, #AC, #CP,
  * #VC, #SX. The others get a 0 pushed so every frame looks the same. */
+#include "core/gprs.inc"
+
 #define HAS_ERROR(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || (v) == 21 || \
                       (v) == 29 || (v) == 30)
 
@@ -12,39 +14,11 @@
     .type sc_isr_common, @function
 sc_isr_common:
     /* stack: vector, error, rip, cs, rflags, rsp, ss (struct sc_trap_frame from .vector on) */
-    pushq %rax
-    pushq %rbx
-    pushq %rcx
-    pushq %rdx
-    pushq %rsi
-    pushq %rdi
-    pushq %rbp
-    pushq %r8
-    pushq %r9
-    pushq %r10
-    pushq %r11
-    pushq %r12
-    pushq %r13
-    pushq %r14
-    pushq %r15
+    PUSH_GPRS
     cld
     movq %rsp, %rdi         /* 22 quadwords above a 16-byte aligned point: rsp is aligned */
     call guest_trap
-    popq %r15
-    popq %r14
-    popq %r13
-    popq %r12
-    popq %r11
-    popq %r10
-    popq %r9
-    popq %r8
-    popq %rbp
-    popq %rdi
-    popq %rsi
-    popq %rdx
-    popq %rcx
-    popq %rbx
-    popq %rax
+    POP_GPRS
     addq $16, %rsp          /* vector and error code */
     iretq
     .size sc_isr_common, . - sc_isr_common
