@@ -29,6 +29,8 @@ const char *service_opcode_name(uint16_t op)
         return "vcpu_kick";
     case SC_OP_VCPU_STOP:
         return "vcpu_stop";
+    case SC_OP_VCPU_START:
+        return "vcpu_start";
     case SC_OP_CONSOLE:
         return "console";
     case SC_OP_BLK_INFO:
@@ -122,6 +124,12 @@ static int64_t do_irq(const struct svc_env *e, struct sc_ring_slot *r)
         if (r->arg[0] >= e->nvcpus || r->arg[0] == e->vcpu)
             return -E_INVAL; /* a vCPU ends itself with SC_HC_EXIT */
         return e->stop_vcpu(e->ctx, (unsigned)r->arg[0], (int64_t)r->arg[1]);
+    case SC_OP_VCPU_START:
+        if (r->arg[0] >= e->nvcpus || r->arg[0] == e->vcpu)
+            return -E_INVAL;
+        if (r->arg[1] >= e->guest_size || r->arg[2] > e->guest_size || r->arg[2] < 8)
+            return -E_FAULT; /* the entry and the stack lie in the partition's RAM */
+        return e->start_vcpu(e->ctx, (unsigned)r->arg[0], r->arg[1], r->arg[2]);
     default:
         return -E_NOSYS;
     }

@@ -30,6 +30,7 @@ struct svc_env {
     int (*send_ipi)(void *ctx, unsigned vcpu, uint8_t vector);
     int (*kick)(void *ctx, unsigned vcpu);
     int (*stop_vcpu)(void *ctx, unsigned vcpu, int64_t status);
+    int (*start_vcpu)(void *ctx, unsigned vcpu, uint64_t rip, uint64_t rsp);
     void (*console)(void *ctx, const char *text, size_t len);
     void (*cpuid)(void *ctx, uint32_t leaf, uint32_t subleaf, struct cpuid_values *out);
     int (*blk_info)(void *ctx, uint64_t *sectors);

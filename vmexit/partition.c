@@ -219,6 +219,27 @@ struct vcpu *partition_vcpu_of_cpu(unsigned cpu)
 
 void partition_notify_coordinator(void) { apic_send_fixed(cpus[0].apic_id, VECTOR_WAKEUP); }
 
+/* A vCPU parked by SC_OP_VCPU_STOP waits, halted, until SC_OP_VCPU_START or the end
+ * of its partition. true = reset and run it again. */
+static bool wait_for_start(struct vcpu *v)
+{
+    struct partition *p = v->partition;
+    while (__atomic_load_n(&v->state, __ATOMIC_ACQUIRE) == VCPU_PARKED) {
+        irq_disable();
+        if (__atomic_load_n(&v->start_req, __ATOMIC_ACQUIRE)) {
+            __atomic_store_n(&v->start_req, 0, __ATOMIC_RELEASE);
+            vcpu_backend->vcpu_reset(v, v->start_rip, v->start_rsp);
+            __atomic_sub_fetch(&p->exited_vcpus, 1, __ATOMIC_ACQ_REL);
+            __atomic_store_n(&v->state, VCPU_RUNNING, __ATOMIC_RELEASE);
+            return true;
+        }
+        if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) != PARTITION_RUNNING)
+            return false;
+        irq_enable_and_halt(); /* woken by the starter's IPI or the boot CPU's */
+    }
+    return false;
+}
+
 void partition_run_vcpu(struct vcpu *v)
 {
     struct partition *p = v->partition;
@@ -232,8 +253,14 @@ void partition_run_vcpu(struct vcpu *v)
     __atomic_store_n(&v->state, VCPU_RUNNING, __ATOMIC_RELEASE);
     log_info("entering partition '%s' vCPU %u at %llx (%s)", p->name, v->id,
              (unsigned long long)p->entry, vcpu_backend->name);
-    vcpu_backend->vcpu_run(v);
-    apic_timer_stop(); /* the guest's timer must not keep firing into the hypervisor */
+    for (;;) {
+        vcpu_backend->vcpu_run(v);
+        apic_timer_stop(); /* the guest's timer must not keep firing into the hypervisor */
+        if (!wait_for_start(v))
+            break;
+        log_info("partition '%s' vCPU %u started again at %llx", p->name, v->id,
+                 (unsigned long long)v->start_rip);
+    }
     if (__atomic_load_n(&v->state, __ATOMIC_ACQUIRE) == VCPU_EXITED)
         log_info("partition '%s' vCPU %u exited with status %lld after %llu exits", p->name,
                  v->id, (long long)v->exit_status, (unsigned long long)v->counters.total);

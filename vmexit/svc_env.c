@@ -14,6 +14,7 @@
 #include "core/percpu.h"
 #include "core/spinlock.h"
 #include "core/time.h"
+#include "core/trap.h"
 #include "sidecore/services.h"
 #include "vmexit/vcpu.h"
 
@@ -158,6 +159,18 @@ static int env_stop_vcpu(void *ctx, unsigned vcpu, int64_t status)
     return apic_send_nmi(vcpu_apic(u));
 }
 
+static int env_start_vcpu(void *ctx, unsigned vcpu, uint64_t rip, uint64_t rsp)
+{
+    struct vcpu *u = &((struct svc_call *)ctx)->v->partition->vcpus[vcpu];
+    if (__atomic_load_n(&u->state, __ATOMIC_ACQUIRE) != VCPU_PARKED ||
+        __atomic_load_n(&u->start_req, __ATOMIC_ACQUIRE))
+        return -E_BUSY;
+    u->start_rip = rip;
+    u->start_rsp = rsp;
+    __atomic_store_n(&u->start_req, 1, __ATOMIC_RELEASE);
+    return apic_send_fixed(vcpu_apic(u), VECTOR_WAKEUP);
+}
+
 static void env_console(void *ctx, const char *text, size_t len)
 {
     struct svc_call *c = ctx;
@@ -249,6 +262,7 @@ static void execute(struct svc_call *c, unsigned service, struct sc_ring_slot *s
         .send_ipi = env_send_ipi,
         .kick = env_kick,
         .stop_vcpu = env_stop_vcpu,
+        .start_vcpu = env_start_vcpu,
         .console = env_console,
         .cpuid = env_cpuid,
         .blk_info = env_blk_info,

@@ -151,7 +151,9 @@ bool vcpu_before_entry(struct vcpu *v)
     if (__atomic_load_n(&v->stop_req, __ATOMIC_ACQUIRE)) {
         log_info("partition '%s' vCPU %u stopped by a request of its partition (status %lld)",
                  v->partition->name, v->id, (long long)v->stop_status);
+        __atomic_store_n(&v->stop_req, 0, __ATOMIC_RELEASE);
         vcpu_exit_guest(v, v->stop_status);
+        __atomic_store_n(&v->state, VCPU_PARKED, __ATOMIC_RELEASE); /* SC_OP_VCPU_START may follow */
         return true;
     }
     return false;

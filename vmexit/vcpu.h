@@ -48,6 +48,7 @@ enum vcpu_state {
     VCPU_RUNNING,     /* in its guest/exit loop */
     VCPU_EXITED,      /* the guest called SC_HC_EXIT; exit_status holds its status */
     VCPU_STOPPED,     /* stopped with its partition */
+    VCPU_PARKED,      /* stopped by SC_OP_VCPU_STOP: counts as exited, may be started again */
 };
 
 struct partition;
@@ -83,6 +84,8 @@ struct vcpu {
     uint32_t flush_done; /* set by this vCPU's core once the next entry flushes */
     uint32_t stop_req;   /* SC_OP_VCPU_STOP: leave with stop_status */
     int64_t stop_status;
+    uint32_t start_req;  /* SC_OP_VCPU_START while parked: restart at start_rip/start_rsp */
+    uint64_t start_rip, start_rsp;
     /* The block device queue: polled by the io side core, or kicked by a trap. */
     struct blk_queue blkq;
     struct spinlock blk_lock;
@@ -124,6 +127,8 @@ struct vcpu_backend {
     /* On the vCPU's core: enable virtualization there, enter the guest and
      * handle exits until the vCPU exits or is stopped. */
     void (*vcpu_run)(struct vcpu *v);
+    /* Reset the vCPU to its initial 64-bit state at rip/rsp (SC_OP_VCPU_START). */
+    void (*vcpu_reset)(struct vcpu *v, uint64_t rip, uint64_t rsp);
     /* Vendor-neutral snapshot for dumps. */
     void (*vcpu_state)(const struct vcpu *v, struct guest_state *out);
     /* Invalidate cached translations after the nested tables changed. */

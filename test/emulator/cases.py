@@ -341,6 +341,19 @@ CASES = [
         "partitions": {"p": {"status": "pass", "vcpus": 2}},
     },
     {
+        "name": "rings_vcpu_stop_and_start",
+        "smp": 3,
+        "config": "sidecore cpu=0 services=pt,irq,io poll=adaptive spin=2000 sleep_us=50\n"
+                  "partition name=ss cpus=1-2 memory=16M image=startstop.elf\n",
+        "expect": [guest_pass("ss", 0, "vCPU 0: starting the running vCPU 1 is refused with -EBUSY"),
+                   r"partition 'ss' vCPU 1 stopped by a request of its partition \(status 7\)",
+                   r"partition 'ss' vCPU 1 started again at [0-9a-f]+",
+                   guest_pass("ss", 1, "vCPU 1: started again by vCPU 0 at its new entry"),
+                   guest_pass("ss", 0, "vCPU 0: vCPU 1 ran its new entry")],
+        "reject": [NO_FAIL],
+        "partitions": {"ss": {"status": "pass", "vcpus": 2}},
+    },
+    {
         "name": "rings_block_device",
         "smp": 2,
         "files": {"disk.img": bytes(1024 * 1024)},

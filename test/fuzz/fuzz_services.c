@@ -163,6 +163,16 @@ static int f_stop_vcpu(void *ctx, unsigned vcpu, int64_t status)
     return w.stop_fail ? -E_PERM : 0;
 }
 
+static int f_start_vcpu(void *ctx, unsigned vcpu, uint64_t rip, uint64_t rsp)
+{
+    (void)ctx;
+    w.stop_calls++; /* start and stop share a counter: at most one per request */
+    expect_op(SC_SERVICE_IRQ, SC_OP_VCPU_START);
+    TRAP_IF(vcpu >= w.nvcpus || vcpu == w.caller || vcpu != w.req.arg[0]);
+    TRAP_IF(rip != w.req.arg[1] || rsp != w.req.arg[2] || rip >= w.ram_size || rsp > w.ram_size);
+    return w.stop_fail ? -E_BUSY : 0;
+}
+
 static void f_console(void *ctx, const char *text, size_t len)
 {
     (void)ctx;
@@ -308,6 +318,12 @@ static int64_t expected(const struct sc_ring_slot *r, int64_t *alt)
             if (a0 >= w.nvcpus || a0 == w.caller)
                 return -E_INVAL;
             return w.stop_fail ? -E_PERM : 0;
+        case SC_OP_VCPU_START:
+            if (a0 >= w.nvcpus || a0 == w.caller)
+                return -E_INVAL;
+            if (a1 >= w.ram_size || a2 > w.ram_size || a2 < 8)
+                return -E_FAULT;
+            return w.stop_fail ? -E_BUSY : 0;
         default:
             return -E_NOSYS;
         }
@@ -371,6 +387,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .send_ipi = f_send_ipi,
         .kick = f_kick,
         .stop_vcpu = f_stop_vcpu,
+        .start_vcpu = f_start_vcpu,
         .console = f_console,
         .cpuid = f_cpuid,
         .blk_info = f_blk_info,

@@ -56,6 +56,9 @@ struct recorder {
     unsigned kick_calls, kick_vcpu;
     int kick_rc;
     unsigned stop_calls, stop_vcpu;
+    unsigned start_calls, start_vcpu;
+    uint64_t start_rip, start_rsp;
+    int start_rc;
     int64_t stop_status;
     int stop_rc;
     /* io */
@@ -157,6 +160,16 @@ static int rec_stop_vcpu(void *ctx, unsigned vcpu, int64_t status)
     return r->stop_rc;
 }
 
+static int rec_start_vcpu(void *ctx, unsigned vcpu, uint64_t rip, uint64_t rsp)
+{
+    struct recorder *r = ctx;
+    r->start_calls++;
+    r->start_vcpu = vcpu;
+    r->start_rip = rip;
+    r->start_rsp = rsp;
+    return r->start_rc;
+}
+
 static void rec_console(void *ctx, const char *text, size_t len)
 {
     struct recorder *r = ctx;
@@ -241,6 +254,7 @@ static int setup(void **state)
         .send_ipi = rec_send_ipi,
         .kick = rec_kick,
         .stop_vcpu = rec_stop_vcpu,
+        .start_vcpu = rec_start_vcpu,
         .console = rec_console,
         .cpuid = rec_cpuid,
         .blk_info = rec_blk_info,
@@ -263,7 +277,8 @@ static int teardown(void **state)
 static unsigned total_calls(const struct recorder *r)
 {
     return r->map_calls + r->unmap_calls + r->protect_calls + r->query_calls + r->ipi_calls +
-           r->kick_calls + r->stop_calls + r->console_calls + r->cpuid_calls + r->blk_calls;
+           r->kick_calls + r->stop_calls + r->start_calls + r->console_calls + r->cpuid_calls +
+           r->blk_calls;
 }
 
 static void assert_ram_untouched(const struct fixture *f)
@@ -449,7 +464,7 @@ static void test_unknown_opcodes(void **state)
                                    0x0f,
                                    0x14,
                                    0x1f,
-                                   0x23,
+                                   0x24,
                                    0x2f,
                                    0x3e,
                                    0x3f,
@@ -891,6 +906,29 @@ static void test_stop(void **state)
     assert_int_equal(total_calls(&f->rec), 4);
 }
 
+static void test_start(void **state)
+{
+    struct fixture *f = *state;
+    /* the caller, a vCPU outside the partition: -EINVAL; entry or stack outside RAM: -EFAULT */
+    assert_int_equal(exec(f, SC_SERVICE_IRQ, SC_OP_VCPU_START, CALLER, 0x1000, 0x2000), -E_INVAL);
+    assert_int_equal(exec(f, SC_SERVICE_IRQ, SC_OP_VCPU_START, NVCPUS, 0x1000, 0x2000), -E_INVAL);
+    assert_int_equal(exec(f, SC_SERVICE_IRQ, SC_OP_VCPU_START, 2, RAM_SIZE, 0x2000), -E_FAULT);
+    assert_int_equal(exec(f, SC_SERVICE_IRQ, SC_OP_VCPU_START, 2, 0x1000, RAM_SIZE + 8), -E_FAULT);
+    assert_int_equal(exec(f, SC_SERVICE_IRQ, SC_OP_VCPU_START, 2, 0x1000, 0), -E_FAULT);
+    assert_int_equal(total_calls(&f->rec), 0);
+    /* a stack top at the very end of RAM is fine */
+    assert_int_equal(exec(f, SC_SERVICE_IRQ, SC_OP_VCPU_START, 2, 0x1000, RAM_SIZE), 0);
+    assert_int_equal(f->rec.start_calls, 1);
+    assert_int_equal(f->rec.start_vcpu, 2);
+    assert_int_equal(f->rec.start_rip, 0x1000);
+    assert_int_equal(f->rec.start_rsp, RAM_SIZE);
+    f->rec.start_rc = -E_BUSY; /* not stopped: the hook says so */
+    assert_int_equal(exec(f, SC_SERVICE_IRQ, SC_OP_VCPU_START, 3, 0x2000, 0x3000), -E_BUSY);
+    /* only on the irq ring */
+    assert_int_equal(exec(f, SC_SERVICE_PT, SC_OP_VCPU_START, 3, 0x2000, 0x3000), -E_NOSYS);
+    assert_int_equal(f->rec.start_calls, 2);
+}
+
 /* ---- io ---- */
 
 static void test_console_copies_exact_bytes(void **state)
@@ -1213,6 +1251,7 @@ int main(void)
         T(test_ipi_error_is_returned),
         T(test_kick),
         T(test_stop),
+        T(test_start),
         T(test_console_copies_exact_bytes),
         T(test_console_lengths),
         T(test_console_bounds),

@@ -133,6 +133,35 @@ static void set_seg(struct vmcb_seg *s, uint16_t sel, uint16_t attrib, uint32_t 
     *s = (struct vmcb_seg){sel, attrib, limit, base};
 }
 
+/* The state every vCPU starts in (abi.h): 64-bit mode, the initial page tables,
+ * interrupts off, rdi = its boot information. */
+static void svm_vcpu_reset(struct vcpu *v, uint64_t rip, uint64_t rsp)
+{
+    struct svm_cpu *s = &svm_cpus[v->cpu];
+    struct vmcb_state *st = &s->vmcb->state;
+    memset(st, 0, sizeof(*st));
+    set_seg(&st->cs, 0x08, SVM_ATTR_CODE64, 0xffffffff, 0);
+    set_seg(&st->ds, 0x10, SVM_ATTR_DATA, 0xffffffff, 0);
+    st->es = st->ss = st->fs = st->gs = st->ds;
+    set_seg(&st->gdtr, 0, 0, 3 * 8 - 1, SC_GPA_GDT);
+    set_seg(&st->idtr, 0, 0, 0, 0);
+    set_seg(&st->tr, 0, SVM_ATTR_TSS64, 0x67, 0);
+    set_seg(&st->ldtr, 0, 0, 0, 0);
+    st->cpl = 0;
+    st->efer = GUEST_EFER;
+    st->cr0 = GUEST_CR0;
+    st->cr3 = SC_GPA_PAGE_TABLES;
+    st->cr4 = GUEST_CR4;
+    st->dr6 = 0xffff0ff0;
+    st->dr7 = 0x400;
+    st->rflags = 2; /* interrupts off until the guest has an IDT */
+    st->rip = rip;
+    st->rsp = rsp;
+    st->g_pat = GUEST_PAT;
+    v->regs = (struct guest_regs){.rdi = SC_GPA_BOOT_INFO(v->id)};
+    s->first_run = true; /* and a clean TLB */
+}
+
 static int svm_vcpu_prepare(struct vcpu *v, struct palloc *pa)
 {
     struct svm_cpu *s = &svm_cpus[v->cpu];
@@ -158,27 +187,7 @@ static int svm_vcpu_prepare(struct vcpu *v, struct palloc *pa)
     c->np_control = SVM_NP_ENABLE;
     c->n_cr3 = p->npt.root;
 
-    struct vmcb_state *st = &s->vmcb->state;
-    set_seg(&st->cs, 0x08, SVM_ATTR_CODE64, 0xffffffff, 0);
-    set_seg(&st->ds, 0x10, SVM_ATTR_DATA, 0xffffffff, 0);
-    st->es = st->ss = st->fs = st->gs = st->ds;
-    set_seg(&st->gdtr, 0, 0, 3 * 8 - 1, SC_GPA_GDT);
-    set_seg(&st->idtr, 0, 0, 0, 0);
-    set_seg(&st->tr, 0, SVM_ATTR_TSS64, 0x67, 0);
-    set_seg(&st->ldtr, 0, 0, 0, 0);
-    st->cpl = 0;
-    st->efer = GUEST_EFER;
-    st->cr0 = GUEST_CR0;
-    st->cr3 = SC_GPA_PAGE_TABLES;
-    st->cr4 = GUEST_CR4;
-    st->dr6 = 0xffff0ff0;
-    st->dr7 = 0x400;
-    st->rflags = 2; /* interrupts off until the guest has an IDT */
-    st->rip = p->entry;
-    st->rsp = p->size - (uint64_t)v->id * SC_STACK_SIZE;
-    st->rax = 0;
-    st->g_pat = GUEST_PAT;
-    v->regs = (struct guest_regs){.rdi = SC_GPA_BOOT_INFO(v->id)};
+    svm_vcpu_reset(v, p->entry, p->size - (uint64_t)v->id * SC_STACK_SIZE);
     return 0;
 }
 
@@ -371,6 +380,7 @@ const struct vcpu_backend svm_backend = {
     .probe = svm_probe,
     .vcpu_prepare = svm_vcpu_prepare,
     .vcpu_run = svm_vcpu_run,
+    .vcpu_reset = svm_vcpu_reset,
     .vcpu_state = svm_vcpu_state,
     .flush_guest_tlb = svm_flush_guest_tlb,
 };

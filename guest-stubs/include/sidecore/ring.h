@@ -93,7 +93,12 @@ enum sc_opcode {
                                 for every vCPU; status = IPIs sent */
     SC_OP_VCPU_KICK = 0x21,  /* arg0 = vCPU: an NMI kick (one exit on that vCPU); completes when
                                 the NMI is sent, the exit follows; kicks may merge */
-    SC_OP_VCPU_STOP = 0x22,  /* arg0 = vCPU (not the caller), arg1 = status: it stops for good */
+    SC_OP_VCPU_STOP = 0x22,  /* arg0 = vCPU (not the caller), arg1 = status: it stops and waits
+                                for SC_OP_VCPU_START (it counts as exited with that status) */
+    SC_OP_VCPU_START = 0x23, /* arg0 = a stopped vCPU (not the caller), arg1 = entry GPA, arg2 =
+                                stack GPA: it restarts there in 64-bit mode with the initial
+                                page tables, interrupts off, rdi = its boot info; -EBUSY if it
+                                is not stopped */
     /* io: the console and the block device */
     SC_OP_CONSOLE = 0x30,    /* arg0 = GPA of text, arg1 = length (<= SC_CONSOLE_MAX);
                                 status = the length written */
