@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "core/palloc.h"
 #include "core/pgtable.h"
+#include "core/spinlock.h"
 
 #define LOW_4G (4 * GiB)
 
@@ -38,9 +39,15 @@ int memory_init(struct palloc *pa, const struct boot_info *bi)
 
 /* Page-table pages come from the allocator, below 4 GiB so any CPU can load
  * the root from 32-bit code. */
+/* Side cores and guest cores change nested tables at run time: one lock for the
+ * allocator they share. */
+static struct spinlock table_alloc_lock;
+
 static int alloc_table_page(void *ctx, uint64_t *out)
 {
+    spin_lock(&table_alloc_lock);
     int rc = palloc_alloc(ctx, PAGE_SIZE, PAGE_SIZE, LOW_4G, out);
+    spin_unlock(&table_alloc_lock);
     if (!rc)
         memset((void *)(uintptr_t)*out, 0, PAGE_SIZE);
     return rc;

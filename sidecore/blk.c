@@ -4,6 +4,7 @@
 #include "sidecore/blk.h"
 
 #include "core/klib.h"
+#include "guest-stubs/include/sidecore/abi.h"
 
 #define DESC_BYTES 16ull
 #define USED_ELEM_BYTES 8ull
@@ -47,7 +48,7 @@ int blk_setup(struct blk_queue *q, const struct blk_backend *b, uint64_t desc, u
         return -E_INVAL;
     if (size == 0 || size > BLK_QUEUE_MAX || (size & (size - 1)))
         return -E_INVAL;
-    if (vector != 0 && (vector < 32 || vector > 255))
+    if (vector != 0 && (vector < 32 || vector > SC_VECTOR_MAX))
         return -E_INVAL;
     if (!rings_in_ram(b, desc, avail, used, size))
         return -E_FAULT;
@@ -109,7 +110,9 @@ static uint8_t transfer(const struct blk_backend *b, const struct sc_blk_req_hea
     uint64_t total, capacity = b->disk_size / SC_BLK_SECTOR;
     if (!data_ok(b, d, n, in ? DEV_WRITES : DEV_READS, &total))
         return SC_BLK_S_IOERR;
-    if (total % SC_BLK_SECTOR || (in && total >= MAX_WRITTEN))
+    /* a request moves at most SC_BLK_MAX_BYTES: one guest cannot make the shared
+     * io side core copy gigabytes per pass while other partitions wait */
+    if (total % SC_BLK_SECTOR || total > SC_BLK_MAX_BYTES || (in && total >= MAX_WRITTEN))
         return SC_BLK_S_IOERR;
     uint64_t sectors = total / SC_BLK_SECTOR;
     if (h->sector > capacity || sectors > capacity - h->sector)

@@ -5,6 +5,7 @@
 #include "vmexit/icr.h"
 
 #include "core/klib.h"
+#include "guest-stubs/include/sidecore/abi.h"
 
 #define ICR_VECTOR(x) ((uint8_t)((x)&0xff))
 #define ICR_DELIVERY(x) (((x) >> 8) & 7)
@@ -21,7 +22,7 @@ int icr_validate(uint64_t icr, const struct icr_partition_view *p, struct icr_de
     out->vector = ICR_VECTOR(icr);
     if (ICR_DELIVERY(icr) != DELIVERY_FIXED)
         return -E_PERM;
-    if (out->vector < 32)
+    if (out->vector < 32 || out->vector > SC_VECTOR_MAX)
         return -E_INVAL;
     switch (ICR_SHORTHAND(icr)) {
     case SHORT_SELF:

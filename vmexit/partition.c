@@ -25,6 +25,7 @@ unsigned partition_count;
 _Static_assert(SC_GPA_BOOT_INFO(SC_MAX_VCPUS) <= SC_GPA_PAGE_TABLES, "boot infos below tables");
 _Static_assert(MAX_PARTITION_VCPUS <= SC_MAX_VCPUS, "vCPU limit within the ABI");
 
+#define NPT_RUNTIME_TABLES 256 /* 1 MiB of table pages for pt_map/unmap/protect splits */
 #define GDT_CODE64 0x00af9a000000ffffull
 #define GDT_DATA 0x00cf92000000ffffull
 
@@ -198,6 +199,7 @@ int partition_build(unsigned index, struct palloc *pa, char *why, unsigned why_s
         ksnprintf(why, why_size, "building page tables failed (%d)", rc);
         return rc;
     }
+    p->npt_table_limit = p->npt.tables + NPT_RUNTIME_TABLES;
     for (unsigned i = 0; i < p->nvcpus; i++) {
         write_boot_info(p, p->cfg, i);
         if ((rc = vcpu_backend->vcpu_prepare(&p->vcpus[i], pa))) {
@@ -226,15 +228,16 @@ static bool wait_for_start(struct vcpu *v)
     struct partition *p = v->partition;
     while (__atomic_load_n(&v->state, __ATOMIC_ACQUIRE) == VCPU_PARKED) {
         irq_disable();
+        if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) != PARTITION_RUNNING)
+            return false; /* finished or stopped meanwhile: a late start is void */
         if (__atomic_load_n(&v->start_req, __ATOMIC_ACQUIRE)) {
             __atomic_store_n(&v->start_req, 0, __ATOMIC_RELEASE);
             vcpu_backend->vcpu_reset(v, v->start_rip, v->start_rsp);
             __atomic_sub_fetch(&p->exited_vcpus, 1, __ATOMIC_ACQ_REL);
             __atomic_store_n(&v->state, VCPU_RUNNING, __ATOMIC_RELEASE);
+            __atomic_store_n(&v->start_claim, 0, __ATOMIC_RELEASE);
             return true;
         }
-        if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) != PARTITION_RUNNING)
-            return false;
         irq_enable_and_halt(); /* woken by the starter's IPI or the boot CPU's */
     }
     return false;
@@ -314,10 +317,18 @@ void partition_wait_all(uint32_t timeout_ms, void (*idle)(void))
     }
     for (unsigned i = 0; i < partition_count; i++)
         stop_for_timeout(&partitions[i], timeout_ms);
+    /* kicks are re-sent until every vCPU left its guest (an NMI can merge with another) */
     uint64_t grace = rdtsc() + time_tsc_hz();
-    for (unsigned i = 0; i < partition_count; i++)
-        while (!vcpus_settled(&partitions[i]) && rdtsc() < grace)
-            cpu_relax();
+    for (unsigned i = 0; i < partition_count; i++) {
+        struct partition *p = &partitions[i];
+        for (unsigned tries = 0; !vcpus_settled(p) && rdtsc() < grace; tries++) {
+            if (tries % 1000 == 0)
+                for (unsigned v = 0; v < p->nvcpus; v++)
+                    if (__atomic_load_n(&p->vcpus[v].state, __ATOMIC_ACQUIRE) == VCPU_RUNNING)
+                        apic_send_nmi(cpus[p->vcpus[v].cpu].apic_id);
+            udelay(10);
+        }
+    }
 }
 
 static void report_vcpu(const struct partition *p, const struct vcpu *v)

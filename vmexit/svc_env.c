@@ -19,6 +19,7 @@
 #include "vmexit/vcpu.h"
 
 #define FLUSH_TIMEOUT_MS 500
+#define BLK_BATCH 8 /* block requests per queue per pass */
 
 _Static_assert(SC_PT_READ == PT_READ && SC_PT_WRITE == PT_WRITE && SC_PT_EXEC == PT_EXEC,
                "ring rights are the page-table builder's flags");
@@ -76,9 +77,18 @@ static int flush_partition(struct svc_call *c)
     return 0;
 }
 
+/* Table pages a partition may add at run time (splits, re-maps): the allocator never
+ * gets them back, so a guest looping map/unmap must hit a wall of its own. */
+static bool over_table_budget(const struct partition *p)
+{
+    return p->npt.tables >= p->npt_table_limit;
+}
+
 static int env_pt_map(void *ctx, uint64_t gpa, uint64_t size, unsigned rights)
 {
     struct partition *p = ((struct svc_call *)ctx)->v->partition;
+    if (over_table_budget(p))
+        return -E_NOMEM;
     spin_lock(&p->pt_lock);
     int rc = pt_map(&p->npt, gpa, p->base + gpa, size, rights);
     spin_unlock(&p->pt_lock);
@@ -88,6 +98,8 @@ static int env_pt_map(void *ctx, uint64_t gpa, uint64_t size, unsigned rights)
 static int env_pt_unmap(void *ctx, uint64_t gpa, uint64_t size)
 {
     struct partition *p = ((struct svc_call *)ctx)->v->partition;
+    if (over_table_budget(p))
+        return -E_NOMEM;
     spin_lock(&p->pt_lock);
     int rc = pt_unmap(&p->npt, gpa, size);
     spin_unlock(&p->pt_lock);
@@ -114,6 +126,8 @@ static bool narrows(const struct pt *npt, uint64_t gpa, uint64_t size, unsigned 
 static int env_pt_protect(void *ctx, uint64_t gpa, uint64_t size, unsigned rights)
 {
     struct partition *p = ((struct svc_call *)ctx)->v->partition;
+    if (over_table_budget(p))
+        return -E_NOMEM;
     spin_lock(&p->pt_lock);
     bool flush = narrows(&p->npt, gpa, size, rights);
     int rc = pt_protect(&p->npt, gpa, size, rights);
@@ -162,8 +176,12 @@ static int env_stop_vcpu(void *ctx, unsigned vcpu, int64_t status)
 static int env_start_vcpu(void *ctx, unsigned vcpu, uint64_t rip, uint64_t rsp)
 {
     struct vcpu *u = &((struct svc_call *)ctx)->v->partition->vcpus[vcpu];
-    if (__atomic_load_n(&u->state, __ATOMIC_ACQUIRE) != VCPU_PARKED ||
-        __atomic_load_n(&u->start_req, __ATOMIC_ACQUIRE))
+    if (__atomic_load_n(&u->state, __ATOMIC_ACQUIRE) != VCPU_PARKED)
+        return -E_BUSY;
+    /* claim: of two starters (trap and ring at once) exactly one sets the entry */
+    uint32_t free_slot = 0;
+    if (!__atomic_compare_exchange_n(&u->start_claim, &free_slot, 1, false, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE))
         return -E_BUSY;
     u->start_rip = rip;
     u->start_rsp = rsp;
@@ -226,7 +244,7 @@ int svc_blk_poll(struct vcpu *v)
         return 0;
     struct blk_backend b = backend_of(v->partition);
     spin_lock(&v->blk_lock);
-    int n = blk_poll(&v->blkq, &b, SC_RING_SLOTS);
+    int n = blk_poll(&v->blkq, &b, BLK_BATCH); /* bounded like a ring's share of a pass */
     bool was_logged = v->blk_broken_logged;
     v->blk_broken_logged |= v->blkq.broken;
     spin_unlock(&v->blk_lock);

@@ -84,6 +84,7 @@ struct vcpu {
     uint32_t flush_done; /* set by this vCPU's core once the next entry flushes */
     uint32_t stop_req;   /* SC_OP_VCPU_STOP: leave with stop_status */
     int64_t stop_status;
+    uint32_t start_claim; /* taken by the one starter, released when the vCPU runs again */
     uint32_t start_req;  /* SC_OP_VCPU_START while parked: restart at start_rip/start_rsp */
     uint64_t start_rip, start_rsp;
     /* The block device queue: polled by the io side core, or kicked by a trap. */
@@ -116,6 +117,7 @@ struct partition {
     uint64_t window_hpa; /* the request-ring window (SC_GPA_RING_WINDOW in the guest) */
     uint64_t window_size;
     struct spinlock pt_lock; /* the nested tables change from side cores and guest cores */
+    unsigned npt_table_limit; /* table pages the nested tables may grow to at run time */
 };
 
 struct vcpu_backend {

@@ -301,7 +301,7 @@ static int64_t expected(const struct sc_ring_slot *r, int64_t *alt)
     case SC_SERVICE_IRQ:
         switch (r->opcode) {
         case SC_OP_IPI: {
-            if (a0 < 32 || a0 > 255 || (a2 & ~(uint64_t)SC_IPI_ALL))
+            if (a0 < 32 || a0 > SC_VECTOR_MAX || (a2 & ~(uint64_t)SC_IPI_ALL))
                 return -E_INVAL;
             uint64_t all = w.nvcpus >= 64 ? ~0ull : (1ull << w.nvcpus) - 1;
             uint64_t set = (a2 & SC_IPI_ALL) ? all : a1;

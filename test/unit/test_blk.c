@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "core/klib.h"
+#include "guest-stubs/include/sidecore/abi.h"
 #include "sidecore/blk.h"
 
 #define RAM_SIZE (256 * 1024)
@@ -235,7 +236,7 @@ static void test_setup_validation(void **state)
     BAD(-E_INVAL, DESC, AVAIL, USED, 512, 0);
     BAD(-E_INVAL, DESC, AVAIL, USED, 257, 0);
     BAD(-E_INVAL, DESC, AVAIL, USED, 1ull << 32 | 16, 0);
-    /* vector: 0 (polled) or 32..255 */
+    /* vector: 0 (polled) or 32..SC_VECTOR_MAX */
     BAD(-E_INVAL, DESC, AVAIL, USED, 16, 1);
     BAD(-E_INVAL, DESC, AVAIL, USED, 16, 31);
     BAD(-E_INVAL, DESC, AVAIL, USED, 16, 256);
@@ -261,8 +262,9 @@ static void test_setup_validation(void **state)
     }
     assert_int_equal(blk_setup(&q, b, DESC, AVAIL, USED, 16, 32), 0);
     assert_int_equal(q.vector, 32);
-    assert_int_equal(blk_setup(&q, b, DESC, AVAIL, USED, 16, 255), 0);
-    assert_int_equal(q.vector, 255);
+    assert_int_equal(blk_setup(&q, b, DESC, AVAIL, USED, 16, SC_VECTOR_MAX), 0);
+    assert_int_equal(q.vector, SC_VECTOR_MAX);
+    assert_int_equal(blk_setup(&q, b, DESC, AVAIL, USED, 16, 0xf0), -E_INVAL);
     assert_int_equal(blk_setup(&q, b, RAM_SIZE - 16 * 16, RAM_SIZE - (4 + 2 * 16),
                                RAM_SIZE - (4 + 8 * 16), 16, 0),
                      0);

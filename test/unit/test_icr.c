@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "core/klib.h"
+#include "guest-stubs/include/sidecore/abi.h"
 #include "vmexit/icr.h"
 
 /* x2APIC ICR fields */
@@ -46,8 +47,8 @@ static void test_fixed_to_partition_core(void **state)
         assert_int_equal(d.targets[0], ids[i]);
     }
     /* level assert and trigger bits do not change the decision */
-    assert_int_equal(validate(DEST(9) | ASSERT_LEVEL | VEC(0xfe), &part, &d), 0);
-    assert_int_equal(d.vector, 0xfe);
+    assert_int_equal(validate(DEST(9) | ASSERT_LEVEL | VEC(0xee), &part, &d), 0);
+    assert_int_equal(d.vector, 0xee);
     assert_int_equal(d.ntargets, 1);
     assert_int_equal(d.targets[0], 9);
 }
@@ -97,8 +98,10 @@ static void test_low_vectors_refused(void **state)
     }
     assert_int_equal(validate(DEST(4) | VEC(32), &part, &d), 0);
     assert_int_equal(d.vector, 32);
-    assert_int_equal(validate(DEST(4) | VEC(255), &part, &d), 0);
-    assert_int_equal(d.vector, 255);
+    assert_int_equal(validate(DEST(4) | VEC(SC_VECTOR_MAX), &part, &d), 0);
+    assert_int_equal(d.vector, SC_VECTOR_MAX);
+    assert_int_equal(validate(DEST(4) | VEC(0xf0), &part, &d), -E_INVAL); /* the hypervisor's */
+    assert_int_equal(validate(DEST(4) | VEC(0xff), &part, &d), -E_INVAL);
 }
 
 static void test_logical_mode_refused(void **state)

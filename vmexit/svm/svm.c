@@ -259,8 +259,10 @@ static bool handle_io(struct vcpu *v, struct vmcb *vmcb)
         log_warn("partition '%s' vCPU %u: %s port %#x, not owned: reads give all ones, writes are "
                  "dropped (logged once)",
                  p->name, v->id, (info & 1) ? "in from" : "out to", port);
-    if (info & 1)
-        vmcb->state.rax |= 0xffffffffull;
+    if (info & 1) { /* SZ8/SZ16/SZ32 in bits 4-6: only the bytes read are all ones */
+        uint64_t mask = (info & (1u << 4)) ? 0xffull : (info & (1u << 5)) ? 0xffffull : 0xffffffffull;
+        vmcb->state.rax |= mask;
+    }
     vmcb->state.rip = vmcb->control.exitinfo2;
     return false;
 }
@@ -279,6 +281,10 @@ static bool handle_exit(struct vcpu *v, struct vmcb *vmcb)
     case SVM_EXIT_VMMCALL: {
         vcpu_count_exit(v, SC_EXIT_HYPERCALL);
         vmcb->state.rip += INSN_LEN_VMMCALL;
+        if (vmcb->state.cpl != 0) { /* only the guest kernel speaks to the hypervisor */
+            vmcb->state.rax = (uint64_t)-E_PERM;
+            return false;
+        }
         vmcb->state.rax =
             (uint64_t)vcpu_hypercall(v, vmcb->state.rax, v->regs.rdi, v->regs.rsi, v->regs.rdx);
         return __atomic_load_n(&v->state, __ATOMIC_ACQUIRE) == VCPU_EXITED;
@@ -332,18 +338,25 @@ static void svm_vcpu_run(struct vcpu *v)
         return;
     }
     for (;;) {
+        /* GIF off before looking for work: a kick NMI sent after these checks stays
+         * pending and makes the coming VMRUN exit at once instead of being lost */
+        __asm__ volatile("clgi" ::: "memory");
         if (vcpu_should_stop(v)) {
+            __asm__ volatile("stgi" ::: "memory");
             __atomic_store_n(&v->state, VCPU_STOPPED, __ATOMIC_RELEASE);
             return;
         }
-        if (vcpu_before_entry(v))
+        if (vcpu_before_entry(v)) {
+            __asm__ volatile("stgi" ::: "memory");
             return;
+        }
         s->vmcb->control.tlb_control = s->first_run ? SVM_TLB_FLUSH_ALL : 0;
         s->first_run = false;
-        s->vmcb->control.eventinj = 0;
-        __asm__ volatile("clgi" ::: "memory");
         svm_world_switch(&v->regs, s->vmcb_pa, s->host_vmcb_pa);
         __asm__ volatile("stgi" ::: "memory"); /* a pending kick NMI is taken here */
+        /* an event the exit interrupted is delivered again; handlers may add one */
+        uint64_t pending = s->vmcb->control.exitintinfo;
+        s->vmcb->control.eventinj = (pending & SVM_EVENT_VALID) ? pending : 0;
         if (handle_exit(v, s->vmcb))
             return;
     }

@@ -41,6 +41,9 @@ enum sc_hypercall {
 };
 
 #define SC_CONSOLE_MAX 4096
+/* Vectors a guest may have sent to its vCPUs: 32..SC_VECTOR_MAX. 0xf0-0xff belong to
+ * the hypervisor (wake-up, spurious). */
+#define SC_VECTOR_MAX 0xef
 #define SC_EPERM 1
 #define SC_ENOMEM 12
 #define SC_EFAULT 14

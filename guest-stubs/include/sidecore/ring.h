@@ -142,6 +142,7 @@ struct sc_blk_req_header {
 #define SC_BLK_S_IOERR 1
 #define SC_BLK_S_UNSUPP 2
 #define SC_BLK_SECTOR 512
+#define SC_BLK_MAX_BYTES (1024u * 1024u) /* per request; larger ones complete with IOERR */
 _Static_assert(sizeof(struct sc_vq_desc) == 16, "virtq descriptor");
 _Static_assert(sizeof(struct sc_vq_used_elem) == 8, "virtq used element");
 _Static_assert(sizeof(struct sc_blk_req_header) == 16, "virtio-blk request header");
