@@ -20,6 +20,7 @@ static const char *const service_names[SERVICE_COUNT] = {"pt", "irq", "io"};
 static const char *const poll_names[] = {"spin", "adaptive"};
 static const char *const log_names[] = {"debug", "info", "warn", "error"};
 static const char *const shutdown_names[] = {"auto", "debug-exit", "reset", "halt"};
+static const char *const lapic_names[] = {"passthrough"};
 static const char *const yes_no[] = {"yes", "no"};
 
 const char *service_name(enum service s)
@@ -376,6 +377,15 @@ static bool key_image(struct parser *ps, const char *key, const char *val)
     return set_file(ps, key, val, ps->st.part.image, sizeof(ps->st.part.image));
 }
 
+static bool key_lapic(struct parser *ps, const char *key, const char *val)
+{
+    int i;
+    if (!set_choice(ps, key, val, lapic_names, ARRAY_SIZE(lapic_names), &i))
+        return false;
+    ps->st.part.lapic_passthrough = true;
+    return true;
+}
+
 static bool key_disk(struct parser *ps, const char *key, const char *val)
 {
     return set_file(ps, key, val, ps->st.part.disk, sizeof(ps->st.part.disk));
@@ -474,6 +484,7 @@ static const struct key_spec partition_keys[] = {
     {"memory", key_memory, true},
     {"image", key_image, false},
     {"disk", key_disk, false},
+    {"lapic", key_lapic, false},
     {"args", key_args, false},
 };
 static const struct key_spec debug_keys[] = {

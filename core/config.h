@@ -45,6 +45,7 @@ struct cfg_partition {
     uint64_t memory;
     char image[64]; /* "" when none */
     char disk[64];  /* the io service's block device image; "" when none */
+    bool lapic_passthrough; /* lapic=passthrough: in xAPIC mode the guest may reach the ICR */
     char args[256];
     unsigned line;
 };

@@ -189,6 +189,16 @@ static void check_partitions(void)
                       c->line, c->name, c->disk);
             fail("image");
         }
+        if (hv.partitions[i].image && !apic_x2apic_mode() && !c->lapic_passthrough) {
+            log_error("%s:%u: partition '%s': this CPU has no x2APIC, so the guest would write "
+                      "its LAPIC's ICR directly (raw IPIs, INIT to any core); add "
+                      "lapic=passthrough to accept that for this partition",
+                      hv.boot->config_source, c->line, c->name);
+            fail("config");
+        }
+        if (hv.partitions[i].image && !apic_x2apic_mode())
+            log_warn("partition '%s': xAPIC passthrough: its IPIs are not validated (trusted "
+                     "by lapic=passthrough)", c->name);
         if (partition_check(i, c, hv.partitions[i].base, hv.partitions[i].image, why,
                             sizeof(why))) {
             log_error("%s:%u: partition '%s': %s", hv.boot->config_source, c->line, c->name, why);

@@ -253,6 +253,7 @@ static void test_default_file(void **state)
     assert_string_equal(cfg.partitions[1].name, "demo");
     assert_string_equal(cfg.partitions[1].image, "hello.elf");
     assert_string_equal(cfg.partitions[1].disk, "");
+    assert_true(cfg.partitions[0].lapic_passthrough && cfg.partitions[1].lapic_passthrough);
     for (unsigned cpu = 1; cpu < 4; cpu++)
         assert_int_equal(config_cpu_role(&cfg, cpu).kind, ROLE_GUEST);
     assert_int_equal(config_cpu_role(&cfg, 3).index, 1);
@@ -617,6 +618,20 @@ static void test_err_memory_size(void **state)
     assert_int_equal(cfg.partitions[0].memory, 17179869182ull << 30);
 }
 
+static void test_lapic_key(void **state)
+{
+    (void)state;
+    const struct machine_facts m = {4, 512 * MiB};
+    expect_valid("sidecore cpu=0 services=pt,irq,io\n"
+                 "partition name=p cpus=1 memory=2M lapic=passthrough\n"
+                 "partition name=q cpus=2 memory=2M\n",
+                 &m);
+    assert_true(cfg.partitions[0].lapic_passthrough);
+    assert_false(cfg.partitions[1].lapic_passthrough);
+    expect_parse_error("partition name=p cpus=1 memory=2M lapic=trap\n", 1,
+                       "'lapic' must be passthrough, not 'trap'");
+}
+
 static void test_err_image(void **state)
 {
     (void)state;
@@ -871,6 +886,7 @@ int main(void)
         cmocka_unit_test(test_err_cpu_list),
         cmocka_unit_test(test_err_memory_size),
         cmocka_unit_test(test_err_image),
+        cmocka_unit_test(test_lapic_key),
         cmocka_unit_test(test_err_debug),
         cmocka_unit_test(test_err_too_many_partitions),
         cmocka_unit_test(test_err_too_many_side_cores),

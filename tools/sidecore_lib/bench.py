@@ -60,7 +60,7 @@ def ops_config(n, dedicated):
     else:
         sides = "sidecore cpu=0 services=pt,irq,io poll=spin\n"
         cpus = "1-2"
-    return (sides + f"partition name=bench cpus={cpus} memory=32M image=bench.elf "
+    return (sides + f"partition name=bench cpus={cpus} memory=32M image=bench.elf lapic=passthrough "
             f"disk=bench.img args=\"mode=ops n={n}\"\n")
 
 
@@ -140,16 +140,16 @@ def run(build_dir, quick=False, echo=False):
         r = boot(build_dir, 5, ops_config(n, dedicated=True), echo=echo)
         results["ops"] += collect_ops(r, "dedicated")
         noise = ("sidecore cpu=0 services=pt,irq,io poll=spin\n"
-                 "partition name=noise cpus=1-2 memory=16M image=bench.elf "
+                 "partition name=noise cpus=1-2 memory=16M image=bench.elf lapic=passthrough "
                  "args=\"mode=noise ms=200 threshold=2000\"\n")
         results["noise"] = collect_noise(boot(build_dir, 3, noise, echo=echo), "idle")
-        loaded = noise + ("partition name=load cpus=3 memory=16M image=bench.elf "
+        loaded = noise + ("partition name=load cpus=3 memory=16M image=bench.elf lapic=passthrough "
                           "args=\"mode=load ms=400\"\n")
         results["noise"] += collect_noise(boot(build_dir, 4, loaded, echo=echo), "loaded")
         results["scaling"] = []
         for nv in (1, 2, 3, 4):
             cfg = ("sidecore cpu=0 services=pt,irq,io poll=spin\n"
-                   f"partition name=scale cpus=1-{nv} memory=32M image=bench.elf "
+                   f"partition name=scale cpus=1-{nv} memory=32M image=bench.elf lapic=passthrough "
                    "args=\"mode=scale ms=200\"\n").replace("cpus=1-1", "cpus=1")
             results["scaling"].append(collect_scale(boot(build_dir, nv + 1, cfg, echo=echo),
                                                     nv, 200))
