@@ -81,6 +81,9 @@ void apic_eoi(void) { reg_write(APIC_EOI, 0); }
 static int send_ipi(uint32_t apic_id, uint32_t low)
 {
     if (x2apic) {
+        /* WRMSR to the x2APIC ICR is not serializing: without the fence the IPI can
+         * overtake the mailbox store it announces (Intel SDM vol. 3, 11.12.3) */
+        __asm__ volatile("mfence; lfence" ::: "memory");
         wrmsr(X2APIC_MSR(APIC_ICR_LOW), ((uint64_t)apic_id << 32) | low);
         return 0;
     }

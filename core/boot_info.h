@@ -25,6 +25,8 @@ enum boot_mem_type {
     BOOT_MEM_FIRMWARE = 6,     /* firmware runtime code/data */
     BOOT_MEM_MMIO = 7,
     BOOT_MEM_BAD = 8,
+    BOOT_MEM_BOOT_SERVICES = 9, /* free, but the firmware's page tables, GDT and IDT live here
+                                   until the core has switched to its own */
 };
 
 struct boot_mem_range {

@@ -442,6 +442,10 @@ static bool key_fault_cpu(struct parser *ps, const char *key, const char *val)
     uint32_t v;
     if (!set_u32(ps, key, val, 0, CONFIG_MAX_CPUS - 1, &v))
         return false;
+    if (v == 0) { /* the deliberate fault is taken when an AP enters its role */
+        cfg_error(ps->errs, ps->line, "'%s' cannot be 0: the boot CPU takes no role fault", key);
+        return false;
+    }
     ps->st.top.fault_cpu = (int)v;
     return true;
 }

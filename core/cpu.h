@@ -68,5 +68,6 @@ static inline void write_cr4(uint64_t v) { __asm__ volatile("mov %0, %%cr4" ::"r
 #define CPUID_80000001_EDX_PDPE1GB (1u << 26)
 #define CPUID_80000001_EDX_NX (1u << 20)
 #define EFER_NXE (1ull << 11)
+#define CR4_LA57 (1ull << 12)
 
 #endif

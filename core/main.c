@@ -101,6 +101,12 @@ static void read_acpi(void)
 /* Trampoline, stacks and page tables: what the hypervisor itself needs. */
 static void setup_memory(void)
 {
+    if (read_cr4() & CR4_LA57) {
+        /* the host tables are 4-level: switching to them from 5-level paging would fault */
+        log_error("the firmware handed over with 5-level paging (CR4.LA57), which the "
+                  "hypervisor does not support yet");
+        fail("memory");
+    }
     if (memory_init(&hv.mem, hv.boot)) {
         log_error("memory map has more ranges than the allocator holds");
         fail("memory");
@@ -308,6 +314,10 @@ void core_main(const struct boot_info *bi)
         report_acpi_dump();
     setup_memory();
     smp_init_bsp();
+    if (memory_reclaim_boot_services(&hv.mem, hv.boot)) {
+        log_error("memory map has more ranges than the allocator holds");
+        fail("memory");
+    }
     validate_config();
     reserve_partitions();
     check_partitions();
@@ -338,6 +348,10 @@ void core_main(const struct boot_info *bi)
     sidecore_report();
     bool partitions_ok = partition_report();
 
+    /* CPUs may park later than role assignment (a side core faulting while serving) */
+    parked = 0;
+    for (unsigned i = 0; i < cpu_count; i++)
+        parked += __atomic_load_n(&cpus[i].pub.state, __ATOMIC_ACQUIRE) == CPU_PARKED;
     bool ok = missing == 0 && parked == 0 && partitions_ok;
     log_raw("RESULT status=%s cpus=%u online=%u missing=%u parked=%u sidecores=%u guest_cores=%u "
             "partitions=%u ap_boot_us=%llu online_us=%llu",

@@ -16,16 +16,16 @@
 
 const char *memory_type_name(uint32_t type)
 {
-    static const char *const names[] = {"?", "usable", "reserved", "acpi", "acpi-nvs",
-                                        "hypervisor", "firmware", "mmio", "bad"};
+    static const char *const names[] = {"?",        "usable",   "reserved", "acpi",
+                                        "acpi-nvs", "hypervisor", "firmware", "mmio",
+                                        "bad",      "boot-services"};
     return type < ARRAY_SIZE(names) ? names[type] : "?";
 }
 
-int memory_init(struct palloc *pa, const struct boot_info *bi)
+static int add_ranges(struct palloc *pa, const struct boot_info *bi, uint32_t type)
 {
-    palloc_init(pa);
     for (uint32_t i = 0; i < bi->nmem; i++) {
-        if (bi->mem[i].type != BOOT_MEM_USABLE)
+        if (bi->mem[i].type != type)
             continue;
         int rc = palloc_add(pa, bi->mem[i].base, bi->mem[i].size);
         if (rc == -E_NOSPC)
@@ -35,6 +35,17 @@ int memory_init(struct palloc *pa, const struct boot_info *bi)
                      (unsigned long long)bi->mem[i].size, rc);
     }
     return palloc_remove(pa, 0, PAGE_SIZE); /* keep NULL unmapped and unallocated */
+}
+
+int memory_init(struct palloc *pa, const struct boot_info *bi)
+{
+    palloc_init(pa);
+    return add_ranges(pa, bi, BOOT_MEM_USABLE);
+}
+
+int memory_reclaim_boot_services(struct palloc *pa, const struct boot_info *bi)
+{
+    return add_ranges(pa, bi, BOOT_MEM_BOOT_SERVICES);
 }
 
 /* Page-table pages come from the allocator, below 4 GiB so any CPU can load

@@ -14,6 +14,9 @@ struct acpi_info;
 
 /* Free set = the loader's usable ranges, minus page 0. Returns 0 or -E_NOSPC. */
 int memory_init(struct palloc *pa, const struct boot_info *bi);
+/* The firmware's boot-services memory joins the free set once the core runs on its
+ * own page tables, GDT and IDT (the firmware's live there until then). */
+int memory_reclaim_boot_services(struct palloc *pa, const struct boot_info *bi);
 /* Identity map of every range of the memory map plus the local and I/O APICs,
  * then switch CR3. The root lies below 4 GiB for the AP trampoline. */
 int memory_build_host_tables(struct pt *pt, struct palloc *pa, const struct boot_info *bi,

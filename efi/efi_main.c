@@ -9,6 +9,7 @@
 #include "core/core.h"
 #include "core/cpu.h"
 #include "core/klib.h"
+#include "core/serial.h"
 #include "efi/efi_console.h"
 #include "efi/efi_files.h"
 #include "efi/memmap.h"
@@ -178,18 +179,20 @@ static EFI_STATUS exit_boot_services(EFI_HANDLE image, struct boot_info *bi)
         s = bs->GetMemoryMap(&size, map, &key, &desc_size, &desc_version);
         if (EFI_ERROR(s))
             return s;
+        /* converted before ExitBootServices (no firmware call, so the key stays valid):
+         * a map that does not fit is still reported while the console exists */
+        int n = efi_memmap_convert(map, size, desc_size, bi->mem, BOOT_MAX_MEM_RANGES);
+        if (n < 0) {
+            efi_error(EFI_BUFFER_TOO_SMALL, "the memory map has more than %d ranges",
+                      BOOT_MAX_MEM_RANGES);
+            return EFI_BUFFER_TOO_SMALL;
+        }
+        bi->nmem = (uint32_t)n;
         s = bs->ExitBootServices(image, key);
         if (s == EFI_SUCCESS)
-            break;
+            return EFI_SUCCESS; /* no firmware calls from here on */
     }
-    if (EFI_ERROR(s))
-        return s;
-    /* No firmware calls from here on. */
-    int n = efi_memmap_convert(map, size, desc_size, bi->mem, BOOT_MAX_MEM_RANGES);
-    if (n < 0)
-        return EFI_BUFFER_TOO_SMALL;
-    bi->nmem = (uint32_t)n;
-    return EFI_SUCCESS;
+    return s;
 }
 
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
@@ -241,7 +244,11 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
               (unsigned long long)(bi->image_size / 1024));
     s = exit_boot_services(image, bi);
     if (EFI_ERROR(s)) {
-        efi_error(s, "ExitBootServices failed after %d attempts", EBS_ATTEMPTS);
+        /* after a failed ExitBootServices the spec allows no firmware console: say it
+         * on the serial port directly */
+        static const char msg[] = "sidecore-efi: error: ExitBootServices kept failing\n";
+        serial_init(0x3f8);
+        serial_write(msg, sizeof(msg) - 1);
         return s;
     }
     bi->handoff_tsc = rdtsc();

@@ -15,10 +15,11 @@ enum {
 uint32_t efi_memory_type_to_boot(uint32_t t)
 {
     switch (t) {
+    case EFI_CONVENTIONAL:
+        return BOOT_MEM_USABLE;
     case EFI_BS_CODE:
     case EFI_BS_DATA:
-    case EFI_CONVENTIONAL:
-        return BOOT_MEM_USABLE; /* boot services are gone once the core runs */
+        return BOOT_MEM_BOOT_SERVICES; /* free once the core runs on its own tables */
     case EFI_LOADER_CODE:
     case EFI_LOADER_DATA:
         return BOOT_MEM_HYPERVISOR; /* our image, boot_info and the files we loaded */

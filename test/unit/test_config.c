@@ -649,8 +649,10 @@ static void test_err_debug(void **state)
     expect_parse_error("debug offline_cpu=0\n", 1,
                        "'offline_cpu' cannot be 0: the boot CPU is always running");
     expect_parse_error("debug fault_cpu=256\n", 1, "'fault_cpu' must be in 0..255, not 256");
-    assert_int_equal(parse("debug fault_cpu=0 offline_cpu=255\n"), 0);
-    assert_int_equal(cfg.fault_cpu, 0);
+    expect_parse_error("debug fault_cpu=0\n", 1,
+                       "'fault_cpu' cannot be 0: the boot CPU takes no role fault");
+    assert_int_equal(parse("debug fault_cpu=1 offline_cpu=255\n"), 0);
+    assert_int_equal(cfg.fault_cpu, 1);
     assert_int_equal(cfg.offline_cpu, 255);
 }
 

@@ -39,22 +39,25 @@ static void test_types_sorted_and_merged(void **state)
     struct boot_mem_range out[16];
     add(7, 0x100000, 0x100);  /* conventional */
     add(2, 0x300000, 0x10);   /* loader data: ours */
-    add(4, 0x200000, 0x100);  /* boot services data: free after EBS, merges with the first */
+    add(4, 0x200000, 0x100);  /* boot services data: free once the core has its own tables */
     add(9, 0x400000, 1);      /* ACPI reclaim */
     add(11, 0xfee00000, 1);   /* MMIO */
     add(5, 0x500000, 2);      /* runtime code */
     add(0, 0x0, 1);           /* reserved */
     int n = efi_memmap_convert(map, used, DESC, out, 16);
-    assert_int_equal(n, 6);
+    assert_int_equal(n, 7);
     assert_int_equal(out[0].base, 0);
     assert_int_equal(out[0].type, BOOT_MEM_RESERVED);
     assert_int_equal(out[1].base, 0x100000);
-    assert_int_equal(out[1].size, 0x200000);
+    assert_int_equal(out[1].size, 0x100000);
     assert_int_equal(out[1].type, BOOT_MEM_USABLE);
-    assert_int_equal(out[2].type, BOOT_MEM_HYPERVISOR);
-    assert_int_equal(out[3].type, BOOT_MEM_ACPI_RECLAIM);
-    assert_int_equal(out[4].type, BOOT_MEM_FIRMWARE);
-    assert_int_equal(out[5].type, BOOT_MEM_MMIO);
+    /* boot-services memory is kept apart: the firmware's tables live there at hand-off */
+    assert_int_equal(out[2].base, 0x200000);
+    assert_int_equal(out[2].type, BOOT_MEM_BOOT_SERVICES);
+    assert_int_equal(out[3].type, BOOT_MEM_HYPERVISOR);
+    assert_int_equal(out[4].type, BOOT_MEM_ACPI_RECLAIM);
+    assert_int_equal(out[5].type, BOOT_MEM_FIRMWARE);
+    assert_int_equal(out[6].type, BOOT_MEM_MMIO);
     for (int i = 1; i < n; i++)
         assert_true(out[i - 1].base + out[i - 1].size <= out[i].base);
 }
