@@ -288,18 +288,27 @@ static bool vcpus_settled(const struct partition *p)
     return true;
 }
 
+bool partition_stop(struct partition *p, const char *reason, int except_vcpu)
+{
+    uint32_t s = __atomic_load_n(&p->state, __ATOMIC_ACQUIRE);
+    do {
+        if (s == PARTITION_STOPPED || s == PARTITION_FINISHED)
+            return false; /* someone stopped it first, or it ended on its own */
+    } while (!__atomic_compare_exchange_n(&p->state, &s, PARTITION_STOPPED, false,
+                                          __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
+    ksnprintf(p->stop_reason, sizeof(p->stop_reason), "%s", reason);
+    for (unsigned i = 0; i < p->nvcpus; i++)
+        if ((int)i != except_vcpu)
+            apic_send_nmi(cpus[p->vcpus[i].cpu].apic_id);
+    return true;
+}
+
 static void stop_for_timeout(struct partition *p, uint32_t timeout_ms)
 {
-    uint32_t old = __atomic_exchange_n(&p->state, PARTITION_STOPPED, __ATOMIC_ACQ_REL);
-    if (old == PARTITION_STOPPED || old == PARTITION_FINISHED) {
-        __atomic_store_n(&p->state, old, __ATOMIC_RELEASE);
-        return;
-    }
-    ksnprintf(p->stop_reason, sizeof(p->stop_reason), "still running after the %u ms time-out",
-              timeout_ms);
-    log_error("partition '%s' %s: stopping it", p->name, p->stop_reason);
-    for (unsigned i = 0; i < p->nvcpus; i++)
-        apic_send_nmi(cpus[p->vcpus[i].cpu].apic_id);
+    char reason[64];
+    ksnprintf(reason, sizeof(reason), "still running after the %u ms time-out", timeout_ms);
+    if (partition_stop(p, reason, -1))
+        log_error("partition '%s' %s: stopping it", p->name, reason);
 }
 
 void partition_wait_all(uint32_t timeout_ms, void (*idle)(void))

@@ -36,6 +36,10 @@ void partition_run_vcpu(struct vcpu *v);
 void partition_wait_all(uint32_t timeout_ms, void (*idle)(void));
 /* Per-partition exit counters and RESULT lines; returns true if all passed. */
 bool partition_report(void);
+/* Stop a partition that is still running: record why and kick its vCPUs (all but
+ * except_vcpu, -1 for none) out of their guests by NMI. false if it had already
+ * stopped or finished. */
+bool partition_stop(struct partition *p, const char *reason, int except_vcpu);
 /* A guest core tells the boot CPU that a partition changed state. */
 void partition_notify_coordinator(void);
 const char *partition_state_name(uint32_t state);

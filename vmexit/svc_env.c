@@ -36,17 +36,6 @@ static bool vcpu_running(const struct vcpu *v)
     return __atomic_load_n(&v->state, __ATOMIC_ACQUIRE) == VCPU_RUNNING;
 }
 
-/* The caller on the trap path acknowledges its own flush in place: it is out of
- * its guest, and its next entry flushes. */
-static void ack_own_flush(struct vcpu *v)
-{
-    uint32_t req = __atomic_load_n(&v->flush_req, __ATOMIC_ACQUIRE);
-    if (req != v->flush_done) {
-        vcpu_backend->flush_guest_tlb(v);
-        __atomic_store_n(&v->flush_done, req, __ATOMIC_RELEASE);
-    }
-}
-
 static int flush_partition(struct svc_call *c)
 {
     struct partition *p = c->v->partition;
@@ -58,14 +47,14 @@ static int flush_partition(struct svc_call *c)
             apic_send_nmi(vcpu_apic(u));
     }
     if (c->trap)
-        ack_own_flush(c->v);
+        vcpu_ack_flush(c->v); /* the trap caller is out of its guest */
     uint64_t deadline = rdtsc() + FLUSH_TIMEOUT_MS * (time_tsc_hz() / 1000);
     for (unsigned i = 0; i < p->nvcpus; i++) {
         struct vcpu *u = &p->vcpus[i];
         while ((int32_t)(__atomic_load_n(&u->flush_done, __ATOMIC_ACQUIRE) - want[i]) < 0 &&
                vcpu_running(u)) {
             if (c->trap)
-                ack_own_flush(c->v); /* another vCPU may be waiting for us meanwhile */
+                vcpu_ack_flush(c->v); /* another vCPU may be waiting for us meanwhile */
             if (rdtsc() > deadline) {
                 log_error("partition '%s': vCPU %u did not flush within %d ms", p->name, i,
                           FLUSH_TIMEOUT_MS);

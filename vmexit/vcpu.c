@@ -74,15 +74,10 @@ void vcpu_stop_partition(struct vcpu *v, const char *fmt, ...)
     kvsnprintf(reason, sizeof(reason), fmt, ap);
     va_end(ap);
 
-    uint32_t old = __atomic_exchange_n(&p->state, PARTITION_STOPPED, __ATOMIC_ACQ_REL);
-    if (old != PARTITION_STOPPED) {
-        /* first to stop it: record why, dump, and kick the partition's other cores */
-        memcpy(p->stop_reason, reason, sizeof(reason));
+    if (partition_stop(p, reason, (int)v->id)) {
+        /* first to stop it: say why and show the state that led there */
         log_error("partition '%s' stopped by vCPU %u: %s", p->name, v->id, reason);
         vcpu_dump(v);
-        for (unsigned i = 0; i < p->nvcpus; i++)
-            if (i != v->id)
-                apic_send_nmi(cpus[p->vcpus[i].cpu].apic_id);
     }
     __atomic_store_n(&v->state, VCPU_STOPPED, __ATOMIC_RELEASE);
     partition_notify_coordinator();
@@ -141,13 +136,18 @@ struct cpuid_guest_view vcpu_cpuid_view(const struct vcpu *v)
                                      (uint32_t)p->window_size};
 }
 
-bool vcpu_before_entry(struct vcpu *v)
+void vcpu_ack_flush(struct vcpu *v)
 {
     uint32_t req = __atomic_load_n(&v->flush_req, __ATOMIC_ACQUIRE);
     if (req != v->flush_done) {
         vcpu_backend->flush_guest_tlb(v); /* takes effect at the coming entry */
         __atomic_store_n(&v->flush_done, req, __ATOMIC_RELEASE);
     }
+}
+
+bool vcpu_before_entry(struct vcpu *v)
+{
+    vcpu_ack_flush(v);
     if (__atomic_load_n(&v->stop_req, __ATOMIC_ACQUIRE)) {
         log_info("partition '%s' vCPU %u stopped by a request of its partition (status %lld)",
                  v->partition->name, v->id, (long long)v->stop_status);

@@ -159,6 +159,9 @@ void vcpu_console_put(struct vcpu *v, char *line, unsigned *len, unsigned cap, c
                       size_t n);
 /* Before each entry: apply a pending flush or stop request. true = leave the guest loop. */
 bool vcpu_before_entry(struct vcpu *v);
+/* A pending flush request is honoured at this vCPU's next entry: acknowledge it now
+ * (only on the vCPU's own core, outside its guest). */
+void vcpu_ack_flush(struct vcpu *v);
 /* What CPUID tells this vCPU about itself (both the CPUID exit and the ring's table). */
 struct cpuid_guest_view vcpu_cpuid_view(const struct vcpu *v);
 

@@ -269,6 +269,18 @@ CASES = [
         "result": {"status": "fail"},
     },
     {
+        "name": "svm_run_timeout_stops_partition",
+        "smp": 3,
+        "status": FAIL,
+        "config": SIDE0 + "boot run_timeout_ms=50\n"
+                  "partition name=slow cpus=1-2 memory=32M image=steady.elf lapic=passthrough\n",
+        "expect": [r"partition 'slow' still running after the 50 ms time-out: stopping it",
+                   r"partition 'slow' was stopped: still running after the 50 ms time-out",
+                   r"partition 'slow' vCPU 1 stopped after \d+ exits"],
+        "partitions": {"slow": {"status": "stopped"}},
+        "result": {"status": "fail"},
+    },
+    {
         "name": "svm_bad_image_refused",
         "smp": 2,
         "status": FAIL,

@@ -7,6 +7,7 @@
 
 #include "core/klib.h"
 #include "sidecore/blk.h"
+#include "test/fuzz/fuzz_input.h"
 
 /* Input: u16 RAM size (256 + v % 32 KiB), u16 disk size in bytes, then the SC_OP_BLK_SETUP
  * arguments u16 desc, u16 avail, u16 used, u16 size, u8 vector (raw: setup validates them),
@@ -22,27 +23,6 @@
  * through an OUT request inside it (checked exactly on passes that served one request: the
  * request is decoded again from RAM as it was before the pass). */
 enum { OP_WRITE, OP_FILL, OP_POLL, OP_SETUP, OP_COUNT };
-
-#define CHECK(c) ((c) ? (void)0 : __builtin_trap())
-
-struct input {
-    const uint8_t *p;
-    size_t left;
-};
-
-static uint8_t u8(struct input *in)
-{
-    if (!in->left)
-        return 0;
-    in->left--;
-    return *in->p++;
-}
-
-static uint16_t u16(struct input *in)
-{
-    uint16_t lo = u8(in);
-    return (uint16_t)(lo | u8(in) << 8);
-}
 
 struct world {
     struct blk_backend b;

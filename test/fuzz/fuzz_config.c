@@ -10,7 +10,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(c) ((c) ? (void)0 : __builtin_trap())
+#include "test/fuzz/fuzz_input.h"
 
 static void check_errors(const struct cfg_errors *errs, const struct config *cfg)
 {

@@ -8,6 +8,7 @@
 #include "core/klib.h"
 #include "guest-stubs/include/sidecore/ring_client.h"
 #include "sidecore/ring_consumer.h"
+#include "test/fuzz/fuzz_input.h"
 
 /* Input: bytes 0-3 the start value of head and tail (little endian), then operations, each
  * an opcode byte (taken modulo OP_COUNT) and its operands; a truncated operand reads as 0.
@@ -26,29 +27,6 @@ enum { OP_WRITE, OP_POLL, OP_POST, OP_HEAD, OP_TAIL, OP_CLIENT, OP_CALL, OP_DONE
 
 #define N SC_RING_SLOTS
 #define MASK ((uint32_t)N - 1)
-#define CHECK(c) ((c) ? (void)0 : __builtin_trap())
-
-struct input {
-    const uint8_t *p;
-    size_t left;
-};
-
-static uint8_t u8(struct input *in)
-{
-    if (!in->left)
-        return 0;
-    in->left--;
-    return *in->p++;
-}
-
-static uint32_t u32(struct input *in)
-{
-    uint32_t v = 0;
-    for (int i = 0; i < 4; i++)
-        v |= (uint32_t)u8(in) << (8 * i);
-    return v;
-}
-
 /* One pass, as the handler sees it. */
 struct pass {
     struct sc_ring *ring;
