@@ -43,7 +43,7 @@ def run_case(name, build_dir, verbose=False):
                            config_path=cfg_path if not case.get("no_config") else None,
                            timeout=case.get("timeout", 120), echo=verbose,
                            append=case.get("append"), use_kernel=case.get("use_kernel", False),
-                           extra_files=extra)
+                           extra_files=extra, cpu=case.get("cpu"))
     finally:
         if "config" in case and cfg_path:
             os.unlink(cfg_path)

@@ -79,8 +79,17 @@ def images_named(config_path, build_dir):
     return found
 
 
-def qemu_command(smp, memory, vars_path, esp_path=None, kernel=None, append=None):
-    cmd = ["qemu-system-x86_64", "-machine", "q35", "-accel", "tcg", "-cpu", "max",
+# -cpu max has x2APIC on QEMU 10 (the default mode, as on every current server);
+# "max,-x2apic" gives the xAPIC mode. SIDECORE_QEMU_CPU overrides the default.
+DEFAULT_CPU = "max"
+
+
+def default_cpu():
+    return os.environ.get("SIDECORE_QEMU_CPU", DEFAULT_CPU)
+
+
+def qemu_command(smp, memory, vars_path, esp_path=None, kernel=None, append=None, cpu=None):
+    cmd = ["qemu-system-x86_64", "-machine", "q35", "-accel", "tcg", "-cpu", cpu or default_cpu(),
            "-smp", str(smp), "-m", str(memory),
            "-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={OVMF_CODE}",
            "-drive", f"if=pflash,format=raw,unit=1,file={vars_path}",
@@ -96,7 +105,7 @@ def qemu_command(smp, memory, vars_path, esp_path=None, kernel=None, append=None
 
 
 def boot(build_dir, smp=4, memory="1G", config_path=None, timeout=120.0, echo=True,
-         log_path=None, append=None, use_kernel=False, extra_files=()):
+         log_path=None, append=None, use_kernel=False, extra_files=(), cpu=None):
     """Boot once; return a BootResult. Never hangs: QEMU is killed at the time-out."""
     efi = build.efi_image(build_dir)
     if not os.path.exists(efi):
@@ -106,7 +115,7 @@ def boot(build_dir, smp=4, memory="1G", config_path=None, timeout=120.0, echo=Tr
         vars_path = os.path.join(work, "vars.fd")
         shutil.copyfile(OVMF_VARS, vars_path)
         if use_kernel:
-            cmd = qemu_command(smp, memory, vars_path, kernel=efi, append=append)
+            cmd = qemu_command(smp, memory, vars_path, kernel=efi, append=append, cpu=cpu)
         else:
             esp = os.path.join(work, "esp.img")
             files = list(extra_files)
@@ -114,8 +123,9 @@ def boot(build_dir, smp=4, memory="1G", config_path=None, timeout=120.0, echo=Tr
                 given = {name for _, name in files}
                 files += [f for f in images_named(config_path, build_dir) if f[1] not in given]
             make_esp(esp, efi, config_path, files)
-            cmd = qemu_command(smp, memory, vars_path, esp_path=esp)
-        build.log(f"booting QEMU: -smp {smp} -m {memory}, time-out {timeout:.0f} s")
+            cmd = qemu_command(smp, memory, vars_path, esp_path=esp, cpu=cpu)
+        build.log(f"booting QEMU: -cpu {cpu or default_cpu()} -smp {smp} -m {memory}, "
+                  f"time-out {timeout:.0f} s")
         return _run(cmd, timeout, echo, log_path)
     finally:
         shutil.rmtree(work, ignore_errors=True)
