@@ -309,6 +309,7 @@ void core_main(const struct boot_info *bi)
     read_acpi();
     enumerate_cpus();
     apic_init_bsp(hv.acpi.lapic_address);
+    log_info("local APIC mode: %s", apic_x2apic_mode() ? "x2APIC" : "xAPIC");
     shutdown_configure(hv.cfg.shutdown, &hv.acpi);
     if (hv.cfg.dump_acpi)
         report_acpi_dump();

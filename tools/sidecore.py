@@ -28,6 +28,8 @@ def cmd_run(args):
         print(bench.table(ops))
         print(f"({bench.EMULATOR_NOTE})")
         bench.print_results({"ops": ops})
+    print(f"sidecore: QEMU {qemu.qemu_version()}, -cpu {qemu.default_cpu()}, local APIC mode "
+          f"{result.apic_mode() or 'unknown'}", file=sys.stderr)
     print(f"sidecore: {result.summary()}", file=sys.stderr)
     return result.status
 

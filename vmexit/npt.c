@@ -14,7 +14,7 @@ int npt_map_partition(struct pt *npt, uint64_t base, uint64_t size, uint64_t lap
         return -E_INVAL;
     /* page 0 stays unmapped so that a guest NULL dereference is reported */
     int rc = pt_map(npt, PAGE_SIZE, base + PAGE_SIZE, size - PAGE_SIZE, rwx);
-    if (!rc)
+    if (!rc && lapic_hpa) /* xAPIC only: in x2APIC mode the LAPIC has no page */
         rc = pt_map(npt, lapic_gpa, lapic_hpa, PAGE_SIZE, rwx | PT_UNCACHED);
     return rc;
 }

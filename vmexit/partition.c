@@ -81,7 +81,7 @@ static int build_guest_identity_map(struct partition *p)
     if (!rc)
         /* no NX here: the guest runs without EFER.NXE; the nested tables deny execution */
         rc = pt_map(&gpt, SC_GPA_RING_WINDOW, SC_GPA_RING_WINDOW, p->window_size, rwx);
-    if (!rc)
+    if (!rc && !apic_x2apic_mode()) /* x2APIC: MSRs only, no page to reach */
         rc = pt_map(&gpt, SC_GPA_LAPIC, SC_GPA_LAPIC, PAGE_SIZE, rwx | PT_UNCACHED);
     return rc;
 }
@@ -91,7 +91,8 @@ static int build_nested_tables(struct partition *p)
     bool gb = (cpuid(0x80000001, 0).edx & CPUID_80000001_EDX_PDPE1GB) != 0;
     int rc = pt_init(&p->npt, &pt_format_npt, memory_table_mem(), gb ? PT_1G : PT_2M);
     if (!rc)
-        rc = npt_map_partition(&p->npt, p->base, p->size, SC_GPA_LAPIC, apic_mmio_base());
+        rc = npt_map_partition(&p->npt, p->base, p->size, SC_GPA_LAPIC,
+                               apic_x2apic_mode() ? 0 : apic_mmio_base());
     if (!rc)
         rc = pt_map(&p->npt, SC_GPA_RING_WINDOW, p->window_hpa, p->window_size,
                     PT_READ | PT_WRITE);
@@ -106,6 +107,7 @@ static void write_boot_info(struct partition *p, const struct cfg_partition *cfg
         .version = SC_ABI_VERSION,
         .vcpu_id = id,
         .vcpu_count = p->nvcpus,
+        .flags = apic_x2apic_mode() ? SC_BOOT_X2APIC : 0,
         .memory_size = p->size,
         .tsc_hz = time_tsc_hz(),
         .free_gpa = p->free_gpa,

@@ -36,8 +36,7 @@ struct outcome {
 };
 
 static struct sc_barrier barrier;
-static uint32_t ipi_count[256]; /* by xAPIC id: the handler needs no per-CPU data */
-static uint8_t apic_of[SC_MAX_VCPUS];
+static uint32_t ipi_count[SC_MAX_VCPUS]; /* by vCPU id (sc_vcpu_id: no exit) */
 static uint32_t ipi_ready, ipi_done;
 static uint64_t tsc_hz;
 static int failures[SC_MAX_VCPUS];
@@ -51,7 +50,7 @@ static const char post_text[] = "services: a console line posted to the ring\n";
 static void on_ipi(uint8_t vector)
 {
     (void)vector;
-    __atomic_fetch_add(&ipi_count[lapic_id()], 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&ipi_count[sc_vcpu_id()], 1, __ATOMIC_RELAXED);
     lapic_eoi();
 }
 
@@ -119,23 +118,23 @@ static uint64_t total_of(unsigned vcpu)
 static void run(const char *name, enum transport t, enum sc_service s, uint16_t op,
                 const uint64_t args[6], const struct expect *e, struct outcome *o)
 {
-    uint32_t ipi0 = __atomic_load_n(&ipi_count[apic_of[0]], __ATOMIC_ACQUIRE);
-    uint32_t ipi1 = __atomic_load_n(&ipi_count[apic_of[1]], __ATOMIC_ACQUIRE);
+    uint32_t ipi0 = __atomic_load_n(&ipi_count[0], __ATOMIC_ACQUIRE);
+    uint32_t ipi1 = __atomic_load_n(&ipi_count[1], __ATOMIC_ACQUIRE);
     uint64_t other0 = total_of(1);
     int e0 = sc_exit_counters(0, &o->own0);
     o->status = t == RING ? sc_svc_ring(s, op, args, o->out) : sc_svc_trap(s, op, args, o->out);
     o->delivered = true;
     if (e->ipis)
-        o->delivered = wait_count(&ipi_count[apic_of[0]], ipi0 + e->ipis[0]) &&
-                       wait_count(&ipi_count[apic_of[1]], ipi1 + e->ipis[1]);
+        o->delivered = wait_count(&ipi_count[0], ipi0 + e->ipis[0]) &&
+                       wait_count(&ipi_count[1], ipi1 + e->ipis[1]);
     int e1 = sc_exit_counters(0, &o->own1);
     o->own = o->own1.total - o->own0.total - 1;
     uint64_t end = deadline_ms(WAIT_MS);
     do
         o->other = total_of(1) - other0;
     while (o->other < e->other && sc_rdtsc() < end);
-    o->took[0] = __atomic_load_n(&ipi_count[apic_of[0]], __ATOMIC_ACQUIRE) - ipi0;
-    o->took[1] = __atomic_load_n(&ipi_count[apic_of[1]], __ATOMIC_ACQUIRE) - ipi1;
+    o->took[0] = __atomic_load_n(&ipi_count[0], __ATOMIC_ACQUIRE) - ipi0;
+    o->took[1] = __atomic_load_n(&ipi_count[1], __ATOMIC_ACQUIRE) - ipi1;
 
     sc_printf("RESULT op=%s transport=%s exits=%llu\n", name, transport_name[t],
               (unsigned long long)o->own);
@@ -510,13 +509,13 @@ static void phase_ipi_receiver(unsigned id)
 {
     struct sc_exit_counters a, b;
     char why[120];
-    uint32_t before = __atomic_load_n(&ipi_count[apic_of[id]], __ATOMIC_ACQUIRE);
+    uint32_t before = __atomic_load_n(&ipi_count[id], __ATOMIC_ACQUIRE);
     int ea = sc_exit_counters(id, &a);
     __atomic_store_n(&ipi_ready, 1, __ATOMIC_RELEASE);
     while (!__atomic_load_n(&ipi_done, __ATOMIC_ACQUIRE))
         sc_pause();
     int eb = sc_exit_counters(id, &b);
-    uint32_t got = __atomic_load_n(&ipi_count[apic_of[id]], __ATOMIC_ACQUIRE) - before;
+    uint32_t got = __atomic_load_n(&ipi_count[id], __ATOMIC_ACQUIRE) - before;
     uint64_t ex = b.total - a.total - 1;
     reasons(why, sizeof(why), &a, &b, 1);
     check(id, !ea && !eb && got == 6 && ex == 0,
@@ -544,7 +543,6 @@ int main(const struct sc_boot_info *bi)
           (unsigned long long)(uintptr_t)r[2]);
     if (err)
         return 1;
-    apic_of[id] = lapic_id();
     sc_set_irq_handler(IPI_VECTOR, on_ipi);
     sc_irq_enable();
 

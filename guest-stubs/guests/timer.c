@@ -12,12 +12,12 @@
 #define TIMEOUT_S 5
 
 /* Interrupt counts by xAPIC id: the handler finds its vCPU's slot without per-CPU data. */
-static volatile uint64_t ticks[256];
+static volatile uint64_t ticks[SC_MAX_VCPUS];
 
 static void on_timer(uint8_t vector)
 {
     (void)vector;
-    ticks[lapic_id()]++;
+    ticks[sc_vcpu_id()]++;
     lapic_eoi();
 }
 
@@ -35,7 +35,7 @@ int main(const struct sc_boot_info *bi)
                 err);
         return 1;
     }
-    uint8_t apic = lapic_id();
+    unsigned self = sc_vcpu_id();
     uint64_t hz = lapic_timer_calibrate(TIMER_DIVIDE, bi->tsc_hz, 10);
     if (hz == 0) {
         sc_fail("vCPU %u: the LAPIC timer does not count (current count 0x%x)", id,
@@ -45,7 +45,8 @@ int main(const struct sc_boot_info *bi)
     uint64_t initial = hz / TIMER_HZ ? hz / TIMER_HZ : 1;
     if (initial > 0xffffffffu)
         initial = 0xffffffffu;
-    sc_printf("vCPU %u: LAPIC id %u, timer %llu Hz at divide %u, period %llu ticks\n", id, apic,
+    sc_printf("vCPU %u: LAPIC id %u (%s), timer %llu Hz at divide %u, period %llu ticks\n", id,
+              lapic_id(), sc_lapic_x2apic ? "x2APIC" : "xAPIC",
               (unsigned long long)hz, TIMER_DIVIDE, (unsigned long long)initial);
 
     sc_set_irq_handler(TIMER_VECTOR, on_timer);
@@ -57,10 +58,10 @@ int main(const struct sc_boot_info *bi)
     uint64_t t0 = sc_rdtsc();
     uint64_t deadline = t0 + TIMEOUT_S * bi->tsc_hz;
     sc_irq_enable();
-    while (ticks[apic] < WANT_TICKS && sc_rdtsc() < deadline) {
+    while (ticks[self] < WANT_TICKS && sc_rdtsc() < deadline) {
         /* HLT (not intercepted) once the timer has shown it fires; spin until then so that a
          * timer that never fires ends in the time-out instead of a HLT forever. */
-        if (ticks[apic])
+        if (ticks[self])
             sc_halt();
         else
             sc_pause();
@@ -68,7 +69,7 @@ int main(const struct sc_boot_info *bi)
     sc_irq_disable();
     lapic_timer_stop();
     uint64_t t1 = sc_rdtsc();
-    uint64_t n = ticks[apic];
+    uint64_t n = ticks[self];
 
     struct sc_exit_counters c;
     err = sc_exit_counters(id, &c);

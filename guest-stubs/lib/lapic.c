@@ -1,13 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The sidecore authors */
-/* xAPIC helpers for the vCPU's own (passed-through) local APIC: enable, timer, calibration. */
+/* Helpers for the vCPU's own (passed-through) local APIC, xAPIC or x2APIC: enable, timer,
+ * calibration, IPIs. */
 #include "sidecore/guest.h"
+
+bool sc_lapic_x2apic;
 
 int lapic_init(void)
 {
-    int err = sc_map_identity(SC_GPA_LAPIC, SC_PTE_PCD | SC_PTE_PWT);
-    if (err)
-        return err;
+    if (!sc_lapic_x2apic) {
+        int err = sc_map_identity(SC_GPA_LAPIC, SC_PTE_PCD | SC_PTE_PWT);
+        if (err)
+            return err;
+    }
     lapic_write(LAPIC_TPR, 0);
     /* The hypervisor enabled it already; enabling again is harmless and makes it certain. */
     uint32_t svr = lapic_read(LAPIC_SVR) & ~0xffu;
@@ -80,4 +85,12 @@ uint64_t lapic_timer_calibrate(unsigned divide, uint64_t tsc_hz, unsigned ms)
     if (elapsed_us == 0)
         return 0;
     return (uint64_t)(0xffffffffu - current) * 1000000 / elapsed_us;
+}
+
+int lapic_send_icr(uint64_t icr)
+{
+    if (!sc_lapic_x2apic)
+        return -SC_ENODEV;
+    sc_wrmsr(X2APIC_MSR(LAPIC_ICR), icr);
+    return 0;
 }

@@ -1,19 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The sidecore authors */
-/* Service requests: each vCPU's rings in the window (found by LAPIC id) and the trap path. */
+/* Service requests: each vCPU's rings in the window (found through sc_local) and the trap path. */
 #include "sidecore/guest.h"
 
 #define TRAP_TAG 0x50415254u /* "TRAP": returned unchanged in the slot */
 
-/* One client per vCPU; by_apic finds the caller's without any exit (xAPIC ID is MMIO). */
+/* One client per vCPU, found through the vCPU's GS-based block without any exit. */
 static struct sc_svc_client clients[SC_MAX_VCPUS];
-static struct sc_svc_client *by_apic[256];
 
 int sc_rings_init(const struct sc_boot_info *bi)
 {
     uint32_t r[4];
     uint32_t id = bi->vcpu_id;
-    if (id >= SC_MAX_VCPUS || id >= bi->vcpu_count)
+    if (id >= SC_MAX_VCPUS || id >= bi->vcpu_count || id != sc_vcpu_id())
         return -SC_EINVAL;
 
     sc_cpuid(SC_CPUID_RINGS, 0, r);
@@ -29,24 +28,20 @@ int sc_rings_init(const struct sc_boot_info *bi)
         gpa < bi->memory_size || size < (uint64_t)bi->vcpu_count * SC_SERVICES * SC_RING_BYTES)
         return -SC_EINVAL;
 
-    int err = sc_map_identity(SC_GPA_LAPIC, SC_PTE_PCD | SC_PTE_PWT); /* mapped already */
-    if (err)
-        return err;
-    uint8_t apic = lapic_id();
     struct sc_svc_client *c = &clients[id];
-    struct sc_svc_client *owner = __atomic_load_n(&by_apic[apic], __ATOMIC_ACQUIRE);
-    if (owner && owner != c)
+    struct sc_vcpu_local *self = sc_local();
+    if (self->svc && self->svc != c)
         return -SC_EEXIST;
-    err = sc_svc_client_init(c, (void *)(uintptr_t)gpa, size, id);
+    int err = sc_svc_client_init(c, (void *)(uintptr_t)gpa, size, id);
     if (err)
         return err;
-    __atomic_store_n(&by_apic[apic], c, __ATOMIC_RELEASE);
+    self->svc = c;
     return 0;
 }
 
 struct sc_svc_client *sc_svc_self(void)
 {
-    return __atomic_load_n(&by_apic[lapic_id()], __ATOMIC_ACQUIRE);
+    return sc_local()->svc;
 }
 
 struct sc_ring *sc_svc_ring_of(enum sc_service s)

@@ -83,6 +83,15 @@ void guest_start(const struct sc_boot_info *bi)
         sc_console_write(msg, sizeof(msg) - 1);
         sc_exit(SC_STATUS_BAD_BOOT_INFO);
     }
+    static struct sc_vcpu_local locals[SC_MAX_VCPUS];
+    if (bi->vcpu_id >= SC_MAX_VCPUS)
+        sc_exit(SC_STATUS_BAD_BOOT_INFO);
+    struct sc_vcpu_local *l = &locals[bi->vcpu_id];
+    l->self = l;
+    l->vcpu_id = bi->vcpu_id;
+    sc_wrmsr(SC_MSR_GS_BASE, (uint64_t)(uintptr_t)l);
+    sc_lapic_x2apic = (bi->flags & SC_BOOT_X2APIC) != 0;
+    l->apic_id = lapic_id();
     install_idt();
     sc_exit(main(bi));
 }

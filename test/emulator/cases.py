@@ -11,15 +11,23 @@ Guest cases check both the exit status and the guest's own PASS:/FAIL: lines.
 """
 
 OK, FAIL = 0, 1
+XAPIC = "max,-x2apic"  # QEMU's CPU without x2APIC: the xAPIC cases; all others run in x2APIC mode
 SIDE0 = "sidecore cpu=0 services=pt,irq,io\n"
 
 
 NO_FAIL = r"^.*\b[a-z]+\.\d+: FAIL:.*$"
 
 
+def guest_line(partition, vcpu, text):
+    """A line the given partition's vCPU printed (trap or ring console). Anchored at the start
+    of the log line: a guest's text follows its own prefix, so another partition cannot
+    print a line that matches here."""
+    return rf"^\[ *[0-9.]+\] cpu\d+ +info +{partition}\.{vcpu}: {text}"
+
+
 def guest_pass(partition, vcpu, what):
     """A PASS line a guest printed through the console hypercall."""
-    return rf"cpu\d+ +info +{partition}\.{vcpu}: PASS: {what}"
+    return guest_line(partition, vcpu, f"PASS: {what}")
 
 
 def cpu_row(cpu, apic, state, role):
@@ -112,6 +120,7 @@ CASES = [
     {
         "name": "config_xapic_passthrough_must_be_accepted",
         "smp": 2,
+        "cpu": XAPIC,
         "status": FAIL,
         "config": SIDE0 + "partition name=p cpus=1 memory=16M image=hello.elf\n",
         "expect": [r"sidecore\.cfg:2: partition 'p': this CPU has no x2APIC, so the guest would "
@@ -178,7 +187,7 @@ CASES = [
         "name": "loader_missing_image",
         "smp": 2,
         "status": FAIL,
-        "config": SIDE0 + "partition name=p cpus=1 memory=8M image=nothere.elf lapic=passthrough\n",
+        "config": SIDE0 + "partition name=p cpus=1 memory=8M image=nothere.elf\n",
         "expect": [r"sidecore-efi: error: sidecore\.cfg:2: cannot read image 'nothere\.elf' "
                    r"of partition 'p' \(not found\)"],
         "reject": [r"^RESULT"],
@@ -196,7 +205,7 @@ CASES = [
     {
         "name": "svm_hello",
         "smp": 2,
-        "config": SIDE0 + "partition name=hello cpus=1 memory=16M image=hello.elf lapic=passthrough\n",
+        "config": SIDE0 + "partition name=hello cpus=1 memory=16M image=hello.elf\n",
         "expect": [guest_pass("hello", 0, r"vCPU 0: CPUID 0x40000000 signature SidecoreHypv"),
                    guest_pass("hello", 0, r"vCPU 0: CPUID 0x40000001 vCPU 0 of 1"),
                    r"SVM revision \d+, \d+ ASIDs, nested paging",
@@ -208,7 +217,7 @@ CASES = [
     {
         "name": "svm_steady_state_no_exits",
         "smp": 3,
-        "config": SIDE0 + "partition name=steady cpus=1-2 memory=32M image=steady.elf lapic=passthrough\n",
+        "config": SIDE0 + "partition name=steady cpus=1-2 memory=32M image=steady.elf\n",
         "expect": [guest_pass("steady", 0, "vCPU 0: no exits during the steady phase"),
                    guest_pass("steady", 1, "vCPU 1: no exits during the steady phase"),
                    r"steady\.\d: vCPU \d: \d+ iterations in \d+ ms",
@@ -221,17 +230,34 @@ CASES = [
     {
         "name": "svm_lapic_timer_native",
         "smp": 2,
-        "config": SIDE0 + "partition name=timer cpus=1 memory=16M image=timer.elf lapic=passthrough\n",
-        "expect": [guest_pass("timer", 0, r"vCPU 0: (\d{4,}|[1-9]\d{2}) timer interrupts on vector 0x40"),
+        "config": SIDE0 + "partition name=timer cpus=1 memory=16M image=timer.elf\n",
+        "expect": [r"local APIC mode: x2APIC$",
+                   guest_line("timer", 0, r"vCPU 0: LAPIC id 1 \(x2APIC\), timer"),
+                   guest_pass("timer", 0, r"vCPU 0: (\d{4,}|[1-9]\d{2}) timer interrupts on vector 0x40"),
                    guest_pass("timer", 0, "vCPU 0: no intr, vintr or hlt exits")],
         "reject": [NO_FAIL, r"partition 'timer' vCPU 0 .*\b(intr|vintr|hlt)="],
         "partitions": {"timer": {"status": "pass"}},
         "result": {"status": "ok"},
     },
     {
+        "name": "xapic_passthrough_hello_and_timer",
+        "smp": 3,
+        "cpu": XAPIC,
+        "config": SIDE0 + "partition name=hello cpus=1 memory=16M image=hello.elf lapic=passthrough\n"
+                  "partition name=timer cpus=2 memory=16M image=timer.elf lapic=passthrough\n",
+        "expect": [r"local APIC mode: xAPIC$",
+                   r"partition 'hello': xAPIC passthrough: its IPIs are not validated",
+                   guest_pass("hello", 0, r"vCPU 0: CPUID 0x40000001 vCPU 0 of 1"),
+                   guest_line("timer", 0, r"vCPU 0: LAPIC id 2 \(xAPIC\), timer"),
+                   guest_pass("timer", 0, "vCPU 0: no intr, vintr or hlt exits")],
+        "reject": [NO_FAIL],
+        "partitions": {"hello": {"status": "pass"}, "timer": {"status": "pass"}},
+        "result": {"status": "ok"},
+    },
+    {
         "name": "svm_exit_accounting",
         "smp": 2,
-        "config": SIDE0 + "partition name=count cpus=1 memory=16M image=exitcount.elf lapic=passthrough\n",
+        "config": SIDE0 + "partition name=count cpus=1 memory=16M image=exitcount.elf\n",
         "expect": [guest_pass("count", 0, "vCPU 0: cpuid exits rose by 10 for 10 CPUIDs"),
                    guest_pass("count", 0, r"vCPU 0: total exits rose by 11 = 10 cpuid \+ 1 hypercall")],
         "reject": [NO_FAIL],
@@ -241,8 +267,8 @@ CASES = [
         "name": "svm_triple_fault_isolated",
         "smp": 3,
         "status": FAIL,
-        "config": SIDE0 + "partition name=crash cpus=1 memory=16M image=triplefault.elf lapic=passthrough\n"
-                  "partition name=good cpus=2 memory=16M image=hello.elf lapic=passthrough\n",
+        "config": SIDE0 + "partition name=crash cpus=1 memory=16M image=triplefault.elf\n"
+                  "partition name=good cpus=2 memory=16M image=hello.elf\n",
         "expect": [r"partition 'crash' stopped by vCPU 0: triple fault \(shutdown\) at rip [0-9a-f]+",
                    r"crash\.0 guest state: rip [0-9a-f]{16} rsp [0-9a-f]{16}",
                    r"cpu1 +error +cr0 0000000080010033 cr2 [0-9a-f]{16} cr3 0000000000110000",
@@ -255,9 +281,9 @@ CASES = [
         "name": "svm_out_of_partition_access",
         "smp": 4,
         "status": FAIL,
-        "config": SIDE0 + "partition name=rd cpus=1 memory=16M image=oob.elf lapic=passthrough\n"
-                  "partition name=wr cpus=2 memory=16M image=oob.elf lapic=passthrough args=write\n"
-                  "partition name=good cpus=3 memory=16M image=hello.elf lapic=passthrough\n",
+        "config": SIDE0 + "partition name=rd cpus=1 memory=16M image=oob.elf\n"
+                  "partition name=wr cpus=2 memory=16M image=oob.elf args=write\n"
+                  "partition name=good cpus=3 memory=16M image=hello.elf\n",
         "expect": [r"partition 'rd' stopped by vCPU 0: nested page fault at guest-physical "
                    r"1100000 \(read",
                    r"partition 'wr' stopped by vCPU 0: nested page fault at guest-physical "
@@ -273,7 +299,7 @@ CASES = [
         "smp": 3,
         "status": FAIL,
         "config": SIDE0 + "boot run_timeout_ms=50\n"
-                  "partition name=slow cpus=1-2 memory=32M image=steady.elf lapic=passthrough\n",
+                  "partition name=slow cpus=1-2 memory=32M image=steady.elf\n",
         "expect": [r"partition 'slow' still running after the 50 ms time-out: stopping it",
                    r"partition 'slow' was stopped: still running after the 50 ms time-out",
                    r"partition 'slow' vCPU 1 stopped after \d+ exits"],
@@ -285,7 +311,7 @@ CASES = [
         "smp": 2,
         "status": FAIL,
         "files": {"bad.elf": b"#!/bin/sh\necho this is not an ELF image\n"},
-        "config": SIDE0 + "partition name=p cpus=1 memory=16M image=bad.elf lapic=passthrough\n",
+        "config": SIDE0 + "partition name=p cpus=1 memory=16M image=bad.elf\n",
         "expect": [r"sidecore\.cfg:2: partition 'p': image 'bad\.elf' refused: not an ELF file"],
         "reject": [r"starting \d+ application processors", r"entering partition"],
         "result": {"status": "fail", "reason": "image"},
@@ -295,18 +321,18 @@ CASES = [
         "name": "rings_every_op_ring_vs_trap",
         "smp": 3,
         "config": "sidecore cpu=0 services=pt,irq,io poll=adaptive spin=2000 sleep_us=50\n"
-                  "partition name=svc cpus=1-2 memory=32M image=services.elf lapic=passthrough\n",
+                  "partition name=svc cpus=1-2 memory=32M image=services.elf\n",
         "expect": [guest_pass("svc", 0, "services: every check passed on both vCPUs"),
                    r"side core 0 \(poll adaptive\) serves 6 rings: svc\.0/pt svc\.0/irq svc\.0/io "
                    r"svc\.1/pt svc\.1/irq svc\.1/io"] +
-                  [rf"svc\.0: RESULT op={op} transport=ring exits=0$" for op in
+                  [guest_line("svc", 0, rf"RESULT op={op} transport=ring exits=0$") for op in
                    ("null", "cpuid_table", "pt_query", "pt_map", "pt_protect_rwx", "ipi_vcpu1",
                     "ipi_all", "console", "pt_map_bad_gpa", "ipi_bad_vector")] +
-                  [rf"svc\.0: RESULT op={op} transport=trap exits=1$" for op in
+                  [guest_line("svc", 0, rf"RESULT op={op} transport=trap exits=1$") for op in
                    ("null", "cpuid_table", "pt_query", "pt_map", "pt_unmap", "pt_protect_r",
                     "ipi_vcpu1", "ipi_all", "console", "vcpu_kick")] +
-                  [r"svc\.0: RESULT op=pt_unmap transport=ring exits=1$",  # the flush kick
-                   r"svc\.0: RESULT op=pt_protect_r transport=ring exits=1$",
+                  [guest_line("svc", 0, r"RESULT op=pt_unmap transport=ring exits=1$"),  # the flush kick
+                   guest_line("svc", 0, r"RESULT op=pt_protect_r transport=ring exits=1$"),
                    guest_pass("svc", 1, r"vCPU 1: took \d+ IPIs on vector 0x50 with interrupts "
                               r"enabled \(want \d+\), 0 exits of its own while waiting"),
                    r"ring svc\.0/pt on side core 0: \d+ requests, \d+ errors, largest batch \d+"],
@@ -318,8 +344,8 @@ CASES = [
         "name": "rings_hostile_guest_isolated",
         "smp": 4,
         "config": "sidecore cpu=0 services=pt,irq,io poll=adaptive spin=2000 sleep_us=50\n"
-                  "partition name=hostile cpus=1 memory=16M image=hostile.elf lapic=passthrough\n"
-                  "partition name=svc cpus=2-3 memory=32M image=services.elf lapic=passthrough\n",
+                  "partition name=hostile cpus=1 memory=16M image=hostile.elf\n"
+                  "partition name=svc cpus=2-3 memory=32M image=services.elf\n",
         "expect": [r"ring hostile\.0/pt: corrupted indices \(head \d+, tail \d+\): marked broken",
                    guest_pass("hostile", 0, r"vCPU 0: flooded the pt ring"),
                    guest_pass("hostile", 0, r"vCPU 0: the trap path still works"),
@@ -336,8 +362,8 @@ CASES = [
         "config": "sidecore cpu=0 services=pt poll=adaptive spin=2000 sleep_us=50\n"
                   "sidecore cpu=1 services=irq poll=adaptive spin=2000 sleep_us=50\n"
                   "sidecore cpu=2 services=io poll=adaptive spin=2000 sleep_us=50\n"
-                  "partition name=a cpus=3 memory=16M image=ringping.elf lapic=passthrough args=service=io\n"
-                  "partition name=b cpus=4 memory=16M image=ringping.elf lapic=passthrough args=service=pt\n",
+                  "partition name=a cpus=3 memory=16M image=ringping.elf args=service=io\n"
+                  "partition name=b cpus=4 memory=16M image=ringping.elf args=service=pt\n",
         "expect": [r"side core 0 \(poll adaptive\) serves 2 rings: a\.0/pt b\.0/pt$",
                    r"side core 1 \(poll adaptive\) serves 2 rings: a\.0/irq b\.0/irq$",
                    r"side core 2 \(poll adaptive\) serves 2 rings: a\.0/io b\.0/io$",
@@ -354,7 +380,7 @@ CASES = [
         "smp": 4,
         "config": "sidecore cpu=0 services=pt,irq,io poll=adaptive spin=2000 sleep_us=50\n"
                   "sidecore cpu=1 services=io poll=adaptive spin=2000 sleep_us=50\n"
-                  "partition name=p cpus=2-3 memory=16M image=ringping.elf lapic=passthrough args=service=io\n",
+                  "partition name=p cpus=2-3 memory=16M image=ringping.elf args=service=io\n",
         "expect": [r"side core 0 \(poll adaptive\) serves 5 rings: p\.0/pt p\.0/irq p\.0/io "
                    r"p\.1/pt p\.1/irq$",
                    r"side core 1 \(poll adaptive\) serves 1 rings: p\.1/io$",
@@ -367,7 +393,7 @@ CASES = [
         "name": "rings_vcpu_stop_and_start",
         "smp": 3,
         "config": "sidecore cpu=0 services=pt,irq,io poll=adaptive spin=2000 sleep_us=50\n"
-                  "partition name=ss cpus=1-2 memory=16M image=startstop.elf lapic=passthrough\n",
+                  "partition name=ss cpus=1-2 memory=16M image=startstop.elf\n",
         "expect": [guest_pass("ss", 0, "vCPU 0: starting the running vCPU 1 is refused with -EBUSY"),
                    r"partition 'ss' vCPU 1 stopped by a request of its partition \(status 7\)",
                    r"partition 'ss' vCPU 1 started again at [0-9a-f]+",
@@ -381,14 +407,14 @@ CASES = [
         "smp": 2,
         "files": {"disk.img": bytes(1024 * 1024)},
         "config": "sidecore cpu=0 services=pt,irq,io poll=adaptive spin=2000 sleep_us=50\n"
-                  "partition name=blk cpus=1 memory=16M image=blk.elf lapic=passthrough disk=disk.img\n",
+                  "partition name=blk cpus=1 memory=16M image=blk.elf disk=disk.img\n",
         "expect": [guest_pass("blk", 0, "blk: capacity 2048 sectors"),
                    guest_pass("blk", 0, r"ring: wrote sectors 0\.\.63 in \d+ requests, read them "
                               r"back in \d+: every byte equal"),
                    guest_pass("blk", 0, r"ring: exits during the I/O: write 1, read 1"),
                    guest_pass("blk", 0, r"irq: each of the \d+ completions arrived by IPI"),
-                   r"blk\.0: RESULT op=blk_read transport=ring requests=\d+ sectors=64 exits=1 "
-                   r"io_exits=0",
+                   guest_line("blk", 0, r"RESULT op=blk_read transport=ring requests=\d+ sectors=64 exits=1 "
+                              r"io_exits=0"),
                    r"block queue blk\.0 on side core 0: \d+ requests, 0 errors"],
         "reject": [NO_FAIL],
         "partitions": {"blk": {"status": "pass"}},
@@ -400,13 +426,13 @@ CASES = [
         "smp": 3,
         "files": {"bench.img": bytes(1024 * 1024)},
         "config": "sidecore cpu=0 services=pt,irq,io poll=spin\n"
-                  "partition name=bench cpus=1-2 memory=32M image=bench.elf lapic=passthrough disk=bench.img "
+                  "partition name=bench cpus=1-2 memory=32M image=bench.elf disk=bench.img "
                   "args=\"mode=ops n=20\"\n",
-        "expect": [rf"bench\.0: BENCH op={op} transport=ring n=\d+ .* exits=0 exits_x1000=0$"
+        "expect": [guest_line("bench", 0, rf"BENCH op={op} transport=ring n=\d+ .* exits=0 exits_x1000=0$")
                    for op in ("null", "cpuid", "pt_map", "ipi", "console", "blk_read",
                               "blk_write")] +
-                  [rf"bench\.0: BENCH op={op} transport=trap n=(\d+) .* exits=[1-9]\d* "
-                   r"exits_x1000=([1-9]\d{3,})$"
+                  [guest_line("bench", 0, rf"BENCH op={op} transport=trap n=(\d+) .* exits=[1-9]\d* "
+                              r"exits_x1000=([1-9]\d{3,})$")
                    for op in ("null", "cpuid", "pt_map", "ipi", "console", "blk_read",
                               "blk_write")] +
                   [guest_pass("bench", 0, "bench ops done")],

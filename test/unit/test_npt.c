@@ -126,12 +126,28 @@ static void test_bad_arguments(void **state)
     assert_int_equal(npt.pages_mapped[PT_4K] + npt.pages_mapped[PT_2M], 0);
 }
 
+/* In x2APIC mode the LAPIC is reached through MSRs: no page at its xAPIC address, so a
+ * guest cannot write the ICR behind the hypervisor's back. */
+static void test_x2apic_partition_has_no_lapic_page(void **state)
+{
+    (void)state;
+    struct pt npt;
+    assert_int_equal(pt_init(&npt, &pt_format_npt, &mem, PT_2M), 0);
+    assert_int_equal(npt_map_partition(&npt, 2 * MiB, 16 * MiB, LAPIC, 0), 0);
+    uint64_t pa;
+    unsigned flags;
+    assert_int_not_equal(pt_lookup(&npt, LAPIC, &pa, &flags, NULL), 0);
+    assert_int_equal(npt.pages_mapped[PT_4K], 511); /* [4K, 2M): RAM only, no LAPIC page */
+    expect_translation(&npt, 2 * MiB, 4 * MiB);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_partition_of_3g_uses_1g_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nothing_outside_partition, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_x2apic_partition_has_no_lapic_page, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -60,7 +60,7 @@ def ops_config(n, dedicated):
     else:
         sides = "sidecore cpu=0 services=pt,irq,io poll=spin\n"
         cpus = "1-2"
-    return (sides + f"partition name=bench cpus={cpus} memory=32M image=bench.elf lapic=passthrough "
+    return (sides + f"partition name=bench cpus={cpus} memory=32M image=bench.elf "
             f"disk=bench.img args=\"mode=ops n={n}\"\n")
 
 
@@ -135,21 +135,23 @@ def run(build_dir, quick=False, echo=False):
     info = info_of(r)
     results = {"platform": "QEMU TCG (AMD SVM)", "emulator": True, "note": EMULATOR_NOTE,
                "cpu": info.get("cpu", "?"), "tsc_hz": info.get("tsc_hz", 0),
+               "qemu": qemu.qemu_version(), "qemu_cpu": qemu.default_cpu(),
+               "apic_mode": r.apic_mode() or "unknown",
                "config": ops_config(n, dedicated=False), "ops": collect_ops(r, "shared")}
     if not quick:
         r = boot(build_dir, 5, ops_config(n, dedicated=True), echo=echo)
         results["ops"] += collect_ops(r, "dedicated")
         noise = ("sidecore cpu=0 services=pt,irq,io poll=spin\n"
-                 "partition name=noise cpus=1-2 memory=16M image=bench.elf lapic=passthrough "
+                 "partition name=noise cpus=1-2 memory=16M image=bench.elf "
                  "args=\"mode=noise ms=200 threshold=2000\"\n")
         results["noise"] = collect_noise(boot(build_dir, 3, noise, echo=echo), "idle")
-        loaded = noise + ("partition name=load cpus=3 memory=16M image=bench.elf lapic=passthrough "
+        loaded = noise + ("partition name=load cpus=3 memory=16M image=bench.elf "
                           "args=\"mode=load ms=400\"\n")
         results["noise"] += collect_noise(boot(build_dir, 4, loaded, echo=echo), "loaded")
         results["scaling"] = []
         for nv in (1, 2, 3, 4):
             cfg = ("sidecore cpu=0 services=pt,irq,io poll=spin\n"
-                   f"partition name=scale cpus=1-{nv} memory=32M image=bench.elf lapic=passthrough "
+                   f"partition name=scale cpus=1-{nv} memory=32M image=bench.elf "
                    "args=\"mode=scale ms=200\"\n").replace("cpus=1-1", "cpus=1")
             results["scaling"].append(collect_scale(boot(build_dir, nv + 1, cfg, echo=echo),
                                                     nv, 200))

@@ -19,6 +19,8 @@ DEBUG_EXIT_FAILURE = 35  # 0x11
 LOADER_ERROR = "sidecore-efi: error:"
 ANSI = re.compile(r"\x1b\[[0-9;=?]*[A-Za-z]|\x1b[()][0-9A-Za-z]|\r")
 
+APIC_MODE_RE = re.compile(r"local APIC mode: (x2APIC|xAPIC)")
+
 # Exit statuses of tools/sidecore run.
 STATUS_OK, STATUS_FAIL, STATUS_CRASH, STATUS_TIMEOUT = 0, 1, 2, 3
 
@@ -29,6 +31,14 @@ class BootResult:
         self.reason = reason
         self.lines = lines
         self.qemu_rc = qemu_rc
+
+    def apic_mode(self):
+        """The hypervisor's "local APIC mode: ..." line, or None before it was printed."""
+        for line in self.lines:
+            m = APIC_MODE_RE.search(line)
+            if m:
+                return m.group(1)
+        return None
 
     def summary(self):
         return f"exit status {self.status} ({self.reason}; qemu exit code {self.qemu_rc})"
@@ -84,6 +94,17 @@ def images_named(config_path, build_dir):
 DEFAULT_CPU = "max"
 
 
+def qemu_version():
+    """ "10.0.2" from qemu-system-x86_64 --version, or "unknown"."""
+    try:
+        out = subprocess.run(["qemu-system-x86_64", "--version"], capture_output=True,
+                             text=True).stdout
+    except OSError:
+        return "unknown"
+    m = re.search(r"version (\S+)", out)
+    return m.group(1) if m else "unknown"
+
+
 def default_cpu():
     return os.environ.get("SIDECORE_QEMU_CPU", DEFAULT_CPU)
 
@@ -124,7 +145,7 @@ def boot(build_dir, smp=4, memory="1G", config_path=None, timeout=120.0, echo=Tr
                 files += [f for f in images_named(config_path, build_dir) if f[1] not in given]
             make_esp(esp, efi, config_path, files)
             cmd = qemu_command(smp, memory, vars_path, esp_path=esp, cpu=cpu)
-        build.log(f"booting QEMU: -cpu {cpu or default_cpu()} -smp {smp} -m {memory}, "
+        build.log(f"booting QEMU {qemu_version()}: -cpu {cpu or default_cpu()} -smp {smp} -m {memory}, "
                   f"time-out {timeout:.0f} s")
         return _run(cmd, timeout, echo, log_path)
     finally:

@@ -425,6 +425,9 @@ def write_report(results: dict, out_dir: str) -> list[str]:
     md = ["# sidecore benchmark report", ""]
     md.append(f"- Platform: {results.get('platform', 'unknown')}")
     md.append(f"- CPU: {results.get('cpu', 'unknown')}")
+    if "qemu" in results:
+        md.append(f"- QEMU {results['qemu']} (-cpu {results.get('qemu_cpu', '?')}), "
+                  f"local APIC mode {results.get('apic_mode', 'unknown')}")
     md.append(f"- TSC: {tsc_hz / 1e6:.1f} MHz" if tsc_hz else "- TSC: unknown frequency")
     md.append("")
     if results.get("emulator"):

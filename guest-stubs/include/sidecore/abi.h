@@ -83,12 +83,13 @@ struct sc_exit_counters {
 /* ---- What each vCPU finds in rdi at its entry point (64-bit mode, paging on,
  * an identity map of the partition's RAM, interrupts off, rsp = its stack). */
 #define SC_BOOT_MAGIC 0x746f6f6265646973ull /* "sideboot" */
+#define SC_BOOT_X2APIC (1u << 0) /* the LAPIC is in x2APIC mode: MSRs 0x800-0x8ff, no page */
 struct sc_boot_info {
     uint64_t magic;
     uint32_t version;
     uint32_t vcpu_id;
     uint32_t vcpu_count;
-    uint32_t reserved0;
+    uint32_t flags;            /* SC_BOOT_* */
     uint64_t memory_size;      /* RAM is GPA [0, memory_size) */
     uint64_t ring_window_gpa;  /* 0 until request rings exist */
     uint64_t ring_window_size;
@@ -108,9 +109,12 @@ struct sc_boot_info {
  *   stacks_gpa ..       16 KiB initial stack per vCPU, at the top of RAM
  *   0xe0000000          the request-ring window: SC_SERVICES rings of SC_RING_BYTES per
  *                       vCPU, vCPU-major (ring.h), shared with the side cores
- *   0xfee00000          the local APIC of the vCPU's own core (timer, EOI natively)
- * The initial page tables map RAM, the ring window and the LAPIC page; the nested
- * tables map the same and nothing else: touching any other address stops the
+ *   0xfee00000          xAPIC mode only: the local APIC page of the vCPU's own core
+ *                       (timer, EOI natively). In x2APIC mode (SC_BOOT_X2APIC) the
+ *                       LAPIC is reached through its MSRs, all passed through except
+ *                       the ICR, and this page is not mapped.
+ * The initial page tables map RAM, the ring window and (xAPIC) the LAPIC page; the
+ * nested tables map the same and nothing else: touching any other address stops the
  * partition with the address. RAM therefore ends below the ring window (at most
  * 3584 MiB for now).
  * A partition has at most 64 vCPUs in this hypervisor (SC_MAX_VCPUS is the ABI's

@@ -133,15 +133,15 @@ struct sc_trap_frame {
 int sc_map_identity(uint64_t gpa, uint64_t flags);
 
 /* ---- Service requests (ring.h, svc.h) from the calling vCPU, through its own rings or
- * through the SC_HC_RING_OP trap. The ring functions find the caller's rings by its LAPIC id
- * (an MMIO read, no exit), so they take no VM exit at all; each trap is exactly one. Not for
+ * through the SC_HC_RING_OP trap. The ring functions find the caller's rings through its
+ * per-vCPU block (sc_local), so they take no VM exit at all; each trap is exactly one. Not for
  * interrupt handlers that may interrupt a request of their own vCPU. */
 
 /* Locates this vCPU's SC_SERVICES rings in the window (bi->ring_window_gpa, which must agree
  * with CPUID 0x40000002: one CPUID exit) and checks their headers. Call once per vCPU before
  * any ring request; the ring functions return -SC_ENODEV without it. Returns 0, -SC_ENODEV
- * if there is no window, -SC_EINVAL if the window or a ring header is wrong, -SC_EEXIST if
- * another vCPU registered this LAPIC id. */
+ * if there is no window, -SC_EINVAL if the window or a ring header is wrong or bi is not the
+ * calling vCPU's, -SC_EEXIST if this vCPU registered other rings already. */
 int sc_rings_init(const struct sc_boot_info *bi);
 /* The calling vCPU's client (NULL before sc_rings_init) and one of its rings. */
 struct sc_svc_client *sc_svc_self(void);
@@ -166,35 +166,83 @@ int sc_svc_batch_begin(struct sc_svc_batch *b, enum sc_service s);
 int64_t sc_svc_post(enum sc_service s, uint16_t op, const uint64_t args[6]);
 int sc_svc_poll(int64_t seq, int64_t *status, uint64_t out[6]);
 
-/* ---- Local APIC (xAPIC MMIO at SC_GPA_LAPIC, the vCPU's own physical core). */
+/* ---- Local APIC of the vCPU's own core: the xAPIC page at SC_GPA_LAPIC, or in x2APIC mode
+ * (SC_BOOT_X2APIC) the MSR 0x800 + reg / 16. Both pass through: no exit (the x2APIC ICR
+ * excepted, which the hypervisor validates). */
 #define LAPIC_ID 0x020
 #define LAPIC_VERSION 0x030
 #define LAPIC_TPR 0x080
 #define LAPIC_EOI 0x0b0
 #define LAPIC_SVR 0x0f0
 #define LAPIC_ESR 0x280
+#define LAPIC_ICR 0x300 /* x2APIC: one 64-bit MSR (0x830), destination in bits 63:32 */
 #define LAPIC_LVT_TIMER 0x320
 #define LAPIC_TIMER_INITIAL 0x380
 #define LAPIC_TIMER_CURRENT 0x390
 #define LAPIC_TIMER_DIVIDE 0x3e0
+#define X2APIC_MSR(reg) (0x800u + (reg) / 16)
 
 #define LAPIC_SVR_ENABLE (1u << 8)
 #define LAPIC_SPURIOUS_VECTOR 0xff
 #define LAPIC_LVT_MASKED (1u << 16)
 #define LAPIC_LVT_PERIODIC (1u << 17)
 
-/* Maps the LAPIC page (once per partition), software-enables the LAPIC through the SVR with
- * LAPIC_SPURIOUS_VECTOR, and opens the TPR. Called by the timer helpers; idempotent. */
+static inline uint64_t sc_rdmsr(uint32_t msr)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+    return (uint64_t)hi << 32 | lo;
+}
+
+static inline void sc_wrmsr(uint32_t msr, uint64_t v)
+{
+    __asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");
+}
+
+/* ---- Per-vCPU data: guest_start points GS base at this vCPU's block (the MSR passes
+ * through), so any code finds its vCPU with one load and no exit, in either APIC mode. */
+struct sc_svc_client;
+struct sc_vcpu_local {
+    struct sc_vcpu_local *self; /* %gs:0 */
+    uint32_t vcpu_id;
+    uint32_t apic_id;           /* the physical core's (x2)APIC id */
+    struct sc_svc_client *svc;  /* this vCPU's rings, once sc_rings_init ran */
+};
+#define SC_MSR_GS_BASE 0xc0000101u
+
+static inline struct sc_vcpu_local *sc_local(void)
+{
+    struct sc_vcpu_local *l;
+    __asm__ volatile("mov %%gs:0, %0" : "=r"(l));
+    return l;
+}
+
+static inline unsigned sc_vcpu_id(void)
+{
+    return sc_local()->vcpu_id;
+}
+
+/* True when the hypervisor runs the LAPIC in x2APIC mode (set from the boot info). */
+extern bool sc_lapic_x2apic;
+
+/* Maps the LAPIC page (xAPIC mode, once per partition), software-enables the LAPIC through
+ * the SVR with LAPIC_SPURIOUS_VECTOR, and opens the TPR. Called by the timer helpers;
+ * idempotent. */
 int lapic_init(void);
 
 static inline uint32_t lapic_read(uint32_t reg)
 {
+    if (sc_lapic_x2apic)
+        return (uint32_t)sc_rdmsr(X2APIC_MSR(reg));
     return *(volatile uint32_t *)(uintptr_t)(SC_GPA_LAPIC + reg);
 }
 
 static inline void lapic_write(uint32_t reg, uint32_t val)
 {
-    *(volatile uint32_t *)(uintptr_t)(SC_GPA_LAPIC + reg) = val;
+    if (sc_lapic_x2apic)
+        sc_wrmsr(X2APIC_MSR(reg), val);
+    else
+        *(volatile uint32_t *)(uintptr_t)(SC_GPA_LAPIC + reg) = val;
 }
 
 static inline void lapic_eoi(void)
@@ -202,11 +250,16 @@ static inline void lapic_eoi(void)
     lapic_write(LAPIC_EOI, 0);
 }
 
-/* xAPIC id of this core (bits 31:24 of the ID register). */
-static inline uint8_t lapic_id(void)
+/* The core's APIC id: 32 bits in x2APIC mode, bits 31:24 of the ID register in xAPIC. */
+static inline uint32_t lapic_id(void)
 {
-    return (uint8_t)(lapic_read(LAPIC_ID) >> 24);
+    uint32_t v = lapic_read(LAPIC_ID);
+    return sc_lapic_x2apic ? v : v >> 24;
 }
+
+/* Sends a fixed IPI with the raw 64-bit x2APIC ICR value icr (x2APIC mode only: the write
+ * exits and the hypervisor validates it; returns -SC_ENODEV in xAPIC mode). */
+int lapic_send_icr(uint64_t icr);
 
 /* Periodic timer on vector every initial_count ticks of the bus clock / divide
  * (divide: 1, 2, 4, ..., 128). Returns 0 or -SC_EINVAL. */
