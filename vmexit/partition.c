@@ -381,6 +381,10 @@ bool partition_report(void)
                                                            : "fail";
         if (state == PARTITION_STOPPED)
             log_info("partition '%s' was stopped: %s", p->name, p->stop_reason);
+        uint32_t refused = __atomic_load_n(&p->refused_ipis, __ATOMIC_RELAXED);
+        if (refused)
+            log_info("partition '%s': %u IPIs refused (ICR writes outside its rights)", p->name,
+                     refused);
         all_ok &= !strcmp(status, "pass") || !strcmp(status, "idle");
         char steady_field[40] = "";
         if (steady_seen)

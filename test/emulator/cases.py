@@ -255,6 +255,24 @@ CASES = [
         "result": {"status": "ok"},
     },
     {
+        "name": "x2apic_icr_validated",
+        "smp": 4,
+        "config": SIDE0 + "partition name=icr cpus=1-2 memory=16M image=icr.elf args=foreign=3,0\n"
+                  "partition name=other cpus=3 memory=16M image=timer.elf\n",
+        "expect": [r"local APIC mode: x2APIC$",
+                   guest_pass("icr", 1, r"vCPU 1: took 10 IPIs on vector 0x51 from the ICR of "
+                              r"vCPU 0, 0 exits of its own"),
+                   guest_pass("icr", 0, r"vCPU 0: 10 fixed IPIs arrived at vCPU 1; none of 14 "
+                              r"refused ICR writes did"),
+                   guest_pass("icr", 0, r"vCPU 0: 24 ICR writes, 24 msr_write exits, nothing else"),
+                   r"partition 'icr' vCPU 0: IPI refused \(icr 200000005, error -\d+\)",
+                   r"partition 'icr': 14 IPIs refused \(ICR writes outside its rights\)$",
+                   guest_pass("other", 0, "vCPU 0: no intr, vintr or hlt exits")],
+        "reject": [NO_FAIL, r"partition 'other': \d+ IPIs refused", r"stray"],
+        "partitions": {"icr": {"status": "pass", "vcpus": 2}, "other": {"status": "pass"}},
+        "result": {"status": "ok", "parked": 0},
+    },
+    {
         "name": "svm_exit_accounting",
         "smp": 2,
         "config": SIDE0 + "partition name=count cpus=1 memory=16M image=exitcount.elf\n",
