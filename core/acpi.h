@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define ACPI_MAX_CPUS 256
+#define ACPI_MAX_CPUS 1024
 #define ACPI_MAX_IOAPICS 8
 #define ACPI_MAX_TABLES 64
 

@@ -65,6 +65,7 @@ void config_defaults(struct config *cfg)
     cfg->shutdown = SHUTDOWN_AUTO;
     cfg->offline_cpu = -1;
     cfg->fault_cpu = -1;
+    cfg->silent_cpu = -1;
 }
 
 /* ---- the parser: one directive per line, its keys applied to a staging copy ---- */
@@ -76,7 +77,7 @@ struct top_settings {
     uint32_t ap_timeout_ms;
     enum shutdown_method shutdown;
     bool dump_acpi;
-    int offline_cpu, fault_cpu;
+    int offline_cpu, fault_cpu, silent_cpu;
     uint32_t run_timeout_ms;
 };
 
@@ -424,30 +425,34 @@ static bool key_dump_acpi(struct parser *ps, const char *key, const char *val)
     return true;
 }
 
-static bool key_offline_cpu(struct parser *ps, const char *key, const char *val)
+/* An application processor's index (1..): what the boot CPU's own role cannot simulate. */
+static bool set_ap(struct parser *ps, const char *key, const char *val, const char *why, int *out)
 {
     uint32_t v;
     if (!set_u32(ps, key, val, 0, CONFIG_MAX_CPUS - 1, &v))
         return false;
     if (v == 0) {
-        cfg_error(ps->errs, ps->line, "'%s' cannot be 0: the boot CPU is always running", key);
+        cfg_error(ps->errs, ps->line, "'%s' cannot be 0: %s", key, why);
         return false;
     }
-    ps->st.top.offline_cpu = (int)v;
+    *out = (int)v;
     return true;
+}
+
+static bool key_offline_cpu(struct parser *ps, const char *key, const char *val)
+{
+    return set_ap(ps, key, val, "the boot CPU is always running", &ps->st.top.offline_cpu);
 }
 
 static bool key_fault_cpu(struct parser *ps, const char *key, const char *val)
 {
-    uint32_t v;
-    if (!set_u32(ps, key, val, 0, CONFIG_MAX_CPUS - 1, &v))
-        return false;
-    if (v == 0) { /* the deliberate fault is taken when an AP enters its role */
-        cfg_error(ps->errs, ps->line, "'%s' cannot be 0: the boot CPU takes no role fault", key);
-        return false;
-    }
-    ps->st.top.fault_cpu = (int)v;
-    return true;
+    /* the deliberate fault is taken when an AP enters its role */
+    return set_ap(ps, key, val, "the boot CPU takes no role fault", &ps->st.top.fault_cpu);
+}
+
+static bool key_silent_cpu(struct parser *ps, const char *key, const char *val)
+{
+    return set_ap(ps, key, val, "the boot CPU hands out the roles", &ps->st.top.silent_cpu);
 }
 
 static void begin_debug(struct parser *ps)
@@ -462,6 +467,7 @@ static void finish_debug(struct parser *ps)
     ps->cfg->dump_acpi = ps->st.top.dump_acpi;
     ps->cfg->offline_cpu = ps->st.top.offline_cpu;
     ps->cfg->fault_cpu = ps->st.top.fault_cpu;
+    ps->cfg->silent_cpu = ps->st.top.silent_cpu;
 }
 
 /* the table */
@@ -495,6 +501,7 @@ static const struct key_spec debug_keys[] = {
     {"dump_acpi", key_dump_acpi, false},
     {"offline_cpu", key_offline_cpu, false},
     {"fault_cpu", key_fault_cpu, false},
+    {"silent_cpu", key_silent_cpu, false},
 };
 
 static const struct directive directives[] = {
@@ -581,7 +588,8 @@ static void parse_line(struct parser *ps, const struct cfg_line *ln)
     memset(&ps->st, 0, sizeof(ps->st));
     ps->st.top = (struct top_settings){
         ps->cfg->console_port, ps->cfg->log_level,   ps->cfg->ap_timeout_ms, ps->cfg->shutdown,
-        ps->cfg->dump_acpi,    ps->cfg->offline_cpu, ps->cfg->fault_cpu, ps->cfg->run_timeout_ms,
+        ps->cfg->dump_acpi,    ps->cfg->offline_cpu, ps->cfg->fault_cpu, ps->cfg->silent_cpu,
+        ps->cfg->run_timeout_ms,
     };
     d->begin(ps);
     unsigned seen = 0;
@@ -692,6 +700,9 @@ static void check_partition(const struct config *cfg, const struct machine_facts
     for (unsigned cpu = 0; cpu < CONFIG_MAX_CPUS; cpu++)
         if (cpu_set_has(&p->cpus, cpu) && !check_guest_core(cfg, m, errs, pi, cpu))
             break;
+    if (cpu_set_count(&p->cpus) > CONFIG_MAX_PARTITION_CPUS)
+        cfg_error(errs, p->line, "partition '%s' has %u cores; a partition may have at most %d "
+                  "vCPUs", p->name, cpu_set_count(&p->cpus), CONFIG_MAX_PARTITION_CPUS);
     if (p->memory > m->free_bytes) {
         fmt_size(need, sizeof(need), p->memory);
         fmt_size(have, sizeof(have), m->free_bytes);

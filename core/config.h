@@ -10,8 +10,9 @@
 
 #include "core/log_level.h"
 
-#define CONFIG_MAX_CPUS 256
+#define CONFIG_MAX_CPUS 1024
 #define CONFIG_MAX_PARTITIONS 16
+#define CONFIG_MAX_PARTITION_CPUS 64 /* vCPUs of one partition (vmexit/vcpu.h holds them) */
 #define CONFIG_MAX_ERRORS 16
 
 enum service { SERVICE_PT, SERVICE_IRQ, SERVICE_IO, SERVICE_COUNT };
@@ -59,6 +60,7 @@ struct config {
     bool dump_acpi;
     int offline_cpu; /* -1: none */
     int fault_cpu;   /* -1: none */
+    int silent_cpu;  /* -1: none; else this AP never acknowledges its role (a lost wake-up) */
     unsigned nsidecores;
     struct cfg_sidecore sidecores[CONFIG_MAX_CPUS];
     unsigned npartitions;

@@ -20,7 +20,10 @@
 #include "vmexit/partition.h"
 
 #define DEFAULT_CONSOLE_PORT 0x3f8
+/* Role acknowledgements share one deadline that grows with the machine: under an
+ * emulator with hundreds of vCPUs on two host cores an AP can wait seconds for a turn. */
 #define ROLE_ACK_TIMEOUT_MS 2000
+#define ROLE_ACK_PER_CPU_MS 50
 
 struct hv hv;
 
@@ -52,20 +55,18 @@ static void print_config_errors(void)
               cfg_errs.count + cfg_errs.dropped);
 }
 
-/* The MADT's enabled CPUs become cpus[], the boot CPU first. */
+/* The MADT's enabled CPUs in index order, the boot CPU first; cpus[] is made from it
+ * once memory can be allocated. */
+static uint32_t cpu_order[MAX_CPUS];
+
 static void enumerate_cpus(void)
 {
     uint32_t bsp = cpu_apic_id_from_cpuid();
     cpu_count = 1;
-    cpus[0].index = 0;
-    cpus[0].apic_id = bsp;
-    for (unsigned i = 0; i < hv.acpi.ncpus && cpu_count < MAX_CPUS; i++) {
-        if (hv.acpi.cpus[i].apic_id == bsp)
-            continue;
-        cpus[cpu_count].index = cpu_count;
-        cpus[cpu_count].apic_id = hv.acpi.cpus[i].apic_id;
-        cpu_count++;
-    }
+    cpu_order[0] = bsp;
+    for (unsigned i = 0; i < hv.acpi.ncpus && cpu_count < MAX_CPUS; i++)
+        if (hv.acpi.cpus[i].apic_id != bsp)
+            cpu_order[cpu_count++] = hv.acpi.cpus[i].apic_id;
 }
 
 static void load_config(void)
@@ -109,6 +110,10 @@ static void setup_memory(void)
     }
     if (memory_init(&hv.mem, hv.boot)) {
         log_error("memory map has more ranges than the allocator holds");
+        fail("memory");
+    }
+    if (percpu_create(&hv.mem, cpu_order, cpu_count)) {
+        log_error("not enough memory for %u per-CPU structures", cpu_count);
         fail("memory");
     }
     if (palloc_alloc(&hv.mem, PAGE_SIZE, PAGE_SIZE, 1 * MiB, &hv.trampoline_page)) {
@@ -245,21 +250,31 @@ static unsigned check_missing_cpus(void)
     return missing;
 }
 
+/* Returns how many CPUs did not acknowledge their role: each is named, and fails the run. */
 static unsigned assign_roles(void)
 {
-    unsigned parked = 0;
+    unsigned unacked = 0;
     for (unsigned i = 1; i < cpu_count; i++)
         if (__atomic_load_n(&cpus[i].pub.state, __ATOMIC_ACQUIRE) == CPU_ONLINE)
             smp_post(i, CPU_CMD_TAKE_ROLE);
+    uint64_t deadline = rdtsc() + (ROLE_ACK_TIMEOUT_MS + (uint64_t)cpu_count * ROLE_ACK_PER_CPU_MS) *
+                                      (time_tsc_hz() / 1000);
     for (unsigned i = 1; i < cpu_count; i++) {
         if (__atomic_load_n(&cpus[i].pub.command, __ATOMIC_ACQUIRE) != CPU_CMD_TAKE_ROLE)
             continue;
-        if (smp_wait_ack(i, CPU_CMD_TAKE_ROLE, ROLE_ACK_TIMEOUT_MS))
-            log_error("cpu %u did not acknowledge its role (state %s, command %u, acked %u)", i,
-                      cpu_state_name(cpus[i].pub.state), cpus[i].pub.command, cpus[i].pub.acked);
-        parked += __atomic_load_n(&cpus[i].pub.state, __ATOMIC_ACQUIRE) == CPU_PARKED;
+        uint64_t now = rdtsc();
+        uint32_t left_ms = now < deadline ? (uint32_t)((deadline - now) / (time_tsc_hz() / 1000)) : 0;
+        if (smp_wait_ack(i, CPU_CMD_TAKE_ROLE, left_ms ? left_ms : 1) == 0)
+            continue;
+        char what[96];
+        role_describe(&hv.cfg, i, what, sizeof(what));
+        log_error("cpu %u (APIC ID %u) did not acknowledge its role (%s; state %s, command %u, "
+                  "acked %u)",
+                  i, cpus[i].apic_id, what, cpu_state_name(cpus[i].pub.state), cpus[i].pub.command,
+                  cpus[i].pub.acked);
+        unacked++;
     }
-    return parked;
+    return unacked;
 }
 
 /* Guest cores enter their guests only after the boot report is out. */
@@ -338,11 +353,11 @@ void core_main(const struct boot_info *bi)
         fail("config"); /* validation guarantees every service has a side core */
 
     unsigned missing = check_missing_cpus();
-    unsigned parked = missing ? 0 : assign_roles();
+    unsigned unacked = missing ? 0 : assign_roles();
     __atomic_store_n(&cpus[0].pub.state, CPU_IN_ROLE, __ATOMIC_RELEASE);
     report_cpu_table();
     report_memory_layout();
-    if (!missing) {
+    if (!missing && !unacked) {
         start_guests();
         partition_wait_all(hv.cfg.run_timeout_ms, boot_cpu_idle);
     }
@@ -350,13 +365,14 @@ void core_main(const struct boot_info *bi)
     bool partitions_ok = partition_report();
 
     /* CPUs may park later than role assignment (a side core faulting while serving) */
-    parked = 0;
+    unsigned parked = 0;
     for (unsigned i = 0; i < cpu_count; i++)
         parked += __atomic_load_n(&cpus[i].pub.state, __ATOMIC_ACQUIRE) == CPU_PARKED;
-    bool ok = missing == 0 && parked == 0 && partitions_ok;
-    log_raw("RESULT status=%s cpus=%u online=%u missing=%u parked=%u sidecores=%u guest_cores=%u "
-            "partitions=%u ap_boot_us=%llu online_us=%llu",
-            ok ? "ok" : "fail", cpu_count, sr.online, missing, parked, count_role(ROLE_SIDECORE),
+    bool ok = missing == 0 && unacked == 0 && parked == 0 && partitions_ok;
+    log_raw("RESULT status=%s cpus=%u online=%u missing=%u unacked=%u parked=%u sidecores=%u "
+            "guest_cores=%u partitions=%u ap_boot_us=%llu online_us=%llu",
+            ok ? "ok" : "fail", cpu_count, sr.online, missing, unacked, parked,
+            count_role(ROLE_SIDECORE),
             count_role(ROLE_GUEST), hv.cfg.npartitions, (unsigned long long)sr.elapsed_us,
             (unsigned long long)online_us);
     for (unsigned i = 1; i < cpu_count; i++)

@@ -3,10 +3,15 @@
 /* Per-CPU storage and the %gs-based accessor. */
 #include "core/percpu.h"
 
+#include "core/config.h"
 #include "core/cpu.h"
+#include "core/klib.h"
+#include "core/palloc.h"
 
-struct percpu cpus[MAX_CPUS];
+struct percpu *cpus;
 unsigned cpu_count;
+
+_Static_assert(MAX_CPUS <= CONFIG_MAX_CPUS, "every CPU can be named in the configuration");
 
 _Static_assert(__builtin_offsetof(struct percpu, self) == 0, "%gs:0 holds the self pointer");
 _Static_assert(__builtin_offsetof(struct percpu, pub) % 64 == 0, "public part on its own line");
@@ -27,6 +32,21 @@ void percpu_activate(struct percpu *pc)
     pc->self = pc;
     wrmsr(MSR_GS_BASE, (uint64_t)(uintptr_t)pc);
     gs_ready = true;
+}
+
+int percpu_create(struct palloc *pa, const uint32_t *apic_ids, unsigned n)
+{
+    uint64_t bytes = ALIGN_UP((uint64_t)n * sizeof(struct percpu), PAGE_SIZE), pa_out;
+    if (palloc_alloc(pa, bytes, PAGE_SIZE, 0, &pa_out))
+        return -E_NOMEM;
+    cpus = (struct percpu *)(uintptr_t)pa_out;
+    memset(cpus, 0, bytes);
+    for (unsigned i = 0; i < n; i++) {
+        cpus[i].index = i;
+        cpus[i].apic_id = apic_ids[i];
+    }
+    cpu_count = n;
+    return 0;
 }
 
 int percpu_find_apic_id(uint32_t apic_id)

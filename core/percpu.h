@@ -10,7 +10,9 @@
 
 #include "core/desc.h"
 
-#define MAX_CPUS 256
+/* CPU indices the hypervisor handles (x2APIC IDs may be any 32-bit value); the per-CPU
+ * structures themselves are allocated for the CPUs present only. */
+#define MAX_CPUS 1024
 #define CPU_STACK_SIZE (16 * 1024)
 #define CPU_IST_STACK_SIZE (8 * 1024)
 
@@ -53,8 +55,14 @@ struct percpu {
     struct percpu_public pub;
 } __attribute__((aligned(64)));
 
-extern struct percpu cpus[MAX_CPUS];
+/* cpus[0 .. cpu_count): the boot CPU first, then the MADT's order. */
+extern struct percpu *cpus;
 extern unsigned cpu_count;
+
+struct palloc;
+/* Boot CPU, once, before any per-CPU use: allocate n entries and give them their APIC IDs
+ * (apic_ids[0] is the boot CPU). 0 or -E_NOMEM. */
+int percpu_create(struct palloc *pa, const uint32_t *apic_ids, unsigned n);
 
 struct percpu *this_cpu(void);
 unsigned this_cpu_index(void);

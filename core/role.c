@@ -4,6 +4,7 @@
  * here as they land; until then a CPU announces its role and waits. */
 #include "core/role.h"
 
+#include "core/cpu.h"
 #include "core/fmt.h"
 #include "core/hv.h"
 #include "core/log.h"
@@ -51,6 +52,12 @@ void role_enter(struct percpu *pc)
     if (hv.cfg.fault_cpu == (int)pc->index) {
         log_warn("taking a deliberate #UD ('debug fault_cpu=%u')", pc->index);
         __asm__ volatile("ud2");
+    }
+    if (hv.cfg.silent_cpu == (int)pc->index) {
+        log_warn("ignoring my role, as if its wake-up were lost ('debug silent_cpu=%u')",
+                 pc->index);
+        for (;;)
+            halt(); /* interrupts are off: nothing acknowledges */
     }
     char what[96];
     role_describe(&hv.cfg, pc->index, what, sizeof(what));

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/config.h"
 #include "core/elf.h"
 #include "core/pgtable.h"
 #include "core/spinlock.h"
@@ -19,7 +20,7 @@
 #include "sidecore/ring_consumer.h"
 #include "guest-stubs/include/sidecore/abi.h"
 
-#define MAX_PARTITION_VCPUS 64
+#define MAX_PARTITION_VCPUS CONFIG_MAX_PARTITION_CPUS
 
 /* General-purpose registers the world switch saves; rax, rsp, rip live in the
  * VMCB (SVM) or VMCS (VMX). Layout shared with the .S world switch. */

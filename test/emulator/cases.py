@@ -161,6 +161,18 @@ CASES = [
         "result": {"status": "fail", "online": 3, "missing": 1},
     },
     {
+        "name": "cpu_does_not_take_its_role",
+        "smp": 4,
+        "status": FAIL,
+        "config": SIDE0 + "partition name=p cpus=1-3 memory=16M image=hello.elf\n"
+                  "debug silent_cpu=2\n",
+        "expect": [r"cpu2 +warn +ignoring my role, as if its wake-up were lost",
+                   r"cpu 2 \(APIC ID 2\) did not acknowledge its role \(guest core: partition "
+                   r"'p' vCPU 1; state online"],
+        "reject": [r"entering partition"],
+        "result": {"status": "fail", "online": 4, "missing": 0, "unacked": 1, "parked": 0},
+    },
+    {
         "name": "exception_parks_one_cpu",
         "smp": 4,
         "status": FAIL,

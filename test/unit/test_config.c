@@ -280,11 +280,11 @@ static void test_cpu_set(void **state)
     cpu_set_add(&s, 63);
     cpu_set_add(&s, 64);
     cpu_set_add(&s, 255);
-    cpu_set_add(&s, 256); /* out of range: ignored */
+    cpu_set_add(&s, CONFIG_MAX_CPUS); /* out of range: ignored */
     assert_int_equal(cpu_set_count(&s), 4);
     assert_true(cpu_set_has(&s, 63) && cpu_set_has(&s, 64) && cpu_set_has(&s, 255));
     assert_false(cpu_set_has(&s, 1));
-    assert_false(cpu_set_has(&s, 256));
+    assert_false(cpu_set_has(&s, CONFIG_MAX_CPUS));
 }
 
 static void test_cpu_roles(void **state)
@@ -515,7 +515,7 @@ static void test_err_boot_values(void **state)
 static void test_err_sidecore_cpu(void **state)
 {
     (void)state;
-    expect_parse_error("sidecore cpu=256 services=pt\n", 1, "'cpu' must be in 0..255, not 256");
+    expect_parse_error("sidecore cpu=1024 services=pt\n", 1, "'cpu' must be in 0..1023, not 1024");
 }
 
 static void test_err_services(void **state)
@@ -590,10 +590,10 @@ static void test_err_cpu_list(void **state)
                        "'cpus' has a reversed range '3-1' (write the lower cpu first)");
     expect_parse_error("partition name=p cpus=1-3,2 memory=2M\n", 1,
                        "cpu 2 is listed twice in 'cpus'");
-    expect_parse_error("partition name=p cpus=1,0x100 memory=2M\n", 1,
-                       "cpu 0x100 in 'cpus' is out of range (0..255)");
+    expect_parse_error("partition name=p cpus=1,0x400 memory=2M\n", 1,
+                       "cpu 0x400 in 'cpus' is out of range (0..1023)");
     expect_parse_error("partition name=p cpus=1-99999999999999999999 memory=2M\n", 1,
-                       "cpu 1-99999999999999999999 in 'cpus' is out of range (0..255)");
+                       "cpu 1-99999999999999999999 in 'cpus' is out of range (0..1023)");
 }
 
 static void test_err_memory_size(void **state)
@@ -649,9 +649,13 @@ static void test_err_debug(void **state)
     expect_parse_error("debug dump_acpi=true\n", 1, "'dump_acpi' must be yes or no, not 'true'");
     expect_parse_error("debug offline_cpu=0\n", 1,
                        "'offline_cpu' cannot be 0: the boot CPU is always running");
-    expect_parse_error("debug fault_cpu=256\n", 1, "'fault_cpu' must be in 0..255, not 256");
+    expect_parse_error("debug fault_cpu=1024\n", 1, "'fault_cpu' must be in 0..1023, not 1024");
     expect_parse_error("debug fault_cpu=0\n", 1,
                        "'fault_cpu' cannot be 0: the boot CPU takes no role fault");
+    expect_parse_error("debug silent_cpu=0\n", 1,
+                       "'silent_cpu' cannot be 0: the boot CPU hands out the roles");
+    assert_int_equal(parse("debug silent_cpu=700\n"), 0);
+    assert_int_equal(cfg.silent_cpu, 700);
     assert_int_equal(parse("debug fault_cpu=1 offline_cpu=255\n"), 0);
     assert_int_equal(cfg.fault_cpu, 1);
     assert_int_equal(cfg.offline_cpu, 255);
@@ -675,13 +679,32 @@ static void test_err_too_many_partitions(void **state)
 static void test_err_too_many_side_cores(void **state)
 {
     (void)state;
-    static char text[16384];
+    static char text[65536];
     size_t n = 0;
     for (unsigned i = 0; i <= CONFIG_MAX_CPUS; i++)
         n += (size_t)snprintf(text + n, sizeof(text) - n, "sidecore cpu=%u services=pt\n",
                               i % CONFIG_MAX_CPUS);
-    expect_parse_error(text, 257, "too many side cores (at most 256)");
+    expect_parse_error(text, 1025, "too many side cores (at most 1024)");
     assert_int_equal(cfg.nsidecores, CONFIG_MAX_CPUS);
+}
+
+/* Cores far above 255 (x2APIC machines) are ordinary cores; a partition wider than the
+ * vCPU limit is refused by name, on its line. */
+static void test_many_cores_and_partition_width(void **state)
+{
+    (void)state;
+    const struct machine_facts big = {1024, 64 * GiB};
+    expect_valid("sidecore cpu=0 services=pt,irq,io\n"
+                 "partition name=high cpus=256-287 memory=64M\n"
+                 "partition name=top cpus=1000-1023 memory=64M\n",
+                 &big);
+    assert_true(cpu_set_has(&cfg.partitions[1].cpus, 1023));
+    assert_int_equal(config_cpu_role(&cfg, 1023).kind, ROLE_GUEST);
+    expect_check_error("sidecore cpu=0 services=pt,irq,io\n"
+                       "partition name=wide cpus=1-65 memory=64M\n",
+                       &big, 2, "partition 'wide' has 65 cores; a partition may have at most 64 vCPUs");
+    expect_parse_error("partition name=p cpus=1024 memory=2M\n", 1,
+                       "cpu 1024 in 'cpus' is out of range (0..1023)");
 }
 
 static void test_too_many_errors(void **state)
@@ -894,6 +917,7 @@ int main(void)
         cmocka_unit_test(test_err_too_many_partitions),
         cmocka_unit_test(test_err_too_many_side_cores),
         cmocka_unit_test(test_too_many_errors),
+        cmocka_unit_test(test_many_cores_and_partition_width),
         cmocka_unit_test(test_several_errors),
         cmocka_unit_test(test_check_core_missing),
         cmocka_unit_test(test_check_side_core_in_partition),
