@@ -94,6 +94,26 @@ CASES = [
         "result": {"status": "ok", "cpus": 64, "online": 64, "missing": 0, "guest_cores": 62},
     },
     {
+        # x2APIC IDs above 255: only x2APIC MADT entries describe them, and only x2APIC
+        # mode can address them. The one many-core case of the suite.
+        "name": "boot_smp288_partition_above_255",
+        "smp": 288,
+        "memory": "2G",
+        "timeout": 1200,
+        "config": "sidecore cpu=0 services=pt,irq,io poll=adaptive spin=2000 sleep_us=50\n"
+                  "boot ap_timeout_ms=60000\n"
+                  "partition name=high cpus=256-287 memory=64M image=hello.elf\n",
+        "expect": [r"local APIC mode: x2APIC$",
+                   cpu_row(256, 256, "running", r"guest core: partition 'high' vCPU 0"),
+                   cpu_row(287, 287, "running", r"guest core: partition 'high' vCPU 31"),
+                   guest_pass("high", 0, r"vCPU 0: CPUID 0x40000001 vCPU 0 of 32"),
+                   guest_pass("high", 31, r"vCPU 31: CPUID 0x40000001 vCPU 31 of 32")],
+        "reject": [NO_FAIL],
+        "partitions": {"high": {"status": "pass", "vcpus": 32}},
+        "result": {"status": "ok", "cpus": 288, "online": 288, "missing": 0, "unacked": 0,
+                   "guest_cores": 32},
+    },
+    {
         "name": "config_errors_refused",
         "smp": 4,
         "status": FAIL,
