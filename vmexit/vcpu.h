@@ -130,7 +130,8 @@ struct vcpu_backend {
     /* On the vCPU's core: enable virtualization there, enter the guest and
      * handle exits until the vCPU exits or is stopped. */
     void (*vcpu_run)(struct vcpu *v);
-    /* Reset the vCPU to its initial 64-bit state at rip/rsp (SC_OP_VCPU_START). */
+    /* Reset the vCPU to its initial 64-bit state at rip/rsp (SC_OP_VCPU_START), with no
+     * event pending: nothing from before the stop may be delivered after it. */
     void (*vcpu_reset)(struct vcpu *v, uint64_t rip, uint64_t rsp);
     /* Vendor-neutral snapshot for dumps. */
     void (*vcpu_state)(const struct vcpu *v, struct guest_state *out);

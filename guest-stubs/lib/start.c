@@ -38,6 +38,7 @@ extern const uint64_t sc_isr_table[256]; /* isr.S */
 static struct idt_gate idt[256] __attribute__((aligned(16)));
 static uint32_t idt_state; /* 0 not built, 1 being built, 2 ready */
 static sc_irq_handler irq_handlers[256];
+static sc_exception_handler exception_handlers[32];
 
 __attribute__((noreturn)) void guest_start(const struct sc_boot_info *bi);
 void guest_trap(struct sc_trap_frame *f);
@@ -76,13 +77,8 @@ static void install_idt(void)
     __asm__ volatile("lidt %0" : : "m"(p) : "memory");
 }
 
-void guest_start(const struct sc_boot_info *bi)
+void sc_vcpu_setup(const struct sc_boot_info *bi)
 {
-    if (!bi || bi->magic != SC_BOOT_MAGIC) {
-        static const char msg[] = "FAIL: libguest: bad boot info magic in rdi\n";
-        sc_console_write(msg, sizeof(msg) - 1);
-        sc_exit(SC_STATUS_BAD_BOOT_INFO);
-    }
     static struct sc_vcpu_local locals[SC_MAX_VCPUS];
     if (bi->vcpu_id >= SC_MAX_VCPUS)
         sc_exit(SC_STATUS_BAD_BOOT_INFO);
@@ -93,6 +89,16 @@ void guest_start(const struct sc_boot_info *bi)
     sc_lapic_x2apic = (bi->flags & SC_BOOT_X2APIC) != 0;
     l->apic_id = lapic_id();
     install_idt();
+}
+
+void guest_start(const struct sc_boot_info *bi)
+{
+    if (!bi || bi->magic != SC_BOOT_MAGIC) {
+        static const char msg[] = "FAIL: libguest: bad boot info magic in rdi\n";
+        sc_console_write(msg, sizeof(msg) - 1);
+        sc_exit(SC_STATUS_BAD_BOOT_INFO);
+    }
+    sc_vcpu_setup(bi);
     sc_exit(main(bi));
 }
 
@@ -103,6 +109,12 @@ void sc_set_irq_handler(uint8_t vector, sc_irq_handler fn)
         return;
     }
     __atomic_store_n(&irq_handlers[vector], fn, __ATOMIC_RELEASE);
+}
+
+void sc_set_exception_handler(uint8_t vector, sc_exception_handler fn)
+{
+    if (vector < 32)
+        __atomic_store_n(&exception_handlers[vector], fn, __ATOMIC_RELEASE);
 }
 
 static __attribute__((noreturn)) void exception(const struct sc_trap_frame *f)
@@ -126,8 +138,12 @@ static __attribute__((noreturn)) void exception(const struct sc_trap_frame *f)
 
 void guest_trap(struct sc_trap_frame *f)
 {
-    if (f->vector < 32)
-        exception(f);
+    if (f->vector < 32) {
+        sc_exception_handler h = __atomic_load_n(&exception_handlers[f->vector], __ATOMIC_ACQUIRE);
+        if (!h || !h(f))
+            exception(f);
+        return;
+    }
     uint8_t v = (uint8_t)f->vector;
     sc_irq_handler fn = __atomic_load_n(&irq_handlers[v], __ATOMIC_ACQUIRE);
     if (fn) {

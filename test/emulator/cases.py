@@ -453,6 +453,20 @@ CASES = [
         "partitions": {"ss": {"status": "pass", "vcpus": 2}},
     },
     {
+        "name": "rings_restart_never_sees_a_stale_event",
+        "smp": 3,
+        "timeout": 240,
+        "config": "sidecore cpu=0 services=pt,irq,io poll=adaptive spin=2000 sleep_us=50\n"
+                  "partition name=rs cpus=1-2 memory=16M image=restart.elf\n",
+        "expect": [guest_pass("rs", 0, r"vCPU 0: stopped vCPU 1 inside a loop of injected #GPs "
+                              r"and started it again 39 times; it never took an event from "
+                              r"before its stop"),
+                   r"partition 'rs' vCPU 1 started again at [0-9a-f]+"],
+        "reject": [NO_FAIL, r"partition 'rs' stopped by", r"triple fault"],
+        "partitions": {"rs": {"status": "pass", "vcpus": 2}},
+        "result": {"status": "ok"},
+    },
+    {
         "name": "rings_block_device",
         "smp": 2,
         "files": {"disk.img": bytes(1024 * 1024)},

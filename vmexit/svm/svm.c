@@ -158,6 +158,11 @@ static void svm_vcpu_reset(struct vcpu *v, uint64_t rip, uint64_t rsp)
     st->rip = rip;
     st->rsp = rsp;
     st->g_pat = GUEST_PAT;
+    /* nothing carries over from before a stop: an event a handler injected (or one the
+     * exit interrupted) would otherwise be delivered at the new entry, with no IDT yet */
+    s->vmcb->control.eventinj = 0;
+    s->vmcb->control.exitintinfo = 0;
+    s->vmcb->control.interrupt_shadow = 0;
     v->regs = (struct guest_regs){.rdi = SC_GPA_BOOT_INFO(v->id)};
     s->first_run = true; /* and a clean TLB */
 }

@@ -111,6 +111,16 @@ void sc_barrier(struct sc_barrier *b, unsigned count);
  * with interrupts off and all registers saved; it must send the EOI itself. */
 typedef void (*sc_irq_handler)(uint8_t vector);
 void sc_set_irq_handler(uint8_t vector, sc_irq_handler fn);
+struct sc_trap_frame;
+/* A handler for exception vector (0-31) that may fix the frame (e.g. step rip past the
+ * faulting instruction) and return true to resume there; false keeps the fatal default. */
+typedef bool (*sc_exception_handler)(struct sc_trap_frame *f);
+void sc_set_exception_handler(uint8_t vector, sc_exception_handler fn);
+
+/* What guest_start does on every vCPU before main: GS base at the vCPU's block, the APIC
+ * mode from bi, the IDT loaded. A vCPU started again at a new entry (SC_OP_VCPU_START, with
+ * a reset CPU state) calls it first. */
+void sc_vcpu_setup(const struct sc_boot_info *bi);
 
 /* What the interrupt stubs save, lowest address first. */
 struct sc_trap_frame {
