@@ -18,6 +18,7 @@ set(SIDECORE_PORTABLE_SOURCES
   vmexit/cpuid.c
   vmexit/hypercall.c
   vmexit/icr.c
+  vmexit/lifecycle.c
   vmexit/npt.c
   vmexit/svm/vmcb_check.c
 )

@@ -157,6 +157,7 @@ int partition_check(unsigned index, const struct cfg_partition *cfg, uint64_t ba
         p->vcpus[p->nvcpus] = (struct vcpu){.partition = p, .id = p->nvcpus, .cpu = cpu};
         p->nvcpus++;
     }
+    life_init(&p->life, p->nvcpus);
     p->stacks_gpa = p->size - (uint64_t)p->nvcpus * SC_STACK_SIZE;
     p->free_gpa = SC_GPA_IMAGE_MIN;
     if (!image)
@@ -230,12 +231,15 @@ static bool wait_for_start(struct vcpu *v)
     struct partition *p = v->partition;
     while (__atomic_load_n(&v->state, __ATOMIC_ACQUIRE) == VCPU_PARKED) {
         irq_disable();
-        if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) != PARTITION_RUNNING)
+        if (life_state(&p->life) != PARTITION_RUNNING)
             return false; /* finished or stopped meanwhile: a late start is void */
         if (__atomic_load_n(&v->start_req, __ATOMIC_ACQUIRE)) {
             __atomic_store_n(&v->start_req, 0, __ATOMIC_RELEASE);
+            /* one step with the partition's state: a last exit racing this start either
+             * lands first (the start is void) or counts this vCPU as running again */
+            if (!life_vcpu_resume(&p->life))
+                return false;
             vcpu_backend->vcpu_reset(v, v->start_rip, v->start_rsp);
-            __atomic_sub_fetch(&p->exited_vcpus, 1, __ATOMIC_ACQ_REL);
             __atomic_store_n(&v->state, VCPU_RUNNING, __ATOMIC_RELEASE);
             __atomic_store_n(&v->start_claim, 0, __ATOMIC_RELEASE);
             return true;
@@ -252,9 +256,7 @@ void partition_run_vcpu(struct vcpu *v)
         log_info("partition '%s' has no image: core stays idle", p->name);
         return;
     }
-    uint32_t idle = PARTITION_IDLE;
-    __atomic_compare_exchange_n(&p->state, &idle, PARTITION_RUNNING, false, __ATOMIC_ACQ_REL,
-                                __ATOMIC_ACQUIRE);
+    life_enter(&p->life);
     __atomic_store_n(&v->state, VCPU_RUNNING, __ATOMIC_RELEASE);
     log_info("entering partition '%s' vCPU %u at %llx (%s)", p->name, v->id,
              (unsigned long long)p->entry, vcpu_backend->name);
@@ -276,7 +278,7 @@ void partition_run_vcpu(struct vcpu *v)
 
 static bool partition_active(const struct partition *p)
 {
-    uint32_t s = __atomic_load_n(&p->state, __ATOMIC_ACQUIRE);
+    enum partition_state s = life_state(&p->life);
     return p->has_image && (s == PARTITION_IDLE || s == PARTITION_RUNNING);
 }
 
@@ -292,12 +294,8 @@ static bool vcpus_settled(const struct partition *p)
 
 bool partition_stop(struct partition *p, const char *reason, int except_vcpu)
 {
-    uint32_t s = __atomic_load_n(&p->state, __ATOMIC_ACQUIRE);
-    do {
-        if (s == PARTITION_STOPPED || s == PARTITION_FINISHED)
-            return false; /* someone stopped it first, or it ended on its own */
-    } while (!__atomic_compare_exchange_n(&p->state, &s, PARTITION_STOPPED, false,
-                                          __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
+    if (!life_stop(&p->life))
+        return false; /* someone stopped it first, or it ended on its own */
     ksnprintf(p->stop_reason, sizeof(p->stop_reason), "%s", reason);
     for (unsigned i = 0; i < p->nvcpus; i++)
         if ((int)i != except_vcpu)
@@ -373,7 +371,7 @@ bool partition_report(void)
             if (p->has_image)
                 report_vcpu(p, vc);
         }
-        uint32_t state = __atomic_load_n(&p->state, __ATOMIC_ACQUIRE);
+        enum partition_state state = life_state(&p->life);
         const char *status = !p->has_image                 ? "idle"
                              : state == PARTITION_STOPPED  ? "stopped"
                              : state != PARTITION_FINISHED ? "fail"

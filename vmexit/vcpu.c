@@ -41,7 +41,7 @@ void vcpu_count_exit(struct vcpu *v, enum sc_exit_reason reason)
 
 bool vcpu_should_stop(const struct vcpu *v)
 {
-    return __atomic_load_n(&v->partition->state, __ATOMIC_ACQUIRE) == PARTITION_STOPPED;
+    return life_state(&v->partition->life) == PARTITION_STOPPED;
 }
 
 void vcpu_dump(const struct vcpu *v)
@@ -88,11 +88,7 @@ void vcpu_exit_guest(struct vcpu *v, int64_t status)
     struct partition *p = v->partition;
     v->exit_status = status;
     __atomic_store_n(&v->state, VCPU_EXITED, __ATOMIC_RELEASE);
-    if (__atomic_add_fetch(&p->exited_vcpus, 1, __ATOMIC_ACQ_REL) == p->nvcpus) {
-        uint32_t running = PARTITION_RUNNING;
-        __atomic_compare_exchange_n(&p->state, &running, PARTITION_FINISHED, false,
-                                    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
-    }
+    life_vcpu_exited(&p->life); /* the last one finishes a running partition */
     partition_notify_coordinator();
 }
 

@@ -17,6 +17,7 @@
 #include "guest-stubs/include/sidecore/ring.h"
 #include "sidecore/blk.h"
 #include "vmexit/cpuid.h"
+#include "vmexit/lifecycle.h"
 #include "sidecore/ring_consumer.h"
 #include "guest-stubs/include/sidecore/abi.h"
 
@@ -33,14 +34,6 @@ struct guest_state {
     uint64_t rax, rsp, rip, rflags, cr0, cr2, cr3, cr4, efer;
     uint16_t cs, ss;
     struct guest_regs regs;
-};
-
-/* Life of a partition. */
-enum partition_state {
-    PARTITION_IDLE = 0,  /* configured, no vCPU entered yet */
-    PARTITION_RUNNING,   /* at least one vCPU runs */
-    PARTITION_FINISHED,  /* every vCPU called SC_HC_EXIT */
-    PARTITION_STOPPED,   /* stopped by the hypervisor: fault, bad exit, time-out */
 };
 
 /* Life of a vCPU. */
@@ -110,8 +103,7 @@ struct partition {
     struct pt npt; /* nested tables, shared by the partition's vCPUs */
     unsigned nvcpus;
     struct vcpu vcpus[MAX_PARTITION_VCPUS];
-    uint32_t state; /* enum partition_state, atomic */
-    uint32_t exited_vcpus;
+    struct partition_life life; /* its state and how many vCPUs exited */
     char stop_reason[96];
     uint32_t refused_ipis;
     uint32_t io_exits_logged;
