@@ -697,6 +697,15 @@ static void check_partition(const struct config *cfg, const struct machine_facts
             break;
         }
     }
+    /* a block device is writable: two partitions on one file could read each other's data */
+    for (unsigned j = 0; j < pi && p->disk[0]; j++) {
+        if (strcmp(cfg->partitions[j].disk, p->disk) == 0) {
+            cfg_error(errs, p->line, "partition '%s': disk '%s' is already the disk of partition "
+                      "'%s' (line %u); each partition needs its own disk file", p->name, p->disk,
+                      cfg->partitions[j].name, cfg->partitions[j].line);
+            break;
+        }
+    }
     for (unsigned cpu = 0; cpu < CONFIG_MAX_CPUS; cpu++)
         if (cpu_set_has(&p->cpus, cpu) && !check_guest_core(cfg, m, errs, pi, cpu))
             break;

@@ -150,6 +150,18 @@ CASES = [
         "result": {"status": "fail", "reason": "config"},
     },
     {
+        "name": "config_disk_shared_refused",
+        "smp": 3,
+        "status": FAIL,
+        "files": {"shared.img": b"SECRET-OF-PARTITION-WRITER".ljust(4096, b"\0")},
+        "config": SIDE0 + "partition name=writer cpus=1 memory=16M image=blk.elf disk=shared.img\n"
+                  "partition name=spy cpus=2 memory=16M image=blk.elf disk=shared.img\n",
+        "expect": [r"sidecore\.cfg:3: partition 'spy': disk 'shared\.img' is already the disk of "
+                   r"partition 'writer' \(line 2\); each partition needs its own disk file$"],
+        "reject": [r"starting \d+ application processors", r"entering partition"],
+        "result": {"status": "fail", "reason": "config"},
+    },
+    {
         "name": "config_memory_too_large",
         "smp": 2,
         "memory": "512M",

@@ -707,6 +707,20 @@ static void test_many_cores_and_partition_width(void **state)
                        "cpu 1024 in 'cpus' is out of range (0..1023)");
 }
 
+/* One disk file for two partitions would be one writable device shared across the
+ * isolation boundary. */
+static void test_err_disk_shared(void **state)
+{
+    (void)state;
+    expect_check_error("sidecore cpu=0 services=pt,irq,io\n"
+                       "partition name=writer cpus=1 memory=16M disk=shared.img\n"
+                       "partition name=reader cpus=2 memory=16M disk=other.img\n"
+                       "partition name=spy cpus=3 memory=16M disk=shared.img\n",
+                       &machine4, 4,
+                       "partition 'spy': disk 'shared.img' is already the disk of partition "
+                       "'writer' (line 2); each partition needs its own disk file");
+}
+
 static void test_too_many_errors(void **state)
 {
     (void)state;
@@ -918,6 +932,7 @@ int main(void)
         cmocka_unit_test(test_err_too_many_side_cores),
         cmocka_unit_test(test_too_many_errors),
         cmocka_unit_test(test_many_cores_and_partition_width),
+        cmocka_unit_test(test_err_disk_shared),
         cmocka_unit_test(test_several_errors),
         cmocka_unit_test(test_check_core_missing),
         cmocka_unit_test(test_check_side_core_in_partition),
