@@ -16,7 +16,7 @@
 #include "guest-stubs/include/sidecore/ring_client.h"
 #include "sidecore/ring_consumer.h"
 
-/* What this measures (DESIGN.md section 11): the round trip of a synchronous request over the
+/* What this measures: the round trip of a synchronous request over the
  * same ring code the hypervisor (sidecore/ring.c) and the guests (ring_client.h) use, between
  * a "guest" thread and a "side core" thread pinned to two CPUs, against the physical limit of
  * that pair of CPUs: a plain ping-pong of two cache lines, measured the same way in the same

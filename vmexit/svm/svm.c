@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The sidecore authors */
 /* AMD SVM backend: detection, VMCB construction, the run loop and the residual
- * exit handlers. Intercepts are minimal by construction (DESIGN.md section 5):
+ * exit handlers. Intercepts are minimal by construction (a guest core takes no exit in
+ * steady state):
  * INTR is not intercepted and V_INTR_MASKING is clear, so physical interrupts
  * go to the guest's IDT; HLT, PAUSE, RDTSC, CR3 writes and INVLPG do not exit. */
 #include <stdarg.h>
