@@ -22,6 +22,12 @@ def guest_pass(partition, vcpu, what):
     return rf"cpu\d+ +info +{partition}\.{vcpu}: PASS: {what}"
 
 
+def guest_pass_at(partition, vcpu, what):
+    """A PASS line of that partition and vCPU, anchored at the start of the log line so
+    text a guest printed inside its own line cannot stand in for it."""
+    return rf"^\[ *[0-9.]+\] cpu\d+ +info +{partition}\.{vcpu}: PASS: {what}"
+
+
 def cpu_row(cpu, apic, state, role):
     """A row of the boot CPU table."""
     return rf"^\[ *[0-9.]+\] cpu0 +info +{cpu:>5}  {apic:>4}  {state:<9}  {role}$"
@@ -412,5 +418,29 @@ CASES = [
                   [guest_pass("bench", 0, "bench ops done")],
         "reject": [NO_FAIL, r"skipped="],
         "partitions": {"bench": {"status": "pass"}},
+    },
+    # ---- issue 8: bounded console, intercepts, bad exits
+    {
+        "name": "console_flood_bounded",
+        "smp": 3,
+        "config": "sidecore cpu=0 services=pt,irq,io poll=spin\n"
+                  "boot run_timeout_ms=60000\n"
+                  "partition name=victim cpus=1 memory=16M image=ringlat.elf lapic=passthrough\n"
+                  "partition name=flood cpus=2 memory=16M image=conflood.elf lapic=passthrough\n",
+        "expect": [guest_pass_at("victim", 0, r"ringlat: 200 of 200 null requests completed$"),
+                   r"victim\.0: ringlat: 200 null requests on the io ring: median \d+ us, max \d+ us$",
+                   guest_pass_at("flood", 0, r"conflood: every request completed with its length$"),
+                   r"cpu\d+ +warn +console output of partition 'flood' dropped: more than 4 lines "
+                   r"in one request or 64 lines/s",
+                   r"cpu0 +info +partition 'flood': [1-9]\d* console lines dropped \(bounds: 4 lines "
+                   r"per request, 64 lines/s, bursts of 1024\)$",
+                   r"^RESULT partition=flood status=pass .* console_dropped=[1-9]\d*$"],
+        "reject": [NO_FAIL, r"still running after the",
+                   r"(?s)console output of partition 'flood' dropped.*"
+                   r"console output of partition 'flood' dropped",
+                   r"console output of partition 'victim' dropped"],
+        "partitions": {"victim": {"status": "pass", "console_dropped": 0},
+                       "flood": {"status": "pass"}},
+        "result": {"status": "ok"},
     },
 ]
