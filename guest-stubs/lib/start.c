@@ -38,6 +38,7 @@ extern const uint64_t sc_isr_table[256]; /* isr.S */
 static struct idt_gate idt[256] __attribute__((aligned(16)));
 static uint32_t idt_state; /* 0 not built, 1 being built, 2 ready */
 static sc_irq_handler irq_handlers[256];
+static sc_exception_handler exception_handlers[32];
 
 __attribute__((noreturn)) void guest_start(const struct sc_boot_info *bi);
 void guest_trap(struct sc_trap_frame *f);
@@ -96,6 +97,15 @@ void sc_set_irq_handler(uint8_t vector, sc_irq_handler fn)
     __atomic_store_n(&irq_handlers[vector], fn, __ATOMIC_RELEASE);
 }
 
+void sc_set_exception_handler(uint8_t vector, sc_exception_handler fn)
+{
+    if (vector >= 32) {
+        sc_printf("libguest: vector %u is an IRQ, not an exception: handler ignored\n", vector);
+        return;
+    }
+    __atomic_store_n(&exception_handlers[vector], fn, __ATOMIC_RELEASE);
+}
+
 static __attribute__((noreturn)) void exception(const struct sc_trap_frame *f)
 {
     unsigned v = (unsigned)f->vector;
@@ -117,8 +127,13 @@ static __attribute__((noreturn)) void exception(const struct sc_trap_frame *f)
 
 void guest_trap(struct sc_trap_frame *f)
 {
-    if (f->vector < 32)
+    if (f->vector < 32) {
+        sc_exception_handler fn =
+            __atomic_load_n(&exception_handlers[f->vector], __ATOMIC_ACQUIRE);
+        if (fn && fn(f))
+            return;
         exception(f);
+    }
     uint8_t v = (uint8_t)f->vector;
     sc_irq_handler fn = __atomic_load_n(&irq_handlers[v], __ATOMIC_ACQUIRE);
     if (fn) {
