@@ -443,4 +443,25 @@ CASES = [
                        "flood": {"status": "pass"}},
         "result": {"status": "ok"},
     },
+    {
+        "name": "svm_debug_exception_loop",
+        "smp": 3,
+        "status": FAIL,
+        "config": SIDE0 + "boot run_timeout_ms=5000\n"
+                  "partition name=dbloop cpus=1 memory=16M image=dbloop.elf lapic=passthrough\n"
+                  "partition name=good cpus=2 memory=16M image=hello.elf lapic=passthrough\n",
+        "expect": [guest_pass_at("dbloop", 0, r"dbloop: \d+ #DB taken, each with DR6\.BS set, TF set "
+                                 r"in the rflags pushed but after the popfq clearing it$"),
+                   guest_pass_at("dbloop", 0, r"dbloop: exception exits rose by \d+, one per #DB$"),
+                   r"cpu0 +error +partition 'dbloop' still running after the 5000 ms time-out: "
+                   r"stopping it$",
+                   r"partition 'dbloop' was stopped: still running after the 5000 ms time-out$",
+                   # nmi=N when the time-out's kick, not the next #DB, ended the last entry
+                   r"partition 'dbloop' vCPU 0 \(cpu 1\): \d+ exits hypercall=\d+ (nmi=\d )?"
+                   r"exception=[1-9]\d{3,}$",
+                   guest_pass_at("good", 0, r"vCPU 0: CPUID 0x40000000 signature SidecoreHypv")],
+        "reject": [NO_FAIL, r"unexpected exit", r"partition 'good' was stopped"],
+        "partitions": {"dbloop": {"status": "stopped"}, "good": {"status": "pass"}},
+        "result": {"status": "fail", "parked": 0},
+    },
 ]
