@@ -464,4 +464,45 @@ CASES = [
         "partitions": {"dbloop": {"status": "stopped"}, "good": {"status": "pass"}},
         "result": {"status": "fail", "parked": 0},
     },
+    {
+        "name": "svm_bad_exits",
+        "smp": 3,
+        "status": FAIL,
+        "config": SIDE0 +
+                  "partition name=bad cpus=1 memory=16M image=badexit.elf lapic=passthrough\n"
+                  "partition name=good cpus=2 memory=16M image=hello.elf lapic=passthrough\n",
+        "expect": [guest_pass_at("bad", 0, r"IN 8-bit from port 0x404: rax 0x11223344556677ff, "
+                                 r"the byte read all ones, the rest kept; exits: io \+1, #GP 0$"),
+                   guest_pass_at("bad", 0, r"IN 16-bit from port 0x404: rax 0x112233445566ffff, "
+                                 r"the bytes read all ones, the rest kept; exits: io \+1, #GP 0$"),
+                   guest_pass_at("bad", 0, r"IN 32-bit from port 0x404: rax 0xffffffff, all ones "
+                                 r"zero-extended; exits: io \+1, #GP 0$")] +
+                  [guest_pass_at("bad", 0, rf"OUT {n}-bit to port 0x404 dropped; exits: io \+1, "
+                                 r"#GP 0$") for n in (8, 16, 32)] +
+                  [guest_pass_at("bad", 0, rf"{insn} port 0x404: #GP \(error 0\) at the "
+                                 rf"instruction, {what} unchanged; exits: io \+1, #GP 1$")
+                   for insn, what in (("INSB from", "memory and rdi"),
+                                      ("REP INSB from", "memory, rdi and rcx"),
+                                      ("OUTSB to", "rsi"))] +
+                  [guest_pass_at("bad", 0, rf"RDMSR {m}: #GP \(error 0\) at the instruction, rax "
+                                 r"and rdx unchanged; exits: msr-read \+1, #GP 1$")
+                   for m in ("0x1234", "0x4b564d00")] +
+                  [guest_pass_at("bad", 0, rf"WRMSR {m}: #GP \(error 0\) at the instruction; "
+                                 r"exits: msr-write \+1, #GP 1$") for m in ("0x1234", "0x4b564d00")] +
+                  [guest_pass_at("bad", 0, r"INVD: one exit, execution goes on, a value written "
+                                 r"before it kept; exits: other \+1, #GP 0$"),
+                   guest_pass_at("bad", 0, r"WBINVD: one exit, execution goes on; exits: other "
+                                 r"\+1, #GP 0$"),
+                   r"cpu1 +warn +partition 'bad' vCPU 0: in from port 0x404, not owned: reads "
+                   r"give all ones, writes are dropped, string I/O gets #GP \(logged once\)$",
+                   r"cpu1 +error +partition 'bad' stopped by vCPU 0: unexpected exit 0x85 "
+                   r"\(exitinfo1 0, exitinfo2 0\)$",
+                   r"cpu1 +error +bad\.0 guest state: rip [0-9a-f]{16} ",
+                   r"cpu0 +info +partition 'bad' vCPU 0 \(cpu 1\): \d+ exits hypercall=\d+ "
+                   r"msr_read=2 msr_write=2 io=9 other=3$",
+                   guest_pass_at("good", 0, r"vCPU 0: CPUID 0x40000000 signature SidecoreHypv")],
+        "reject": [NO_FAIL, r"partition 'good' was stopped"],
+        "partitions": {"bad": {"status": "stopped"}, "good": {"status": "pass"}},
+        "result": {"status": "fail", "parked": 0},
+    },
 ]

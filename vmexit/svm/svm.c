@@ -43,6 +43,10 @@ void svm_world_switch(struct guest_regs *regs, uint64_t vmcb_pa, uint64_t host_v
 #define X86_AC 17
 #define RFLAGS_RF (1ull << 16)
 #define DR7_GD (1ull << 13)
+#define IOIO_IN (1u << 0)
+#define IOIO_STRING (1u << 2)
+#define IOIO_SZ8 (1u << 4)
+#define IOIO_SZ16 (1u << 5)
 
 #define GUEST_CR0 0x80010033ull /* PG, WP, NE, ET, MP, PE */
 #define GUEST_CR4 0x20ull       /* PAE */
@@ -256,27 +260,35 @@ static void handle_msr(struct vcpu *v, struct vmcb *vmcb)
     inject_gp(vmcb); /* an MSR the partition does not own: as hardware would for a bad MSR */
 }
 
-/* EXITINFO1 for IOIO: bit 0 IN, bit 2 string, port in bits 31:16; EXITINFO2 = next rip. */
-static bool handle_io(struct vcpu *v, struct vmcb *vmcb)
+/* EXITINFO1 for IOIO: bit 0 IN, bit 2 string, bits 4-6 operand size, port in bits 31:16;
+ * EXITINFO2 = next rip. Partitions own no port: reads give all ones, writes are dropped,
+ * like a bus with nothing on it. String I/O (INS/OUTS, with or without REP) is not
+ * emulated: it gets #GP, the fault for a port the guest may not use, and the guest goes on. */
+static void handle_io(struct vcpu *v, struct vmcb *vmcb)
 {
     uint64_t info = vmcb->control.exitinfo1;
     uint16_t port = (uint16_t)(info >> 16);
     struct partition *p = v->partition;
+    bool string = info & IOIO_STRING;
     vcpu_count_exit(v, SC_EXIT_IO);
-    if (info & (1u << 2)) {
-        vcpu_stop_partition(v, "string I/O on port %#x, which the partition does not own", port);
-        return true;
-    }
     if (__atomic_fetch_add(&p->io_exits_logged, 1, __ATOMIC_RELAXED) == 0)
-        log_warn("partition '%s' vCPU %u: %s port %#x, not owned: reads give all ones, writes are "
-                 "dropped (logged once)",
-                 p->name, v->id, (info & 1) ? "in from" : "out to", port);
-    if (info & 1) { /* SZ8/SZ16/SZ32 in bits 4-6: only the bytes read are all ones */
-        uint64_t mask = (info & (1u << 4)) ? 0xffull : (info & (1u << 5)) ? 0xffffull : 0xffffffffull;
-        vmcb->state.rax |= mask;
+        log_warn("partition '%s' vCPU %u: %s%s port 0x%x, not owned: reads give all ones, writes "
+                 "are dropped, string I/O gets #GP (logged once)",
+                 p->name, v->id, string ? "string " : "", (info & IOIO_IN) ? "in from" : "out to",
+                 port);
+    if (string) {
+        inject_gp(vmcb);
+        return;
+    }
+    if (info & IOIO_IN) {
+        if (info & IOIO_SZ8)
+            vmcb->state.rax |= 0xff; /* the other bytes of rax are kept */
+        else if (info & IOIO_SZ16)
+            vmcb->state.rax |= 0xffff;
+        else
+            vmcb->state.rax = 0xffffffff; /* a 32-bit register write zero-extends */
     }
     vmcb->state.rip = vmcb->control.exitinfo2;
-    return false;
 }
 
 /* #DB or #AC, handed back as the CPU raised it: #AC with its error code (EXITINFO1) and RF
@@ -339,7 +351,8 @@ static bool handle_exit(struct vcpu *v, struct vmcb *vmcb)
         handle_msr(v, vmcb);
         return false;
     case SVM_EXIT_IOIO:
-        return handle_io(v, vmcb);
+        handle_io(v, vmcb);
+        return false;
     case SVM_EXIT_EXCEPTION(X86_DB):
     case SVM_EXIT_EXCEPTION(X86_AC):
         reflect_exception(v, vmcb, code - SVM_EXIT_EXCEPTION_BASE);
