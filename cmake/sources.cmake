@@ -15,6 +15,7 @@ set(SIDECORE_PORTABLE_SOURCES
   sidecore/placement.c
   sidecore/ring.c
   sidecore/services.c
+  vmexit/console_limit.c
   vmexit/cpuid.c
   vmexit/hypercall.c
   vmexit/icr.c

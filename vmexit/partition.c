@@ -147,6 +147,8 @@ int partition_check(unsigned index, const struct cfg_partition *cfg, uint64_t ba
     p->base = base;
     p->size = cfg->memory;
     p->image = image;
+    console_bucket_init(&p->console, time_tsc_hz(), CONSOLE_LINES_PER_SECOND, CONSOLE_BURST_LINES,
+                        CONSOLE_NOTICE_SECONDS);
     for (unsigned cpu = 0; cpu < CONFIG_MAX_CPUS; cpu++) {
         if (!cpu_set_has(&cfg->cpus, cpu))
             continue;
@@ -388,8 +390,15 @@ bool partition_report(void)
         if (steady_seen)
             ksnprintf(steady_field, sizeof(steady_field), " steady_exits=%llu",
                       (unsigned long long)steady);
-        log_raw("RESULT partition=%s status=%s vcpus=%u exits=%llu%s", p->name, status, p->nvcpus,
-                (unsigned long long)exits, steady_field);
+        uint64_t dropped = __atomic_load_n(&p->console.dropped, __ATOMIC_RELAXED);
+        if (dropped)
+            log_info("partition '%s': %llu console lines dropped (bounds: %d lines per request, "
+                     "%d lines/s, bursts of %d)",
+                     p->name, (unsigned long long)dropped, CONSOLE_LINES_PER_REQUEST,
+                     CONSOLE_LINES_PER_SECOND, CONSOLE_BURST_LINES);
+        log_raw("RESULT partition=%s status=%s vcpus=%u exits=%llu%s console_dropped=%llu", p->name,
+                status, p->nvcpus, (unsigned long long)exits, steady_field,
+                (unsigned long long)dropped);
     }
     return all_ok;
 }

@@ -182,11 +182,7 @@ static void env_console(void *ctx, const char *text, size_t len)
 {
     struct svc_call *c = ctx;
     struct vcpu *v = c->v;
-    if (c->trap)
-        vcpu_console_put(v, v->console_line, &v->console_len, sizeof(v->console_line), text, len);
-    else
-        vcpu_console_put(v, v->ring_console_line, &v->ring_console_len,
-                         sizeof(v->ring_console_line), text, len);
+    vcpu_console_put(v, c->trap ? &v->console_trap : &v->console_ring, text, len);
 }
 
 static void env_cpuid(void *ctx, uint32_t leaf, uint32_t subleaf, struct cpuid_values *out)

@@ -7,10 +7,12 @@
 #include <stdarg.h>
 
 #include "core/apic.h"
+#include "core/cpu.h"
 #include "core/fmt.h"
 #include "core/klib.h"
 #include "core/log.h"
 #include "core/percpu.h"
+#include "core/spinlock.h"
 #include "vmexit/hypercall.h"
 #include "vmexit/partition.h"
 #include "vmexit/svc_env.h"
@@ -100,28 +102,49 @@ static const struct sc_exit_counters *counters_of(void *ctx, unsigned id)
     return id < v->partition->nvcpus ? &v->partition->vcpus[id].counters : NULL;
 }
 
-/* Guest text goes out line by line, prefixed, with control characters replaced,
- * so a guest can neither forge hypervisor lines nor corrupt the terminal. */
-void vcpu_console_put(struct vcpu *v, char *line, unsigned *len, unsigned cap, const char *text,
-                      size_t n)
+/* Guest text goes out line by line, prefixed, with control characters replaced, so a
+ * guest can neither forge hypervisor lines nor corrupt the terminal; and bounded, since
+ * every line is a synchronous UART write under the global log lock, on a side core shared
+ * with other partitions for the ring transport. */
+static bool console_admit(void *ctx)
 {
-    for (size_t i = 0; i < n; i++) {
-        char c = text[i];
-        if (c == '\n' || *len == cap - 1) {
-            line[*len] = '\0';
-            log_info("%s.%u: %s", v->partition->name, v->id, line);
-            *len = 0;
-            if (c == '\n')
-                continue;
-        }
-        line[(*len)++] = (c >= 0x20 && c < 0x7f) ? c : '?';
-    }
+    struct partition *p = ((struct vcpu *)ctx)->partition;
+    spin_lock(&p->console_lock);
+    bool ok = console_bucket_take(&p->console, rdtsc());
+    spin_unlock(&p->console_lock);
+    return ok;
+}
+
+static void console_emit(void *ctx, const char *line)
+{
+    struct vcpu *v = ctx;
+    log_info("%s.%u: %s", v->partition->name, v->id, line);
+}
+
+void vcpu_console_put(struct vcpu *v, struct console_stream *s, const char *text, size_t n)
+{
+    struct partition *p = v->partition;
+    struct console_sink sink = {v, console_admit, console_emit};
+    struct console_request req = {0};
+    console_feed(s, text, n, &sink, &req);
+    if (!req.dropped)
+        return;
+    spin_lock(&p->console_lock);
+    bool notice = console_bucket_dropped(&p->console, rdtsc(), req.dropped);
+    uint64_t total = p->console.dropped;
+    spin_unlock(&p->console_lock);
+    if (notice)
+        log_warn("console output of partition '%s' dropped: more than %d lines in one request "
+                 "or %d lines/s (bursts of %d); %llu lines so far, noticed at most every %d s, "
+                 "counted to the end",
+                 p->name, CONSOLE_LINES_PER_REQUEST, CONSOLE_LINES_PER_SECOND,
+                 CONSOLE_BURST_LINES, (unsigned long long)total, CONSOLE_NOTICE_SECONDS);
 }
 
 static void console(void *ctx, const char *text, size_t len)
 {
     struct vcpu *v = ctx;
-    vcpu_console_put(v, v->console_line, &v->console_len, sizeof(v->console_line), text, len);
+    vcpu_console_put(v, &v->console_trap, text, len);
 }
 
 struct cpuid_guest_view vcpu_cpuid_view(const struct vcpu *v)

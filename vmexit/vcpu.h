@@ -16,6 +16,7 @@
 #include "core/spinlock.h"
 #include "guest-stubs/include/sidecore/ring.h"
 #include "sidecore/blk.h"
+#include "vmexit/console_limit.h"
 #include "vmexit/cpuid.h"
 #include "vmexit/lifecycle.h"
 #include "sidecore/ring_consumer.h"
@@ -65,14 +66,12 @@ struct vcpu {
     uint64_t steady_start_total;
     uint64_t steady_exits; /* exits counted during the last completed steady phase */
     bool steady_seen;
-    char console_line[200]; /* trap-path console output, flushed per line */
-    unsigned console_len;
+    struct console_stream console_trap; /* console output by hypercall, on this core */
     /* Request rings (sidecore/): one consumer per service, the side core serving it. */
     struct ring_consumer rings[SC_SERVICES];
     uint16_t served_by[SC_SERVICES];
     bool ring_error_logged[SC_SERVICES];
-    char ring_console_line[200]; /* ring-path console output (written by the io side core) */
-    unsigned ring_console_len;
+    struct console_stream console_ring; /* console output by ring (the io side core) */
     /* Cross-core requests, checked before every entry into the guest. */
     uint32_t flush_req;  /* bumped by whoever changed the nested tables */
     uint32_t flush_done; /* set by this vCPU's core once the next entry flushes */
@@ -107,6 +106,8 @@ struct partition {
     char stop_reason[96];
     uint32_t refused_ipis;
     uint32_t io_exits_logged;
+    struct console_bucket console; /* console lines of all its vCPUs and transports */
+    struct spinlock console_lock;
     uint64_t window_hpa; /* the request-ring window (SC_GPA_RING_WINDOW in the guest) */
     uint64_t window_size;
     struct spinlock pt_lock; /* the nested tables change from side cores and guest cores */
@@ -148,9 +149,9 @@ void vcpu_exit_guest(struct vcpu *v, int64_t status);
 /* The trap-path hypercall, with this vCPU's environment. */
 int64_t vcpu_hypercall(struct vcpu *v, uint64_t op, uint64_t a0, uint64_t a1, uint64_t a2);
 const char *exit_reason_name(unsigned reason);
-/* Print guest text line by line with the vCPU's prefix, through a line buffer. */
-void vcpu_console_put(struct vcpu *v, char *line, unsigned *len, unsigned cap, const char *text,
-                      size_t n);
+/* One console request of the guest (hypercall or ring): printed line by line with the vCPU's
+ * prefix, within the partition's bounds (console_limit.h); the rest is dropped and counted. */
+void vcpu_console_put(struct vcpu *v, struct console_stream *s, const char *text, size_t n);
 /* Before each entry: apply a pending flush or stop request. true = leave the guest loop. */
 bool vcpu_before_entry(struct vcpu *v);
 /* A pending flush request is honoured at this vCPU's next entry: acknowledge it now

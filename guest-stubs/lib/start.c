@@ -113,8 +113,11 @@ void sc_set_irq_handler(uint8_t vector, sc_irq_handler fn)
 
 void sc_set_exception_handler(uint8_t vector, sc_exception_handler fn)
 {
-    if (vector < 32)
-        __atomic_store_n(&exception_handlers[vector], fn, __ATOMIC_RELEASE);
+    if (vector >= 32) {
+        sc_printf("libguest: vector %u is an IRQ, not an exception: handler ignored\n", vector);
+        return;
+    }
+    __atomic_store_n(&exception_handlers[vector], fn, __ATOMIC_RELEASE);
 }
 
 static __attribute__((noreturn)) void exception(const struct sc_trap_frame *f)
@@ -139,10 +142,11 @@ static __attribute__((noreturn)) void exception(const struct sc_trap_frame *f)
 void guest_trap(struct sc_trap_frame *f)
 {
     if (f->vector < 32) {
-        sc_exception_handler h = __atomic_load_n(&exception_handlers[f->vector], __ATOMIC_ACQUIRE);
-        if (!h || !h(f))
-            exception(f);
-        return;
+        sc_exception_handler fn =
+            __atomic_load_n(&exception_handlers[f->vector], __ATOMIC_ACQUIRE);
+        if (fn && fn(f))
+            return;
+        exception(f);
     }
     uint8_t v = (uint8_t)f->vector;
     sc_irq_handler fn = __atomic_load_n(&irq_handlers[v], __ATOMIC_ACQUIRE);

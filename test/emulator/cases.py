@@ -515,4 +515,90 @@ CASES = [
         "reject": [NO_FAIL, r"skipped="],
         "partitions": {"bench": {"status": "pass"}},
     },
+    # ---- issue 8: bounded console, intercepts, bad exits
+    {
+        "name": "console_flood_bounded",
+        "smp": 3,
+        "config": "sidecore cpu=0 services=pt,irq,io poll=spin\n"
+                  "boot run_timeout_ms=60000\n"
+                  "partition name=victim cpus=1 memory=16M image=ringlat.elf\n"
+                  "partition name=flood cpus=2 memory=16M image=conflood.elf\n",
+        "expect": [guest_pass("victim", 0, r"ringlat: 200 of 200 null requests completed$"),
+                   r"victim\.0: ringlat: 200 null requests on the io ring: median \d+ us, max \d+ us$",
+                   guest_pass("flood", 0, r"conflood: every request completed with its length$"),
+                   r"cpu\d+ +warn +console output of partition 'flood' dropped: more than 4 lines "
+                   r"in one request or 64 lines/s",
+                   r"cpu0 +info +partition 'flood': [1-9]\d* console lines dropped \(bounds: 4 lines "
+                   r"per request, 64 lines/s, bursts of 1024\)$",
+                   r"^RESULT partition=flood status=pass .* console_dropped=[1-9]\d*$"],
+        "reject": [NO_FAIL, r"still running after the",
+                   r"(?s)console output of partition 'flood' dropped.*"
+                   r"console output of partition 'flood' dropped",
+                   r"console output of partition 'victim' dropped"],
+        "partitions": {"victim": {"status": "pass", "console_dropped": 0},
+                       "flood": {"status": "pass"}},
+        "result": {"status": "ok"},
+    },
+    {
+        "name": "svm_debug_exception_loop",
+        "smp": 3,
+        "status": FAIL,
+        "config": SIDE0 + "boot run_timeout_ms=5000\n"
+                  "partition name=dbloop cpus=1 memory=16M image=dbloop.elf\n"
+                  "partition name=good cpus=2 memory=16M image=hello.elf\n",
+        "expect": [guest_pass("dbloop", 0, r"dbloop: \d+ #DB taken, each with DR6\.BS set, TF set "
+                                 r"in the rflags pushed but after the popfq clearing it$"),
+                   guest_pass("dbloop", 0, r"dbloop: exception exits rose by \d+, one per #DB$"),
+                   r"cpu0 +error +partition 'dbloop' still running after the 5000 ms time-out: "
+                   r"stopping it$",
+                   r"partition 'dbloop' was stopped: still running after the 5000 ms time-out$",
+                   # nmi=N when the time-out's kick, not the next #DB, ended the last entry
+                   r"partition 'dbloop' vCPU 0 \(cpu 1\): \d+ exits hypercall=\d+ (nmi=\d )?"
+                   r"exception=[1-9]\d{3,}$",
+                   guest_pass("good", 0, r"vCPU 0: CPUID 0x40000000 signature SidecoreHypv")],
+        "reject": [NO_FAIL, r"unexpected exit", r"partition 'good' was stopped"],
+        "partitions": {"dbloop": {"status": "stopped"}, "good": {"status": "pass"}},
+        "result": {"status": "fail", "parked": 0},
+    },
+    {
+        "name": "svm_bad_exits",
+        "smp": 3,
+        "status": FAIL,
+        "config": SIDE0 +
+                  "partition name=bad cpus=1 memory=16M image=badexit.elf\n"
+                  "partition name=good cpus=2 memory=16M image=hello.elf\n",
+        "expect": [guest_pass("bad", 0, r"IN 8-bit from port 0x404: rax 0x11223344556677ff, "
+                                 r"the byte read all ones, the rest kept; exits: io \+1, #GP 0$"),
+                   guest_pass("bad", 0, r"IN 16-bit from port 0x404: rax 0x112233445566ffff, "
+                                 r"the bytes read all ones, the rest kept; exits: io \+1, #GP 0$"),
+                   guest_pass("bad", 0, r"IN 32-bit from port 0x404: rax 0xffffffff, all ones "
+                                 r"zero-extended; exits: io \+1, #GP 0$")] +
+                  [guest_pass("bad", 0, rf"OUT {n}-bit to port 0x404 dropped; exits: io \+1, "
+                                 r"#GP 0$") for n in (8, 16, 32)] +
+                  [guest_pass("bad", 0, rf"{insn} port 0x404: #GP \(error 0\) at the "
+                                 rf"instruction, {what} unchanged; exits: io \+1, #GP 1$")
+                   for insn, what in (("INSB from", "memory and rdi"),
+                                      ("REP INSB from", "memory, rdi and rcx"),
+                                      ("OUTSB to", "rsi"))] +
+                  [guest_pass("bad", 0, rf"RDMSR {m}: #GP \(error 0\) at the instruction, rax "
+                                 r"and rdx unchanged; exits: msr-read \+1, #GP 1$")
+                   for m in ("0x1234", "0x4b564d00")] +
+                  [guest_pass("bad", 0, rf"WRMSR {m}: #GP \(error 0\) at the instruction; "
+                                 r"exits: msr-write \+1, #GP 1$") for m in ("0x1234", "0x4b564d00")] +
+                  [guest_pass("bad", 0, r"INVD: one exit, execution goes on, a value written "
+                                 r"before it kept; exits: other \+1, #GP 0$"),
+                   guest_pass("bad", 0, r"WBINVD: one exit, execution goes on; exits: other "
+                                 r"\+1, #GP 0$"),
+                   r"cpu1 +warn +partition 'bad' vCPU 0: in from port 0x404, not owned: reads "
+                   r"give all ones, writes are dropped, string I/O gets #GP \(logged once\)$",
+                   r"cpu1 +error +partition 'bad' stopped by vCPU 0: unexpected exit 0x85 "
+                   r"\(exitinfo1 0, exitinfo2 0\)$",
+                   r"cpu1 +error +bad\.0 guest state: rip [0-9a-f]{16} ",
+                   r"cpu0 +info +partition 'bad' vCPU 0 \(cpu 1\): \d+ exits hypercall=\d+ "
+                   r"msr_read=2 msr_write=2 io=9 other=3$",
+                   guest_pass("good", 0, r"vCPU 0: CPUID 0x40000000 signature SidecoreHypv")],
+        "reject": [NO_FAIL, r"partition 'good' was stopped"],
+        "partitions": {"bad": {"status": "stopped"}, "good": {"status": "pass"}},
+        "result": {"status": "fail", "parked": 0},
+    },
 ]

@@ -4,7 +4,9 @@
  * exit handlers. Intercepts are minimal by construction (a guest core takes no exit in
  * steady state):
  * INTR is not intercepted and V_INTR_MASKING is clear, so physical interrupts
- * go to the guest's IDT; HLT, PAUSE, RDTSC, CR3 writes and INVLPG do not exit. */
+ * go to the guest's IDT; HLT, PAUSE, RDTSC, CR3 writes and INVLPG do not exit. #DB and
+ * #AC exit only to be handed back (see reflect_exception); INVD and WBINVD exit because
+ * INVD would discard dirty lines that are not the guest's. */
 #include <stdarg.h>
 
 #include "core/apic.h"
@@ -33,10 +35,19 @@ void svm_world_switch(struct guest_regs *regs, uint64_t vmcb_pa, uint64_t host_v
 #define INSN_LEN_CPUID 2 /* 0f a2: QEMU has no NRIPS, so we advance rip ourselves */
 #define INSN_LEN_VMMCALL 3
 #define INSN_LEN_RDWRMSR 2
+#define INSN_LEN_INVD_WBINVD 2 /* 0f 08, 0f 09 */
 #define GUEST_ASID 1 /* one vCPU per core: ASIDs only need to differ per core */
 #define IOPM_PAGES 3
 #define MSRPM_PAGES 2
+#define X86_DB 1
 #define X86_GP 13
+#define X86_AC 17
+#define RFLAGS_RF (1ull << 16)
+#define DR7_GD (1ull << 13)
+#define IOIO_IN (1u << 0)
+#define IOIO_STRING (1u << 2)
+#define IOIO_SZ8 (1u << 4)
+#define IOIO_SZ16 (1u << 5)
 
 #define GUEST_CR0 0x80010033ull /* PG, WP, NE, ET, MP, PE */
 #define GUEST_CR4 0x20ull       /* PAE */
@@ -181,11 +192,16 @@ static int svm_vcpu_prepare(struct vcpu *v, struct palloc *pa)
     v->arch_pa = s->vmcb_pa;
 
     struct vmcb_control *c = &s->vmcb->control;
+    /* an exception whose delivery raises the same exception again loops inside the CPU,
+     * with no instruction boundary for the kick NMI (CVE-2015-5307, CVE-2015-8104):
+     * intercepted, each one is an exit */
+    c->intercept_exceptions = SVM_INTERCEPT_EXCEPTION(X86_DB) | SVM_INTERCEPT_EXCEPTION(X86_AC);
     c->intercept_misc1 = SVM_INTERCEPT_NMI | SVM_INTERCEPT_INIT | SVM_INTERCEPT_CPUID |
-                         SVM_INTERCEPT_IOIO | SVM_INTERCEPT_MSR | SVM_INTERCEPT_SHUTDOWN;
+                         SVM_INTERCEPT_INVD | SVM_INTERCEPT_IOIO | SVM_INTERCEPT_MSR |
+                         SVM_INTERCEPT_SHUTDOWN;
     c->intercept_misc2 = SVM_INTERCEPT_VMRUN | SVM_INTERCEPT_VMMCALL | SVM_INTERCEPT_VMLOAD |
                          SVM_INTERCEPT_VMSAVE | SVM_INTERCEPT_STGI | SVM_INTERCEPT_CLGI |
-                         SVM_INTERCEPT_SKINIT;
+                         SVM_INTERCEPT_SKINIT | SVM_INTERCEPT_WBINVD;
     c->iopm_base_pa = iopm_pa;
     c->msrpm_base_pa = msrpm_pa;
     c->guest_asid = GUEST_ASID;
@@ -250,27 +266,69 @@ static void handle_msr(struct vcpu *v, struct vmcb *vmcb)
     inject_gp(vmcb); /* an MSR the partition does not own: as hardware would for a bad MSR */
 }
 
-/* EXITINFO1 for IOIO: bit 0 IN, bit 2 string, port in bits 31:16; EXITINFO2 = next rip. */
-static bool handle_io(struct vcpu *v, struct vmcb *vmcb)
+/* EXITINFO1 for IOIO: bit 0 IN, bit 2 string, bits 4-6 operand size, port in bits 31:16;
+ * EXITINFO2 = next rip. Partitions own no port: reads give all ones, writes are dropped,
+ * like a bus with nothing on it. String I/O (INS/OUTS, with or without REP) is not
+ * emulated: it gets #GP, the fault for a port the guest may not use, and the guest goes on. */
+static void handle_io(struct vcpu *v, struct vmcb *vmcb)
 {
     uint64_t info = vmcb->control.exitinfo1;
     uint16_t port = (uint16_t)(info >> 16);
     struct partition *p = v->partition;
+    bool string = info & IOIO_STRING;
     vcpu_count_exit(v, SC_EXIT_IO);
-    if (info & (1u << 2)) {
-        vcpu_stop_partition(v, "string I/O on port %#x, which the partition does not own", port);
-        return true;
-    }
     if (__atomic_fetch_add(&p->io_exits_logged, 1, __ATOMIC_RELAXED) == 0)
-        log_warn("partition '%s' vCPU %u: %s port %#x, not owned: reads give all ones, writes are "
-                 "dropped (logged once)",
-                 p->name, v->id, (info & 1) ? "in from" : "out to", port);
-    if (info & 1) { /* SZ8/SZ16/SZ32 in bits 4-6: only the bytes read are all ones */
-        uint64_t mask = (info & (1u << 4)) ? 0xffull : (info & (1u << 5)) ? 0xffffull : 0xffffffffull;
-        vmcb->state.rax |= mask;
+        log_warn("partition '%s' vCPU %u: %s%s port 0x%x, not owned: reads give all ones, writes "
+                 "are dropped, string I/O gets #GP (logged once)",
+                 p->name, v->id, string ? "string " : "", (info & IOIO_IN) ? "in from" : "out to",
+                 port);
+    if (string) {
+        inject_gp(vmcb);
+        return;
+    }
+    if (info & IOIO_IN) {
+        if (info & IOIO_SZ8)
+            vmcb->state.rax |= 0xff; /* the other bytes of rax are kept */
+        else if (info & IOIO_SZ16)
+            vmcb->state.rax |= 0xffff;
+        else
+            vmcb->state.rax = 0xffffffff; /* a 32-bit register write zero-extends */
     }
     vmcb->state.rip = vmcb->control.exitinfo2;
-    return false;
+}
+
+/* #DB or #AC, handed back as the CPU raised it: #AC with its error code (EXITINFO1) and RF
+ * set in the rflags it pushes, as for any fault; #DB with DR6 as the CPU left it in the
+ * VMCB, and DR7.GD cleared as its delivery does. It replaces an event whose delivery it
+ * interrupted (EXITINTINFO): an interrupted exception comes again when the instruction
+ * runs again; an interrupted interrupt is not delivered again (only a guest whose own IDT
+ * or stack faults gets there, and delivering that interrupt again would fault again). */
+static void reflect_exception(struct vcpu *v, struct vmcb *vmcb, unsigned vector)
+{
+    uint64_t event = SVM_EVENT_VALID | SVM_EVENT_TYPE_EXCEPTION | vector;
+    vcpu_count_exit(v, SC_EXIT_EXCEPTION);
+    if (vector == X86_AC) {
+        event |= SVM_EVENT_ERROR_VALID |
+                 ((uint64_t)(uint32_t)vmcb->control.exitinfo1 << SVM_EVENT_ERROR_SHIFT);
+        vmcb->state.rflags |= RFLAGS_RF;
+    } else {
+        vmcb->state.dr7 &= ~DR7_GD;
+    }
+    vmcb->control.eventinj = event;
+}
+
+/* INVD would drop dirty cache lines, the hypervisor's and other partitions' among them: it
+ * is executed as WBINVD instead, a valid INVD as far as the guest can tell (what INVD
+ * discards is undefined anyway). WBINVD (and WBNOINVD) is executed as asked. */
+static void handle_cache_flush(struct vcpu *v, struct vmcb *vmcb)
+{
+    vcpu_count_exit(v, SC_EXIT_OTHER);
+    if (vmcb->state.cpl != 0) { /* privileged: the CPU's #GP, in case the exit came first */
+        inject_gp(vmcb);
+        return;
+    }
+    __asm__ volatile("wbinvd" ::: "memory");
+    vmcb->state.rip += INSN_LEN_INVD_WBINVD;
 }
 
 /* One exit: true when the vCPU is done (exited or stopped). No exit is skipped:
@@ -299,7 +357,16 @@ static bool handle_exit(struct vcpu *v, struct vmcb *vmcb)
         handle_msr(v, vmcb);
         return false;
     case SVM_EXIT_IOIO:
-        return handle_io(v, vmcb);
+        handle_io(v, vmcb);
+        return false;
+    case SVM_EXIT_EXCEPTION(X86_DB):
+    case SVM_EXIT_EXCEPTION(X86_AC):
+        reflect_exception(v, vmcb, code - SVM_EXIT_EXCEPTION_BASE);
+        return false;
+    case SVM_EXIT_INVD:
+    case SVM_EXIT_WBINVD:
+        handle_cache_flush(v, vmcb);
+        return false;
     case SVM_EXIT_NMI:
         vcpu_count_exit(v, SC_EXIT_NMI); /* a kick: the loop checks for work */
         return false;
@@ -326,7 +393,7 @@ static bool handle_exit(struct vcpu *v, struct vmcb *vmcb)
         vcpu_count_exit(v, code >= SVM_EXIT_EXCEPTION_BASE && code < SVM_EXIT_INTR
                                ? SC_EXIT_EXCEPTION
                                : SC_EXIT_OTHER);
-        vcpu_stop_partition(v, "unexpected exit %#x (exitinfo1 %llx, exitinfo2 %llx)", code,
+        vcpu_stop_partition(v, "unexpected exit 0x%x (exitinfo1 %llx, exitinfo2 %llx)", code,
                             (unsigned long long)c->exitinfo1, (unsigned long long)c->exitinfo2);
         return true;
     }

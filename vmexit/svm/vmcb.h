@@ -132,12 +132,15 @@ VMCB_CHECK(struct vmcb, state.g_pat, 0x668);
 _Static_assert(sizeof(struct vmcb) == 0x1000, "one page: control area + state save area");
 _Static_assert(sizeof(struct vmcb_seg) == 16, "segment");
 
+/* intercept_exceptions: bit n intercepts exception vector n (exit code 0x40 + n) */
+#define SVM_INTERCEPT_EXCEPTION(vector) (1u << (vector))
 /* intercept_misc1 */
 #define SVM_INTERCEPT_INTR (1u << 0)
 #define SVM_INTERCEPT_NMI (1u << 1)
 #define SVM_INTERCEPT_SMI (1u << 2)
 #define SVM_INTERCEPT_INIT (1u << 3)
 #define SVM_INTERCEPT_CPUID (1u << 18)
+#define SVM_INTERCEPT_INVD (1u << 22)
 #define SVM_INTERCEPT_HLT (1u << 24)
 #define SVM_INTERCEPT_INVLPG (1u << 25)
 #define SVM_INTERCEPT_IOIO (1u << 27)
@@ -151,6 +154,7 @@ _Static_assert(sizeof(struct vmcb_seg) == 16, "segment");
 #define SVM_INTERCEPT_STGI (1u << 4)
 #define SVM_INTERCEPT_CLGI (1u << 5)
 #define SVM_INTERCEPT_SKINIT (1u << 6)
+#define SVM_INTERCEPT_WBINVD (1u << 9) /* WBINVD and WBNOINVD */
 
 #define SVM_VINTR_MASKING (1ull << 24)
 #define SVM_NP_ENABLE 1ull
@@ -159,7 +163,12 @@ _Static_assert(sizeof(struct vmcb_seg) == 16, "segment");
 /* EVENTINJ / EXITINTINFO */
 #define SVM_EVENT_VALID (1ull << 31)
 #define SVM_EVENT_ERROR_VALID (1ull << 11)
+#define SVM_EVENT_TYPE_MASK (7ull << 8)
+#define SVM_EVENT_TYPE_INTR (0ull << 8)
+#define SVM_EVENT_TYPE_NMI (2ull << 8)
 #define SVM_EVENT_TYPE_EXCEPTION (3ull << 8)
+#define SVM_EVENT_TYPE_SOFT_INT (4ull << 8)
+#define SVM_EVENT_ERROR_SHIFT 32 /* the error code is bits 63:32 */
 
 /* Segment attributes in VMCB form. */
 #define SVM_ATTR_CODE64 0x029b /* P, S, type 0xb, L */
@@ -169,20 +178,56 @@ _Static_assert(sizeof(struct vmcb_seg) == 16, "segment");
 
 /* Exit codes (APM vol. 2, appendix C) used by the dispatcher. */
 #define SVM_EXIT_EXCEPTION_BASE 0x40
+#define SVM_EXIT_EXCEPTION(vector) (SVM_EXIT_EXCEPTION_BASE + (vector))
 #define SVM_EXIT_INTR 0x60
 #define SVM_EXIT_NMI 0x61
 #define SVM_EXIT_SMI 0x62
 #define SVM_EXIT_INIT 0x63
 #define SVM_EXIT_VINTR 0x64
 #define SVM_EXIT_CPUID 0x72
+#define SVM_EXIT_INVD 0x76
 #define SVM_EXIT_HLT 0x78
 #define SVM_EXIT_IOIO 0x7b
 #define SVM_EXIT_MSR 0x7c
 #define SVM_EXIT_SHUTDOWN 0x7f
 #define SVM_EXIT_VMRUN 0x80
 #define SVM_EXIT_VMMCALL 0x81
+#define SVM_EXIT_VMLOAD 0x82
+#define SVM_EXIT_VMSAVE 0x83
+#define SVM_EXIT_STGI 0x84
+#define SVM_EXIT_CLGI 0x85
+#define SVM_EXIT_SKINIT 0x86
+#define SVM_EXIT_WBINVD 0x89
 #define SVM_EXIT_NPF 0x400
 #define SVM_EXIT_INVALID 0xffffffffu /* compare the low 32 bits: QEMU returns -1 in 64 */
+
+/* The intercept vectors are laid out like the exit codes (APM vol. 2, table C-1): bit n
+ * of intercept_exceptions exits with 0x40 + n, bit n of intercept_misc1 with 0x60 + n,
+ * bit n of intercept_misc2 with 0x80 + n. Checking every bit used against its exit code
+ * catches a wrong bit or a wrong code. */
+#define SVM_MISC1_EXIT(bit) (SVM_EXIT_INTR + __builtin_ctz(bit))
+#define SVM_MISC2_EXIT(bit) (SVM_EXIT_VMRUN + __builtin_ctz(bit))
+_Static_assert(SVM_EXIT_EXCEPTION(0) == 0x40 && SVM_EXIT_EXCEPTION(31) == 0x5f &&
+                   SVM_EXIT_EXCEPTION(32) == SVM_EXIT_INTR,
+               "32 exception exit codes, then the misc1 ones");
+_Static_assert(SVM_MISC1_EXIT(SVM_INTERCEPT_INTR) == SVM_EXIT_INTR, "INTR");
+_Static_assert(SVM_MISC1_EXIT(SVM_INTERCEPT_NMI) == SVM_EXIT_NMI, "NMI");
+_Static_assert(SVM_MISC1_EXIT(SVM_INTERCEPT_SMI) == SVM_EXIT_SMI, "SMI");
+_Static_assert(SVM_MISC1_EXIT(SVM_INTERCEPT_INIT) == SVM_EXIT_INIT, "INIT");
+_Static_assert(SVM_MISC1_EXIT(SVM_INTERCEPT_CPUID) == SVM_EXIT_CPUID, "CPUID");
+_Static_assert(SVM_MISC1_EXIT(SVM_INTERCEPT_INVD) == SVM_EXIT_INVD, "INVD");
+_Static_assert(SVM_MISC1_EXIT(SVM_INTERCEPT_HLT) == SVM_EXIT_HLT, "HLT");
+_Static_assert(SVM_MISC1_EXIT(SVM_INTERCEPT_IOIO) == SVM_EXIT_IOIO, "IOIO");
+_Static_assert(SVM_MISC1_EXIT(SVM_INTERCEPT_MSR) == SVM_EXIT_MSR, "MSR");
+_Static_assert(SVM_MISC1_EXIT(SVM_INTERCEPT_SHUTDOWN) == SVM_EXIT_SHUTDOWN, "SHUTDOWN");
+_Static_assert(SVM_MISC2_EXIT(SVM_INTERCEPT_VMRUN) == SVM_EXIT_VMRUN, "VMRUN");
+_Static_assert(SVM_MISC2_EXIT(SVM_INTERCEPT_VMMCALL) == SVM_EXIT_VMMCALL, "VMMCALL");
+_Static_assert(SVM_MISC2_EXIT(SVM_INTERCEPT_VMLOAD) == SVM_EXIT_VMLOAD, "VMLOAD");
+_Static_assert(SVM_MISC2_EXIT(SVM_INTERCEPT_VMSAVE) == SVM_EXIT_VMSAVE, "VMSAVE");
+_Static_assert(SVM_MISC2_EXIT(SVM_INTERCEPT_STGI) == SVM_EXIT_STGI, "STGI");
+_Static_assert(SVM_MISC2_EXIT(SVM_INTERCEPT_CLGI) == SVM_EXIT_CLGI, "CLGI");
+_Static_assert(SVM_MISC2_EXIT(SVM_INTERCEPT_SKINIT) == SVM_EXIT_SKINIT, "SKINIT");
+_Static_assert(SVM_MISC2_EXIT(SVM_INTERCEPT_WBINVD) == SVM_EXIT_WBINVD, "WBINVD");
 
 #define MSR_VM_CR 0xc0010114
 #define MSR_VM_HSAVE_PA 0xc0010117

@@ -40,6 +40,9 @@ enum sc_hypercall {
     SC_HC_COUNT
 };
 
+/* A console request (this hypercall or the ring's SC_OP_CONSOLE) is printed line by line,
+ * at most 4 lines per request and 64 lines/s per partition (bursts of 1024); lines beyond
+ * are dropped, counted by the hypervisor, and the request still returns its length. */
 #define SC_CONSOLE_MAX 4096
 /* Vectors a guest may have sent to its vCPUs: 32..SC_VECTOR_MAX. 0xf0-0xff belong to
  * the hypervisor (wake-up, spurious). */

@@ -107,16 +107,11 @@ struct sc_barrier {
 void sc_barrier(struct sc_barrier *b, unsigned count);
 
 /* ---- Interrupts. The IDT covers all 256 vectors; 0-31 are fatal exceptions (the state is
- * printed, then the vCPU exits with SC_STATUS_EXCEPTION(vector)). For 32-255 a handler runs
- * with interrupts off and all registers saved; it must send the EOI itself. */
+ * printed, then the vCPU exits with SC_STATUS_EXCEPTION(vector)) unless the guest handles
+ * them (sc_set_exception_handler). For 32-255 a handler runs with interrupts off and all
+ * registers saved; it must send the EOI itself. */
 typedef void (*sc_irq_handler)(uint8_t vector);
 void sc_set_irq_handler(uint8_t vector, sc_irq_handler fn);
-struct sc_trap_frame;
-/* A handler for exception vector (0-31) that may fix the frame (e.g. step rip past the
- * faulting instruction) and return true to resume there; false keeps the fatal default. */
-typedef bool (*sc_exception_handler)(struct sc_trap_frame *f);
-void sc_set_exception_handler(uint8_t vector, sc_exception_handler fn);
-
 /* What guest_start does on every vCPU before main: GS base at the vCPU's block, the APIC
  * mode from bi, the IDT loaded. A vCPU started again at a new entry (SC_OP_VCPU_START, with
  * a reset CPU state) calls it first. */
@@ -129,6 +124,13 @@ struct sc_trap_frame {
     uint64_t vector, error;
     uint64_t rip, cs, rflags, rsp, ss; /* pushed by the CPU */
 };
+
+/* An exception handler (vectors 0-31) gets the frame the CPU and the stub pushed (error is 0
+ * for vectors without an error code) and returns true if it handled the exception: the
+ * vCPU then resumes with the frame as the handler left it (e.g. rip moved past the faulting
+ * instruction). false: the fatal default. Interrupts are off while it runs. */
+typedef bool (*sc_exception_handler)(struct sc_trap_frame *f);
+void sc_set_exception_handler(uint8_t vector, sc_exception_handler fn);
 
 /* ---- Paging: adds a 4 KiB identity mapping of gpa to the current page tables (the
  * hypervisor's initial tables map only the partition RAM). flags are PTE bits added to
