@@ -5,6 +5,16 @@
 #include "vmexit/hypercall.h"
 
 #include "core/klib.h"
+#include "guest-stubs/include/sidecore/abi.h"
+
+/* Every errno the hypervisor can hand a guest (a hypercall's rax, a ring slot's status) is
+ * the value the guest ABI promises under the same name. */
+_Static_assert(E_PERM == SC_EPERM && E_NOENT == SC_ENOENT && E_IO == SC_EIO, "errno ABI");
+_Static_assert(E_NOMEM == SC_ENOMEM && E_FAULT == SC_EFAULT && E_BUSY == SC_EBUSY, "errno ABI");
+_Static_assert(E_EXIST == SC_EEXIST && E_NODEV == SC_ENODEV && E_INVAL == SC_EINVAL, "errno ABI");
+_Static_assert(E_NOSPC == SC_ENOSPC && E_RANGE == SC_ERANGE && E_NOSYS == SC_ENOSYS, "errno ABI");
+_Static_assert(E_BADMSG == SC_EBADMSG && E_OVERFLOW == SC_EOVERFLOW, "errno ABI");
+_Static_assert(E_TIMEDOUT == SC_ETIMEDOUT, "errno ABI");
 
 static int guest_range_ok(const struct hc_context *c, uint64_t gpa, uint64_t len)
 {

@@ -58,6 +58,11 @@ enum sc_hypercall {
 #define SC_EEXIST 17
 #define SC_EBUSY 16
 #define SC_ETIMEDOUT 110
+#define SC_EIO 5
+#define SC_ENOSPC 28
+#define SC_ERANGE 34
+#define SC_EBADMSG 74
+#define SC_EOVERFLOW 75
 
 /* ---- Exit reasons, the same on SVM and VMX. */
 enum sc_exit_reason {
