@@ -10,7 +10,8 @@
 
 void log_set_level(enum log_level level);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void log_vmsg(enum log_level level, const char *fmt, va_list ap);
+void log_vmsg(enum log_level level, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 /* A line exactly as given, no prefix: for machine-read lines (RESULT, ACPIDUMP). */
 void log_raw(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
