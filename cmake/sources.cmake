@@ -19,6 +19,7 @@ set(SIDECORE_PORTABLE_SOURCES
   vmexit/hypercall.c
   vmexit/icr.c
   vmexit/npt.c
+  vmexit/npt_retire.c
   vmexit/svm/vmcb_check.c
 )
 list(REMOVE_DUPLICATES SIDECORE_PORTABLE_SOURCES)

@@ -16,6 +16,7 @@
 #include "guest-stubs/include/sidecore/ring.h"
 #include "sidecore/blk.h"
 #include "vmexit/cpuid.h"
+#include "vmexit/npt_retire.h"
 #include "sidecore/ring_consumer.h"
 #include "guest-stubs/include/sidecore/abi.h"
 
@@ -107,6 +108,7 @@ struct partition {
     const struct boot_file *disk; /* the io service's block device, or NULL */
     struct elf_image elf;
     struct pt npt; /* nested tables, shared by the partition's vCPUs */
+    struct npt_mem npt_mem; /* their pages; freed ones wait for a flush (under pt_lock) */
     unsigned nvcpus;
     struct vcpu vcpus[MAX_PARTITION_VCPUS];
     uint32_t state; /* enum partition_state, atomic */
