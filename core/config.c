@@ -567,7 +567,9 @@ static void check_required(struct parser *ps, const struct directive *d, unsigne
     }
 }
 
-static void parse_line(struct parser *ps, const struct cfg_line *ln)
+/* Not inlined: its lexer (two line buffers) lives only while one line is parsed, apart from
+ * the parser state that config_parse keeps for the whole file (together over 1 KiB). */
+__attribute__((noinline)) static void parse_line(struct parser *ps, const struct cfg_line *ln)
 {
     struct cfg_lexer lx;
     cfg_lexer_init(&lx, ln);

@@ -215,6 +215,13 @@ int partition_build(unsigned index, struct palloc *pa, char *why, unsigned why_s
             ksnprintf(why, why_size, "vCPU %u: out of memory for its control structures", i);
             return rc;
         }
+        uint64_t chain = 0; /* only a partition with a disk sets up a block queue */
+        if (p->disk && (rc = palloc_alloc(pa, BLK_QUEUE_MAX * sizeof(struct sc_vq_desc),
+                                          PAGE_SIZE, 0, &chain))) {
+            ksnprintf(why, why_size, "vCPU %u: out of memory for its block queue", i);
+            return rc;
+        }
+        p->vcpus[i].blk_chain = (struct sc_vq_desc *)(uintptr_t)chain;
     }
     return 0;
 }

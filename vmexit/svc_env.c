@@ -211,11 +211,12 @@ static void env_cpuid(void *ctx, uint32_t leaf, uint32_t subleaf, struct cpuid_v
     cpuid_virtualize(leaf, subleaf, &host, &g, out);
 }
 
-static struct blk_backend backend_of(const struct partition *p)
+static struct blk_backend backend_of(struct vcpu *v)
 {
+    const struct partition *p = v->partition;
     return (struct blk_backend){(uint8_t *)(uintptr_t)p->base, p->size,
                                 p->disk ? (uint8_t *)(uintptr_t)p->disk->address : NULL,
-                                p->disk ? p->disk->size : 0};
+                                p->disk ? p->disk->size : 0, v->blk_chain};
 }
 
 static int env_blk_info(void *ctx, uint64_t *sectors)
@@ -233,7 +234,7 @@ static int env_blk_setup(void *ctx, uint64_t desc, uint64_t avail, uint64_t used
     struct vcpu *v = ((struct svc_call *)ctx)->v;
     if (!v->partition->disk)
         return -E_NODEV;
-    struct blk_backend b = backend_of(v->partition);
+    struct blk_backend b = backend_of(v);
     spin_lock(&v->blk_lock);
     int rc = blk_setup(&v->blkq, &b, desc, avail, used, size, vector);
     spin_unlock(&v->blk_lock);
@@ -244,7 +245,7 @@ int svc_blk_poll(struct vcpu *v)
 {
     if (!v->blkq.ready || v->blkq.broken)
         return 0;
-    struct blk_backend b = backend_of(v->partition);
+    struct blk_backend b = backend_of(v);
     spin_lock(&v->blk_lock);
     int n = blk_poll(&v->blkq, &b, BLK_BATCH); /* bounded like a ring's share of a pass */
     bool was_logged = v->blk_broken_logged;

@@ -90,6 +90,8 @@ struct vcpu {
     uint64_t start_rip, start_rsp;
     /* The block device queue: polled by the io side core, or kicked by a trap. */
     struct blk_queue blkq;
+    struct sc_vq_desc *blk_chain; /* BLK_QUEUE_MAX: blk_poll's copy of a chain (blk_lock);
+                                     allocated for partitions with a disk */
     struct spinlock blk_lock;
     bool blk_broken_logged;
 };
