@@ -65,6 +65,7 @@ void config_defaults(struct config *cfg)
     cfg->shutdown = SHUTDOWN_AUTO;
     cfg->offline_cpu = -1;
     cfg->fault_cpu = -1;
+    cfg->overflow_cpu = -1;
 }
 
 /* ---- the parser: one directive per line, its keys applied to a staging copy ---- */
@@ -78,6 +79,7 @@ struct top_settings {
     bool dump_acpi;
     int offline_cpu, fault_cpu;
     uint32_t run_timeout_ms;
+    int overflow_cpu;
 };
 
 struct stage {
@@ -437,17 +439,28 @@ static bool key_offline_cpu(struct parser *ps, const char *key, const char *val)
     return true;
 }
 
-static bool key_fault_cpu(struct parser *ps, const char *key, const char *val)
+/* A CPU that takes a deliberate fault when it enters its role: an AP. */
+static bool set_role_fault_cpu(struct parser *ps, const char *key, const char *val, int *out)
 {
     uint32_t v;
     if (!set_u32(ps, key, val, 0, CONFIG_MAX_CPUS - 1, &v))
         return false;
-    if (v == 0) { /* the deliberate fault is taken when an AP enters its role */
+    if (v == 0) {
         cfg_error(ps->errs, ps->line, "'%s' cannot be 0: the boot CPU takes no role fault", key);
         return false;
     }
-    ps->st.top.fault_cpu = (int)v;
+    *out = (int)v;
     return true;
+}
+
+static bool key_fault_cpu(struct parser *ps, const char *key, const char *val)
+{
+    return set_role_fault_cpu(ps, key, val, &ps->st.top.fault_cpu);
+}
+
+static bool key_overflow_cpu(struct parser *ps, const char *key, const char *val)
+{
+    return set_role_fault_cpu(ps, key, val, &ps->st.top.overflow_cpu);
 }
 
 static void begin_debug(struct parser *ps)
@@ -462,6 +475,7 @@ static void finish_debug(struct parser *ps)
     ps->cfg->dump_acpi = ps->st.top.dump_acpi;
     ps->cfg->offline_cpu = ps->st.top.offline_cpu;
     ps->cfg->fault_cpu = ps->st.top.fault_cpu;
+    ps->cfg->overflow_cpu = ps->st.top.overflow_cpu;
 }
 
 /* the table */
@@ -495,6 +509,7 @@ static const struct key_spec debug_keys[] = {
     {"dump_acpi", key_dump_acpi, false},
     {"offline_cpu", key_offline_cpu, false},
     {"fault_cpu", key_fault_cpu, false},
+    {"overflow_cpu", key_overflow_cpu, false},
 };
 
 static const struct directive directives[] = {
@@ -584,6 +599,7 @@ __attribute__((noinline)) static void parse_line(struct parser *ps, const struct
     ps->st.top = (struct top_settings){
         ps->cfg->console_port, ps->cfg->log_level,   ps->cfg->ap_timeout_ms, ps->cfg->shutdown,
         ps->cfg->dump_acpi,    ps->cfg->offline_cpu, ps->cfg->fault_cpu, ps->cfg->run_timeout_ms,
+        ps->cfg->overflow_cpu,
     };
     d->begin(ps);
     unsigned seen = 0;

@@ -59,6 +59,7 @@ struct config {
     bool dump_acpi;
     int offline_cpu; /* -1: none */
     int fault_cpu;   /* -1: none */
+    int overflow_cpu; /* -1: none */
     unsigned nsidecores;
     struct cfg_sidecore sidecores[CONFIG_MAX_CPUS];
     unsigned npartitions;

@@ -413,4 +413,21 @@ CASES = [
         "reject": [NO_FAIL, r"skipped="],
         "partitions": {"bench": {"status": "pass"}},
     },
+    # ---- a stack overflow runs into the guard page and parks only that CPU (issue 8)
+    {
+        "name": "stack_overflow_parks_one_cpu",
+        "smp": 4,
+        "status": FAIL,
+        "config": SIDE0 + "partition name=p cpus=1-3 memory=16M\ndebug overflow_cpu=2\n",
+        "expect": [r"cpu2 +warn +recursing until the stack overflows \('debug overflow_cpu=2'\)",
+                   r"cpu2 +error +cpu 2: stack overflow \(guard page hit at 0x[0-9a-f]+, below "
+                   r"its main stack\)$",
+                   r"cpu2 +error +exception #DF double fault \(vector 8\)",
+                   r"cpu 2 parked: stack overflow \(guard page of its main stack hit\)",
+                   cpu_row(2, 2, "parked", r"guest core: partition 'p' vCPU 1 -- stack overflow "
+                                           r"\(guard page of its main stack hit\)"),
+                   cpu_row(1, 1, "running", r"guest core: partition 'p' vCPU 0"),
+                   cpu_row(3, 3, "running", r"guest core: partition 'p' vCPU 2")],
+        "result": {"status": "fail", "online": 4, "missing": 0, "parked": 1},
+    },
 ]
