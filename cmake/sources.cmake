@@ -8,6 +8,7 @@ set(SIDECORE_PORTABLE_SOURCES
   core/elf.c
   core/exception_names.c
   core/fmt.c
+  core/log_lock.c
   core/palloc.c
   core/pgtable.c
   efi/memmap.c

@@ -66,6 +66,7 @@ void config_defaults(struct config *cfg)
     cfg->offline_cpu = -1;
     cfg->fault_cpu = -1;
     cfg->overflow_cpu = -1;
+    cfg->log_fault_cpu = -1;
 }
 
 /* ---- the parser: one directive per line, its keys applied to a staging copy ---- */
@@ -79,7 +80,7 @@ struct top_settings {
     bool dump_acpi;
     int offline_cpu, fault_cpu;
     uint32_t run_timeout_ms;
-    int overflow_cpu;
+    int overflow_cpu, log_fault_cpu;
 };
 
 struct stage {
@@ -463,6 +464,11 @@ static bool key_overflow_cpu(struct parser *ps, const char *key, const char *val
     return set_role_fault_cpu(ps, key, val, &ps->st.top.overflow_cpu);
 }
 
+static bool key_log_fault_cpu(struct parser *ps, const char *key, const char *val)
+{
+    return set_role_fault_cpu(ps, key, val, &ps->st.top.log_fault_cpu);
+}
+
 static void begin_debug(struct parser *ps)
 {
     only_once(ps, &ps->debug_line, "debug");
@@ -476,6 +482,7 @@ static void finish_debug(struct parser *ps)
     ps->cfg->offline_cpu = ps->st.top.offline_cpu;
     ps->cfg->fault_cpu = ps->st.top.fault_cpu;
     ps->cfg->overflow_cpu = ps->st.top.overflow_cpu;
+    ps->cfg->log_fault_cpu = ps->st.top.log_fault_cpu;
 }
 
 /* the table */
@@ -510,6 +517,7 @@ static const struct key_spec debug_keys[] = {
     {"offline_cpu", key_offline_cpu, false},
     {"fault_cpu", key_fault_cpu, false},
     {"overflow_cpu", key_overflow_cpu, false},
+    {"log_fault_cpu", key_log_fault_cpu, false},
 };
 
 static const struct directive directives[] = {
@@ -520,7 +528,8 @@ static const struct directive directives[] = {
     {"debug", debug_keys, ARRAY_SIZE(debug_keys), begin_debug, finish_debug},
 };
 #define MAX_KEYS 8 /* per directive: bits of the seen mask, names in a message */
-_Static_assert(ARRAY_SIZE(sidecore_keys) <= MAX_KEYS && ARRAY_SIZE(partition_keys) <= MAX_KEYS,
+_Static_assert(ARRAY_SIZE(sidecore_keys) <= MAX_KEYS && ARRAY_SIZE(partition_keys) <= MAX_KEYS &&
+                   ARRAY_SIZE(debug_keys) <= MAX_KEYS,
                "MAX_KEYS");
 
 static const struct directive *find_directive(struct parser *ps, const char *word)
@@ -599,7 +608,7 @@ __attribute__((noinline)) static void parse_line(struct parser *ps, const struct
     ps->st.top = (struct top_settings){
         ps->cfg->console_port, ps->cfg->log_level,   ps->cfg->ap_timeout_ms, ps->cfg->shutdown,
         ps->cfg->dump_acpi,    ps->cfg->offline_cpu, ps->cfg->fault_cpu, ps->cfg->run_timeout_ms,
-        ps->cfg->overflow_cpu,
+        ps->cfg->overflow_cpu, ps->cfg->log_fault_cpu,
     };
     d->begin(ps);
     unsigned seen = 0;

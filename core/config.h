@@ -60,6 +60,7 @@ struct config {
     int offline_cpu; /* -1: none */
     int fault_cpu;   /* -1: none */
     int overflow_cpu; /* -1: none */
+    int log_fault_cpu; /* -1: none */
     unsigned nsidecores;
     struct cfg_sidecore sidecores[CONFIG_MAX_CPUS];
     unsigned npartitions;

@@ -63,6 +63,8 @@ void role_enter(struct percpu *pc)
         log_warn("taking a deliberate #UD ('debug fault_cpu=%u')", pc->index);
         __asm__ volatile("ud2");
     }
+    if (hv.cfg.log_fault_cpu == (int)pc->index)
+        log_fault_holding_lock();
     if (hv.cfg.overflow_cpu == (int)pc->index) {
         log_warn("recursing until the stack overflows ('debug overflow_cpu=%u')", pc->index);
         volatile unsigned depth = 0;

@@ -54,6 +54,7 @@ void trap_dispatch(struct trap_frame *f)
             return;
         }
         /* an exception in the hypervisor: dump and stop this CPU only */
+        log_emergency(); /* it may hold the log lock: it faulted while printing */
         char reason[80];
         uint64_t cr2 = read_cr2();
         const char *stack = NULL;

@@ -662,6 +662,12 @@ static void test_err_debug(void **state)
     assert_int_equal(parse("debug overflow_cpu=3\n"), 0);
     assert_int_equal(cfg.overflow_cpu, 3);
     assert_int_equal(cfg.fault_cpu, -1);
+    assert_int_equal(cfg.log_fault_cpu, -1);
+    expect_parse_error("debug log_fault_cpu=0\n", 1,
+                       "'log_fault_cpu' cannot be 0: the boot CPU takes no role fault");
+    assert_int_equal(parse("debug log_fault_cpu=2 overflow_cpu=1\n"), 0);
+    assert_int_equal(cfg.log_fault_cpu, 2);
+    assert_int_equal(cfg.overflow_cpu, 1);
 }
 
 /* ---- limits, several errors ---- */
