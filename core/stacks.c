@@ -43,7 +43,8 @@ void stacks_ist_tops(unsigned cpu, uint64_t top[IST_STACKS])
 void stacks_set_main(struct percpu *pc, uint64_t top)
 {
     pc->stack_top = top;
-    pc->stack_guard = top ? top - CPU_STACK_SIZE - PAGE_SIZE : (uint64_t)(uintptr_t)boot_stack_guard;
+    pc->stack_guard =
+        top ? top - CPU_STACK_SIZE - PAGE_SIZE : (uint64_t)(uintptr_t)boot_stack_guard;
 }
 
 int stacks_unmap_guards(struct pt *host)

@@ -51,8 +51,8 @@ static void test_alternate_form(void **state)
     expect_fmt("0xffffffffffffffff", "%#llx", (unsigned long long)UINT64_MAX);
     expect_fmt("0x12345 0x10", "%#lx %#zx", 0x12345ul, (size_t)16);
     /* zeros go between the prefix and the digits; spaces before the prefix or after */
-    expect_fmt("[0x0000001f] [    0x1f] [0x1f    ] [0000000000]", "[%#010x] [%#8x] [%#-8x] [%#010x]",
-               0x1fu, 0x1fu, 0x1fu, 0u);
+    expect_fmt("[0x0000001f] [    0x1f] [0x1f    ] [0000000000]",
+               "[%#010x] [%#8x] [%#-8x] [%#010x]", 0x1fu, 0x1fu, 0x1fu, 0u);
     expect_fmt("[0x1f]", "[%#3x]", 0x1fu); /* a width smaller than the output */
     expect_fmt("port 0x3f8, then 7 and 'ok'", "port %#x, then %d and '%s'", 0x3f8u, 7, "ok");
 }
