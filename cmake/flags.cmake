@@ -12,12 +12,15 @@ execute_process(COMMAND ${CMAKE_C_COMPILER} -print-resource-dir
 
 # No libc, no red zone (interrupts arrive on our stack), no SSE/x87 state in
 # the hypervisor, position-independent so the EFI loader can relocate it.
+# Frames stay small: a CPU stack is 16 KiB (core/percpu.h), the trap path nests
+# several handlers (hypercall, ring operation, block queue), and a frame larger than
+# the 4 KiB guard page below each stack could step over it (core/stacks.c).
 set(SIDECORE_FREESTANDING_FLAGS
   --target=x86_64-unknown-elf -std=c11 -ffreestanding -nostdinc
   -isystem ${CLANG_RESOURCE_DIR}/include
   -fpic -fno-stack-protector -fno-builtin -fno-strict-aliasing
   -mno-red-zone -mno-mmx -mno-sse -mno-sse2 -mno-avx -mno-3dnow
-  -fshort-wchar -O2 -g
+  -fshort-wchar -O2 -g -Wframe-larger-than=1024
   ${SIDECORE_WARNINGS})
 
 set(SIDECORE_HOST_SANITIZERS -fsanitize=address,undefined -fno-sanitize-recover=all

@@ -8,6 +8,7 @@ set(SIDECORE_PORTABLE_SOURCES
   core/elf.c
   core/exception_names.c
   core/fmt.c
+  core/log_lock.c
   core/palloc.c
   core/pgtable.c
   efi/memmap.c
@@ -21,6 +22,7 @@ set(SIDECORE_PORTABLE_SOURCES
   vmexit/icr.c
   vmexit/lifecycle.c
   vmexit/npt.c
+  vmexit/npt_retire.c
   vmexit/svm/vmcb_check.c
 )
 list(REMOVE_DUPLICATES SIDECORE_PORTABLE_SOURCES)

@@ -66,6 +66,8 @@ void config_defaults(struct config *cfg)
     cfg->offline_cpu = -1;
     cfg->fault_cpu = -1;
     cfg->silent_cpu = -1;
+    cfg->overflow_cpu = -1;
+    cfg->log_fault_cpu = -1;
 }
 
 /* ---- the parser: one directive per line, its keys applied to a staging copy ---- */
@@ -79,6 +81,7 @@ struct top_settings {
     bool dump_acpi;
     int offline_cpu, fault_cpu, silent_cpu;
     uint32_t run_timeout_ms;
+    int overflow_cpu, log_fault_cpu;
 };
 
 struct stage {
@@ -444,10 +447,20 @@ static bool key_offline_cpu(struct parser *ps, const char *key, const char *val)
     return set_ap(ps, key, val, "the boot CPU is always running", &ps->st.top.offline_cpu);
 }
 
+/* The deliberate faults are taken when an AP enters its role. */
 static bool key_fault_cpu(struct parser *ps, const char *key, const char *val)
 {
-    /* the deliberate fault is taken when an AP enters its role */
     return set_ap(ps, key, val, "the boot CPU takes no role fault", &ps->st.top.fault_cpu);
+}
+
+static bool key_overflow_cpu(struct parser *ps, const char *key, const char *val)
+{
+    return set_ap(ps, key, val, "the boot CPU takes no role fault", &ps->st.top.overflow_cpu);
+}
+
+static bool key_log_fault_cpu(struct parser *ps, const char *key, const char *val)
+{
+    return set_ap(ps, key, val, "the boot CPU takes no role fault", &ps->st.top.log_fault_cpu);
 }
 
 static bool key_silent_cpu(struct parser *ps, const char *key, const char *val)
@@ -468,6 +481,8 @@ static void finish_debug(struct parser *ps)
     ps->cfg->offline_cpu = ps->st.top.offline_cpu;
     ps->cfg->fault_cpu = ps->st.top.fault_cpu;
     ps->cfg->silent_cpu = ps->st.top.silent_cpu;
+    ps->cfg->overflow_cpu = ps->st.top.overflow_cpu;
+    ps->cfg->log_fault_cpu = ps->st.top.log_fault_cpu;
 }
 
 /* the table */
@@ -502,6 +517,8 @@ static const struct key_spec debug_keys[] = {
     {"offline_cpu", key_offline_cpu, false},
     {"fault_cpu", key_fault_cpu, false},
     {"silent_cpu", key_silent_cpu, false},
+    {"overflow_cpu", key_overflow_cpu, false},
+    {"log_fault_cpu", key_log_fault_cpu, false},
 };
 
 static const struct directive directives[] = {
@@ -512,7 +529,8 @@ static const struct directive directives[] = {
     {"debug", debug_keys, ARRAY_SIZE(debug_keys), begin_debug, finish_debug},
 };
 #define MAX_KEYS 8 /* per directive: bits of the seen mask, names in a message */
-_Static_assert(ARRAY_SIZE(sidecore_keys) <= MAX_KEYS && ARRAY_SIZE(partition_keys) <= MAX_KEYS,
+_Static_assert(ARRAY_SIZE(sidecore_keys) <= MAX_KEYS && ARRAY_SIZE(partition_keys) <= MAX_KEYS &&
+                   ARRAY_SIZE(debug_keys) <= MAX_KEYS,
                "MAX_KEYS");
 
 static const struct directive *find_directive(struct parser *ps, const char *word)
@@ -574,7 +592,9 @@ static void check_required(struct parser *ps, const struct directive *d, unsigne
     }
 }
 
-static void parse_line(struct parser *ps, const struct cfg_line *ln)
+/* Not inlined: its lexer (two line buffers) lives only while one line is parsed, apart from
+ * the parser state that config_parse keeps for the whole file (together over 1 KiB). */
+__attribute__((noinline)) static void parse_line(struct parser *ps, const struct cfg_line *ln)
 {
     struct cfg_lexer lx;
     cfg_lexer_init(&lx, ln);
@@ -589,7 +609,7 @@ static void parse_line(struct parser *ps, const struct cfg_line *ln)
     ps->st.top = (struct top_settings){
         ps->cfg->console_port, ps->cfg->log_level,   ps->cfg->ap_timeout_ms, ps->cfg->shutdown,
         ps->cfg->dump_acpi,    ps->cfg->offline_cpu, ps->cfg->fault_cpu, ps->cfg->silent_cpu,
-        ps->cfg->run_timeout_ms,
+        ps->cfg->run_timeout_ms, ps->cfg->overflow_cpu, ps->cfg->log_fault_cpu,
     };
     d->begin(ps);
     unsigned seen = 0;

@@ -61,6 +61,8 @@ struct config {
     int offline_cpu; /* -1: none */
     int fault_cpu;   /* -1: none */
     int silent_cpu;  /* -1: none; else this AP never acknowledges its role (a lost wake-up) */
+    int overflow_cpu; /* -1: none */
+    int log_fault_cpu; /* -1: none */
     unsigned nsidecores;
     struct cfg_sidecore sidecores[CONFIG_MAX_CPUS];
     unsigned npartitions;

@@ -15,6 +15,9 @@ core_start:
 
 .bss
 .p2align 12
+.globl boot_stack_guard
+boot_stack_guard:           /* unmapped once the core's tables are built (core/stacks.c) */
+    .skip 4096
 boot_stack:
     .skip 32768
 boot_stack_top:

@@ -47,21 +47,20 @@ static size_t utoa(char *tmp, uint64_t v, unsigned base, bool upper)
     return n;
 }
 
-static void put_number(struct out *o, uint64_t v, bool negative, unsigned base, bool upper,
+/* [sign or 0x prefix][zeros][digits]: with the '0' flag the zeros go between the prefix
+ * and the digits, as in C; otherwise the padding is spaces on the side `left` says. */
+static void put_number(struct out *o, uint64_t v, const char *prefix, unsigned base, bool upper,
                        int width, bool left, char pad)
 {
-    char tmp[24];
-    size_t n = 0;
-    if (negative)
-        tmp[n++] = '-';
-    n += utoa(tmp + n, v, base, upper);
-    if (negative && pad == '0' && !left) {
-        /* the sign goes before the zero padding */
-        put(o, '-');
-        put_padded(o, tmp + 1, n - 1, width - 1, false, '0');
-        return;
-    }
-    put_padded(o, tmp, n, width, left, left ? ' ' : pad);
+    char digits[24];
+    size_t n = utoa(digits, v, base, upper), np = strlen(prefix);
+    size_t fill = width > 0 && (size_t)width > np + n ? (size_t)width - np - n : 0;
+    if (!left && pad == ' ')
+        put_padded(o, "", 0, (int)fill, false, ' ');
+    put_padded(o, prefix, np, 0, false, ' ');
+    put_padded(o, digits, n, (int)(n + (!left && pad == '0' ? fill : 0)), false, '0');
+    if (left)
+        put_padded(o, "", 0, (int)fill, false, ' ');
 }
 
 int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
@@ -74,13 +73,15 @@ int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
             continue;
         }
         p++;
-        bool left = false;
+        bool left = false, alt = false;
         char pad = ' ';
         for (;; p++) {
             if (*p == '-')
                 left = true;
             else if (*p == '0')
                 pad = '0';
+            else if (*p == '#')
+                alt = true; /* %#x: 0x before a nonzero value */
             else
                 break;
         }
@@ -110,7 +111,7 @@ int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
                         : lng == 2 ? va_arg(ap, long long)
                                    : (int64_t)va_arg(ap, size_t);
             uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-            put_number(&o, mag, v < 0, 10, false, width, left, pad);
+            put_number(&o, mag, v < 0 ? "-" : "", 10, false, width, left, pad);
             break;
         }
         case 'u':
@@ -120,13 +121,13 @@ int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
                          : lng == 1 ? va_arg(ap, unsigned long)
                          : lng == 2 ? va_arg(ap, unsigned long long)
                                     : va_arg(ap, size_t);
-            put_number(&o, v, false, *p == 'u' ? 10 : 16, *p == 'X', width, left, pad);
+            bool upper = *p == 'X';
+            const char *prefix = alt && v && *p != 'u' ? (upper ? "0X" : "0x") : "";
+            put_number(&o, v, prefix, *p == 'u' ? 10 : 16, upper, width, left, pad);
             break;
         }
         case 'p':
-            put(&o, '0');
-            put(&o, 'x');
-            put_number(&o, (uint64_t)(uintptr_t)va_arg(ap, void *), false, 16, false, 16, false,
+            put_number(&o, (uint64_t)(uintptr_t)va_arg(ap, void *), "0x", 16, false, 18, false,
                        '0');
             break;
         case 's': {

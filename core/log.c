@@ -1,20 +1,25 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The sidecore authors */
 /* Formats each line privately, then writes it whole under a lock so lines of
- * different CPUs never interleave. */
+ * different CPUs never interleave. A CPU in an exception or a panic never waits for
+ * the lock for long, nor for itself: it may have been printing when it faulted. */
 #include "core/log.h"
 
 #include "core/fmt.h"
 #include "core/klib.h"
+#include "core/log_lock.h"
 #include "core/percpu.h"
 #include "core/serial.h"
-#include "core/spinlock.h"
 #include "core/time.h"
 
 #define LOG_LINE_MAX 320
+/* How long a CPU in trouble waits for another CPU's line to end (milliseconds on
+ * hardware, more under an emulator), then prints anyway. */
+#define EMERGENCY_SPINS 1000000
 
 static enum log_level min_level = LOG_INFO;
-static struct spinlock log_lock;
+static struct log_lock log_lock;
+static bool emergency[MAX_CPUS]; /* per CPU: in an exception or a panic */
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
@@ -22,9 +27,23 @@ void log_set_level(enum log_level level) { min_level = level; }
 
 static void emit(const char *line, size_t n)
 {
-    spin_lock(&log_lock);
+    unsigned cpu = this_cpu_index();
+    enum log_lock_got got =
+        log_lock_acquire(&log_lock, cpu, emergency[cpu] ? EMERGENCY_SPINS : LOG_LOCK_FOREVER);
     serial_write(line, n);
-    spin_unlock(&log_lock);
+    log_lock_release(&log_lock, cpu, got);
+}
+
+void log_emergency(void) { emergency[this_cpu_index()] = true; }
+
+void log_abandon(void) { (void)log_lock_abandon(&log_lock, this_cpu_index()); }
+
+void log_fault_holding_lock(void)
+{
+    unsigned cpu = this_cpu_index();
+    log_warn("taking a deliberate #UD while holding the log lock ('debug log_fault_cpu=%u')", cpu);
+    (void)log_lock_acquire(&log_lock, cpu, LOG_LOCK_FOREVER);
+    __asm__ volatile("ud2"); /* the CPU parks in the exception handler, lock in hand */
 }
 
 void log_vmsg(enum log_level level, const char *fmt, va_list ap)

@@ -15,6 +15,7 @@
 #include "core/serial.h"
 #include "core/shutdown.h"
 #include "core/smp.h"
+#include "core/stacks.h"
 #include "core/time.h"
 #include "sidecore/sidecore.h"
 #include "vmexit/partition.h"
@@ -120,12 +121,14 @@ static void setup_memory(void)
         log_error("no free page below 1 MiB for the AP trampoline");
         fail("memory");
     }
-    if (smp_alloc_stacks(&hv.mem)) {
+    if (stacks_alloc(&hv.mem)) {
         log_error("not enough memory for %u CPU stacks", cpu_count);
         fail("memory");
     }
-    hv.stacks_bytes = (uint64_t)cpu_count * (CPU_STACK_SIZE + 3 * CPU_IST_STACK_SIZE);
+    hv.stacks_bytes = stacks_bytes();
     int rc = memory_build_host_tables(&hv.host_pt, &hv.mem, hv.boot, &hv.acpi);
+    if (!rc)
+        rc = stacks_unmap_guards(&hv.host_pt);
     if (rc) {
         log_error("building the hypervisor page tables failed (%d)", rc);
         fail("memory");

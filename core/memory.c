@@ -53,15 +53,34 @@ int memory_reclaim_boot_services(struct palloc *pa, const struct boot_info *bi)
 /* Side cores and guest cores change nested tables at run time: one lock for the
  * allocator they share. */
 static struct spinlock table_alloc_lock;
+/* Table pages given back, linked through their first word (0 ends the list): reused
+ * before the allocator is asked, so scattered single pages never fragment its ranges. */
+static uint64_t free_tables;
 
 static int alloc_table_page(void *ctx, uint64_t *out)
 {
+    int rc = 0;
     spin_lock(&table_alloc_lock);
-    int rc = palloc_alloc(ctx, PAGE_SIZE, PAGE_SIZE, LOW_4G, out);
+    if (free_tables) {
+        *out = free_tables;
+        free_tables = *(const uint64_t *)(uintptr_t)free_tables;
+    } else {
+        rc = palloc_alloc(ctx, PAGE_SIZE, PAGE_SIZE, LOW_4G, out);
+    }
     spin_unlock(&table_alloc_lock);
     if (!rc)
         memset((void *)(uintptr_t)*out, 0, PAGE_SIZE);
     return rc;
+}
+
+/* The caller made sure no CPU can still walk the page (see struct pt_mem). */
+static void free_table_page(void *ctx, uint64_t pa)
+{
+    (void)ctx;
+    spin_lock(&table_alloc_lock);
+    *(uint64_t *)(uintptr_t)pa = free_tables;
+    free_tables = pa;
+    spin_unlock(&table_alloc_lock);
 }
 
 static void *identity(void *ctx, uint64_t pa)
@@ -92,7 +111,7 @@ int memory_build_host_tables(struct pt *pt, struct palloc *pa, const struct boot
                              const struct acpi_info *acpi)
 {
     struct pt_mem *mem = &table_mem;
-    *mem = (struct pt_mem){pa, alloc_table_page, identity};
+    *mem = (struct pt_mem){pa, alloc_table_page, identity, free_table_page};
     bool gb = (cpuid(0x80000001, 0).edx & CPUID_80000001_EDX_PDPE1GB) != 0;
     int rc = pt_init(pt, &pt_format_x86, mem, gb ? PT_1G : PT_2M);
     const unsigned rwx = PT_READ | PT_WRITE | PT_EXEC;

@@ -22,7 +22,9 @@ int memory_reclaim_boot_services(struct palloc *pa, const struct boot_info *bi);
 int memory_build_host_tables(struct pt *pt, struct palloc *pa, const struct boot_info *bi,
                              const struct acpi_info *acpi);
 const char *memory_type_name(uint32_t type);
-/* Page-table pages from the allocator, identity-mapped: for nested tables too. */
+/* Page-table pages from the allocator, identity-mapped: for nested tables too. A page
+ * freed through it is reused at once: tables other CPUs may walk hold theirs back until
+ * the walkers flushed (vmexit/npt_retire.h). */
 const struct pt_mem *memory_table_mem(void);
 
 #endif

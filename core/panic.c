@@ -13,6 +13,7 @@
 void cpu_park(const char *reason)
 {
     irq_disable();
+    log_emergency();
     struct percpu *pc = this_cpu();
     size_t n = strlen(reason);
     if (n >= sizeof(pc->pub.park_reason))
@@ -25,12 +26,14 @@ void cpu_park(const char *reason)
         log_raw("RESULT status=fail reason=boot-cpu-parked cpus=%u", cpu_count);
         machine_shutdown(false);
     }
+    log_abandon(); /* it may have faulted while printing: the others go on */
     for (;;)
         halt();
 }
 
 void panic(const char *fmt, ...)
 {
+    log_emergency();
     char msg[80];
     va_list ap;
     va_start(ap, fmt);

@@ -49,7 +49,8 @@ struct percpu {
     struct percpu *self; /* %gs:0, so this_cpu() is one load */
     unsigned index;
     uint32_t apic_id;
-    uint64_t stack_top;
+    uint64_t stack_top;   /* of the main stack it runs on (0: the boot stack) */
+    uint64_t stack_guard; /* the unmapped page below that stack (core/stacks.c) */
     struct gdt_table gdt;
     struct tss tss;
     struct percpu_public pub;

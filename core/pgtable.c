@@ -202,6 +202,36 @@ static int new_table(struct pt *pt, uint64_t *pa)
     return 0;
 }
 
+static void free_table(struct pt *pt, uint64_t pa)
+{
+    pt->mem->free_page(pt->mem->ctx, pa);
+    pt->tables--;
+}
+
+static bool table_empty(const struct pt *pt, uint64_t table)
+{
+    const uint64_t *t = table_at(pt, table);
+    for (unsigned i = 0; i < PT_ENTRIES; i++)
+        if (pte_present(pt, pte_load(&t[i])))
+            return false;
+    return true;
+}
+
+/* Free an unlinked table whose entries are at `level`, and every table below it; the tree
+ * maps nothing (only empty tables can be in it). */
+static void free_tree(struct pt *pt, uint64_t table, unsigned level)
+{
+    uint64_t *t = table_at(pt, table);
+    for (unsigned i = 0; level > PT_4K && i < PT_ENTRIES; i++) {
+        uint64_t e = pte_load(&t[i]);
+        if (pte_present(pt, e) && !pte_leaf(pt, e, level)) {
+            pte_store(&t[i], 0); /* pages are freed all zero: nothing present in them */
+            free_tree(pt, table_addr(e), level - 1);
+        }
+    }
+    free_table(pt, table);
+}
+
 static bool valid_flags(unsigned flags)
 {
     return (flags & ~PT_FLAGS_ALL) == 0 && (flags & PT_READ) != 0;
@@ -362,6 +392,11 @@ static int range_walk(struct pt *pt, uint64_t table, unsigned level, uint64_t va
                     pte_store(slot, e | want);
             }
             int rc = range_walk(pt, table_addr(e), level - 1, va, slot_end, op, flags);
+            if (op == OP_CLEAR && table_empty(pt, table_addr(e))) {
+                /* unlinked before it is freed: no walker finds it through this slot */
+                pte_store(slot, 0);
+                free_table(pt, table_addr(e));
+            }
             if (rc != 0)
                 return rc;
         }
@@ -380,7 +415,7 @@ static int walk_range(struct pt *pt, uint64_t va, uint64_t size, enum range_op o
 int pt_init(struct pt *pt, const struct pt_format *fmt, const struct pt_mem *mem,
             enum pt_page_size max_page)
 {
-    if (!pt || !fmt || !mem || !mem->alloc_page || !mem->phys_to_virt)
+    if (!pt || !fmt || !mem || !mem->alloc_page || !mem->phys_to_virt || !mem->free_page)
         return -E_INVAL;
     if (max_page < PT_4K || max_page > PT_1G)
         return -E_INVAL;
@@ -416,15 +451,19 @@ int pt_map(struct pt *pt, uint64_t va, uint64_t pa, uint64_t size, unsigned flag
         rc = walk_create(pt, v, level, flags, &slot);
         if (rc != 0)
             break;
-        /* An empty table left by earlier unmaps may sit where a large leaf
-         * goes; the range was checked empty, so it is simply replaced. */
+        /* Empty tables are freed as they empty, but should one sit where a large leaf
+         * goes (the range was checked empty), it is replaced and freed, not leaked. */
+        uint64_t old = pte_load(slot);
         pte_store(slot, pt->fmt->leaf(p, flags, level));
+        if (level > PT_4K && pte_present(pt, old) && !pte_leaf(pt, old, level))
+            free_tree(pt, table_addr(old), level - 1);
         pt->pages_mapped[level]++;
         done += level_size(level);
     }
-    if (rc != 0 && done != 0) {
-        /* Undo: [va, va+done) holds exactly the leaves written above. */
-        (void)walk_range(pt, va, done, OP_CLEAR, 0);
+    if (rc != 0) {
+        /* Undo: the range was empty, so clearing all of it removes exactly the leaves
+         * written above and frees the tables allocated for them. */
+        (void)walk_range(pt, va, size, OP_CLEAR, 0);
     }
     return rc;
 }

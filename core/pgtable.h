@@ -61,6 +61,10 @@ struct pt_mem {
     int (*alloc_page)(void *ctx, uint64_t *pa);
     /* Pointer through which the page at pa is accessed. */
     void *(*phys_to_virt)(void *ctx, uint64_t pa);
+    /* A table page that became empty and was unlinked (every entry not present). A CPU
+     * may still hold a cached pointer to it until its TLB is flushed: tables other
+     * cores walk must not reuse the page before that. */
+    void (*free_page)(void *ctx, uint64_t pa);
 };
 
 /* Access flags for pt_map/pt_protect/pt_lookup. PT_READ is required when
@@ -92,7 +96,8 @@ struct pt {
     unsigned tables;          /* table pages allocated including the root */
 };
 
-/* Allocate the root. -E_INVAL bad arguments, -E_NOMEM. */
+/* Allocate the root (never freed; every other table page is freed as soon as it holds
+ * no entry, so `tables` counts only pages in use). -E_INVAL bad arguments, -E_NOMEM. */
 int pt_init(struct pt *pt, const struct pt_format *fmt, const struct pt_mem *mem,
             enum pt_page_size max_page);
 
@@ -101,12 +106,13 @@ int pt_init(struct pt *pt, const struct pt_format *fmt, const struct pt_mem *mem
  * aligned, size 0, bad flags; -E_RANGE: va range beyond 48 bits or pa range
  * beyond 52 bits; -E_EXIST: something in the range is already mapped;
  * -E_NOMEM: a table page could not be allocated. On any error no mapping has
- * changed (table pages allocated before a failure stay in the tree, empty). */
+ * changed (table pages allocated before a failure are freed again). */
 int pt_map(struct pt *pt, uint64_t va, uint64_t pa, uint64_t size, unsigned flags);
 
 /* Remove the mappings in [va, va+size); large pages partly covered are split
- * first, holes are fine. -E_INVAL/-E_RANGE as for pt_map; -E_NOMEM if a split
- * cannot get a table page (translations are then unchanged). */
+ * first, holes are fine; tables left empty are freed. -E_INVAL/-E_RANGE as for
+ * pt_map; -E_NOMEM if a split cannot get a table page (translations are then
+ * unchanged). */
 int pt_unmap(struct pt *pt, uint64_t va, uint64_t size);
 
 /* Set the flags of every page in [va, va+size) (large pages partly covered are

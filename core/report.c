@@ -91,7 +91,7 @@ static void dump_table(const char *sig, uint64_t addr, uint32_t len)
 
 void report_acpi_dump(void)
 {
-    struct acpi_table_ref refs[ACPI_MAX_TABLES];
+    static struct acpi_table_ref refs[ACPI_MAX_TABLES]; /* 1.5 KiB; boot CPU, once */
     int n = acpi_list_tables(&hv_acpi_mem, hv.boot->rsdp, refs, ACPI_MAX_TABLES);
     for (int i = 0; i < n; i++) {
         const char *s = refs[i].signature;

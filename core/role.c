@@ -47,6 +47,17 @@ void role_describe(const struct config *cfg, unsigned cpu, char *buf, unsigned s
     ksnprintf(buf, size, "?");
 }
 
+/* 'debug overflow_cpu': every call keeps a frame until the stack's guard page stops it. */
+static __attribute__((noinline)) unsigned recurse(volatile unsigned *depth)
+{
+    volatile char frame[512];
+    frame[0] = (char)++*depth;
+    if (*depth == 0)
+        return 0; /* never (it would take 2^32 frames): the recursion is not endless to the
+                     compiler */
+    return recurse(depth) + (unsigned)frame[0];
+}
+
 void role_enter(struct percpu *pc)
 {
     if (hv.cfg.fault_cpu == (int)pc->index) {
@@ -58,6 +69,13 @@ void role_enter(struct percpu *pc)
                  pc->index);
         for (;;)
             halt(); /* interrupts are off: nothing acknowledges */
+    }
+    if (hv.cfg.log_fault_cpu == (int)pc->index)
+        log_fault_holding_lock();
+    if (hv.cfg.overflow_cpu == (int)pc->index) {
+        log_warn("recursing until the stack overflows ('debug overflow_cpu=%u')", pc->index);
+        volatile unsigned depth = 0;
+        recurse(&depth);
     }
     char what[96];
     role_describe(&hv.cfg, pc->index, what, sizeof(what));

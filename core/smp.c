@@ -11,19 +11,15 @@
 #include "core/palloc.h"
 #include "core/percpu.h"
 #include "core/role.h"
+#include "core/stacks.h"
 #include "core/time.h"
 #include "core/trap.h"
-
-/* Per CPU: three IST stacks then the main stack, in one block. */
-#define IST_STACKS 3
-#define CPU_BLOCK_SIZE (IST_STACKS * CPU_IST_STACK_SIZE + CPU_STACK_SIZE)
 
 extern const uint8_t trampoline_start[], trampoline_end[];
 extern const uint64_t trampoline_offsets[8];
 enum { OFF_GDTR_BASE, OFF_GDT, OFF_FAR64, OFF_LONG_MODE, OFF_CR3, OFF_ENTRY, OFF_STACKS, OFF_SLOT };
 
-static uint64_t cpu_block[MAX_CPUS];       /* physical = virtual (identity map) */
-static uint64_t slot_stack_top[MAX_CPUS];  /* read by the trampoline */
+static uint64_t slot_stack_top[MAX_CPUS]; /* read by the trampoline */
 
 uint32_t cpu_apic_id_from_cpuid(void)
 {
@@ -32,22 +28,10 @@ uint32_t cpu_apic_id_from_cpuid(void)
     return cpuid(1, 0).ebx >> 24;
 }
 
-int smp_alloc_stacks(struct palloc *pa)
-{
-    for (unsigned i = 0; i < cpu_count; i++) {
-        int rc = palloc_alloc(pa, CPU_BLOCK_SIZE, PAGE_SIZE, 0, &cpu_block[i]);
-        if (rc)
-            return rc;
-        cpus[i].stack_top = cpu_block[i] + CPU_BLOCK_SIZE;
-    }
-    return 0;
-}
-
 static void init_this_cpu(struct percpu *pc)
 {
     uint64_t ist[IST_STACKS];
-    for (unsigned i = 0; i < IST_STACKS; i++)
-        ist[i] = cpu_block[pc->index] + (i + 1) * CPU_IST_STACK_SIZE;
+    stacks_ist_tops(pc->index, ist);
     percpu_activate(pc);
     /* NX in nested tables (non-executable ring windows) needs EFER.NXE on the host */
     if (cpuid(0x80000001, 0).edx & CPUID_80000001_EDX_NX)
@@ -58,6 +42,7 @@ static void init_this_cpu(struct percpu *pc)
 
 void smp_init_bsp(void)
 {
+    stacks_set_main(&cpus[0], 0); /* it stays on the boot stack */
     idt_build();
     init_this_cpu(&cpus[0]);
     __atomic_store_n(&cpus[0].pub.state, CPU_ONLINE, __ATOMIC_RELEASE);
@@ -100,7 +85,7 @@ void smp_start_aps(const struct smp_params *p, struct smp_report *out)
     for (unsigned i = 1; i < cpu_count; i++) {
         if ((int)i == p->skip_cpu)
             continue;
-        slot_stack_top[slots++] = cpus[i].stack_top;
+        slot_stack_top[slots++] = stacks_main_top(i);
     }
 
     uint64_t t0 = rdtsc();
@@ -212,7 +197,7 @@ void ap_entry(uint32_t slot)
         for (;;)
             halt(); /* not a CPU of the MADT: stay out of the way */
     struct percpu *pc = &cpus[index];
-    pc->stack_top = slot_stack_top[slot];
+    stacks_set_main(pc, slot_stack_top[slot]);
     init_this_cpu(pc);
     pc->pub.arrival_tsc = rdtsc();
     uint32_t expected = CPU_STARTING;

@@ -21,8 +21,6 @@ struct smp_report {
     uint64_t elapsed_us; /* from the first INIT to the last arrival */
 };
 
-/* Per-CPU stacks for every CPU (the boot CPU too); -E_NOMEM if memory runs out. */
-int smp_alloc_stacks(struct palloc *pa);
 /* Start every AP in cpus[1..cpu_count) and wait for them; never hangs. */
 void smp_start_aps(const struct smp_params *p, struct smp_report *out);
 /* Post a command to a CPU's mailbox and wake it. */

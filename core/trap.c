@@ -10,7 +10,7 @@
 #include "core/log.h"
 #include "core/panic.h"
 #include "core/percpu.h"
-
+#include "core/stacks.h"
 
 
 static void dump(const struct trap_frame *f)
@@ -54,10 +54,24 @@ void trap_dispatch(struct trap_frame *f)
             return;
         }
         /* an exception in the hypervisor: dump and stop this CPU only */
+        log_emergency(); /* it may hold the log lock: it faulted while printing */
+        char reason[80];
+        uint64_t cr2 = read_cr2();
+        const char *stack = NULL;
+        if (f->vector == VECTOR_PAGE_FAULT || f->vector == VECTOR_DOUBLE_FAULT)
+            stack = stacks_guard_hit(this_cpu(), cr2);
+        if (stack) {
+            /* the #PF of an overflow cannot be pushed on the overflowed stack: it comes as
+             * a double fault, on the IST stack, and CR2 names the guard page */
+            log_error("cpu %u: stack overflow (guard page hit at %#llx, below its %s stack)",
+                      this_cpu_index(), (unsigned long long)cr2, stack);
+            ksnprintf(reason, sizeof(reason), "stack overflow (guard page of its %s stack hit)",
+                      stack);
+        } else {
+            ksnprintf(reason, sizeof(reason), "exception %s at rip %llx",
+                      exception_name(f->vector), (unsigned long long)f->rip);
+        }
         dump(f);
-        char reason[64];
-        ksnprintf(reason, sizeof(reason), "exception %s at rip %llx", exception_name(f->vector),
-                  (unsigned long long)f->rip);
         cpu_park(reason);
     }
     }

@@ -30,7 +30,8 @@ static void output(const char *s)
         con_out->OutputString(con_out, wide);
 }
 
-static void vprint(const char *prefix, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void vprint(const char *prefix, const char *fmt,
+                                                        va_list ap)
 {
     char line[320];
     int n = ksnprintf(line, sizeof(line), "%s", prefix);

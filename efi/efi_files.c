@@ -71,7 +71,7 @@ EFI_STATUS efi_read_file(EFI_BOOT_SERVICES *bs, struct efi_volume *v, const char
     EFI_STATUS s = v->root->Open(v->root, &f, path, EFI_FILE_MODE_READ, 0);
     if (EFI_ERROR(s))
         return s;
-    union {
+    static union { /* the loader is single-threaded; off the stack (with path, over 1 KiB) */
         EFI_FILE_INFO info;
         uint8_t raw[sizeof(EFI_FILE_INFO) + 512];
     } fi;

@@ -152,7 +152,7 @@ static uint8_t get_id(const struct blk_backend *b, const struct sc_vq_desc *d, u
 static enum outcome serve(const struct blk_queue *q, const struct blk_backend *b, uint16_t head,
                           uint64_t *status_gpa, uint8_t *status, uint32_t *written)
 {
-    struct sc_vq_desc d[BLK_QUEUE_MAX];
+    struct sc_vq_desc *d = b->chain;
     unsigned n = copy_chain(q, b, head, d);
     if (n == 0)
         return BROKEN;

@@ -38,6 +38,9 @@ struct blk_backend {
     uint64_t guest_size;
     uint8_t *disk; /* the disk image (bytes; capacity = disk_size / 512) */
     uint64_t disk_size;
+    /* blk_poll's copy of one chain, BLK_QUEUE_MAX descriptors (4 KiB: kept off the stack
+     * of the trap path that may run it); serialised with the queue */
+    struct sc_vq_desc *chain;
 };
 
 struct blk_queue {

@@ -135,16 +135,23 @@ static int64_t do_irq(const struct svc_env *e, struct sc_ring_slot *r)
     }
 }
 
+/* The text goes out in pieces through a small copy: a whole SC_CONSOLE_MAX buffer would
+ * be 4 KiB of the trap path's stack (the hook assembles lines across calls anyway). */
+#define CONSOLE_PIECE 256
+
 static int64_t do_console(const struct svc_env *e, const struct sc_ring_slot *r)
 {
-    char text[SC_CONSOLE_MAX];
+    char text[CONSOLE_PIECE];
     uint64_t gpa = r->arg[0], len = r->arg[1];
     if (len > SC_CONSOLE_MAX)
         return -E_INVAL;
     if (gpa > e->guest_size || len > e->guest_size - gpa)
         return -E_FAULT;
-    memcpy(text, e->guest_base + gpa, (size_t)len); /* one read of guest memory */
-    e->console(e->ctx, text, (size_t)len);
+    for (uint64_t off = 0; off < len; off += CONSOLE_PIECE) {
+        size_t n = len - off < CONSOLE_PIECE ? (size_t)(len - off) : CONSOLE_PIECE;
+        memcpy(text, e->guest_base + gpa + off, n); /* one read of guest memory */
+        e->console(e->ctx, text, n);
+    }
     return (int64_t)len;
 }
 
@@ -170,50 +177,85 @@ static int64_t do_io(const struct svc_env *e, struct sc_ring_slot *r)
     }
 }
 
-unsigned service_cpuid_leaves(uint32_t max_basic, uint32_t max_ext, struct sc_cpuid_entry *out,
-                              unsigned max)
+/* Calls fn(ctx, index, leaf, subleaf) for each leaf of the table, in order; returns how
+ * many leaves there are. */
+static unsigned for_each_cpuid_leaf(uint32_t max_basic, uint32_t max_ext,
+                                    void (*fn)(void *ctx, unsigned i, uint32_t l, uint32_t s),
+                                    void *ctx)
 {
     unsigned n = 0;
-#define ADD(l, s)                                                                                \
-    do {                                                                                         \
-        if (n < max)                                                                             \
-            out[n++] = (struct sc_cpuid_entry){(l), (s), 0, 0, 0, 0};                            \
-    } while (0)
     for (uint32_t l = 0; l <= max_basic && l <= 0x20; l++) {
         unsigned subleaves = (l == 4 || l == 0xb || l == 0xd || l == 0x1f) ? 4 : l == 7 ? 2 : 1;
         for (uint32_t s = 0; s < subleaves; s++)
-            ADD(l, s);
+            fn(ctx, n++, l, s);
     }
     for (uint32_t l = SC_CPUID_SIGNATURE; l <= SC_CPUID_MAX; l++)
-        ADD(l, 0);
+        fn(ctx, n++, l, 0);
     for (uint32_t l = 0x80000000u; l <= max_ext && l <= 0x80000021u; l++)
-        ADD(l, 0);
-#undef ADD
+        fn(ctx, n++, l, 0);
     return n;
+}
+
+struct leaf_list {
+    struct sc_cpuid_entry *out;
+    unsigned max;
+};
+
+static void list_leaf(void *ctx, unsigned i, uint32_t l, uint32_t s)
+{
+    const struct leaf_list *ll = ctx;
+    if (i < ll->max)
+        ll->out[i] = (struct sc_cpuid_entry){l, s, 0, 0, 0, 0};
+}
+
+unsigned service_cpuid_leaves(uint32_t max_basic, uint32_t max_ext, struct sc_cpuid_entry *out,
+                              unsigned max)
+{
+    struct leaf_list ll = {out, max};
+    unsigned n = for_each_cpuid_leaf(max_basic, max_ext, list_leaf, &ll);
+    return n < max ? n : max;
+}
+
+static void count_leaf(void *ctx, unsigned i, uint32_t l, uint32_t s)
+{
+    /* counting only */
+}
+
+/* The first n entries go straight to guest memory, one at a time: the whole table would
+ * be 3 KiB of the trap path's stack. */
+struct leaf_writer {
+    const struct svc_env *e;
+    uint64_t gpa;
+    unsigned n;
+};
+
+static void write_leaf(void *ctx, unsigned i, uint32_t l, uint32_t s)
+{
+    const struct leaf_writer *w = ctx;
+    if (i >= w->n)
+        return;
+    struct cpuid_values v;
+    w->e->cpuid(w->e->ctx, l, s, &v);
+    struct sc_cpuid_entry entry = {l, s, v.eax, v.ebx, v.ecx, v.edx};
+    memcpy(w->e->guest_base + w->gpa + (uint64_t)i * sizeof(entry), &entry, sizeof(entry));
 }
 
 static int64_t do_cpuid_table(const struct svc_env *e, struct sc_ring_slot *r)
 {
-    struct sc_cpuid_entry table[SVC_CPUID_MAX_ENTRIES];
     uint64_t gpa = r->arg[0], capacity = r->arg[1];
     struct cpuid_values v0, v8;
     e->cpuid(e->ctx, 0, 0, &v0);
     e->cpuid(e->ctx, 0x80000000u, 0, &v8);
-    unsigned n = service_cpuid_leaves(v0.eax, v8.eax, table, SVC_CPUID_MAX_ENTRIES);
+    unsigned n = for_each_cpuid_leaf(v0.eax, v8.eax, count_leaf, NULL);
+    if (n > SVC_CPUID_MAX_ENTRIES)
+        n = SVC_CPUID_MAX_ENTRIES;
     if (capacity < n)
         n = (unsigned)capacity;
-    uint64_t bytes = (uint64_t)n * sizeof(table[0]);
+    uint64_t bytes = (uint64_t)n * sizeof(struct sc_cpuid_entry);
     if (gpa > e->guest_size || bytes > e->guest_size - gpa)
         return -E_FAULT;
-    for (unsigned i = 0; i < n; i++) {
-        struct cpuid_values v;
-        e->cpuid(e->ctx, table[i].leaf, table[i].subleaf, &v);
-        table[i].eax = v.eax;
-        table[i].ebx = v.ebx;
-        table[i].ecx = v.ecx;
-        table[i].edx = v.edx;
-    }
-    memcpy(e->guest_base + gpa, table, (size_t)bytes);
+    struct leaf_writer w = {e, gpa, n};
+    for_each_cpuid_leaf(v0.eax, v8.eax, write_leaf, &w);
     return n;
 }
 

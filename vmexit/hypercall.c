@@ -37,14 +37,22 @@ int guest_copy_to(const struct hc_context *c, uint64_t gpa, const void *src, uin
     return 0;
 }
 
+/* The text goes out in pieces through a small copy: a whole SC_CONSOLE_MAX buffer would
+ * be 4 KiB of the trap path's stack (the hook assembles lines across calls anyway). */
+#define CONSOLE_PIECE 256
+
 static int64_t hc_console_write(const struct hc_context *c, uint64_t gpa, uint64_t len)
 {
-    char text[SC_CONSOLE_MAX];
+    char text[CONSOLE_PIECE];
     if (len > SC_CONSOLE_MAX)
         return -E_INVAL;
-    if (guest_copy_from(c, text, gpa, len))
+    if (!guest_range_ok(c, gpa, len))
         return -E_FAULT;
-    c->console(c->ctx, text, (size_t)len);
+    for (uint64_t off = 0; off < len; off += CONSOLE_PIECE) {
+        uint64_t n = len - off < CONSOLE_PIECE ? len - off : CONSOLE_PIECE;
+        (void)guest_copy_from(c, text, gpa + off, n); /* inside the range checked above */
+        c->console(c->ctx, text, (size_t)n);
+    }
     return (int64_t)len;
 }
 

@@ -67,10 +67,18 @@ static void *guest_table_virt(void *ctx, uint64_t gpa)
     return (void *)(uintptr_t)(a->p->base + gpa);
 }
 
+/* The identity map is built once and never unmapped: a page an undone map gives back is
+ * simply left unused. */
+static void guest_table_free(void *ctx, uint64_t gpa)
+{
+    (void)ctx;
+    (void)gpa;
+}
+
 static int build_guest_identity_map(struct partition *p)
 {
     struct guest_table_alloc a = {p, SC_GPA_PAGE_TABLES};
-    struct pt_mem mem = {&a, guest_table_page, guest_table_virt};
+    struct pt_mem mem = {&a, guest_table_page, guest_table_virt, guest_table_free};
     struct pt gpt;
     const unsigned rwx = PT_READ | PT_WRITE | PT_EXEC;
     int rc = pt_init(&gpt, &pt_format_x86, &mem, PT_2M);
@@ -89,7 +97,8 @@ static int build_guest_identity_map(struct partition *p)
 static int build_nested_tables(struct partition *p)
 {
     bool gb = (cpuid(0x80000001, 0).edx & CPUID_80000001_EDX_PDPE1GB) != 0;
-    int rc = pt_init(&p->npt, &pt_format_npt, memory_table_mem(), gb ? PT_1G : PT_2M);
+    npt_mem_init(&p->npt_mem, memory_table_mem());
+    int rc = pt_init(&p->npt, &pt_format_npt, &p->npt_mem.mem, gb ? PT_1G : PT_2M);
     if (!rc)
         rc = npt_map_partition(&p->npt, p->base, p->size, SC_GPA_LAPIC,
                                apic_x2apic_mode() ? 0 : apic_mmio_base());
@@ -211,6 +220,13 @@ int partition_build(unsigned index, struct palloc *pa, char *why, unsigned why_s
             ksnprintf(why, why_size, "vCPU %u: out of memory for its control structures", i);
             return rc;
         }
+        uint64_t chain = 0; /* only a partition with a disk sets up a block queue */
+        if (p->disk && (rc = palloc_alloc(pa, BLK_QUEUE_MAX * sizeof(struct sc_vq_desc),
+                                          PAGE_SIZE, 0, &chain))) {
+            ksnprintf(why, why_size, "vCPU %u: out of memory for its block queue", i);
+            return rc;
+        }
+        p->vcpus[i].blk_chain = (struct sc_vq_desc *)(uintptr_t)chain;
     }
     return 0;
 }

@@ -66,11 +66,11 @@ static int flush_partition(struct svc_call *c)
     return 0;
 }
 
-/* Table pages a partition may add at run time (splits, re-maps): the allocator never
- * gets them back, so a guest looping map/unmap must hit a wall of its own. */
+/* Table pages a partition may hold at run time (splits, re-maps), those waiting for a
+ * flush included: the allocator is shared, so one guest cannot take it all. */
 static bool over_table_budget(const struct partition *p)
 {
-    return p->npt.tables >= p->npt_table_limit;
+    return p->npt.tables + p->npt_mem.retired.count >= p->npt_table_limit;
 }
 
 static int env_pt_map(void *ctx, uint64_t gpa, uint64_t size, unsigned rights)
@@ -89,10 +89,23 @@ static int env_pt_unmap(void *ctx, uint64_t gpa, uint64_t size)
     struct partition *p = ((struct svc_call *)ctx)->v->partition;
     if (over_table_budget(p))
         return -E_NOMEM;
+    struct npt_retired freed = {0, 0};
     spin_lock(&p->pt_lock);
     int rc = pt_unmap(&p->npt, gpa, size);
+    if (!rc)
+        freed = npt_retired_take(&p->npt_mem); /* what the flush below covers */
     spin_unlock(&p->pt_lock);
-    return rc ? rc : flush_partition(ctx);
+    if (rc)
+        return rc;
+    rc = flush_partition(ctx);
+    if (!rc) {
+        npt_retired_release(&p->npt_mem, &freed); /* no guest core can walk them now */
+        return 0;
+    }
+    spin_lock(&p->pt_lock);
+    npt_retired_return(&p->npt_mem, &freed); /* a later flush frees them */
+    spin_unlock(&p->pt_lock);
+    return rc;
 }
 
 /* True if some page of the range has a right that `rights` lacks. */
@@ -194,11 +207,12 @@ static void env_cpuid(void *ctx, uint32_t leaf, uint32_t subleaf, struct cpuid_v
     cpuid_virtualize(leaf, subleaf, &host, &g, out);
 }
 
-static struct blk_backend backend_of(const struct partition *p)
+static struct blk_backend backend_of(struct vcpu *v)
 {
+    const struct partition *p = v->partition;
     return (struct blk_backend){(uint8_t *)(uintptr_t)p->base, p->size,
                                 p->disk ? (uint8_t *)(uintptr_t)p->disk->address : NULL,
-                                p->disk ? p->disk->size : 0};
+                                p->disk ? p->disk->size : 0, v->blk_chain};
 }
 
 static int env_blk_info(void *ctx, uint64_t *sectors)
@@ -216,7 +230,7 @@ static int env_blk_setup(void *ctx, uint64_t desc, uint64_t avail, uint64_t used
     struct vcpu *v = ((struct svc_call *)ctx)->v;
     if (!v->partition->disk)
         return -E_NODEV;
-    struct blk_backend b = backend_of(v->partition);
+    struct blk_backend b = backend_of(v);
     spin_lock(&v->blk_lock);
     int rc = blk_setup(&v->blkq, &b, desc, avail, used, size, vector);
     spin_unlock(&v->blk_lock);
@@ -227,7 +241,7 @@ int svc_blk_poll(struct vcpu *v)
 {
     if (!v->blkq.ready || v->blkq.broken)
         return 0;
-    struct blk_backend b = backend_of(v->partition);
+    struct blk_backend b = backend_of(v);
     spin_lock(&v->blk_lock);
     int n = blk_poll(&v->blkq, &b, BLK_BATCH); /* bounded like a ring's share of a pass */
     bool was_logged = v->blk_broken_logged;

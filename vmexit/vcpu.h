@@ -19,6 +19,7 @@
 #include "vmexit/console_limit.h"
 #include "vmexit/cpuid.h"
 #include "vmexit/lifecycle.h"
+#include "vmexit/npt_retire.h"
 #include "sidecore/ring_consumer.h"
 #include "guest-stubs/include/sidecore/abi.h"
 
@@ -82,6 +83,8 @@ struct vcpu {
     uint64_t start_rip, start_rsp;
     /* The block device queue: polled by the io side core, or kicked by a trap. */
     struct blk_queue blkq;
+    struct sc_vq_desc *blk_chain; /* BLK_QUEUE_MAX: blk_poll's copy of a chain (blk_lock);
+                                     allocated for partitions with a disk */
     struct spinlock blk_lock;
     bool blk_broken_logged;
 };
@@ -100,6 +103,7 @@ struct partition {
     const struct boot_file *disk; /* the io service's block device, or NULL */
     struct elf_image elf;
     struct pt npt; /* nested tables, shared by the partition's vCPUs */
+    struct npt_mem npt_mem; /* their pages; freed ones wait for a flush (under pt_lock) */
     unsigned nvcpus;
     struct vcpu vcpus[MAX_PARTITION_VCPUS];
     struct partition_life life; /* its state and how many vCPUs exited */

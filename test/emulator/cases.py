@@ -601,4 +601,42 @@ CASES = [
         "partitions": {"bad": {"status": "stopped"}, "good": {"status": "pass"}},
         "result": {"status": "fail", "parked": 0},
     },
+    # ---- a stack overflow runs into the guard page and parks only that CPU (issue 8)
+    {
+        "name": "stack_overflow_parks_one_cpu",
+        "smp": 4,
+        "status": FAIL,
+        "config": SIDE0 + "partition name=p cpus=1-3 memory=16M\ndebug overflow_cpu=2\n",
+        "expect": [r"cpu2 +warn +recursing until the stack overflows \('debug overflow_cpu=2'\)",
+                   r"cpu2 +error +cpu 2: stack overflow \(guard page hit at 0x[0-9a-f]+, below "
+                   r"its main stack\)$",
+                   r"cpu2 +error +exception #DF double fault \(vector 8\)",
+                   r"cpu 2 parked: stack overflow \(guard page of its main stack hit\)",
+                   cpu_row(2, 2, "parked", r"guest core: partition 'p' vCPU 1 -- stack overflow "
+                                           r"\(guard page of its main stack hit\)"),
+                   cpu_row(1, 1, "running", r"guest core: partition 'p' vCPU 0"),
+                   cpu_row(3, 3, "running", r"guest core: partition 'p' vCPU 2")],
+        "result": {"status": "fail", "online": 4, "missing": 0, "parked": 1},
+    },
+    # ---- an exception while holding the log lock parks that CPU; the others keep logging
+    {
+        "name": "exception_holding_log_lock",
+        "smp": 4,
+        "status": FAIL,
+        "config": SIDE0 + "partition name=p cpus=1-3 memory=16M\ndebug log_fault_cpu=2\n",
+        "expect": [r"cpu2 +warn +taking a deliberate #UD while holding the log lock "
+                   r"\('debug log_fault_cpu=2'\)",
+                   r"cpu2 +error +exception #UD invalid opcode \(vector 6\)",
+                   r"cpu2 +error +cr0 [0-9a-f]{16} +cr2",
+                   r"cpu 2 parked: exception #UD invalid opcode at rip [0-9a-f]+$",
+                   cpu_row(2, 2, "parked", r"guest core: partition 'p' vCPU 1 -- exception #UD "
+                                           r"invalid opcode at rip [0-9a-f]+"),
+                   cpu_row(1, 1, "running", r"guest core: partition 'p' vCPU 0"),
+                   cpu_row(3, 3, "running", r"guest core: partition 'p' vCPU 2"),
+                   # logged after the park, once the boot report is out
+                   r"cpu1 +info +partition 'p' has no image: core stays idle",
+                   r"cpu3 +info +partition 'p' has no image: core stays idle"],
+        "reject": [r"did not acknowledge its role"],
+        "result": {"status": "fail", "online": 4, "missing": 0, "parked": 1},
+    },
 ]

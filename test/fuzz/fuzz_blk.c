@@ -155,7 +155,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t ram_size = 256 + u16(&in) % (32 * 1024);
     size_t disk_size = u16(&in);
     /* exactly their sizes (malloc(0) included: ASan reports any byte of it) */
-    w.b = (struct blk_backend){malloc(ram_size), ram_size, malloc(disk_size), disk_size};
+    static struct sc_vq_desc chain[BLK_QUEUE_MAX];
+    w.b = (struct blk_backend){malloc(ram_size), ram_size, malloc(disk_size), disk_size, chain};
     w.ram_before = malloc(ram_size);
     w.disk_before = malloc(disk_size);
     uint8_t *scratch = malloc(disk_size); /* the data of one successful OUT */

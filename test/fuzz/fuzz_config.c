@@ -45,6 +45,10 @@ static void check_config(const struct config *cfg)
     CHECK(cfg->ap_timeout_ms >= 1 && cfg->ap_timeout_ms <= 60000);
     CHECK(cfg->offline_cpu == -1 || (cfg->offline_cpu > 0 && cfg->offline_cpu < CONFIG_MAX_CPUS));
     CHECK(cfg->fault_cpu >= -1 && cfg->fault_cpu < CONFIG_MAX_CPUS);
+    CHECK(cfg->overflow_cpu == -1 ||
+          (cfg->overflow_cpu > 0 && cfg->overflow_cpu < CONFIG_MAX_CPUS));
+    CHECK(cfg->log_fault_cpu == -1 ||
+          (cfg->log_fault_cpu > 0 && cfg->log_fault_cpu < CONFIG_MAX_CPUS));
     for (unsigned i = 0; i < cfg->nsidecores; i++) {
         const struct cfg_sidecore *sc = &cfg->sidecores[i];
         CHECK(sc->cpu < CONFIG_MAX_CPUS);

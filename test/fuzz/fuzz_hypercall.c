@@ -44,7 +44,7 @@ struct world {
     /* what the callbacks saw */
     uint64_t a0; /* the console text must be a copy of RAM at a0 */
     unsigned console_calls, counters_calls, begin_calls, end_calls, exit_calls;
-    size_t console_len;
+    size_t console_len; /* over the pieces of the text, in order */
     int64_t exit_status;
 };
 
@@ -61,12 +61,13 @@ static void f_console(void *ctx, const char *text, size_t len)
 {
     struct world *w = ctx;
     w->console_calls++;
-    w->console_len = len;
-    if (len > SC_CONSOLE_MAX)
+    uint64_t gpa = w->a0 + w->console_len; /* where this piece starts */
+    w->console_len += len;
+    if (w->console_len > SC_CONSOLE_MAX)
         __builtin_trap();
-    if (w->a0 > w->ram_size || len > w->ram_size - w->a0)
+    if (gpa > w->ram_size || len > w->ram_size - gpa)
         __builtin_trap(); /* text from outside the partition */
-    if (len && memcmp(text, w->ram + w->a0, len) != 0)
+    if (len && memcmp(text, w->ram + gpa, len) != 0)
         __builtin_trap();
     uintptr_t t = (uintptr_t)text, r = (uintptr_t)w->ram;
     if (len && t < r + w->ram_size && r < t + len)
@@ -180,12 +181,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     /* each callback only for its own opcode, at most once */
     unsigned calls =
-        w.console_calls + w.counters_calls + w.begin_calls + w.end_calls + w.exit_calls;
+        (w.console_calls != 0) + w.counters_calls + w.begin_calls + w.end_calls + w.exit_calls;
     if (calls > 1)
         __builtin_trap();
     if (w.console_calls && (op != SC_HC_CONSOLE_WRITE || rc != (int64_t)w.console_len))
         __builtin_trap();
-    if (op == SC_HC_CONSOLE_WRITE && rc >= 0 && w.console_calls != 1)
+    if (op == SC_HC_CONSOLE_WRITE && rc > 0 && w.console_len != (uint64_t)rc)
         __builtin_trap();
     if (w.counters_calls && op != SC_HC_EXIT_COUNTERS)
         __builtin_trap();

@@ -36,6 +36,7 @@ struct fixture {
     uint8_t *ram, *disk, *disk0; /* disk0: the image as it started */
     struct blk_backend b;
     struct blk_queue q;
+    struct sc_vq_desc chain[BLK_QUEUE_MAX]; /* the backend's chain buffer */
     /* the driver */
     uint16_t size, avail_idx, used_seen, next_desc;
     unsigned nreq;
@@ -74,8 +75,11 @@ static int setup(void **state)
     for (size_t i = 0; i < DISK_SIZE; i++)
         f->disk[i] = disk_pattern(i);
     memcpy(f->disk0, f->disk, DISK_SIZE);
-    f->b = (struct blk_backend){
-        .guest = f->ram, .guest_size = RAM_SIZE, .disk = f->disk, .disk_size = DISK_SIZE};
+    f->b = (struct blk_backend){.guest = f->ram,
+                                .guest_size = RAM_SIZE,
+                                .disk = f->disk,
+                                .disk_size = DISK_SIZE,
+                                .chain = f->chain};
     *state = f;
     return 0;
 }
@@ -251,7 +255,7 @@ static void test_setup_validation(void **state)
     BAD(-E_FAULT, DESC, AVAIL, ~0ull & ~3ull, 16, 0);
 #undef BAD
     /* the host mapping must allow the idx atomics */
-    struct blk_backend odd = {f->ram + 1, RAM_SIZE - 1, f->disk, DISK_SIZE};
+    struct blk_backend odd = {f->ram + 1, RAM_SIZE - 1, f->disk, DISK_SIZE, f->chain};
     assert_int_equal(blk_setup(&q, &odd, DESC, AVAIL, USED, 16, 0), -E_INVAL);
     assert_memory_equal(&q, &before, sizeof(q));
 

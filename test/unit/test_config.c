@@ -80,6 +80,7 @@ static void test_defaults(void **state)
     assert_false(cfg.dump_acpi);
     assert_int_equal(cfg.offline_cpu, -1);
     assert_int_equal(cfg.fault_cpu, -1);
+    assert_int_equal(cfg.overflow_cpu, -1);
     assert_int_equal(cfg.nsidecores, 0);
     assert_int_equal(cfg.npartitions, 0);
     assert_int_equal(cfg.last_line, 0);
@@ -659,6 +660,19 @@ static void test_err_debug(void **state)
     assert_int_equal(parse("debug fault_cpu=1 offline_cpu=255\n"), 0);
     assert_int_equal(cfg.fault_cpu, 1);
     assert_int_equal(cfg.offline_cpu, 255);
+    assert_int_equal(cfg.overflow_cpu, -1);
+    expect_parse_error("debug overflow_cpu=0\n", 1,
+                       "'overflow_cpu' cannot be 0: the boot CPU takes no role fault");
+    expect_parse_error("debug overflow_cpu=256\n", 1, "'overflow_cpu' must be in 0..255, not 256");
+    assert_int_equal(parse("debug overflow_cpu=3\n"), 0);
+    assert_int_equal(cfg.overflow_cpu, 3);
+    assert_int_equal(cfg.fault_cpu, -1);
+    assert_int_equal(cfg.log_fault_cpu, -1);
+    expect_parse_error("debug log_fault_cpu=0\n", 1,
+                       "'log_fault_cpu' cannot be 0: the boot CPU takes no role fault");
+    assert_int_equal(parse("debug log_fault_cpu=2 overflow_cpu=1\n"), 0);
+    assert_int_equal(cfg.log_fault_cpu, 2);
+    assert_int_equal(cfg.overflow_cpu, 1);
 }
 
 /* ---- limits, several errors ---- */

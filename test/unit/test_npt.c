@@ -34,7 +34,13 @@ static void *virt(void *ctx, uint64_t pa)
     return pool + (pa - PAGE_SIZE);
 }
 
-static const struct pt_mem mem = {NULL, alloc_page, virt};
+static void free_page(void *ctx, uint64_t pa)
+{
+    (void)ctx;
+    (void)pa; /* nothing here unmaps */
+}
+
+static const struct pt_mem mem = {NULL, alloc_page, virt, free_page};
 
 static int setup(void **state)
 {

@@ -19,7 +19,11 @@
 
 struct fake {
     uint8_t *pool;
-    size_t npages, used;
+    size_t npages, used; /* pool pages, high-water mark */
+    size_t in_use;       /* allocated and not freed */
+    bool *live;          /* per pool page: allocated and not freed */
+    size_t *freed;       /* freed page indices, reused last in first out */
+    size_t nfreed;
     long fail_after; /* allocations still allowed; negative = unlimited */
     struct pt_mem mem;
     struct pt pt;
@@ -32,10 +36,17 @@ static int fake_alloc(void *ctx, uint64_t *pa)
         return -E_NOMEM;
     if (f->fail_after > 0)
         f->fail_after--;
-    assert_true(f->used < f->npages); /* a test that runs the pool dry is a broken test */
-    memset(f->pool + f->used * PAGE_SIZE, 0, PAGE_SIZE);
-    *pa = POOL_PA + f->used * PAGE_SIZE;
-    f->used++;
+    size_t i;
+    if (f->nfreed) {
+        i = f->freed[--f->nfreed];
+    } else {
+        assert_true(f->used < f->npages); /* a test that runs the pool dry is a broken test */
+        i = f->used++;
+    }
+    memset(f->pool + i * PAGE_SIZE, 0, PAGE_SIZE);
+    f->live[i] = true;
+    f->in_use++;
+    *pa = POOL_PA + i * PAGE_SIZE;
     return 0;
 }
 
@@ -44,7 +55,21 @@ static void *fake_p2v(void *ctx, uint64_t pa)
     struct fake *f = ctx;
     assert_true(pa >= POOL_PA && pa < POOL_PA + f->used * PAGE_SIZE);
     assert_true(IS_ALIGNED(pa, PAGE_SIZE));
+    assert_true(f->live[(pa - POOL_PA) / PAGE_SIZE]); /* no use after free */
     return f->pool + (pa - POOL_PA);
+}
+
+/* A freed table is unlinked and maps nothing: all zero (not present in any format). */
+static void fake_free_page(void *ctx, uint64_t pa)
+{
+    struct fake *f = ctx;
+    const uint8_t *page = fake_p2v(f, pa);
+    for (size_t b = 0; b < PAGE_SIZE; b++)
+        assert_int_equal(page[b], 0);
+    assert_true(pa != f->pt.root);
+    f->live[(pa - POOL_PA) / PAGE_SIZE] = false;
+    f->in_use--;
+    f->freed[f->nfreed++] = (pa - POOL_PA) / PAGE_SIZE;
 }
 
 static struct fake *fake_new(const struct pt_format *fmt, enum pt_page_size max_page, size_t npages)
@@ -55,8 +80,14 @@ static struct fake *fake_new(const struct pt_format *fmt, enum pt_page_size max_
     assert_non_null(f->pool);
     memset(f->pool, 0xa5, npages * PAGE_SIZE); /* alloc_page must be what zeroes */
     f->npages = npages;
+    f->live = calloc(npages, sizeof(*f->live));
+    f->freed = calloc(npages, sizeof(*f->freed));
+    assert_true(f->live && f->freed);
     f->fail_after = -1;
-    f->mem = (struct pt_mem){.ctx = f, .alloc_page = fake_alloc, .phys_to_virt = fake_p2v};
+    f->mem = (struct pt_mem){.ctx = f,
+                             .alloc_page = fake_alloc,
+                             .phys_to_virt = fake_p2v,
+                             .free_page = fake_free_page};
     assert_int_equal(pt_init(&f->pt, fmt, &f->mem, max_page), 0);
     assert_int_equal(f->pt.tables, 1);
     assert_int_equal(f->pt.root, POOL_PA);
@@ -65,6 +96,9 @@ static struct fake *fake_new(const struct pt_format *fmt, enum pt_page_size max_
 
 static void fake_free(struct fake *f)
 {
+    assert_int_equal(f->in_use, f->pt.tables); /* the count is the pages in use */
+    free(f->live);
+    free(f->freed);
     free(f->pool);
     free(f);
 }
@@ -283,12 +317,13 @@ static void test_unmap_split_2m(void **state)
         else
             expect_map(f, 2 * MiB + off, 6 * MiB + off, RWX, off < 2 * MiB ? PT_4K : PT_2M);
     }
-    /* Holes in the range are fine; a whole 2M leaf goes without splitting. */
-    unsigned tables = f->pt.tables;
+    /* Holes in the range are fine; a whole 2M leaf goes without splitting; the tables
+     * left empty (the split PT, then the PD and the PDPT) are freed, not the root. */
+    assert_int_equal(f->pt.tables, 4);
     assert_int_equal(pt_unmap(&f->pt, 0, 8 * MiB - 0x1000), 0);
     assert_int_equal(f->pt.pages_mapped[PT_2M], 0);
     assert_int_equal(f->pt.pages_mapped[PT_4K], 0);
-    assert_int_equal(f->pt.tables, tables);
+    assert_int_equal(f->pt.tables, 1);
     expect_unmapped(f, 6 * MiB - 0x1000);
     /* Unmapping nothing at all. */
     assert_int_equal(pt_unmap(&f->pt, 1ull << 40, 1 * GiB), 0);
@@ -487,8 +522,11 @@ static void test_nomem_mid_map(void **state)
     f->fail_after = 2;
     uint64_t mapped[4];
     memcpy(mapped, f->pt.pages_mapped, sizeof(mapped));
+    unsigned tables = f->pt.tables;
     assert_int_equal(pt_map(&f->pt, va, 0x20000000, size, RW), -E_NOMEM);
     assert_memory_equal(mapped, f->pt.pages_mapped, sizeof(mapped));
+    assert_int_equal(f->pt.tables, tables); /* the PD and PT it got are freed again */
+    assert_int_equal(f->in_use, tables);
     for (uint64_t off = 0; off < size; off += PAGE_SIZE)
         expect_unmapped(f, va + off);
     expect_linear(f, 0, 0x10000000, 2 * MiB - 0x1000, RW);
@@ -520,6 +558,8 @@ static void test_nomem_every_point(void **state)
             break;
         }
         assert_int_equal(rc, -E_NOMEM);
+        assert_int_equal(f->pt.tables, 4); /* root, PDPT, PD, PT of the page at 8G */
+        assert_int_equal(f->in_use, 4);
         assert_int_equal(f->pt.pages_mapped[PT_4K], 1);
         assert_int_equal(f->pt.pages_mapped[PT_2M], 0);
         assert_int_equal(f->pt.pages_mapped[PT_1G], 0);
@@ -561,6 +601,91 @@ static void test_nomem_split(void **state)
     expect_map(f, 1 * GiB, 1 * GiB, RWX, PT_4K);
     expect_map(f, 2 * GiB - 1, 2 * GiB - 1, RWX, PT_2M);
     fake_free(f);
+}
+
+/* ---- Table pages are freed as they empty --------------------------------- */
+
+#define CYCLES 10000
+
+/* A guest revoking one page of a 2M-mapped region, then the region, then mapping it back
+ * whole: the split PT used to stay behind, empty, and be overwritten by the 2M leaf,
+ * leaking one table page per cycle (10000 after 10000 cycles; a partition's table budget
+ * is 256). */
+static void test_unmap_map_cycles_free_tables(void **state)
+{
+    (void)state;
+    const uint64_t region = 6 * MiB, page = region + 0x5000;
+    struct fake *f = fake_new(&pt_format_npt, PT_2M, 16);
+    assert_int_equal(pt_map(&f->pt, region, 1 * GiB, 2 * MiB, RWX), 0);
+    unsigned tables = f->pt.tables;
+    size_t in_use = f->in_use;
+    assert_int_equal(tables, 3); /* root, PDPT, PD */
+    for (unsigned i = 0; i < CYCLES; i++) {
+        assert_int_equal(pt_unmap(&f->pt, page, PAGE_SIZE), 0);
+        assert_int_equal(f->pt.tables, tables + 1); /* the split PT */
+        expect_unmapped(f, page);
+        assert_int_equal(pt_unmap(&f->pt, region, 2 * MiB), 0);
+        assert_int_equal(pt_map(&f->pt, region, 1 * GiB, 2 * MiB, RWX), 0);
+    }
+    assert_int_equal(f->pt.tables, tables);
+    assert_int_equal(f->in_use, in_use);
+    expect_map(f, page, 1 * GiB + 0x5000, RWX, PT_2M);
+
+    /* One page unmapped and mapped back, over and over: one split, then nothing more. */
+    for (unsigned i = 0; i < CYCLES; i++) {
+        assert_int_equal(pt_unmap(&f->pt, page, PAGE_SIZE), 0);
+        assert_int_equal(pt_map(&f->pt, page, 1 * GiB + 0x5000, PAGE_SIZE, RWX), 0);
+    }
+    assert_int_equal(f->pt.tables, tables + 1);
+    assert_int_equal(f->in_use, in_use + 1);
+    expect_linear(f, region, 1 * GiB, 2 * MiB, RWX);
+    /* And everything unmapped leaves the root alone. */
+    assert_int_equal(pt_unmap(&f->pt, region, 2 * MiB), 0);
+    assert_int_equal(f->pt.tables, 1);
+    assert_int_equal(f->in_use, 1);
+    fake_free(f);
+}
+
+/* Splits at every level, then unmapping whole ranges: every table below the root goes. */
+static void test_unmap_frees_every_level(void **state)
+{
+    (void)state;
+    const struct pt_format *fmts[] = {&pt_format_x86, &pt_format_npt, &pt_format_ept};
+    for (size_t k = 0; k < ARRAY_SIZE(fmts); k++) {
+        struct fake *f = fake_new(fmts[k], PT_1G, 64);
+        /* Two 1G leaves under one PDPT, and a ragged 4K range in another PML4 slot. */
+        assert_int_equal(pt_map(&f->pt, 1 * GiB, 4 * GiB, 2 * GiB, RW), 0);
+        assert_int_equal(pt_map(&f->pt, 512 * GiB - 0x3000, 0x3000, 0x6000, RW), 0);
+        /* root, the PDPT under PML4[0] (also above the ragged range's lower half, with its
+         * PD and PT), and PDPT, PD and PT for its upper half under PML4[1] */
+        assert_int_equal(f->pt.tables, 1 + 1 + 2 + 3);
+        /* Split a 1G leaf down to 4K with a hole, and a 2M leaf of the other one. */
+        assert_int_equal(pt_unmap(&f->pt, 1 * GiB + 3 * MiB, PAGE_SIZE), 0);
+        assert_int_equal(pt_protect(&f->pt, 2 * GiB + 4 * MiB, 2 * MiB, PT_READ), 0);
+        assert_int_equal(pt_unmap(&f->pt, 3 * GiB - 2 * MiB + 0x1000, 0x1000), 0);
+        assert_int_equal(f->pt.tables, 7 + 2 + 1 + 1); /* PD+PT, PD, PT */
+        /* A whole range that covers part of the split 1G only: its PT goes, its PD stays. */
+        assert_int_equal(pt_unmap(&f->pt, 1 * GiB + 2 * MiB, 2 * MiB), 0);
+        assert_int_equal(f->pt.tables, 7 + 2 + 1);
+        expect_map(f, 1 * GiB + 4 * MiB, 4 * GiB + 4 * MiB, RW, PT_2M);
+        /* The rest, with holes, in two ragged pieces across every boundary. */
+        assert_int_equal(pt_unmap(&f->pt, 0, 2 * GiB + 0x7000), 0);
+        assert_int_equal(pt_unmap(&f->pt, 2 * GiB + 0x7000, 512 * GiB + 1 * MiB), 0);
+        assert_int_equal(f->pt.pages_mapped[PT_4K] + f->pt.pages_mapped[PT_2M] +
+                             f->pt.pages_mapped[PT_1G],
+                         0);
+        assert_int_equal(f->pt.tables, 1);
+        assert_int_equal(f->in_use, 1);
+        /* The root is as new: every entry empty. */
+        const uint64_t *root = fake_p2v(f, f->pt.root);
+        for (unsigned i = 0; i < 512; i++)
+            assert_int_equal(root[i], 0);
+        /* Freed pages are reused. */
+        size_t high = f->used;
+        assert_int_equal(pt_map(&f->pt, 0x1000, 0x1000, 0x1000, RW), 0);
+        assert_int_equal(f->used, high);
+        fake_free(f);
+    }
 }
 
 /* ---- Randomized comparison against a per-page model ------------------- */
@@ -694,6 +819,9 @@ static void random_run(const struct rnd_cfg *c, size_t pool_pages)
         ref_check_page(f, c, ref, i);
     expect_unmapped(f, c->va_base - PAGE_SIZE);
     expect_unmapped(f, c->va_base + c->pages * PAGE_SIZE);
+    assert_int_equal(f->in_use, f->pt.tables);
+    assert_int_equal(pt_unmap(&f->pt, c->va_base, c->pages * PAGE_SIZE), 0);
+    assert_int_equal(f->pt.tables, 1);
     free(ref);
     fake_free(f);
 }
@@ -740,6 +868,8 @@ int main(void)
         cmocka_unit_test(test_npt_encoding),      cmocka_unit_test(test_x86_encoding_and_user),
         cmocka_unit_test(test_bad_args),          cmocka_unit_test(test_nomem_mid_map),
         cmocka_unit_test(test_nomem_every_point), cmocka_unit_test(test_nomem_split),
+        cmocka_unit_test(test_unmap_map_cycles_free_tables),
+        cmocka_unit_test(test_unmap_frees_every_level),
         cmocka_unit_test(test_random_small),      cmocka_unit_test(test_random_1g),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
