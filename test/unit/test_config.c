@@ -663,7 +663,7 @@ static void test_err_debug(void **state)
     assert_int_equal(cfg.overflow_cpu, -1);
     expect_parse_error("debug overflow_cpu=0\n", 1,
                        "'overflow_cpu' cannot be 0: the boot CPU takes no role fault");
-    expect_parse_error("debug overflow_cpu=256\n", 1, "'overflow_cpu' must be in 0..255, not 256");
+    expect_parse_error("debug overflow_cpu=1024\n", 1, "'overflow_cpu' must be in 0..1023, not 1024");
     assert_int_equal(parse("debug overflow_cpu=3\n"), 0);
     assert_int_equal(cfg.overflow_cpu, 3);
     assert_int_equal(cfg.fault_cpu, -1);
