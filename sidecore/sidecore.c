@@ -90,6 +90,8 @@ int sidecore_setup(const struct config *cfg)
     return 0;
 }
 
+static const struct ring_ops served_ops = {svc_ring_handler, NULL};
+
 static bool pass(unsigned cpu)
 {
     bool served = false;
@@ -98,7 +100,7 @@ static bool pass(unsigned cpu)
         struct ring_consumer *rc = &c->v->rings[c->service];
         if (rc->broken)
             continue;
-        int n = ring_consumer_poll(rc, SIDECORE_BATCH, svc_ring_handler, c);
+        int n = ring_consumer_poll(rc, SIDECORE_BATCH, &served_ops, c);
         if (n > 0)
             served = true;
         if (c->service == SC_SERVICE_IO && svc_blk_poll(c->v) > 0)

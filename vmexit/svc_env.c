@@ -286,8 +286,9 @@ int64_t svc_execute_trap(struct vcpu *v, unsigned service, struct sc_ring_slot *
     return slot->status;
 }
 
-void svc_ring_handler(void *ctx, struct sc_ring_slot *slot)
+enum ring_outcome svc_ring_handler(void *ctx, struct sc_ring_slot *slot, uint64_t *wait)
 {
+    (void)wait;
     struct svc_ring_ctx *r = ctx;
     struct svc_call c = {r->v, false};
     execute(&c, r->service, slot);
@@ -298,4 +299,5 @@ void svc_ring_handler(void *ctx, struct sc_ring_slot *slot)
                  r->v->partition->name, r->v->id, service_name((enum service)r->service),
                  service_opcode_name(slot->opcode), (long long)slot->status);
     }
+    return RING_COMPLETE;
 }

@@ -8,17 +8,19 @@
 #include <stdint.h>
 
 #include "guest-stubs/include/sidecore/ring.h"
+#include "sidecore/ring_consumer.h"
 
 struct vcpu;
 
 /* Trap path: on the caller's own core, inside its hypercall exit. Returns the status. */
 int64_t svc_execute_trap(struct vcpu *v, unsigned service, struct sc_ring_slot *slot);
-/* Ring path: on the side core serving this ring; a ring_handler for ring_consumer_poll. */
+/* Ring path: on the side core serving this ring; the handler of ring_consumer_poll (ctx is a
+ * struct svc_ring_ctx). */
 struct svc_ring_ctx {
     struct vcpu *v;
     unsigned service;
 };
-void svc_ring_handler(void *ctx, struct sc_ring_slot *slot);
+enum ring_outcome svc_ring_handler(void *ctx, struct sc_ring_slot *slot, uint64_t *wait);
 /* Serve a vCPU's block queue (io side core each pass; SC_OP_BLK_KICK on a trap);
  * returns requests completed, or -E_BADMSG once the queue is broken. */
 int svc_blk_poll(struct vcpu *v);

@@ -42,8 +42,9 @@ static int64_t result_status(uint32_t tag)
     return (tag & 3) == 1 ? -E_INVAL : (int64_t)(tag & 0xffff);
 }
 
-static void handler(void *ctx, struct sc_ring_slot *req)
+static enum ring_outcome handler(void *ctx, struct sc_ring_slot *req, uint64_t *wait)
 {
+    (void)wait;
     struct pass *ps = ctx;
     /* never more than the batch, never more than the ring holds */
     CHECK(ps->calls < ps->max_batch && ps->calls < N);
@@ -67,7 +68,10 @@ static void handler(void *ctx, struct sc_ring_slot *req)
     req->opcode = 0xbeef;
     req->flags = 0xf00d;
     req->tag ^= 0xffffffffu;
+    return RING_COMPLETE;
 }
+
+static const struct ring_ops ops = {handler, NULL};
 
 struct model {
     uint32_t tail;
@@ -87,7 +91,7 @@ static void do_poll(struct ring_consumer *c, struct model *m, struct pass *ps, u
     ps->race = race;
     CHECK(c->tail == m->tail && c->broken == m->broken);
 
-    int r = ring_consumer_poll(c, max_batch, handler, ps);
+    int r = ring_consumer_poll(c, max_batch, &ops, ps);
 
     uint32_t head = ps->snap.head;
     uint32_t pending = head - m->tail;
