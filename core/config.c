@@ -78,6 +78,7 @@ struct top_settings {
     bool dump_acpi;
     int offline_cpu, fault_cpu;
     uint32_t run_timeout_ms;
+    uint32_t slow_trap_ms;
 };
 
 struct stage {
@@ -450,6 +451,11 @@ static bool key_fault_cpu(struct parser *ps, const char *key, const char *val)
     return true;
 }
 
+static bool key_slow_trap(struct parser *ps, const char *key, const char *val)
+{
+    return set_u32(ps, key, val, 0, 60000, &ps->st.top.slow_trap_ms);
+}
+
 static void begin_debug(struct parser *ps)
 {
     only_once(ps, &ps->debug_line, "debug");
@@ -462,6 +468,7 @@ static void finish_debug(struct parser *ps)
     ps->cfg->dump_acpi = ps->st.top.dump_acpi;
     ps->cfg->offline_cpu = ps->st.top.offline_cpu;
     ps->cfg->fault_cpu = ps->st.top.fault_cpu;
+    ps->cfg->slow_trap_ms = ps->st.top.slow_trap_ms;
 }
 
 /* the table */
@@ -495,6 +502,7 @@ static const struct key_spec debug_keys[] = {
     {"dump_acpi", key_dump_acpi, false},
     {"offline_cpu", key_offline_cpu, false},
     {"fault_cpu", key_fault_cpu, false},
+    {"slow_trap_ms", key_slow_trap, false},
 };
 
 static const struct directive directives[] = {
@@ -582,6 +590,7 @@ static void parse_line(struct parser *ps, const struct cfg_line *ln)
     ps->st.top = (struct top_settings){
         ps->cfg->console_port, ps->cfg->log_level,   ps->cfg->ap_timeout_ms, ps->cfg->shutdown,
         ps->cfg->dump_acpi,    ps->cfg->offline_cpu, ps->cfg->fault_cpu, ps->cfg->run_timeout_ms,
+        ps->cfg->slow_trap_ms,
     };
     d->begin(ps);
     unsigned seen = 0;

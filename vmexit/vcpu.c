@@ -7,10 +7,13 @@
 #include <stdarg.h>
 
 #include "core/apic.h"
+#include "core/cpu.h"
 #include "core/fmt.h"
+#include "core/hv.h"
 #include "core/klib.h"
 #include "core/log.h"
 #include "core/percpu.h"
+#include "core/time.h"
 #include "vmexit/hypercall.h"
 #include "vmexit/partition.h"
 #include "vmexit/svc_env.h"
@@ -187,9 +190,20 @@ static int64_t ring_op(void *ctx, unsigned service, struct sc_ring_slot *slot)
     return svc_execute_trap(ctx, service, slot);
 }
 
+/* debug slow_trap_ms: a guest core that sits in a long trap, for tests (its partition's stop
+ * still ends the wait). */
+static void slow_trap(const struct vcpu *v)
+{
+    uint64_t end = rdtsc() + hv.cfg.slow_trap_ms * (time_tsc_hz() / 1000);
+    while (rdtsc() < end && !vcpu_should_stop(v))
+        cpu_relax();
+}
+
 int64_t vcpu_hypercall(struct vcpu *v, uint64_t op, uint64_t a0, uint64_t a1, uint64_t a2)
 {
     struct partition *p = v->partition;
+    if (op == SC_HC_NULL && hv.cfg.slow_trap_ms)
+        slow_trap(v);
     struct hc_context c = {
         .guest_base = (uint8_t *)(uintptr_t)p->base,
         .guest_size = p->size,
