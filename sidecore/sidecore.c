@@ -2,7 +2,9 @@
 /* Copyright (c) 2026 The sidecore authors */
 /* The side-core poll loop. Fairness: at most SIDECORE_BATCH requests per ring
  * per pass, so a flooding guest delays the others by one batch at most; a ring
- * whose indices are corrupted is marked broken and skipped from then on. */
+ * whose indices are corrupted is marked broken and skipped from then on. A side
+ * core never waits on a guest core: a request whose completion depends on one
+ * (a TLB flush) is deferred, holding only its own ring. */
 #include "sidecore/sidecore.h"
 
 #include "core/apic.h"
@@ -116,7 +118,12 @@ static enum ring_outcome timed_handler(void *ctx, struct sc_ring_slot *req, uint
     return out;
 }
 
-static const struct ring_ops served_ops = {timed_handler, NULL};
+static bool ready(void *ctx, uint64_t wait, struct sc_ring_slot *req)
+{
+    return svc_ring_ready(&((struct served_ring *)ctx)->ctx, wait, req);
+}
+
+static const struct ring_ops served_ops = {timed_handler, ready};
 
 static bool pass(unsigned cpu)
 {
@@ -127,7 +134,8 @@ static bool pass(unsigned cpu)
         if (rc->broken)
             continue;
         int n = ring_consumer_poll(rc, SIDECORE_BATCH, &served_ops, &rings[i]);
-        if (n > 0)
+        /* a held completion is work due shortly: no dozing off before it */
+        if (n > 0 || rc->deferred)
             served = true;
         if (c->service == SC_SERVICE_IO && svc_blk_poll(c->v) > 0)
             served = true; /* the block queue rides with the io ring: no notify needed */

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The sidecore authors */
-/* Service hooks over a real partition. Removing or narrowing mappings completes
- * only after every running vCPU of the partition flushed its guest TLB: each is
- * kicked out of its guest by an NMI and flushes at its next entry. */
+/* Service hooks over a real partition. Removing or narrowing mappings is applied at once;
+ * every vCPU of the partition in guest mode is then kicked out of it by an NMI and flushes
+ * its guest TLB on the way back in (the others flush before they next enter, whenever that
+ * is: nobody waits for them, tlb_sync.h). The trap caller waits for those flushes on its own
+ * core; the ring completes the request only after them (deferred), while its side core goes
+ * on serving every other ring. */
 #include "vmexit/svc_env.h"
 
 #include "core/apic.h"
@@ -13,12 +16,10 @@
 #include "core/log.h"
 #include "core/percpu.h"
 #include "core/spinlock.h"
-#include "core/time.h"
 #include "core/trap.h"
 #include "sidecore/services.h"
 #include "vmexit/vcpu.h"
 
-#define FLUSH_TIMEOUT_MS 500
 #define BLK_BATCH 8 /* block requests per queue per pass */
 
 _Static_assert(SC_PT_READ == PT_READ && SC_PT_WRITE == PT_WRITE && SC_PT_EXEC == PT_EXEC,
@@ -26,7 +27,9 @@ _Static_assert(SC_PT_READ == PT_READ && SC_PT_WRITE == PT_WRITE && SC_PT_EXEC ==
 
 struct svc_call {
     struct vcpu *v;
-    bool trap; /* running on the caller's own core, in its exit handler */
+    bool trap;          /* running on the caller's own core, in its exit handler */
+    bool flush_pending; /* ring path: the request's completion waits for flush_gen */
+    uint32_t flush_gen;
 };
 
 static uint32_t vcpu_apic(const struct vcpu *v) { return cpus[v->cpu].apic_id; }
@@ -36,33 +39,40 @@ static bool vcpu_running(const struct vcpu *v)
     return __atomic_load_n(&v->state, __ATOMIC_ACQUIRE) == VCPU_RUNNING;
 }
 
+/* A new flush generation; each vCPU in guest mode is kicked out of it. The trap caller is in
+ * its exit handler, so never kicked. */
+static uint32_t flush_begin(struct partition *p)
+{
+    uint32_t gen = tlb_sync_begin(&p->tlb);
+    for (unsigned i = 0; i < p->nvcpus; i++)
+        if (tlb_sync_in_guest(&p->vcpus[i].tlb))
+            apic_send_nmi(vcpu_apic(&p->vcpus[i]));
+    return gen;
+}
+
+static bool flush_complete(const struct partition *p, uint32_t gen)
+{
+    for (unsigned i = 0; i < p->nvcpus; i++)
+        if (!tlb_sync_flushed(&p->vcpus[i].tlb, gen))
+            return false;
+    return true;
+}
+
+/* After the tables narrowed. The trap caller waits here for the vCPUs that were in guest mode
+ * to leave it (a kick's exit: short), and only ever gives up when its partition stops, after
+ * which no vCPU runs guest code again; either way the status is the operation's own. The
+ * ring path does not wait: svc_ring_ready completes the request once flush_complete. */
 static int flush_partition(struct svc_call *c)
 {
     struct partition *p = c->v->partition;
-    uint32_t want[MAX_PARTITION_VCPUS];
-    for (unsigned i = 0; i < p->nvcpus; i++) {
-        struct vcpu *u = &p->vcpus[i];
-        want[i] = __atomic_add_fetch(&u->flush_req, 1, __ATOMIC_ACQ_REL);
-        if (!(c->trap && u == c->v) && vcpu_running(u))
-            apic_send_nmi(vcpu_apic(u));
+    uint32_t gen = flush_begin(p);
+    if (!c->trap) {
+        c->flush_pending = true;
+        c->flush_gen = gen;
+        return 0;
     }
-    if (c->trap)
-        vcpu_ack_flush(c->v); /* the trap caller is out of its guest */
-    uint64_t deadline = rdtsc() + FLUSH_TIMEOUT_MS * (time_tsc_hz() / 1000);
-    for (unsigned i = 0; i < p->nvcpus; i++) {
-        struct vcpu *u = &p->vcpus[i];
-        while ((int32_t)(__atomic_load_n(&u->flush_done, __ATOMIC_ACQUIRE) - want[i]) < 0 &&
-               vcpu_running(u)) {
-            if (c->trap)
-                vcpu_ack_flush(c->v); /* another vCPU may be waiting for us meanwhile */
-            if (rdtsc() > deadline) {
-                log_error("partition '%s': vCPU %u did not flush within %d ms", p->name, i,
-                          FLUSH_TIMEOUT_MS);
-                return -E_TIMEDOUT;
-            }
-            cpu_relax();
-        }
-    }
+    while (!flush_complete(p, gen) && !vcpu_should_stop(c->v))
+        cpu_relax();
     return 0;
 }
 
@@ -281,16 +291,15 @@ static void execute(struct svc_call *c, unsigned service, struct sc_ring_slot *s
 
 int64_t svc_execute_trap(struct vcpu *v, unsigned service, struct sc_ring_slot *slot)
 {
-    struct svc_call c = {v, true};
+    struct svc_call c = {.v = v, .trap = true};
     execute(&c, service, slot);
     return slot->status;
 }
 
 enum ring_outcome svc_ring_handler(void *ctx, struct sc_ring_slot *slot, uint64_t *wait)
 {
-    (void)wait;
     struct svc_ring_ctx *r = ctx;
-    struct svc_call c = {r->v, false};
+    struct svc_call c = {.v = r->v};
     execute(&c, r->service, slot);
     if (slot->status < 0 && !r->v->ring_error_logged[r->service]) {
         /* rate limit: the first error of each ring is logged, all are counted */
@@ -299,5 +308,17 @@ enum ring_outcome svc_ring_handler(void *ctx, struct sc_ring_slot *slot, uint64_
                  r->v->partition->name, r->v->id, service_name((enum service)r->service),
                  service_opcode_name(slot->opcode), (long long)slot->status);
     }
-    return RING_COMPLETE;
+    if (!c.flush_pending)
+        return RING_COMPLETE;
+    *wait = c.flush_gen;
+    return RING_DEFERRED; /* applied; complete once the flush is */
+}
+
+bool svc_ring_ready(void *ctx, uint64_t wait, struct sc_ring_slot *slot)
+{
+    const struct partition *p = ((const struct svc_ring_ctx *)ctx)->v->partition;
+    (void)slot;
+    /* a partition that finished or was stopped runs no guest code any more: release */
+    return __atomic_load_n(&p->state, __ATOMIC_ACQUIRE) != PARTITION_RUNNING ||
+           flush_complete(p, (uint32_t)wait);
 }

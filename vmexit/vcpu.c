@@ -139,18 +139,16 @@ struct cpuid_guest_view vcpu_cpuid_view(const struct vcpu *v)
                                      (uint32_t)p->window_size};
 }
 
-void vcpu_ack_flush(struct vcpu *v)
+void vcpu_guest_enter(struct vcpu *v)
 {
-    uint32_t req = __atomic_load_n(&v->flush_req, __ATOMIC_ACQUIRE);
-    if (req != v->flush_done) {
-        vcpu_backend->flush_guest_tlb(v); /* takes effect at the coming entry */
-        __atomic_store_n(&v->flush_done, req, __ATOMIC_RELEASE);
-    }
+    if (tlb_sync_enter(&v->tlb, &v->partition->tlb))
+        vcpu_backend->flush_guest_tlb(v); /* takes effect at this entry */
 }
+
+void vcpu_guest_exit(struct vcpu *v) { tlb_sync_exit(&v->tlb); }
 
 bool vcpu_before_entry(struct vcpu *v)
 {
-    vcpu_ack_flush(v);
     if (__atomic_load_n(&v->stop_req, __ATOMIC_ACQUIRE)) {
         log_info("partition '%s' vCPU %u stopped by a request of its partition (status %lld)",
                  v->partition->name, v->id, (long long)v->stop_status);

@@ -17,6 +17,7 @@
 #include "sidecore/blk.h"
 #include "vmexit/cpuid.h"
 #include "sidecore/ring_consumer.h"
+#include "vmexit/tlb_sync.h"
 #include "guest-stubs/include/sidecore/abi.h"
 
 #define MAX_PARTITION_VCPUS 64
@@ -80,8 +81,7 @@ struct vcpu {
     char ring_console_line[200]; /* ring-path console output (written by the io side core) */
     unsigned ring_console_len;
     /* Cross-core requests, checked before every entry into the guest. */
-    uint32_t flush_req;  /* bumped by whoever changed the nested tables */
-    uint32_t flush_done; /* set by this vCPU's core once the next entry flushes */
+    struct tlb_vcpu tlb; /* guest mode and the flush generation acknowledged (tlb_sync.h) */
     uint32_t stop_req;   /* SC_OP_VCPU_STOP: leave with stop_status */
     int64_t stop_status;
     uint32_t start_claim; /* taken by the one starter, released when the vCPU runs again */
@@ -117,6 +117,7 @@ struct partition {
     uint64_t window_hpa; /* the request-ring window (SC_GPA_RING_WINDOW in the guest) */
     uint64_t window_size;
     struct spinlock pt_lock; /* the nested tables change from side cores and guest cores */
+    struct tlb_sync tlb;     /* guest TLB flushes after the nested tables narrowed */
     unsigned npt_table_limit; /* table pages the nested tables may grow to at run time */
 };
 
@@ -127,7 +128,8 @@ struct vcpu_backend {
     /* Boot CPU: allocate and build the vendor state of a vCPU (entry point, tables). */
     int (*vcpu_prepare)(struct vcpu *v, struct palloc *pa);
     /* On the vCPU's core: enable virtualization there, enter the guest and
-     * handle exits until the vCPU exits or is stopped. */
+     * handle exits until the vCPU exits or is stopped. Around each world switch:
+     * vcpu_before_entry, vcpu_guest_enter (then flush if asked), VMRUN, vcpu_guest_exit. */
     void (*vcpu_run)(struct vcpu *v);
     /* Reset the vCPU to its initial 64-bit state at rip/rsp (SC_OP_VCPU_START). */
     void (*vcpu_reset)(struct vcpu *v, uint64_t rip, uint64_t rsp);
@@ -157,11 +159,14 @@ const char *exit_reason_name(unsigned reason);
 /* Print guest text line by line with the vCPU's prefix, through a line buffer. */
 void vcpu_console_put(struct vcpu *v, char *line, unsigned *len, unsigned cap, const char *text,
                       size_t n);
-/* Before each entry: apply a pending flush or stop request. true = leave the guest loop. */
+/* Before each entry, interrupts (GIF) off: apply a pending stop request. true = leave the
+ * guest loop. */
 bool vcpu_before_entry(struct vcpu *v);
-/* A pending flush request is honoured at this vCPU's next entry: acknowledge it now
- * (only on the vCPU's own core, outside its guest). */
-void vcpu_ack_flush(struct vcpu *v);
+/* Right before VMRUN, after vcpu_before_entry, interrupts (GIF) off: the vCPU is in guest mode
+ * from now on, and a flush requested until now is applied at this entry. */
+void vcpu_guest_enter(struct vcpu *v);
+/* Right after the exit: a flush no longer waits for this vCPU (it flushes at its next entry). */
+void vcpu_guest_exit(struct vcpu *v);
 /* What CPUID tells this vCPU about itself (both the CPUID exit and the ring's table). */
 struct cpuid_guest_view vcpu_cpuid_view(const struct vcpu *v);
 
