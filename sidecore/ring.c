@@ -81,11 +81,12 @@ int ring_consumer_poll(struct ring_consumer *c, unsigned max_batch, const struct
         return -E_BADMSG;
     }
 
-    /* Read head once: everything below works from this snapshot. A deferred request still
-     * counts as pending (tail has not passed it), so this check holds while it waits. */
+    /* Read head once: everything below works from this snapshot. A deferred request was
+     * consumed though tail has not passed it yet: head may not move back onto it. */
     uint32_t head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
-    if (head - c->tail > SC_RING_SLOTS)
-        return mark_broken(c); /* head far ahead, or behind our tail */
+    uint32_t consumed = c->tail + (c->deferred ? 1 : 0);
+    if (head - consumed > SC_RING_SLOTS - (consumed - c->tail))
+        return mark_broken(c); /* head far ahead, or behind what we took */
 
     /* The guest may have scribbled on the shared tail: put ours back. */
     if (__atomic_load_n(&r->tail, __ATOMIC_RELAXED) != c->tail)

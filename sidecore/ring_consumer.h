@@ -47,9 +47,10 @@ struct ring_ops {
     bool (*ready)(void *ctx, uint64_t wait, struct sc_ring_slot *req);
 };
 
-/* One pass: reads head once (acquire). If head - tail > SC_RING_SLOTS the ring is marked
- * broken (state BROKEN in shared memory, c->broken) and -E_BADMSG is returned, now and on
- * every later pass; a deferred request is then dropped with the ring. Otherwise completes up
+/* One pass: reads head once (acquire). If head - tail > SC_RING_SLOTS, or head went back onto
+ * a deferred request, the ring is marked broken (state BROKEN in shared memory, c->broken) and
+ * -E_BADMSG is returned, now and on every later pass; a deferred request is then dropped with
+ * the ring. Otherwise completes up
  * to max_batch requests in order: first a deferred one, if ready (else nothing), then each
  * pending slot is read once into a local copy, handled, written back, and tail is published
  * (release). Returns the number completed. The shared tail is rewritten from the private one

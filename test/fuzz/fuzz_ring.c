@@ -138,7 +138,8 @@ static void do_poll(struct ring_consumer *c, struct model *m, struct pass *ps, u
     memcpy(&ps->snap, ring, sizeof(*ring));
     uint32_t head = ps->snap.head;
     uint32_t pending = head - m->tail;
-    bool broken = m->broken || pending > N;
+    /* head far off, or back onto a request the side core already took and holds */
+    bool broken = m->broken || pending > N || (m->deferred && pending == 0);
     /* a held request is asked about once per pass that may complete something */
     bool ask = !broken && m->deferred && max_batch > 0;
     bool held_done = ask && m->asks >= asks_until_ready(m->held.tag);

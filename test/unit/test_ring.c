@@ -649,6 +649,37 @@ static void test_deferred_then_broken(void **state)
     assert_int_equal(ring.tail, 0);
     assert_int_equal(ring.slot[0].status, 0x5a5a); /* never written back */
     assert_int_equal(c.requests, 0);
+
+    /* head moved back onto the held request: it cannot be taken back, and completing it
+     * would put tail past head */
+    ring_consumer_init(&c, &ring, SC_SERVICE_PT, 0);
+    sc_ring_client_init(&cl, &ring);
+    sv.released = false;
+    post_batch(&cl, N, 0); /* full, the first one held */
+    assert_int_equal(ring_consumer_poll(&c, N, &ops, &sv), 0);
+    assert_true(c.deferred);
+    ring.head = 0;
+    sv.released = true;
+    assert_int_equal(ring_consumer_poll(&c, N, &ops, &sv), -E_BADMSG);
+    assert_int_equal(ring.tail, 0);
+    assert_stays_broken(&c, &sv);
+}
+
+/* A held request still leaves room for a full ring behind it, and no more. */
+static void test_deferred_full_ring(void **state)
+{
+    struct ring_consumer c;
+    struct sc_ring_client cl;
+    struct service sv = {.mode = DEFER, .defer_opcode = 0x10};
+    ring_consumer_init(&c, &ring, SC_SERVICE_PT, 0);
+    sc_ring_client_init(&cl, &ring);
+    post_batch(&cl, N, 0);
+    assert_null(sc_ring_reserve(&cl));
+    assert_int_equal(ring_consumer_poll(&c, N, &ops, &sv), 0);
+    assert_int_equal(ring_consumer_poll(&c, N, &ops, &sv), 0); /* head = tail + N: still fine */
+    assert_false(c.broken);
+    ring.head = N + 1;
+    assert_int_equal(ring_consumer_poll(&c, N, &ops, &sv), -E_BADMSG);
 }
 
 int main(void)
@@ -671,6 +702,7 @@ int main(void)
         cmocka_unit_test_setup(test_deferred_ready_at_once, setup),
         cmocka_unit_test_setup(test_deferred_in_batch, setup),
         cmocka_unit_test_setup(test_deferred_then_broken, setup),
+        cmocka_unit_test_setup(test_deferred_full_ring, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
