@@ -59,7 +59,8 @@ struct config {
     bool dump_acpi;
     int offline_cpu; /* -1: none */
     int fault_cpu;   /* -1: none */
-    uint32_t slow_trap_ms; /* SC_HC_NULL keeps its core in the hypervisor this long; 0: off */
+    /* SC_HC_NULL keeps its guest core in the hypervisor this long; 0: off */
+    uint32_t slow_trap_ms;
     unsigned nsidecores;
     struct cfg_sidecore sidecores[CONFIG_MAX_CPUS];
     unsigned npartitions;

@@ -169,8 +169,10 @@ static void ping(struct sc_svc_client *c)
         else if (!bad)
             bad = st;
     }
-    check(n > 0 && ok == n, "ping: %llu of %llu null requests completed with status 0 (first "
-          "other status %lld)", (unsigned long long)ok, (unsigned long long)n, (long long)bad);
+    check(n > 0 && ok == n,
+          "ping: %llu of %llu null requests completed with status 0 (first "
+          "other status %lld)",
+          (unsigned long long)ok, (unsigned long long)n, (long long)bad);
     sc_printf("flushwait: ping: %llu null requests in %u ms, mean %llu us, longest %llu us\n",
               (unsigned long long)n, PING_MS, (unsigned long long)tsc_to_us(sum / (n ? n : 1)),
               (unsigned long long)tsc_to_us(longest));
@@ -188,8 +190,8 @@ int main(const struct sc_boot_info *bi)
         return 1;
     }
     struct sc_svc_client *c = &clients[id];
-    int err = sc_svc_client_init(c, (void *)(uintptr_t)bi->ring_window_gpa,
-                                 bi->ring_window_size, id);
+    int err =
+        sc_svc_client_init(c, (void *)(uintptr_t)bi->ring_window_gpa, bi->ring_window_size, id);
     if (err) {
         sc_fail("vCPU %u: no rings (%d)", id, err);
         return 1;

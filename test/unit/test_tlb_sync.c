@@ -120,7 +120,8 @@ static void *vcpu_main(void *arg)
         __atomic_store_n(&v->sessions, v->sessions + 1, __ATOMIC_RELAXED);
         for (uint64_t n = xorshift64(&v->seed) % 256; n > 0; n--) { /* guest code */
             uint32_t c = __atomic_load_n(&completed, __ATOMIC_ACQUIRE);
-            if ((int32_t)(flushed_for - c) < 0 && !__atomic_exchange_n(&missed, 1, __ATOMIC_ACQ_REL)) {
+            if ((int32_t)(flushed_for - c) < 0 &&
+                !__atomic_exchange_n(&missed, 1, __ATOMIC_ACQ_REL)) {
                 missed_have = flushed_for;
                 missed_want = c;
             }
@@ -185,8 +186,10 @@ static void test_never_missed(void **state)
         printf("vCPU %u: %llu guest sessions, %llu flushes\n", i,
                (unsigned long long)sims[i].sessions, (unsigned long long)sims[i].flushes);
     if (missed)
-        fprintf(stderr, "a vCPU ran in guest mode flushed for generation %u after generation %u "
-                "completed\n", missed_have, missed_want);
+        fprintf(stderr,
+                "a vCPU ran in guest mode flushed for generation %u after generation %u "
+                "completed\n",
+                missed_have, missed_want);
     assert_int_equal(missed, 0);
     assert_true(kicks > 0);
     for (unsigned i = 0; i < VCPUS; i++)
