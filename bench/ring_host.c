@@ -231,18 +231,22 @@ static struct sc_ring *ring;
 static struct sc_ring_client client;
 static uint64_t next_value; /* arg0 of the next request */
 
-static void plus_one(void *ctx, struct sc_ring_slot *req)
+static enum ring_outcome plus_one(void *ctx, struct sc_ring_slot *req, uint64_t *wait)
 {
     (void)ctx;
+    (void)wait;
     req->arg[0] = req->arg[0] + 1;
     req->status = 0;
+    return RING_COMPLETE;
 }
+
+static const struct ring_ops plus_one_ops = {plus_one, NULL};
 
 static void *side_core_thread(void *p)
 {
     struct ring_side *rs = p;
     while (!__atomic_load_n(&rs->stop, __ATOMIC_RELAXED)) {
-        int served = ring_consumer_poll(&rs->consumer, SC_RING_SLOTS, plus_one, NULL);
+        int served = ring_consumer_poll(&rs->consumer, SC_RING_SLOTS, &plus_one_ops, NULL);
         if (served < 0) {
             __atomic_store_n(&rs->failed, served, __ATOMIC_RELAXED);
             return NULL;

@@ -24,6 +24,7 @@ set(SIDECORE_PORTABLE_SOURCES
   vmexit/npt.c
   vmexit/npt_retire.c
   vmexit/svm/vmcb_check.c
+  vmexit/tlb_sync.c
 )
 list(REMOVE_DUPLICATES SIDECORE_PORTABLE_SOURCES)
 list(TRANSFORM SIDECORE_PORTABLE_SOURCES PREPEND ${PROJECT_SOURCE_DIR}/)

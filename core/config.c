@@ -82,6 +82,7 @@ struct top_settings {
     int offline_cpu, fault_cpu, silent_cpu;
     uint32_t run_timeout_ms;
     int overflow_cpu, log_fault_cpu;
+    uint32_t slow_trap_ms;
 };
 
 struct stage {
@@ -468,6 +469,11 @@ static bool key_silent_cpu(struct parser *ps, const char *key, const char *val)
     return set_ap(ps, key, val, "the boot CPU hands out the roles", &ps->st.top.silent_cpu);
 }
 
+static bool key_slow_trap(struct parser *ps, const char *key, const char *val)
+{
+    return set_u32(ps, key, val, 0, 60000, &ps->st.top.slow_trap_ms);
+}
+
 static void begin_debug(struct parser *ps)
 {
     only_once(ps, &ps->debug_line, "debug");
@@ -483,6 +489,7 @@ static void finish_debug(struct parser *ps)
     ps->cfg->silent_cpu = ps->st.top.silent_cpu;
     ps->cfg->overflow_cpu = ps->st.top.overflow_cpu;
     ps->cfg->log_fault_cpu = ps->st.top.log_fault_cpu;
+    ps->cfg->slow_trap_ms = ps->st.top.slow_trap_ms;
 }
 
 /* the table */
@@ -519,6 +526,7 @@ static const struct key_spec debug_keys[] = {
     {"silent_cpu", key_silent_cpu, false},
     {"overflow_cpu", key_overflow_cpu, false},
     {"log_fault_cpu", key_log_fault_cpu, false},
+    {"slow_trap_ms", key_slow_trap, false},
 };
 
 static const struct directive directives[] = {
@@ -606,10 +614,20 @@ __attribute__((noinline)) static void parse_line(struct parser *ps, const struct
         return;
     ps->ok = true;
     memset(&ps->st, 0, sizeof(ps->st));
+    const struct config *c = ps->cfg;
     ps->st.top = (struct top_settings){
-        ps->cfg->console_port, ps->cfg->log_level,   ps->cfg->ap_timeout_ms, ps->cfg->shutdown,
-        ps->cfg->dump_acpi,    ps->cfg->offline_cpu, ps->cfg->fault_cpu, ps->cfg->silent_cpu,
-        ps->cfg->run_timeout_ms, ps->cfg->overflow_cpu, ps->cfg->log_fault_cpu,
+        .console_port = c->console_port,
+        .log_level = c->log_level,
+        .ap_timeout_ms = c->ap_timeout_ms,
+        .shutdown = c->shutdown,
+        .dump_acpi = c->dump_acpi,
+        .offline_cpu = c->offline_cpu,
+        .fault_cpu = c->fault_cpu,
+        .silent_cpu = c->silent_cpu,
+        .run_timeout_ms = c->run_timeout_ms,
+        .overflow_cpu = c->overflow_cpu,
+        .log_fault_cpu = c->log_fault_cpu,
+        .slow_trap_ms = c->slow_trap_ms,
     };
     d->begin(ps);
     unsigned seen = 0;

@@ -63,6 +63,8 @@ struct config {
     int silent_cpu;  /* -1: none; else this AP never acknowledges its role (a lost wake-up) */
     int overflow_cpu; /* -1: none */
     int log_fault_cpu; /* -1: none */
+    /* SC_HC_NULL keeps its guest core in the hypervisor this long; 0: off */
+    uint32_t slow_trap_ms;
     unsigned nsidecores;
     struct cfg_sidecore sidecores[CONFIG_MAX_CPUS];
     unsigned npartitions;

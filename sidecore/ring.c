@@ -45,22 +45,31 @@ void ring_consumer_init(struct ring_consumer *c, struct sc_ring *ring, uint16_t 
     /* a guest that sees the magic sees a complete header */
     __atomic_store_n(&ring->magic, SC_RING_MAGIC, __ATOMIC_RELEASE);
 
+    memset(c, 0, sizeof(*c));
     c->ring = ring;
-    c->tail = 0;
-    c->broken = false;
-    c->requests = 0;
-    c->errors = 0;
-    c->largest_batch = 0;
 }
 
 static int mark_broken(struct ring_consumer *c)
 {
     c->broken = true;
+    c->deferred = false; /* its completion would go to a ring nobody serves any more */
     __atomic_store_n(&c->ring->state, SC_RING_BROKEN, __ATOMIC_RELEASE);
     return -E_BADMSG;
 }
 
-int ring_consumer_poll(struct ring_consumer *c, unsigned max_batch, ring_handler handle,
+/* Writes the completion of the request at tail back, then publishes tail. */
+static void complete(struct ring_consumer *c, const struct sc_ring_slot *req)
+{
+    slot_write(&c->ring->slot[c->tail & SLOT_MASK], req);
+    c->tail++;
+    /* the result is visible before the guest can see the request complete */
+    __atomic_store_n(&c->ring->tail, c->tail, __ATOMIC_RELEASE);
+    c->requests++;
+    if (req->status < 0)
+        c->errors++;
+}
+
+int ring_consumer_poll(struct ring_consumer *c, unsigned max_batch, const struct ring_ops *ops,
                        void *ctx)
 {
     struct sc_ring *r = c->ring;
@@ -72,38 +81,49 @@ int ring_consumer_poll(struct ring_consumer *c, unsigned max_batch, ring_handler
         return -E_BADMSG;
     }
 
-    /* Read head once: everything below works from this snapshot. */
+    /* Read head once: everything below works from this snapshot. A deferred request was
+     * consumed though tail has not passed it yet: head may not move back onto it. */
     uint32_t head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
-    uint32_t pending = head - c->tail;
-    if (pending > SC_RING_SLOTS)
-        return mark_broken(c); /* head far ahead, or behind our tail */
+    uint32_t consumed = c->tail + (c->deferred ? 1 : 0);
+    if (head - consumed > SC_RING_SLOTS - (consumed - c->tail))
+        return mark_broken(c); /* head far ahead, or behind what we took */
 
     /* The guest may have scribbled on the shared tail: put ours back. */
     if (__atomic_load_n(&r->tail, __ATOMIC_RELAXED) != c->tail)
         __atomic_store_n(&r->tail, c->tail, __ATOMIC_RELEASE);
 
-    uint32_t n = pending < max_batch ? pending : (uint32_t)max_batch;
-    for (uint32_t i = 0; i < n; i++) {
-        struct sc_ring_slot *slot = &r->slot[c->tail & SLOT_MASK];
+    uint32_t n = 0;
+    if (c->deferred) {
+        /* the ring's next requests wait behind it: completions stay in order */
+        if (max_batch == 0 || (ops->ready && !ops->ready(ctx, c->wait, &c->held)))
+            return 0;
+        c->deferred = false;
+        complete(c, &c->held);
+        n++;
+    }
+    while (n < max_batch && head != c->tail) {
         struct sc_ring_slot req;
-        slot_read(slot, &req);
+        slot_read(&r->slot[c->tail & SLOT_MASK], &req);
         const uint16_t opcode = req.opcode, flags = req.flags;
         const uint32_t tag = req.tag;
 
         req.status = -E_NOSYS;
-        handle(ctx, &req);
+        uint64_t wait = 0;
+        enum ring_outcome out = ops->handle(ctx, &req, &wait);
         req.opcode = opcode;
         req.flags = flags;
         req.tag = tag;
 
-        slot_write(slot, &req);
-        c->tail++;
-        /* the result is visible before the guest can see the request complete */
-        __atomic_store_n(&r->tail, c->tail, __ATOMIC_RELEASE);
-
-        c->requests++;
-        if (req.status < 0)
-            c->errors++;
+        if (out == RING_DEFERRED && ops->ready && !ops->ready(ctx, wait, &req)) {
+            /* keep our copy: the guest's slot is not read again */
+            c->held = req;
+            c->wait = wait;
+            c->deferred = true;
+            c->deferrals++;
+            break;
+        }
+        complete(c, &req);
+        n++;
     }
     if (n > c->largest_batch)
         c->largest_batch = n;

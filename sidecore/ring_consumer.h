@@ -16,7 +16,11 @@ struct ring_consumer {
     struct sc_ring *ring; /* shared memory */
     uint32_t tail;        /* our own copy of the consumer index */
     bool broken;
-    uint64_t requests, errors, largest_batch; /* counters, printed at shutdown */
+    /* A deferred request (the one at tail): applied, its completion waits for a condition. */
+    bool deferred;
+    uint64_t wait;            /* what ring_ops.ready checks for it */
+    struct sc_ring_slot held; /* its private copy, results in: written back when ready */
+    uint64_t requests, errors, largest_batch, deferrals; /* counters, printed at shutdown */
 };
 
 /* Writes the header (magic last, with release), head = tail = 0, state OK; zeroes the rest
@@ -24,19 +28,35 @@ struct ring_consumer {
 void ring_consumer_init(struct ring_consumer *c, struct sc_ring *ring, uint16_t service,
                         uint32_t vcpu);
 
-/* The service: reads the private copy of a request and fills req->status (a value >= 0 or a
- * negative errno) and req->arg[] with the results. It cannot change the opcode, flags or tag
- * the guest sees: those are restored from the request before the copy is written back.
- * status is preset to -E_NOSYS, so a handler that ignores an opcode reports it. */
-typedef void (*ring_handler)(void *ctx, struct sc_ring_slot *req);
+/* What a handler did with a request. */
+enum ring_outcome {
+    RING_COMPLETE = 0, /* the copy holds the results: written back, tail moves on */
+    RING_DEFERRED,     /* applied, but it may complete only once ops->ready says so */
+};
 
-/* One pass: reads head once (acquire). If head - tail > SC_RING_SLOTS the ring is marked
- * broken (state BROKEN in shared memory, c->broken) and -E_BADMSG is returned, now and on
- * every later pass. Otherwise serves up to max_batch pending requests in order: each slot is
- * read once into a local copy, handled, written back, then tail is published (release).
- * Returns the number served. The shared tail is rewritten from the private one whenever it
- * differs, so a guest scribbling on it changes nothing the side core does. */
-int ring_consumer_poll(struct ring_consumer *c, unsigned max_batch, ring_handler handle,
+/* The service. handle reads the private copy of a request and fills req->status (a value
+ * >= 0 or a negative errno) and req->arg[] with the results. It cannot change the opcode,
+ * flags or tag the guest sees: those are restored from the request before the copy is
+ * written back. status is preset to -E_NOSYS, so a handler that ignores an opcode reports it.
+ * A handler that returns RING_DEFERRED sets *wait to whatever ready needs to decide; ready is
+ * then asked on this pass and on later ones (it may still change the results) until it says
+ * true. Meanwhile the ring's later requests wait (completions stay in order); other rings are
+ * not affected. ready may be null if handle never defers. */
+struct ring_ops {
+    enum ring_outcome (*handle)(void *ctx, struct sc_ring_slot *req, uint64_t *wait);
+    bool (*ready)(void *ctx, uint64_t wait, struct sc_ring_slot *req);
+};
+
+/* One pass: reads head once (acquire). If head - tail > SC_RING_SLOTS, or head went back onto
+ * a deferred request, the ring is marked broken (state BROKEN in shared memory, c->broken) and
+ * -E_BADMSG is returned, now and on every later pass; a deferred request is then dropped with
+ * the ring. Otherwise completes up
+ * to max_batch requests in order: first a deferred one, if ready (else nothing), then each
+ * pending slot is read once into a local copy, handled, written back, and tail is published
+ * (release). Returns the number completed. The shared tail is rewritten from the private one
+ * whenever it differs, so a guest scribbling on it (or on a deferred request's slot) changes
+ * nothing the side core does. */
+int ring_consumer_poll(struct ring_consumer *c, unsigned max_batch, const struct ring_ops *ops,
                        void *ctx);
 
 #endif

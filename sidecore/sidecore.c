@@ -2,7 +2,9 @@
 /* Copyright (c) 2026 The sidecore authors */
 /* The side-core poll loop. Fairness: at most SIDECORE_BATCH requests per ring
  * per pass, so a flooding guest delays the others by one batch at most; a ring
- * whose indices are corrupted is marked broken and skipped from then on. */
+ * whose indices are corrupted is marked broken and skipped from then on. A side
+ * core never waits on a guest core: a request whose completion depends on one
+ * (a TLB flush) is deferred, holding only its own ring. */
 #include "sidecore/sidecore.h"
 
 #include "core/apic.h"
@@ -12,7 +14,9 @@
 #include "core/klib.h"
 #include "core/log.h"
 #include "core/percpu.h"
+#include "core/time.h"
 #include "sidecore/placement.h"
+#include "sidecore/services.h"
 #include "vmexit/partition.h"
 #include "vmexit/svc_env.h"
 
@@ -21,6 +25,15 @@
 
 struct served_ring {
     struct svc_ring_ctx ctx; /* the vCPU and service */
+    unsigned cpu;            /* the side core serving it */
+};
+
+/* The longest single service call of each side core: how long it could not serve any other
+ * ring. Written by that side core only, read at the report. */
+struct longest_call {
+    uint64_t cycles;
+    const struct served_ring *ring;
+    uint16_t opcode;
 };
 
 /* Rings grouped by serving CPU: rings[first[cpu] .. first[cpu] + count[cpu]). */
@@ -29,6 +42,7 @@ static unsigned first[MAX_CPUS], count[MAX_CPUS];
 static const struct cfg_sidecore *policy[MAX_CPUS];
 static unsigned idle_passes[MAX_CPUS];
 static bool broken_logged[MAX_RINGS];
+static struct longest_call longest[MAX_CPUS];
 
 static unsigned total_vcpus(void)
 {
@@ -81,7 +95,8 @@ int sidecore_setup(const struct config *cfg)
             for (unsigned s = 0; s < SC_SERVICES; s++) {
                 unsigned cpu = serving[k][s];
                 vc->served_by[s] = (uint16_t)cpu;
-                rings[first[cpu] + count[cpu]++].ctx = (struct svc_ring_ctx){vc, s};
+                rings[first[cpu] + count[cpu]++] =
+                    (struct served_ring){(struct svc_ring_ctx){.v = vc, .service = s}, cpu};
             }
         }
     }
@@ -89,6 +104,26 @@ int sidecore_setup(const struct config *cfg)
         log_placement(cfg->sidecores[i].cpu);
     return 0;
 }
+
+static enum ring_outcome timed_handler(void *ctx, struct sc_ring_slot *req, uint64_t *wait)
+{
+    struct served_ring *r = ctx;
+    uint16_t opcode = req->opcode;
+    uint64_t t0 = rdtsc();
+    enum ring_outcome out = svc_ring_handler(&r->ctx, req, wait);
+    uint64_t cycles = rdtsc() - t0;
+    struct longest_call *l = &longest[r->cpu];
+    if (cycles > l->cycles)
+        *l = (struct longest_call){cycles, r, opcode};
+    return out;
+}
+
+static bool ready(void *ctx, uint64_t wait, struct sc_ring_slot *req)
+{
+    return svc_ring_ready(&((struct served_ring *)ctx)->ctx, wait, req);
+}
+
+static const struct ring_ops served_ops = {timed_handler, ready};
 
 static bool pass(unsigned cpu)
 {
@@ -98,8 +133,9 @@ static bool pass(unsigned cpu)
         struct ring_consumer *rc = &c->v->rings[c->service];
         if (rc->broken)
             continue;
-        int n = ring_consumer_poll(rc, SIDECORE_BATCH, svc_ring_handler, c);
-        if (n > 0)
+        int n = ring_consumer_poll(rc, SIDECORE_BATCH, &served_ops, &rings[i]);
+        /* a held completion is work due shortly: no dozing off before it */
+        if (n > 0 || rc->deferred)
             served = true;
         if (c->service == SC_SERVICE_IO && svc_blk_poll(c->v) > 0)
             served = true; /* the block queue rides with the io ring: no notify needed */
@@ -135,9 +171,24 @@ void sidecore_run(struct percpu *pc)
         sidecore_step(pc->index);
 }
 
+static void report_side_core(unsigned cpu)
+{
+    const struct longest_call *l = &longest[cpu];
+    if (!l->ring) {
+        log_info("side core %u: no service call", cpu);
+        return;
+    }
+    const struct svc_ring_ctx *c = &l->ring->ctx;
+    log_info("side core %u: longest service call %llu us (%s on ring %s.%u/%s)", cpu,
+             (unsigned long long)tsc_to_us(l->cycles), service_opcode_name(l->opcode),
+             c->v->partition->name, c->v->id, service_name((enum service)c->service));
+}
+
 void sidecore_report(void)
 {
     for (unsigned cpu = 0; cpu < MAX_CPUS; cpu++) {
+        if (!policy[cpu])
+            continue;
         for (unsigned i = first[cpu]; i < first[cpu] + count[cpu]; i++) {
             const struct svc_ring_ctx *c = &rings[i].ctx;
             const struct ring_consumer *rc = &c->v->rings[c->service];
@@ -146,13 +197,18 @@ void sidecore_report(void)
                 log_info("block queue %s.%u on side core %u: %llu requests, %llu errors%s",
                          c->v->partition->name, c->v->id, cpu, (unsigned long long)q->completed,
                          (unsigned long long)q->errors, q->broken ? ", BROKEN" : "");
-            if (!rc->requests && !rc->broken)
+            if (!rc->requests && !rc->broken && !rc->deferred)
                 continue;
+            char deferred[64] = "";
+            if (rc->deferrals)
+                ksnprintf(deferred, sizeof(deferred), ", %llu deferred%s",
+                          (unsigned long long)rc->deferrals, rc->deferred ? " (one pending)" : "");
             log_info("ring %s.%u/%s on side core %u: %llu requests, %llu errors, largest batch "
-                     "%llu%s", c->v->partition->name, c->v->id,
+                     "%llu%s%s", c->v->partition->name, c->v->id,
                      service_name((enum service)c->service), cpu,
                      (unsigned long long)rc->requests, (unsigned long long)rc->errors,
-                     (unsigned long long)rc->largest_batch, rc->broken ? ", BROKEN" : "");
+                     (unsigned long long)rc->largest_batch, deferred, rc->broken ? ", BROKEN" : "");
         }
+        report_side_core(cpu);
     }
 }

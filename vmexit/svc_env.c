@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The sidecore authors */
-/* Service hooks over a real partition. Removing or narrowing mappings completes
- * only after every running vCPU of the partition flushed its guest TLB: each is
- * kicked out of its guest by an NMI and flushes at its next entry. */
+/* Service hooks over a real partition. Removing or narrowing mappings is applied at once;
+ * every vCPU of the partition in guest mode is then kicked out of it by an NMI and flushes
+ * its guest TLB on the way back in (the others flush before they next enter, whenever that
+ * is: nobody waits for them, tlb_sync.h). The trap caller waits for those flushes on its own
+ * core; the ring completes the request only after them (deferred), while its side core goes
+ * on serving every other ring. */
 #include "vmexit/svc_env.h"
 
 #include "core/apic.h"
@@ -13,12 +16,10 @@
 #include "core/log.h"
 #include "core/percpu.h"
 #include "core/spinlock.h"
-#include "core/time.h"
 #include "core/trap.h"
 #include "sidecore/services.h"
 #include "vmexit/vcpu.h"
 
-#define FLUSH_TIMEOUT_MS 500
 #define BLK_BATCH 8 /* block requests per queue per pass */
 
 _Static_assert(SC_PT_READ == PT_READ && SC_PT_WRITE == PT_WRITE && SC_PT_EXEC == PT_EXEC,
@@ -26,7 +27,10 @@ _Static_assert(SC_PT_READ == PT_READ && SC_PT_WRITE == PT_WRITE && SC_PT_EXEC ==
 
 struct svc_call {
     struct vcpu *v;
-    bool trap; /* running on the caller's own core, in its exit handler */
+    bool trap;          /* running on the caller's own core, in its exit handler */
+    bool flush_pending; /* ring path: the request's completion waits for flush_gen */
+    uint32_t flush_gen;
+    struct npt_retired freed; /* table pages the unmap freed: reusable once flush_gen is done */
 };
 
 static uint32_t vcpu_apic(const struct vcpu *v) { return cpus[v->cpu].apic_id; }
@@ -36,34 +40,53 @@ static bool vcpu_running(const struct vcpu *v)
     return __atomic_load_n(&v->state, __ATOMIC_ACQUIRE) == VCPU_RUNNING;
 }
 
+/* A new flush generation; each vCPU in guest mode is kicked out of it. The trap caller is in
+ * its exit handler, so never kicked. */
+static uint32_t flush_begin(struct partition *p)
+{
+    uint32_t gen = tlb_sync_begin(&p->tlb);
+    for (unsigned i = 0; i < p->nvcpus; i++)
+        if (tlb_sync_in_guest(&p->vcpus[i].tlb))
+            apic_send_nmi(vcpu_apic(&p->vcpus[i]));
+    return gen;
+}
+
+static bool flush_complete(const struct partition *p, uint32_t gen)
+{
+    for (unsigned i = 0; i < p->nvcpus; i++)
+        if (!tlb_sync_flushed(&p->vcpus[i].tlb, gen))
+            return false;
+    return true;
+}
+
+/* After the tables narrowed. The trap caller waits here for the vCPUs that were in guest mode
+ * to leave it (a kick's exit: short), and only ever gives up when its partition stops, after
+ * which no vCPU runs guest code again; either way the status is the operation's own. The
+ * ring path does not wait: svc_ring_ready completes the request once flush_complete. */
 static int flush_partition(struct svc_call *c)
 {
     struct partition *p = c->v->partition;
-    uint32_t want[MAX_PARTITION_VCPUS];
-    for (unsigned i = 0; i < p->nvcpus; i++) {
-        struct vcpu *u = &p->vcpus[i];
-        want[i] = __atomic_add_fetch(&u->flush_req, 1, __ATOMIC_ACQ_REL);
-        if (!(c->trap && u == c->v) && vcpu_running(u))
-            apic_send_nmi(vcpu_apic(u));
+    c->flush_gen = flush_begin(p);
+    if (!c->trap) {
+        c->flush_pending = true;
+        return 0;
     }
-    if (c->trap)
-        vcpu_ack_flush(c->v); /* the trap caller is out of its guest */
-    uint64_t deadline = rdtsc() + FLUSH_TIMEOUT_MS * (time_tsc_hz() / 1000);
-    for (unsigned i = 0; i < p->nvcpus; i++) {
-        struct vcpu *u = &p->vcpus[i];
-        while ((int32_t)(__atomic_load_n(&u->flush_done, __ATOMIC_ACQUIRE) - want[i]) < 0 &&
-               vcpu_running(u)) {
-            if (c->trap)
-                vcpu_ack_flush(c->v); /* another vCPU may be waiting for us meanwhile */
-            if (rdtsc() > deadline) {
-                log_error("partition '%s': vCPU %u did not flush within %d ms", p->name, i,
-                          FLUSH_TIMEOUT_MS);
-                return -E_TIMEDOUT;
-            }
-            cpu_relax();
-        }
-    }
+    while (!flush_complete(p, c->flush_gen) && !vcpu_should_stop(c->v))
+        cpu_relax();
     return 0;
+}
+
+/* Table pages an unmap freed go back to the shared allocator only once no guest core can
+ * walk them any more (the flush is done); otherwise they wait for a later flush. */
+static void settle_freed(struct partition *p, struct npt_retired *freed, bool flushed)
+{
+    if (flushed) {
+        npt_retired_release(&p->npt_mem, freed);
+        return;
+    }
+    spin_lock(&p->pt_lock);
+    npt_retired_return(&p->npt_mem, freed);
+    spin_unlock(&p->pt_lock);
 }
 
 /* Table pages a partition may hold at run time (splits, re-maps), those waiting for a
@@ -86,7 +109,8 @@ static int env_pt_map(void *ctx, uint64_t gpa, uint64_t size, unsigned rights)
 
 static int env_pt_unmap(void *ctx, uint64_t gpa, uint64_t size)
 {
-    struct partition *p = ((struct svc_call *)ctx)->v->partition;
+    struct svc_call *c = ctx;
+    struct partition *p = c->v->partition;
     if (over_table_budget(p))
         return -E_NOMEM;
     struct npt_retired freed = {0, 0};
@@ -97,15 +121,12 @@ static int env_pt_unmap(void *ctx, uint64_t gpa, uint64_t size)
     spin_unlock(&p->pt_lock);
     if (rc)
         return rc;
-    rc = flush_partition(ctx);
-    if (!rc) {
-        npt_retired_release(&p->npt_mem, &freed); /* no guest core can walk them now */
-        return 0;
-    }
-    spin_lock(&p->pt_lock);
-    npt_retired_return(&p->npt_mem, &freed); /* a later flush frees them */
-    spin_unlock(&p->pt_lock);
-    return rc;
+    flush_partition(c);
+    if (c->flush_pending)
+        c->freed = freed; /* settled by svc_ring_ready with the deferred completion */
+    else
+        settle_freed(p, &freed, flush_complete(p, c->flush_gen));
+    return 0;
 }
 
 /* True if some page of the range has a right that `rights` lacks. */
@@ -291,15 +312,15 @@ static void execute(struct svc_call *c, unsigned service, struct sc_ring_slot *s
 
 int64_t svc_execute_trap(struct vcpu *v, unsigned service, struct sc_ring_slot *slot)
 {
-    struct svc_call c = {v, true};
+    struct svc_call c = {.v = v, .trap = true};
     execute(&c, service, slot);
     return slot->status;
 }
 
-void svc_ring_handler(void *ctx, struct sc_ring_slot *slot)
+enum ring_outcome svc_ring_handler(void *ctx, struct sc_ring_slot *slot, uint64_t *wait)
 {
     struct svc_ring_ctx *r = ctx;
-    struct svc_call c = {r->v, false};
+    struct svc_call c = {.v = r->v};
     execute(&c, r->service, slot);
     if (slot->status < 0 && !r->v->ring_error_logged[r->service]) {
         /* rate limit: the first error of each ring is logged, all are counted */
@@ -308,4 +329,23 @@ void svc_ring_handler(void *ctx, struct sc_ring_slot *slot)
                  r->v->partition->name, r->v->id, service_name((enum service)r->service),
                  service_opcode_name(slot->opcode), (long long)slot->status);
     }
+    if (!c.flush_pending)
+        return RING_COMPLETE;
+    *wait = c.flush_gen;
+    r->held = c.freed;
+    return RING_DEFERRED; /* applied; complete once the flush is */
+}
+
+bool svc_ring_ready(void *ctx, uint64_t wait, struct sc_ring_slot *slot)
+{
+    struct svc_ring_ctx *r = ctx;
+    struct partition *p = r->v->partition;
+    (void)slot;
+    bool flushed = flush_complete(p, (uint32_t)wait);
+    /* a partition that finished or was stopped is owed no completion wait; its freed table
+     * pages still wait for a flush before anyone may reuse them */
+    if (!flushed && life_state(&p->life) == PARTITION_RUNNING)
+        return false;
+    settle_freed(p, &r->held, flushed);
+    return true;
 }

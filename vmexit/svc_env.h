@@ -5,20 +5,28 @@
 #ifndef VMEXIT_SVC_ENV_H
 #define VMEXIT_SVC_ENV_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "guest-stubs/include/sidecore/ring.h"
+#include "sidecore/ring_consumer.h"
+#include "vmexit/npt_retire.h"
 
 struct vcpu;
 
-/* Trap path: on the caller's own core, inside its hypercall exit. Returns the status. */
+/* Trap path: on the caller's own core, inside its hypercall exit. Returns the status. An unmap
+ * or narrowing protect returns once every vCPU of the partition in guest mode flushed. */
 int64_t svc_execute_trap(struct vcpu *v, unsigned service, struct sc_ring_slot *slot);
-/* Ring path: on the side core serving this ring; a ring_handler for ring_consumer_poll. */
+/* Ring path: on the side core serving this ring, the two ring_ops of ring_consumer_poll (ctx
+ * is a struct svc_ring_ctx). An unmap or narrowing protect is applied, then deferred: ready
+ * once every vCPU of the partition in guest mode flushed, or the partition ended. */
 struct svc_ring_ctx {
     struct vcpu *v;
     unsigned service;
+    struct npt_retired held; /* table pages of the deferred unmap, reusable once it completes */
 };
-void svc_ring_handler(void *ctx, struct sc_ring_slot *slot);
+enum ring_outcome svc_ring_handler(void *ctx, struct sc_ring_slot *slot, uint64_t *wait);
+bool svc_ring_ready(void *ctx, uint64_t wait, struct sc_ring_slot *slot);
 /* Serve a vCPU's block queue (io side core each pass; SC_OP_BLK_KICK on a trap);
  * returns requests completed, or -E_BADMSG once the queue is broken. */
 int svc_blk_poll(struct vcpu *v);

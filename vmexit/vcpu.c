@@ -9,10 +9,12 @@
 #include "core/apic.h"
 #include "core/cpu.h"
 #include "core/fmt.h"
+#include "core/hv.h"
 #include "core/klib.h"
 #include "core/log.h"
 #include "core/percpu.h"
 #include "core/spinlock.h"
+#include "core/time.h"
 #include "vmexit/hypercall.h"
 #include "vmexit/partition.h"
 #include "vmexit/svc_env.h"
@@ -155,18 +157,16 @@ struct cpuid_guest_view vcpu_cpuid_view(const struct vcpu *v)
                                      (uint32_t)p->window_size};
 }
 
-void vcpu_ack_flush(struct vcpu *v)
+void vcpu_guest_enter(struct vcpu *v)
 {
-    uint32_t req = __atomic_load_n(&v->flush_req, __ATOMIC_ACQUIRE);
-    if (req != v->flush_done) {
-        vcpu_backend->flush_guest_tlb(v); /* takes effect at the coming entry */
-        __atomic_store_n(&v->flush_done, req, __ATOMIC_RELEASE);
-    }
+    if (tlb_sync_enter(&v->tlb, &v->partition->tlb))
+        vcpu_backend->flush_guest_tlb(v); /* takes effect at this entry */
 }
+
+void vcpu_guest_exit(struct vcpu *v) { tlb_sync_exit(&v->tlb); }
 
 bool vcpu_before_entry(struct vcpu *v)
 {
-    vcpu_ack_flush(v);
     if (__atomic_load_n(&v->stop_req, __ATOMIC_ACQUIRE)) {
         log_info("partition '%s' vCPU %u stopped by a request of its partition (status %lld)",
                  v->partition->name, v->id, (long long)v->stop_status);
@@ -206,9 +206,20 @@ static int64_t ring_op(void *ctx, unsigned service, struct sc_ring_slot *slot)
     return svc_execute_trap(ctx, service, slot);
 }
 
+/* debug slow_trap_ms: a guest core that sits in a long trap, for tests (its partition's stop
+ * still ends the wait). */
+static void slow_trap(const struct vcpu *v)
+{
+    uint64_t end = rdtsc() + hv.cfg.slow_trap_ms * (time_tsc_hz() / 1000);
+    while (rdtsc() < end && !vcpu_should_stop(v))
+        cpu_relax();
+}
+
 int64_t vcpu_hypercall(struct vcpu *v, uint64_t op, uint64_t a0, uint64_t a1, uint64_t a2)
 {
     struct partition *p = v->partition;
+    if (op == SC_HC_NULL && hv.cfg.slow_trap_ms)
+        slow_trap(v);
     struct hc_context c = {
         .guest_base = (uint8_t *)(uintptr_t)p->base,
         .guest_size = p->size,

@@ -21,6 +21,7 @@
 #include "vmexit/lifecycle.h"
 #include "vmexit/npt_retire.h"
 #include "sidecore/ring_consumer.h"
+#include "vmexit/tlb_sync.h"
 #include "guest-stubs/include/sidecore/abi.h"
 
 #define MAX_PARTITION_VCPUS CONFIG_MAX_PARTITION_CPUS
@@ -74,8 +75,7 @@ struct vcpu {
     bool ring_error_logged[SC_SERVICES];
     struct console_stream console_ring; /* console output by ring (the io side core) */
     /* Cross-core requests, checked before every entry into the guest. */
-    uint32_t flush_req;  /* bumped by whoever changed the nested tables */
-    uint32_t flush_done; /* set by this vCPU's core once the next entry flushes */
+    struct tlb_vcpu tlb; /* guest mode and the flush generation acknowledged (tlb_sync.h) */
     uint32_t stop_req;   /* SC_OP_VCPU_STOP: leave with stop_status */
     int64_t stop_status;
     uint32_t start_claim; /* taken by the one starter, released when the vCPU runs again */
@@ -115,6 +115,7 @@ struct partition {
     uint64_t window_hpa; /* the request-ring window (SC_GPA_RING_WINDOW in the guest) */
     uint64_t window_size;
     struct spinlock pt_lock; /* the nested tables change from side cores and guest cores */
+    struct tlb_sync tlb;     /* guest TLB flushes after the nested tables narrowed */
     unsigned npt_table_limit; /* table pages the nested tables may grow to at run time */
 };
 
@@ -125,7 +126,8 @@ struct vcpu_backend {
     /* Boot CPU: allocate and build the vendor state of a vCPU (entry point, tables). */
     int (*vcpu_prepare)(struct vcpu *v, struct palloc *pa);
     /* On the vCPU's core: enable virtualization there, enter the guest and
-     * handle exits until the vCPU exits or is stopped. */
+     * handle exits until the vCPU exits or is stopped. Around each world switch:
+     * vcpu_before_entry, vcpu_guest_enter (then flush if asked), VMRUN, vcpu_guest_exit. */
     void (*vcpu_run)(struct vcpu *v);
     /* Reset the vCPU to its initial 64-bit state at rip/rsp (SC_OP_VCPU_START), with no
      * event pending: nothing from before the stop may be delivered after it. */
@@ -156,11 +158,14 @@ const char *exit_reason_name(unsigned reason);
 /* One console request of the guest (hypercall or ring): printed line by line with the vCPU's
  * prefix, within the partition's bounds (console_limit.h); the rest is dropped and counted. */
 void vcpu_console_put(struct vcpu *v, struct console_stream *s, const char *text, size_t n);
-/* Before each entry: apply a pending flush or stop request. true = leave the guest loop. */
+/* Before each entry, interrupts (GIF) off: apply a pending stop request. true = leave the
+ * guest loop. */
 bool vcpu_before_entry(struct vcpu *v);
-/* A pending flush request is honoured at this vCPU's next entry: acknowledge it now
- * (only on the vCPU's own core, outside its guest). */
-void vcpu_ack_flush(struct vcpu *v);
+/* Right before VMRUN, after vcpu_before_entry, interrupts (GIF) off: the vCPU is in guest mode
+ * from now on, and a flush requested until now is applied at this entry. */
+void vcpu_guest_enter(struct vcpu *v);
+/* Right after the exit: a flush no longer waits for this vCPU (it flushes at its next entry). */
+void vcpu_guest_exit(struct vcpu *v);
 /* What CPUID tells this vCPU about itself (both the CPUID exit and the ring's table). */
 struct cpuid_guest_view vcpu_cpuid_view(const struct vcpu *v);
 

@@ -639,4 +639,31 @@ CASES = [
         "reject": [r"did not acknowledge its role"],
         "result": {"status": "fail", "online": 4, "missing": 0, "parked": 1},
     },
+    # ---- a side core never waits on a guest core (issue 8, finding 3)
+    {
+        "name": "rings_unmap_never_waits_on_a_trapped_sibling",
+        "smp": 4,
+        "config": "sidecore cpu=0 services=pt,irq,io poll=adaptive spin=2000 sleep_us=50\n"
+                  "debug slow_trap_ms=1000\n"
+                  "partition name=a cpus=1-2 memory=32M image=flushwait.elf "
+                  "args=role=unmap\n"
+                  "partition name=b cpus=3 memory=16M image=flushwait.elf "
+                  "args=role=ping\n",
+        "expect": [guest_pass("a", 0, r"vCPU 0: 64 of 64 unmaps through the ring returned 0 "
+                              r"\(first other status 0\), 64 took effect"),
+                   guest_pass("a", 0, r"vCPU 0: 64 of 64 pages mapped back through the ring, 64 "
+                              r"with their contents"),
+                   guest_pass("a", 0, r"vCPU 0: 64 exits during the 64 unmaps, 64 of them NMI"),
+                   guest_pass("a", 1, r"vCPU 1: sat in \d+ traps meanwhile"),
+                   guest_pass("b", 0, r"ping: (\d+) of \1 null requests completed with status 0"),
+                   # the figures: printed, never judged
+                   r"a\.0: flushwait: vCPU 0: 64 unmaps .* longest unmap \d+ us",
+                   r"b\.0: flushwait: ping: \d+ null requests .* longest \d+ us",
+                   r"ring a\.0/pt on side core 0: 192 requests, 64 errors, largest batch \d+, "
+                   r"\d+ deferred$",
+                   r"side core 0: longest service call \d+ us \(\w+ on ring [ab]\.\d/\w+\)$"],
+        "reject": [NO_FAIL, r"did not flush"],
+        "partitions": {"a": {"status": "pass", "vcpus": 2}, "b": {"status": "pass"}},
+        "result": {"status": "ok"},
+    },
 ]

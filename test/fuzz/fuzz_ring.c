@@ -22,7 +22,9 @@
  *   DONE   u32 delta: sc_ring_done and sc_ring_slot_of on the client's head + delta
  * A side-core pass is checked against a model: which slots it serves (the copies the handler
  * sees must be those slots as they were when the pass began), how many, what it writes back,
- * its private tail, its counters, and that a broken ring stays broken. */
+ * its private tail, its counters, and that a broken ring stays broken. A request whose tag has
+ * (tag & 7) == 6 is deferred: ready says yes on its ((tag >> 3) & 3)-th asking (0: at once),
+ * and the ring holds it meanwhile. */
 enum { OP_WRITE, OP_POLL, OP_POST, OP_HEAD, OP_TAIL, OP_CLIENT, OP_CALL, OP_DONE, OP_COUNT };
 
 #define N SC_RING_SLOTS
@@ -35,14 +37,28 @@ struct pass {
     unsigned max_batch, calls;
     uint8_t race;
     uint32_t tags[N];
+    /* deferred requests: the last one deferred, and how often ready was asked about it */
+    uint64_t deferrals, held_wait;
+    unsigned asks;
+    uint32_t held_tag;
 };
+
+static bool deferrable(uint32_t tag)
+{
+    return (tag & 7) == 6;
+}
+
+static unsigned asks_until_ready(uint32_t tag)
+{
+    return (tag >> 3) & 3;
+}
 
 static int64_t result_status(uint32_t tag)
 {
     return (tag & 3) == 1 ? -E_INVAL : (int64_t)(tag & 0xffff);
 }
 
-static void handler(void *ctx, struct sc_ring_slot *req)
+static enum ring_outcome handler(void *ctx, struct sc_ring_slot *req, uint64_t *wait)
 {
     struct pass *ps = ctx;
     /* never more than the batch, never more than the ring holds */
@@ -67,65 +83,121 @@ static void handler(void *ctx, struct sc_ring_slot *req)
     req->opcode = 0xbeef;
     req->flags = 0xf00d;
     req->tag ^= 0xffffffffu;
+    if (!deferrable(want->tag))
+        return RING_COMPLETE;
+    *wait = ++ps->deferrals;
+    return RING_DEFERRED;
 }
+
+static bool ready(void *ctx, uint64_t wait, struct sc_ring_slot *req)
+{
+    struct pass *ps = ctx;
+    if (wait != ps->held_wait) { /* asked about a new one */
+        CHECK(wait == ps->deferrals);
+        ps->held_wait = wait;
+        ps->held_tag = req->tag;
+        ps->asks = 0;
+    }
+    /* the consumer's copy, identity restored, results in */
+    CHECK(req->tag == ps->held_tag && deferrable(req->tag));
+    CHECK(req->status == result_status(req->tag));
+    return ps->asks++ >= asks_until_ready(req->tag);
+}
+
+static const struct ring_ops ops = {handler, ready};
 
 struct model {
     uint32_t tail;
     bool broken;
-    uint64_t requests, errors, largest_batch;
+    uint64_t requests, errors, largest_batch, deferrals;
+    /* the request held at tail, if any: what its completion must be, and how often ready
+     * was asked about it so far */
+    bool deferred;
+    struct sc_ring_slot held;
+    unsigned asks;
 };
+
+/* Checks the completion written back into slot idx against the request as it was. */
+static void check_completion(struct model *m, const struct sc_ring_slot *before,
+                             const struct sc_ring_slot *after)
+{
+    CHECK(after->opcode == before->opcode && after->flags == before->flags);
+    CHECK(after->tag == before->tag);
+    CHECK(after->status == result_status(before->tag));
+    for (int i = 0; i < 6; i++)
+        CHECK(after->arg[i] == ~before->arg[i]);
+    m->requests++;
+    if (after->status < 0)
+        m->errors++;
+}
 
 static void do_poll(struct ring_consumer *c, struct model *m, struct pass *ps, unsigned max_batch,
                     uint8_t race)
 {
     struct sc_ring *ring = c->ring;
     memcpy(&ps->snap, ring, sizeof(*ring));
-    ps->ring = ring;
-    ps->base = m->tail;
-    ps->max_batch = max_batch;
-    ps->calls = 0;
-    ps->race = race;
-    CHECK(c->tail == m->tail && c->broken == m->broken);
-
-    int r = ring_consumer_poll(c, max_batch, handler, ps);
-
     uint32_t head = ps->snap.head;
     uint32_t pending = head - m->tail;
-    if (m->broken || pending > N) {
-        /* broken now, and for good */
+    /* head far off, or back onto a request the side core already took and holds */
+    bool broken = m->broken || pending > N || (m->deferred && pending == 0);
+    /* a held request is asked about once per pass that may complete something */
+    bool ask = !broken && m->deferred && max_batch > 0;
+    bool held_done = ask && m->asks >= asks_until_ready(m->held.tag);
+    ps->ring = ring;
+    ps->base = m->tail + held_done;
+    ps->max_batch = max_batch - held_done;
+    ps->calls = 0;
+    ps->race = race;
+    CHECK(c->tail == m->tail && c->broken == m->broken && c->deferred == m->deferred);
+
+    int r = ring_consumer_poll(c, max_batch, &ops, ps);
+
+    if (broken) {
+        /* broken now, and for good; a held completion goes with it */
         CHECK(r == -E_BADMSG);
         CHECK(ps->calls == 0);
-        CHECK(c->broken);
+        CHECK(c->broken && !c->deferred);
         CHECK(ring->state == SC_RING_BROKEN);
         CHECK(c->tail == m->tail);
         m->broken = true;
+        m->deferred = false;
     } else {
-        uint32_t want = pending < max_batch ? pending : max_batch;
-        CHECK(r >= 0 && (uint32_t)r == want && ps->calls == want);
-        CHECK(!c->broken);
-        /* the private tail moved by what was served and never passed the head it read */
-        CHECK(c->tail == m->tail + want);
+        uint32_t done = 0, handled = 0;
+        if (ask)
+            m->asks++;
+        if (held_done) {
+            check_completion(m, &m->held, &ring->slot[m->tail & MASK]);
+            m->deferred = false;
+            done = 1;
+        }
+        /* then the pending requests in order, up to the batch, until one is held */
+        while (!m->deferred && done < max_batch && m->tail + done != head) {
+            uint32_t idx = (m->tail + done) & MASK;
+            const struct sc_ring_slot *before = &ps->snap.slot[idx];
+            CHECK(handled < ps->calls && ps->tags[handled] == before->tag);
+            handled++;
+            if (deferrable(before->tag) && asks_until_ready(before->tag) > 0) {
+                m->deferred = true;
+                m->held = *before;
+                m->asks = 1;
+                m->deferrals++;
+                break;
+            }
+            check_completion(m, before, &ring->slot[idx]);
+            done++;
+        }
+        CHECK(r >= 0 && (uint32_t)r == done && ps->calls == handled);
+        CHECK(!c->broken && c->deferred == m->deferred);
+        /* the private tail moved by what completed and never passed the head it read */
+        m->tail += done;
+        CHECK(c->tail == m->tail);
         CHECK(head - c->tail <= N);
         CHECK(__atomic_load_n(&ring->tail, __ATOMIC_RELAXED) == c->tail);
-        for (uint32_t k = 0; k < want; k++) {
-            uint32_t idx = (m->tail + k) & MASK;
-            const struct sc_ring_slot *before = &ps->snap.slot[idx], *after = &ring->slot[idx];
-            CHECK(ps->tags[k] == before->tag);
-            CHECK(after->opcode == before->opcode && after->flags == before->flags);
-            CHECK(after->tag == before->tag);
-            CHECK(after->status == result_status(before->tag));
-            for (int i = 0; i < 6; i++)
-                CHECK(after->arg[i] == ~before->arg[i]);
-            m->requests++;
-            if (after->status < 0)
-                m->errors++;
-        }
-        if (want > m->largest_batch)
-            m->largest_batch = want;
-        m->tail += want;
+        if (done > m->largest_batch)
+            m->largest_batch = done;
     }
     CHECK(c->requests == m->requests && c->errors == m->errors);
-    CHECK(c->largest_batch == m->largest_batch);
+    CHECK(c->largest_batch == m->largest_batch && c->deferrals == m->deferrals);
 }
 
 static bool slot_in_ring(const struct sc_ring *ring, const struct sc_ring_slot *s)
@@ -141,7 +213,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct input in = {data, size};
     /* exactly the ring, on the heap: ASan sees any access outside it */
     struct sc_ring *ring = malloc(sizeof(*ring));
-    struct pass *ps = malloc(sizeof(*ps));
+    struct pass *ps = calloc(1, sizeof(*ps));
     if (!ring || !ps)
         abort();
     struct ring_consumer c;

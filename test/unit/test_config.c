@@ -81,6 +81,7 @@ static void test_defaults(void **state)
     assert_int_equal(cfg.offline_cpu, -1);
     assert_int_equal(cfg.fault_cpu, -1);
     assert_int_equal(cfg.overflow_cpu, -1);
+    assert_int_equal(cfg.slow_trap_ms, 0);
     assert_int_equal(cfg.nsidecores, 0);
     assert_int_equal(cfg.npartitions, 0);
     assert_int_equal(cfg.last_line, 0);
@@ -105,7 +106,7 @@ static const char full_example[] =
     "sidecore cpu=7 services=io poll=adaptive spin=5000 sleep_us=20\n"
     "partition name=bench-1 cpus=1-3,5 memory=1G image=guests/bench.elf args=\"--n 4\"\n"
     "partition name=io_test cpus=4,6 memory=0x10m\n"
-    "debug dump_acpi=yes offline_cpu=6 fault_cpu=5\n";
+    "debug dump_acpi=yes offline_cpu=6 fault_cpu=5 slow_trap_ms=750\n";
 
 static void test_full_example(void **state)
 {
@@ -119,6 +120,7 @@ static void test_full_example(void **state)
     assert_true(cfg.dump_acpi);
     assert_int_equal(cfg.offline_cpu, 6);
     assert_int_equal(cfg.fault_cpu, 5);
+    assert_int_equal(cfg.slow_trap_ms, 750);
     assert_int_equal(cfg.last_line, 8);
 
     assert_int_equal(cfg.nsidecores, 2);
@@ -673,6 +675,10 @@ static void test_err_debug(void **state)
     assert_int_equal(parse("debug log_fault_cpu=2 overflow_cpu=1\n"), 0);
     assert_int_equal(cfg.log_fault_cpu, 2);
     assert_int_equal(cfg.overflow_cpu, 1);
+    expect_parse_error("debug slow_trap_ms=60001\n", 1,
+                       "'slow_trap_ms' must be in 0..60000, not 60001");
+    assert_int_equal(parse("debug slow_trap_ms=0\n"), 0);
+    assert_int_equal(cfg.slow_trap_ms, 0);
 }
 
 /* ---- limits, several errors ---- */

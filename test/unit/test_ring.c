@@ -16,17 +16,26 @@
 #define MAX_SEEN 4096
 
 static struct sc_ring ring __attribute__((aligned(4096)));
+static struct sc_ring other __attribute__((aligned(4096))); /* a second ring, same side core */
 
 /* What the handler saw, and how it behaves. */
 struct service {
     unsigned calls;
     uint32_t tags[MAX_SEEN];
     uint16_t opcodes[MAX_SEEN];
-    enum { ECHO, SCRIBBLE, ODD_FAILS, SILENT, RACE } mode;
+    enum { ECHO, SCRIBBLE, ODD_FAILS, SILENT, RACE, DEFER } mode;
     struct sc_ring_slot *shared; /* RACE: the slot the guest rewrites while it is served */
+    /* DEFER: requests with this opcode wait until released (status 100 + tag, then ready
+     * adds released_status); the others echo */
+    uint16_t defer_opcode;
+    bool released;
+    int64_t released_status;
+    unsigned ready_calls;
 };
 
-static void handler(void *ctx, struct sc_ring_slot *req)
+#define DEFER_WAIT(tag) (0xabcd00000000ull | (tag)) /* what the handler passes to ready */
+
+static enum ring_outcome handler(void *ctx, struct sc_ring_slot *req, uint64_t *wait)
 {
     struct service *sv = ctx;
     assert_true(sv->calls < MAX_SEEN);
@@ -60,12 +69,37 @@ static void handler(void *ctx, struct sc_ring_slot *req)
         req->status = (int64_t)req->arg[0];
         break;
     }
+    case DEFER:
+        for (int i = 0; i < 6; i++)
+            req->arg[i]++;
+        req->status = req->tag;
+        if (req->opcode != sv->defer_opcode)
+            break;
+        req->status = 100 + req->tag;
+        *wait = DEFER_WAIT(req->tag);
+        return RING_DEFERRED;
     }
+    return RING_COMPLETE;
 }
+
+static bool ready(void *ctx, uint64_t wait, struct sc_ring_slot *req)
+{
+    struct service *sv = ctx;
+    assert_int_equal(sv->mode, DEFER);
+    assert_int_equal(wait, DEFER_WAIT(req->tag)); /* the handler's wait, with its own copy */
+    assert_int_equal(req->opcode, sv->defer_opcode);
+    sv->ready_calls++;
+    if (sv->released)
+        req->status += sv->released_status;
+    return sv->released;
+}
+
+static const struct ring_ops ops = {handler, ready};
 
 static int setup(void **state)
 {
     memset(&ring, 0xa5, sizeof(ring));
+    memset(&other, 0xa5, sizeof(other));
     return 0;
 }
 
@@ -108,7 +142,7 @@ static void test_init_header(void **state)
     assert_int_equal(c.largest_batch, 0);
     /* nothing pending: a pass serves nothing */
     struct service sv = {0};
-    assert_int_equal(ring_consumer_poll(&c, 8, handler, &sv), 0);
+    assert_int_equal(ring_consumer_poll(&c, 8, &ops, &sv), 0);
     assert_int_equal(sv.calls, 0);
     struct sc_ring_client cl;
     sc_ring_client_init(&cl, &ring);
@@ -132,19 +166,19 @@ static void test_batch_in_order(void **state)
             assert_false(sc_ring_done(&cl, 0));
 
             unsigned served = 0;
-            int r = ring_consumer_poll(&c, batch, handler, &sv);
+            int r = ring_consumer_poll(&c, batch, &ops, &sv);
             assert_int_equal(r, count < batch ? count : batch);
             served += (unsigned)r;
             /* exactly the first r are complete */
             for (uint32_t s = 0; s < count; s++)
                 assert_int_equal(sc_ring_done(&cl, s), s < served);
             while (served < count) {
-                r = ring_consumer_poll(&c, batch, handler, &sv);
+                r = ring_consumer_poll(&c, batch, &ops, &sv);
                 assert_true(r > 0 && (unsigned)r <= batch);
                 served += (unsigned)r;
             }
             assert_int_equal(served, count);
-            assert_int_equal(ring_consumer_poll(&c, batch, handler, &sv), 0);
+            assert_int_equal(ring_consumer_poll(&c, batch, &ops, &sv), 0);
             assert_true(sc_ring_done(&cl, last));
             assert_int_equal(ring.tail, count);
             assert_int_equal(c.requests, count);
@@ -173,10 +207,10 @@ static void test_max_batch_zero(void **state)
     ring_consumer_init(&c, &ring, SC_SERVICE_PT, 0);
     sc_ring_client_init(&cl, &ring);
     post_batch(&cl, 4, 0);
-    assert_int_equal(ring_consumer_poll(&c, 0, handler, &sv), 0);
+    assert_int_equal(ring_consumer_poll(&c, 0, &ops, &sv), 0);
     assert_int_equal(sv.calls, 0);
     assert_int_equal(ring.tail, 0);
-    assert_int_equal(ring_consumer_poll(&c, 4, handler, &sv), 4);
+    assert_int_equal(ring_consumer_poll(&c, 4, &ops, &sv), 4);
 }
 
 static void test_full_refuses_reserve(void **state)
@@ -199,13 +233,13 @@ static void test_full_refuses_reserve(void **state)
     assert_int_equal(sc_ring_publish(&cl), N - 1);
     assert_null(sc_ring_reserve(&cl));
     /* a full ring is a valid ring */
-    assert_int_equal(ring_consumer_poll(&c, 1, handler, &sv), 1);
+    assert_int_equal(ring_consumer_poll(&c, 1, &ops, &sv), 1);
     assert_false(c.broken);
     /* one slot free again: the first one */
     assert_ptr_equal(sc_ring_reserve(&cl), &ring.slot[0]);
     assert_null(sc_ring_reserve(&cl));
     sc_ring_publish(&cl);
-    assert_int_equal(ring_consumer_poll(&c, 1000, handler, &sv), N);
+    assert_int_equal(ring_consumer_poll(&c, 1000, &ops, &sv), N);
     assert_int_equal(c.largest_batch, N);
     assert_int_equal(sv.calls, N + 1);
 }
@@ -240,7 +274,7 @@ static void test_call_timeout(void **state)
     assert_int_equal(cl.head, N);
     /* the timed-out requests are still served, in order */
     struct service sv = {.mode = ECHO};
-    assert_int_equal(ring_consumer_poll(&c, N, handler, &sv), N);
+    assert_int_equal(ring_consumer_poll(&c, N, &ops, &sv), N);
     assert_int_equal(sv.tags[0], 0);
     assert_int_equal(sv.tags[1], 1);
 }
@@ -269,10 +303,10 @@ static void test_wraparound(void **state)
         assert_false(sc_ring_done(&cl, last));
         /* serve all but the last one */
         unsigned calls = sv.calls;
-        assert_int_equal(ring_consumer_poll(&c, count - 1, handler, &sv), (int)count - 1);
+        assert_int_equal(ring_consumer_poll(&c, count - 1, &ops, &sv), (int)count - 1);
         assert_int_equal(sc_ring_done(&cl, first), count > 1);
         assert_false(sc_ring_done(&cl, last));
-        assert_int_equal(ring_consumer_poll(&c, N, handler, &sv), 1);
+        assert_int_equal(ring_consumer_poll(&c, N, &ops, &sv), 1);
         assert_true(sc_ring_done(&cl, last));
         assert_true(sc_ring_done(&cl, first - 1000)); /* long done */
         assert_false(sc_ring_done(&cl, last + 1));   /* not even posted */
@@ -299,7 +333,7 @@ static void test_wraparound(void **state)
     assert_int_equal(ring.head, 0x20);
     assert_null(sc_ring_reserve(&cl));
     sv.calls = 0;
-    assert_int_equal(ring_consumer_poll(&c, N, handler, &sv), N);
+    assert_int_equal(ring_consumer_poll(&c, N, &ops, &sv), N);
     assert_int_equal(ring.tail, 0x20);
     for (unsigned i = 0; i < N; i++)
         assert_int_equal(sv.tags[i], i);
@@ -315,10 +349,10 @@ static void assert_stays_broken(struct ring_consumer *c, struct service *sv)
     /* the guest repairs head and state */
     ring.head = c->tail + 1;
     ring.state = SC_RING_OK;
-    assert_int_equal(ring_consumer_poll(c, N, handler, sv), -E_BADMSG);
+    assert_int_equal(ring_consumer_poll(c, N, &ops, sv), -E_BADMSG);
     assert_int_equal(ring.state, SC_RING_BROKEN);
     ring.head = c->tail;
-    assert_int_equal(ring_consumer_poll(c, N, handler, sv), -E_BADMSG);
+    assert_int_equal(ring_consumer_poll(c, N, &ops, sv), -E_BADMSG);
     assert_int_equal(sv->calls, calls);
     assert_true(c->broken);
 }
@@ -335,7 +369,7 @@ static void test_corrupt_head(void **state)
             ring_consumer_init(&c, &ring, SC_SERVICE_PT, 0);
             ring.tail = c.tail = starts[si];
             ring.head = starts[si] + deltas[di];
-            assert_int_equal(ring_consumer_poll(&c, N, handler, &sv), -E_BADMSG);
+            assert_int_equal(ring_consumer_poll(&c, N, &ops, &sv), -E_BADMSG);
             assert_int_equal(sv.calls, 0);
             assert_int_equal(ring.tail, starts[si]);
             assert_int_equal(c.requests, 0);
@@ -350,9 +384,9 @@ static void test_corrupt_head(void **state)
     ring_consumer_init(&c, &ring, SC_SERVICE_PT, 0);
     sc_ring_client_init(&cl, &ring);
     post_batch(&cl, 10, 0);
-    assert_int_equal(ring_consumer_poll(&c, N, handler, &sv), 10);
+    assert_int_equal(ring_consumer_poll(&c, N, &ops, &sv), 10);
     ring.head = 9;
-    assert_int_equal(ring_consumer_poll(&c, N, handler, &sv), -E_BADMSG);
+    assert_int_equal(ring_consumer_poll(&c, N, &ops, &sv), -E_BADMSG);
     assert_int_equal(c.requests, 10);
     assert_stays_broken(&c, &sv);
 }
@@ -369,14 +403,14 @@ static void test_guest_rewrites_tail(void **state)
     static const uint32_t forged[] = {3, 5, 1000, 0xffffffffu, 0x80000000u};
     for (unsigned i = 0; i < ARRAY_SIZE(forged); i++) {
         ring.tail = forged[i];
-        assert_int_equal(ring_consumer_poll(&c, 1, handler, &sv), 1);
+        assert_int_equal(ring_consumer_poll(&c, 1, &ops, &sv), 1);
         assert_int_equal(sv.tags[i], 40 + i); /* request i, whatever the guest wrote */
         assert_int_equal(ring.tail, i + 1);
         assert_int_equal(c.tail, i + 1);
     }
     /* nothing pending: the forged tail is still put back */
     ring.tail = 77;
-    assert_int_equal(ring_consumer_poll(&c, N, handler, &sv), 0);
+    assert_int_equal(ring_consumer_poll(&c, N, &ops, &sv), 0);
     assert_int_equal(ring.tail, 5);
     assert_false(c.broken);
 
@@ -384,11 +418,11 @@ static void test_guest_rewrites_tail(void **state)
     ring.nslots = 1;
     ring.magic = 0;
     post_batch(&cl, N, 0);
-    assert_int_equal(ring_consumer_poll(&c, N, handler, &sv), N);
+    assert_int_equal(ring_consumer_poll(&c, N, &ops, &sv), N);
     ring.nslots = 0xffffffffu;
     post_batch(&cl, 3, 0);
     ring.head = c.tail + N + 1;
-    assert_int_equal(ring_consumer_poll(&c, N, handler, &sv), -E_BADMSG);
+    assert_int_equal(ring_consumer_poll(&c, N, &ops, &sv), -E_BADMSG);
 }
 
 static void test_handler_cannot_change_identity(void **state)
@@ -400,7 +434,7 @@ static void test_handler_cannot_change_identity(void **state)
     sc_ring_client_init(&cl, &ring);
     post_batch(&cl, 3, 500);
     ring.slot[1].flags = 3; /* a reserved value is returned as the guest wrote it */
-    assert_int_equal(ring_consumer_poll(&c, N, handler, &sv), 3);
+    assert_int_equal(ring_consumer_poll(&c, N, &ops, &sv), 3);
     for (uint32_t s = 0; s < 3; s++) {
         const struct sc_ring_slot *slot = sc_ring_slot_of(&cl, s);
         assert_int_equal(slot->opcode, 0x10 + s);
@@ -423,7 +457,7 @@ static void test_no_double_fetch(void **state)
     ring_consumer_init(&c, &ring, SC_SERVICE_PT, 0);
     sc_ring_client_init(&cl, &ring);
     post_batch(&cl, 1, 9);
-    assert_int_equal(ring_consumer_poll(&c, N, handler, &sv), 1);
+    assert_int_equal(ring_consumer_poll(&c, N, &ops, &sv), 1);
     assert_int_equal(ring.slot[0].opcode, 0x10);
     assert_int_equal(ring.slot[0].tag, 9);
     assert_int_equal(ring.slot[0].arg[0], 9 * 8);
@@ -438,7 +472,7 @@ static void test_status_preset(void **state)
     ring_consumer_init(&c, &ring, SC_SERVICE_PT, 0);
     sc_ring_client_init(&cl, &ring);
     post_batch(&cl, 2, 0); /* the guest wrote status 0x5a5a */
-    assert_int_equal(ring_consumer_poll(&c, N, handler, &sv), 2);
+    assert_int_equal(ring_consumer_poll(&c, N, &ops, &sv), 2);
     assert_int_equal(ring.slot[0].status, -E_NOSYS);
     assert_int_equal(ring.slot[1].status, -E_NOSYS);
     assert_int_equal(c.errors, 2);
@@ -453,12 +487,12 @@ static void test_counters(void **state)
     sc_ring_client_init(&cl, &ring);
     /* batches of 3, 7, 2 (tags 0..11: six odd ones fail) */
     post_batch(&cl, 3, 0);
-    assert_int_equal(ring_consumer_poll(&c, N, handler, &sv), 3);
+    assert_int_equal(ring_consumer_poll(&c, N, &ops, &sv), 3);
     post_batch(&cl, 7, 3);
-    assert_int_equal(ring_consumer_poll(&c, N, handler, &sv), 7);
+    assert_int_equal(ring_consumer_poll(&c, N, &ops, &sv), 7);
     post_batch(&cl, 2, 10);
-    assert_int_equal(ring_consumer_poll(&c, N, handler, &sv), 2);
-    assert_int_equal(ring_consumer_poll(&c, N, handler, &sv), 0);
+    assert_int_equal(ring_consumer_poll(&c, N, &ops, &sv), 2);
+    assert_int_equal(ring_consumer_poll(&c, N, &ops, &sv), 0);
     assert_int_equal(c.requests, 12);
     assert_int_equal(c.errors, 6);
     assert_int_equal(c.largest_batch, 7);
@@ -467,9 +501,185 @@ static void test_counters(void **state)
     /* a broken ring counts nothing more */
     post_batch(&cl, 1, 12);
     ring.head = c.tail - 1;
-    assert_int_equal(ring_consumer_poll(&c, N, handler, &sv), -E_BADMSG);
+    assert_int_equal(ring_consumer_poll(&c, N, &ops, &sv), -E_BADMSG);
     assert_int_equal(c.requests, 12);
     assert_int_equal(c.errors, 6);
+}
+
+/* A deferred request holds its own ring (later requests wait: completions stay in order) and
+ * nothing else: the other ring of the same side core is served on every pass. */
+static void test_deferred_blocks_only_its_ring(void **state)
+{
+    struct ring_consumer c, d;
+    struct sc_ring_client cl, dl;
+    struct service sv = {.mode = DEFER, .defer_opcode = 0x11, .released_status = 5};
+    struct service sd = {.mode = ECHO};
+    ring_consumer_init(&c, &ring, SC_SERVICE_PT, 0);
+    ring_consumer_init(&d, &other, SC_SERVICE_PT, 1);
+    sc_ring_client_init(&cl, &ring);
+    sc_ring_client_init(&dl, &other);
+    post_batch(&cl, 4, 70); /* opcodes 0x10, 0x11 (deferred), 0x12, 0x13 */
+    assert_int_equal(ring_consumer_poll(&c, N, &ops, &sv), 1);
+    assert_true(c.deferred);
+    assert_int_equal(sv.calls, 2); /* the one after it is not even read */
+    assert_int_equal(ring.tail, 1);
+    assert_true(sc_ring_done(&cl, 0));
+    assert_false(sc_ring_done(&cl, 1));
+
+    for (int pass = 0; pass < 3; pass++) {
+        post_batch(&dl, 3, 200 + 3 * (uint32_t)pass);
+        assert_int_equal(ring_consumer_poll(&d, N, &ops, &sd), 3);
+        assert_true(sc_ring_done(&dl, dl.head - 1));
+        unsigned calls = sv.calls;
+        assert_int_equal(ring_consumer_poll(&c, N, &ops, &sv), 0);
+        assert_int_equal(sv.calls, calls); /* held: asked whether ready, not handled again */
+        assert_int_equal(ring.tail, 1);
+        assert_false(sc_ring_done(&cl, 1));
+    }
+    assert_int_equal(sv.ready_calls, 4); /* once when deferred, once per pass */
+    assert_int_equal(d.requests, 9);
+
+    /* released: the held request completes first, then the rest, in one pass */
+    sv.released = true;
+    assert_int_equal(ring_consumer_poll(&c, N, &ops, &sv), 3);
+    assert_false(c.deferred);
+    assert_int_equal(ring.tail, 4);
+    const struct sc_ring_slot *held = sc_ring_slot_of(&cl, 1);
+    assert_int_equal(held->tag, 71);
+    assert_int_equal(held->opcode, 0x11);
+    assert_int_equal(held->status, 100 + 71 + 5); /* the handler's, then ready's */
+    for (int a = 0; a < 6; a++)
+        assert_int_equal(held->arg[a], 71 * 8 + (uint64_t)a + 1);
+    for (uint32_t s = 0; s < 4; s++)
+        assert_int_equal(sv.tags[s], 70 + s);
+    assert_int_equal(sc_ring_slot_of(&cl, 3)->status, 73);
+    assert_int_equal(c.requests, 4);
+    assert_int_equal(c.deferrals, 1);
+    assert_int_equal(c.largest_batch, 3);
+}
+
+/* While a request is held, the guest rewriting its slot and the shared tail changes nothing:
+ * the completion is the side core's copy, and tail stays where it was. */
+static void test_deferred_guest_scribbles(void **state)
+{
+    struct ring_consumer c;
+    struct sc_ring_client cl;
+    struct service sv = {.mode = DEFER, .defer_opcode = 0x10};
+    ring_consumer_init(&c, &ring, SC_SERVICE_PT, 0);
+    sc_ring_client_init(&cl, &ring);
+    post_batch(&cl, 2, 40); /* 0x10 (deferred), 0x11 */
+    assert_int_equal(ring_consumer_poll(&c, N, &ops, &sv), 0);
+    assert_true(c.deferred);
+
+    memset(&ring.slot[0], 0x77, sizeof(ring.slot[0]));
+    memset(&ring.slot[1], 0x66, sizeof(ring.slot[1])); /* not read yet: the guest may */
+    ring.tail = 1;
+    assert_int_equal(ring_consumer_poll(&c, N, &ops, &sv), 0);
+    assert_int_equal(ring.tail, 0); /* put back */
+    assert_int_equal(sv.calls, 1);
+
+    sv.released = true;
+    assert_int_equal(ring_consumer_poll(&c, N, &ops, &sv), 2);
+    const struct sc_ring_slot *s0 = &ring.slot[0];
+    assert_int_equal(s0->opcode, 0x10);
+    assert_int_equal(s0->flags, 0);
+    assert_int_equal(s0->tag, 40);
+    assert_int_equal(s0->status, 140);
+    assert_int_equal(s0->arg[0], 40 * 8 + 1);
+    assert_int_equal(sv.tags[1], 0x66666666u); /* the next request as the guest left it */
+    assert_int_equal(ring.tail, 2);
+}
+
+/* A condition already met: the request completes in the same pass, never held. */
+static void test_deferred_ready_at_once(void **state)
+{
+    struct ring_consumer c;
+    struct sc_ring_client cl;
+    struct service sv = {.mode = DEFER, .defer_opcode = 0x10, .released = true};
+    ring_consumer_init(&c, &ring, SC_SERVICE_PT, 0);
+    sc_ring_client_init(&cl, &ring);
+    post_batch(&cl, 5, 0); /* 0x10 twice */
+    assert_int_equal(ring_consumer_poll(&c, N, &ops, &sv), 5);
+    assert_false(c.deferred);
+    assert_int_equal(c.deferrals, 0);
+    assert_int_equal(sv.ready_calls, 2);
+    assert_int_equal(ring.slot[4].status, 104);
+}
+
+/* The held request's completion counts in the batch; max_batch 0 completes nothing. */
+static void test_deferred_in_batch(void **state)
+{
+    struct ring_consumer c;
+    struct sc_ring_client cl;
+    struct service sv = {.mode = DEFER, .defer_opcode = 0x12};
+    ring_consumer_init(&c, &ring, SC_SERVICE_PT, 0);
+    sc_ring_client_init(&cl, &ring);
+    post_batch(&cl, 6, 0); /* 0x12 at 2, then again at 6 - not posted */
+    assert_int_equal(ring_consumer_poll(&c, N, &ops, &sv), 2);
+    sv.released = true;
+    assert_int_equal(ring_consumer_poll(&c, 0, &ops, &sv), 0);
+    assert_true(c.deferred);
+    assert_int_equal(ring_consumer_poll(&c, 1, &ops, &sv), 1);
+    assert_false(c.deferred);
+    assert_int_equal(ring.tail, 3);
+    assert_int_equal(ring_consumer_poll(&c, 2, &ops, &sv), 2);
+    assert_int_equal(ring_consumer_poll(&c, N, &ops, &sv), 1);
+    assert_int_equal(ring.tail, 6);
+    assert_int_equal(c.requests, 6);
+}
+
+/* Corrupted indices are still caught while a request is held; its completion is dropped
+ * with the ring, even once its condition is met. */
+static void test_deferred_then_broken(void **state)
+{
+    struct ring_consumer c;
+    struct sc_ring_client cl;
+    struct service sv = {.mode = DEFER, .defer_opcode = 0x10};
+    ring_consumer_init(&c, &ring, SC_SERVICE_PT, 0);
+    sc_ring_client_init(&cl, &ring);
+    post_batch(&cl, 3, 0);
+    assert_int_equal(ring_consumer_poll(&c, N, &ops, &sv), 0);
+    assert_true(c.deferred);
+    ring.head = c.tail + N + 1;
+    assert_int_equal(ring_consumer_poll(&c, N, &ops, &sv), -E_BADMSG);
+    assert_false(c.deferred);
+    sv.released = true;
+    ring.slot[0].status = 0x5a5a;
+    assert_stays_broken(&c, &sv);
+    assert_int_equal(ring.tail, 0);
+    assert_int_equal(ring.slot[0].status, 0x5a5a); /* never written back */
+    assert_int_equal(c.requests, 0);
+
+    /* head moved back onto the held request: it cannot be taken back, and completing it
+     * would put tail past head */
+    ring_consumer_init(&c, &ring, SC_SERVICE_PT, 0);
+    sc_ring_client_init(&cl, &ring);
+    sv.released = false;
+    post_batch(&cl, N, 0); /* full, the first one held */
+    assert_int_equal(ring_consumer_poll(&c, N, &ops, &sv), 0);
+    assert_true(c.deferred);
+    ring.head = 0;
+    sv.released = true;
+    assert_int_equal(ring_consumer_poll(&c, N, &ops, &sv), -E_BADMSG);
+    assert_int_equal(ring.tail, 0);
+    assert_stays_broken(&c, &sv);
+}
+
+/* A held request still leaves room for a full ring behind it, and no more. */
+static void test_deferred_full_ring(void **state)
+{
+    struct ring_consumer c;
+    struct sc_ring_client cl;
+    struct service sv = {.mode = DEFER, .defer_opcode = 0x10};
+    ring_consumer_init(&c, &ring, SC_SERVICE_PT, 0);
+    sc_ring_client_init(&cl, &ring);
+    post_batch(&cl, N, 0);
+    assert_null(sc_ring_reserve(&cl));
+    assert_int_equal(ring_consumer_poll(&c, N, &ops, &sv), 0);
+    assert_int_equal(ring_consumer_poll(&c, N, &ops, &sv), 0); /* head = tail + N: still fine */
+    assert_false(c.broken);
+    ring.head = N + 1;
+    assert_int_equal(ring_consumer_poll(&c, N, &ops, &sv), -E_BADMSG);
 }
 
 int main(void)
@@ -487,6 +697,12 @@ int main(void)
         cmocka_unit_test_setup(test_no_double_fetch, setup),
         cmocka_unit_test_setup(test_status_preset, setup),
         cmocka_unit_test_setup(test_counters, setup),
+        cmocka_unit_test_setup(test_deferred_blocks_only_its_ring, setup),
+        cmocka_unit_test_setup(test_deferred_guest_scribbles, setup),
+        cmocka_unit_test_setup(test_deferred_ready_at_once, setup),
+        cmocka_unit_test_setup(test_deferred_in_batch, setup),
+        cmocka_unit_test_setup(test_deferred_then_broken, setup),
+        cmocka_unit_test_setup(test_deferred_full_ring, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -423,9 +423,11 @@ static void svm_vcpu_run(struct vcpu *v)
             __asm__ volatile("stgi" ::: "memory");
             return;
         }
+        vcpu_guest_enter(v); /* may ask for the flush below */
         s->vmcb->control.tlb_control = s->first_run ? SVM_TLB_FLUSH_ALL : 0;
         s->first_run = false;
         svm_world_switch(&v->regs, s->vmcb_pa, s->host_vmcb_pa);
+        vcpu_guest_exit(v);
         __asm__ volatile("stgi" ::: "memory"); /* a pending kick NMI is taken here */
         /* an event the exit interrupted is delivered again; handlers may add one */
         uint64_t pending = s->vmcb->control.exitintinfo;

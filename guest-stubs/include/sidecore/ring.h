@@ -10,11 +10,17 @@
  *   - the side core reads head (acquire) once per pass, copies each pending slot
  *     once, validates the copy, executes it, writes status and results back into
  *     the same slot, then publishes tail + 1 (release);
- *   - a request is complete when tail has passed its index (acquire).
+ *   - a request is complete when tail has passed its index (acquire). It may take effect
+ *     before it completes: pt_unmap and a narrowing pt_protect complete only once the
+ *     partition's vCPUs flushed; the requests after it on the same ring wait behind it,
+ *     other rings do not.
  * head and tail are free-running 32-bit counters; 0 <= head - tail <= nslots,
  * anything else marks the ring broken (state = SC_RING_BROKEN) and the side
  * core stops serving it for good; a waiting guest should check state. The
- * trap path (SC_HC_RING_OP) still works. Completions come back in request order. */
+ * trap path (SC_HC_RING_OP) still works. Completions come back in request order.
+ * No service answers -ETIMEDOUT: that status comes only from a client's own spin limit
+ * (ring_client.h, svc.h) and means "not complete yet"; the request still completes, in
+ * order, with its own status. */
 #ifndef SIDECORE_RING_H
 #define SIDECORE_RING_H
 
@@ -84,8 +90,13 @@ enum sc_opcode {
                                  status = entries written: the whole virtual CPUID */
     /* pt: second-level (nested) mappings of the caller's own RAM */
     SC_OP_PT_MAP = 0x10,     /* arg0 = GPA, arg1 = size, arg2 = SC_PT_* rights: map RAM back */
-    SC_OP_PT_UNMAP = 0x11,   /* arg0 = GPA, arg1 = size; completes after every vCPU flushed */
-    SC_OP_PT_PROTECT = 0x12, /* arg0 = GPA, arg1 = size, arg2 = rights; flushed like unmap */
+    SC_OP_PT_UNMAP = 0x11,   /* arg0 = GPA, arg1 = size: applied at once; completes (status
+                                0) once every vCPU of the partition in guest mode flushed its
+                                TLB, each kicked out of it by an NMI (one exit); a vCPU outside
+                                its guest (in a trap, stopped) flushes before it enters again
+                                and is not waited for. The trap returns at that point too. */
+    SC_OP_PT_PROTECT = 0x12, /* arg0 = GPA, arg1 = size, arg2 = rights; when rights narrow,
+                                flushed and completed like unmap */
     SC_OP_PT_QUERY = 0x13,   /* arg0 = GPA; out: arg0 = rights, arg1 = page size; -ENOENT
                                 (arg[] unchanged) when unmapped */
     /* irq: interrupts inside the caller's partition */
