@@ -735,12 +735,19 @@ static void check_partition(const struct config *cfg, const struct machine_facts
             break;
         }
     }
-    /* a block device is writable: two partitions on one file could read each other's data */
-    for (unsigned j = 0; j < pi && p->disk[0]; j++) {
-        if (strcmp(cfg->partitions[j].disk, p->disk) == 0) {
+    /* a block device is writable: two partitions on one file could read each other's data,
+     * and a disk that is another partition's image would expose that image */
+    for (unsigned j = 0; j < cfg->npartitions && p->disk[0]; j++) {
+        const struct cfg_partition *o = &cfg->partitions[j];
+        if (j < pi && strcmp(o->disk, p->disk) == 0) {
             cfg_error(errs, p->line, "partition '%s': disk '%s' is already the disk of partition "
                       "'%s' (line %u); each partition needs its own disk file", p->name, p->disk,
-                      cfg->partitions[j].name, cfg->partitions[j].line);
+                      o->name, o->line);
+            break;
+        }
+        if (j != pi && strcmp(o->image, p->disk) == 0) {
+            cfg_error(errs, p->line, "partition '%s': disk '%s' is the image of partition '%s' "
+                      "(line %u)", p->name, p->disk, o->name, o->line);
             break;
         }
     }

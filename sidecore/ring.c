@@ -49,11 +49,20 @@ void ring_consumer_init(struct ring_consumer *c, struct sc_ring *ring, uint16_t 
     c->ring = ring;
 }
 
-static int mark_broken(struct ring_consumer *c)
+/* A deferred request outlives its ring's breakage until ready says its condition holds:
+ * ready may own resources for it (table pages waiting for a flush) that only it releases.
+ * Its completion is not written back: nobody serves that ring any more. */
+static void settle_deferred(struct ring_consumer *c, const struct ring_ops *ops, void *ctx)
+{
+    if (c->deferred && (!ops->ready || ops->ready(ctx, c->wait, &c->held)))
+        c->deferred = false;
+}
+
+static int mark_broken(struct ring_consumer *c, const struct ring_ops *ops, void *ctx)
 {
     c->broken = true;
-    c->deferred = false; /* its completion would go to a ring nobody serves any more */
     __atomic_store_n(&c->ring->state, SC_RING_BROKEN, __ATOMIC_RELEASE);
+    settle_deferred(c, ops, ctx);
     return -E_BADMSG;
 }
 
@@ -78,6 +87,7 @@ int ring_consumer_poll(struct ring_consumer *c, unsigned max_batch, const struct
         /* for good; keep saying so if the guest rewrote the state */
         if (__atomic_load_n(&r->state, __ATOMIC_RELAXED) != SC_RING_BROKEN)
             __atomic_store_n(&r->state, SC_RING_BROKEN, __ATOMIC_RELEASE);
+        settle_deferred(c, ops, ctx);
         return -E_BADMSG;
     }
 
@@ -86,7 +96,7 @@ int ring_consumer_poll(struct ring_consumer *c, unsigned max_batch, const struct
     uint32_t head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
     uint32_t consumed = c->tail + (c->deferred ? 1 : 0);
     if (head - consumed > SC_RING_SLOTS - (consumed - c->tail))
-        return mark_broken(c); /* head far ahead, or behind what we took */
+        return mark_broken(c, ops, ctx); /* head far ahead, or behind what we took */
 
     /* The guest may have scribbled on the shared tail: put ours back. */
     if (__atomic_load_n(&r->tail, __ATOMIC_RELAXED) != c->tail)

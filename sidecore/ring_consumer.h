@@ -49,8 +49,9 @@ struct ring_ops {
 
 /* One pass: reads head once (acquire). If head - tail > SC_RING_SLOTS, or head went back onto
  * a deferred request, the ring is marked broken (state BROKEN in shared memory, c->broken) and
- * -E_BADMSG is returned, now and on every later pass; a deferred request is then dropped with
- * the ring. Otherwise completes up
+ * -E_BADMSG is returned, now and on every later pass; a deferred request is still asked
+ * ready on those passes (its resources may wait on it) and dropped, never written back, once
+ * ready says true. Otherwise completes up
  * to max_batch requests in order: first a deferred one, if ready (else nothing), then each
  * pending slot is read once into a local copy, handled, written back, and tail is published
  * (release). Returns the number completed. The shared tail is rewritten from the private one

@@ -131,8 +131,8 @@ static bool pass(unsigned cpu)
     for (unsigned i = first[cpu]; i < first[cpu] + count[cpu]; i++) {
         struct svc_ring_ctx *c = &rings[i].ctx;
         struct ring_consumer *rc = &c->v->rings[c->service];
-        if (rc->broken)
-            continue;
+        if (rc->broken && !rc->deferred)
+            continue; /* a broken ring with a deferred request is polled until it settles */
         int n = ring_consumer_poll(rc, SIDECORE_BATCH, &served_ops, &rings[i]);
         /* a held completion is work due shortly: no dozing off before it */
         if (n > 0 || rc->deferred)

@@ -258,6 +258,8 @@ static bool wait_for_start(struct vcpu *v)
             if (!life_vcpu_resume(&p->life))
                 return false;
             vcpu_backend->vcpu_reset(v, v->start_rip, v->start_rsp);
+            /* a stop asked for before this start is stale: it must not park the new run */
+            __atomic_store_n(&v->stop_req, 0, __ATOMIC_RELEASE);
             __atomic_store_n(&v->state, VCPU_RUNNING, __ATOMIC_RELEASE);
             __atomic_store_n(&v->start_claim, 0, __ATOMIC_RELEASE);
             return true;

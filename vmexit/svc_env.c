@@ -206,6 +206,12 @@ static int env_start_vcpu(void *ctx, unsigned vcpu, uint64_t rip, uint64_t rsp)
     if (!__atomic_compare_exchange_n(&u->start_claim, &free_slot, 1, false, __ATOMIC_ACQ_REL,
                                      __ATOMIC_ACQUIRE))
         return -E_BUSY;
+    /* another starter may have run it and released the claim since our first look: the
+     * vCPU sets RUNNING before it releases the claim, so this sees it */
+    if (__atomic_load_n(&u->state, __ATOMIC_ACQUIRE) != VCPU_PARKED) {
+        __atomic_store_n(&u->start_claim, 0, __ATOMIC_RELEASE);
+        return -E_BUSY;
+    }
     u->start_rip = rip;
     u->start_rsp = rsp;
     __atomic_store_n(&u->start_req, 1, __ATOMIC_RELEASE);

@@ -739,6 +739,15 @@ static void test_err_disk_shared(void **state)
                        &machine4, 4,
                        "partition 'spy': disk 'shared.img' is already the disk of partition "
                        "'writer' (line 2); each partition needs its own disk file");
+    expect_check_error("sidecore cpu=0 services=pt,irq,io\n"
+                       "partition name=reader cpus=1 memory=16M disk=other.elf\n"
+                       "partition name=victim cpus=2 memory=16M image=other.elf\n",
+                       &machine4, 2, "partition 'reader': disk 'other.elf' is the image of "
+                       "partition 'victim' (line 3)");
+    /* a partition's own image as its disk exposes nothing of anyone else */
+    expect_valid("sidecore cpu=0 services=pt,irq,io\n"
+                 "partition name=self cpus=1 memory=16M image=a.elf disk=a.elf\n",
+                 &machine4);
 }
 
 static void test_too_many_errors(void **state)

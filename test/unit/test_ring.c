@@ -642,9 +642,14 @@ static void test_deferred_then_broken(void **state)
     assert_true(c.deferred);
     ring.head = c.tail + N + 1;
     assert_int_equal(ring_consumer_poll(&c, N, &ops, &sv), -E_BADMSG);
-    assert_false(c.deferred);
+    /* still held: whatever waits on its condition (table pages) is released only by ready */
+    assert_true(c.deferred);
+    assert_int_equal(ring_consumer_poll(&c, N, &ops, &sv), -E_BADMSG);
+    assert_true(c.deferred);
     sv.released = true;
     ring.slot[0].status = 0x5a5a;
+    assert_int_equal(ring_consumer_poll(&c, N, &ops, &sv), -E_BADMSG);
+    assert_false(c.deferred); /* settled, and dropped with the ring */
     assert_stays_broken(&c, &sv);
     assert_int_equal(ring.tail, 0);
     assert_int_equal(ring.slot[0].status, 0x5a5a); /* never written back */
