@@ -24,20 +24,11 @@ static int failures;
 /* role=unmap: vCPU 1 says it is trapping, vCPU 0 that it is done */
 static uint32_t trapping, in_trap, unmaps_done;
 
-__attribute__((format(printf, 2, 3))) static void check(bool ok, const char *fmt, ...)
-{
-    char buf[400];
-    va_list ap;
-    va_start(ap, fmt);
-    kvsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
-    if (ok) {
-        sc_pass("%s", buf);
-    } else {
-        sc_fail("%s", buf);
-        __atomic_fetch_add(&failures, 1, __ATOMIC_RELAXED);
-    }
-}
+#define check(ok, ...)                                                                          \
+    do {                                                                                        \
+        if (!sc_check((ok), __VA_ARGS__))                                                       \
+            __atomic_fetch_add(&failures, 1, __ATOMIC_RELAXED);                                 \
+    } while (0)
 
 static uint64_t ms_to_tsc(uint64_t ms)
 {

@@ -54,21 +54,8 @@ static void on_ipi(uint8_t vector)
     lapic_eoi();
 }
 
-__attribute__((format(printf, 3, 4))) static bool check(unsigned id, bool ok, const char *fmt, ...)
-{
-    char buf[400];
-    va_list ap;
-    va_start(ap, fmt);
-    kvsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
-    if (ok) {
-        sc_pass("%s", buf);
-    } else {
-        sc_fail("%s", buf);
-        failures[id]++;
-    }
-    return ok;
-}
+/* A PASS or FAIL line; a failure counts against vCPU id. */
+#define check(id, ok, ...) (sc_check((ok), __VA_ARGS__) ? true : (failures[(id)]++, false))
 
 static uint64_t deadline_ms(uint64_t ms)
 {

@@ -70,6 +70,17 @@ void sc_fail(const char *fmt, ...)
     sc_console_write(buf, n);
 }
 
+bool sc_check(bool ok, const char *fmt, ...)
+{
+    char buf[PRINTF_BUF];
+    va_list ap;
+    va_start(ap, fmt);
+    unsigned long n = format(buf, ok ? "PASS: " : "FAIL: ", true, fmt, ap);
+    va_end(ap);
+    sc_console_write(buf, n);
+    return ok;
+}
+
 void sc_exit(int status)
 {
     sc_hypercall(SC_HC_EXIT, status, 0, 0);

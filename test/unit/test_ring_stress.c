@@ -12,6 +12,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "xorshift.h"
+
 #include "core/klib.h"
 #include "guest-stubs/include/sidecore/ring_client.h"
 #include "sidecore/ring_consumer.h"
@@ -39,14 +41,6 @@ static int stop; /* set (atomically) by either side when it found an error */
 static uint64_t issued, acked;
 static int consumer_done;
 
-static uint64_t xorshift64(uint64_t *s)
-{
-    uint64_t x = *s;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return *s = x;
-}
 
 /* What request number i carries besides i itself. */
 static uint64_t checksum(uint64_t i)

@@ -12,6 +12,8 @@
 #include <time.h>
 #include <cmocka.h>
 
+#include "xorshift.h"
+
 #include "vmexit/tlb_sync.h"
 
 /* A vCPU out of guest mode is never waited for; it flushes when it next enters. */
@@ -99,14 +101,6 @@ static uint32_t completed; /* the last generation the requester found complete *
 static int finished, missed;
 static uint32_t missed_have, missed_want;
 
-static uint64_t xorshift64(uint64_t *s)
-{
-    uint64_t x = *s;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return *s = x;
-}
 
 static void *vcpu_main(void *arg)
 {

@@ -38,6 +38,8 @@ void sc_vprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)
 /* One line "PASS: <text>\n" / "FAIL: <text>\n"; the newline is added if missing. */
 void sc_pass(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void sc_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* sc_pass if ok, else sc_fail, with the same text; returns ok. */
+bool sc_check(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Stops this vCPU for good with the given status (0 = pass). */
 __attribute__((noreturn)) void sc_exit(int status);
 /* Copies the exit counters of vCPU vcpu of this partition; 0 or a negative errno. */
