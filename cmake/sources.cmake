@@ -23,6 +23,7 @@ set(SIDECORE_PORTABLE_SOURCES
   vmexit/lifecycle.c
   vmexit/npt.c
   vmexit/npt_retire.c
+  vmexit/svm/vmcb_build.c
   vmexit/svm/vmcb_check.c
 )
 list(REMOVE_DUPLICATES SIDECORE_PORTABLE_SOURCES)

@@ -1,12 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The sidecore authors */
-/* AMD SVM backend: detection, VMCB construction, the run loop and the residual
- * exit handlers. Intercepts are minimal by construction (a guest core takes no exit in
- * steady state):
- * INTR is not intercepted and V_INTR_MASKING is clear, so physical interrupts
- * go to the guest's IDT; HLT, PAUSE, RDTSC, CR3 writes and INVLPG do not exit. #DB and
- * #AC exit only to be handed back (see reflect_exception); INVD and WBINVD exit because
- * INVD would discard dirty lines that are not the guest's. */
+/* AMD SVM backend: detection, the VMCBs (their contents: vmcb_build.c), permission maps,
+ * the run loop and the residual exit handlers. */
 #include <stdarg.h>
 
 #include "core/apic.h"
@@ -20,6 +15,7 @@
 #include "vmexit/icr.h"
 #include "vmexit/partition.h"
 #include "vmexit/svm/vmcb.h"
+#include "vmexit/svm/vmcb_build.h"
 #include "vmexit/svm/vmcb_check.h"
 #include "vmexit/vcpu.h"
 
@@ -36,7 +32,6 @@ void svm_world_switch(struct guest_regs *regs, uint64_t vmcb_pa, uint64_t host_v
 #define INSN_LEN_VMMCALL 3
 #define INSN_LEN_RDWRMSR 2
 #define INSN_LEN_INVD_WBINVD 2 /* 0f 08, 0f 09 */
-#define GUEST_ASID 1 /* one vCPU per core: ASIDs only need to differ per core */
 #define IOPM_PAGES 3
 #define MSRPM_PAGES 2
 #define X86_DB 1
@@ -49,10 +44,6 @@ void svm_world_switch(struct guest_regs *regs, uint64_t vmcb_pa, uint64_t host_v
 #define IOIO_SZ8 (1u << 4)
 #define IOIO_SZ16 (1u << 5)
 
-#define GUEST_CR0 0x80010033ull /* PG, WP, NE, ET, MP, PE */
-#define GUEST_CR4 0x20ull       /* PAE */
-#define GUEST_EFER 0x1500ull    /* SVME, LMA, LME */
-#define GUEST_PAT 0x0007040600070406ull
 #define MSR_X2APIC_ICR 0x830
 
 struct svm_cpu {
@@ -139,42 +130,10 @@ static int build_permission_maps(struct palloc *pa)
     return 0;
 }
 
-static void set_seg(struct vmcb_seg *s, uint16_t sel, uint16_t attrib, uint32_t limit,
-                    uint64_t base)
-{
-    *s = (struct vmcb_seg){sel, attrib, limit, base};
-}
-
-/* The state every vCPU starts in (abi.h): 64-bit mode, the initial page tables,
- * interrupts off, rdi = its boot information. */
 static void svm_vcpu_reset(struct vcpu *v, uint64_t rip, uint64_t rsp)
 {
     struct svm_cpu *s = &svm_cpus[v->cpu];
-    struct vmcb_state *st = &s->vmcb->state;
-    memset(st, 0, sizeof(*st));
-    set_seg(&st->cs, 0x08, SVM_ATTR_CODE64, 0xffffffff, 0);
-    set_seg(&st->ds, 0x10, SVM_ATTR_DATA, 0xffffffff, 0);
-    st->es = st->ss = st->fs = st->gs = st->ds;
-    set_seg(&st->gdtr, 0, 0, 3 * 8 - 1, SC_GPA_GDT);
-    set_seg(&st->idtr, 0, 0, 0, 0);
-    set_seg(&st->tr, 0, SVM_ATTR_TSS64, 0x67, 0);
-    set_seg(&st->ldtr, 0, 0, 0, 0);
-    st->cpl = 0;
-    st->efer = GUEST_EFER;
-    st->cr0 = GUEST_CR0;
-    st->cr3 = SC_GPA_PAGE_TABLES;
-    st->cr4 = GUEST_CR4;
-    st->dr6 = 0xffff0ff0;
-    st->dr7 = 0x400;
-    st->rflags = 2; /* interrupts off until the guest has an IDT */
-    st->rip = rip;
-    st->rsp = rsp;
-    st->g_pat = GUEST_PAT;
-    /* nothing carries over from before a stop: an event a handler injected (or one the
-     * exit interrupted) would otherwise be delivered at the new entry, with no IDT yet */
-    s->vmcb->control.eventinj = 0;
-    s->vmcb->control.exitintinfo = 0;
-    s->vmcb->control.interrupt_shadow = 0;
+    vmcb_build_reset(s->vmcb, rip, rsp);
     v->regs = (struct guest_regs){.rdi = SC_GPA_BOOT_INFO(v->id)};
     s->first_run = true; /* and a clean TLB */
 }
@@ -187,28 +146,9 @@ static int svm_vcpu_prepare(struct vcpu *v, struct palloc *pa)
         alloc_zeroed(pa, 1, &s->hsave_pa) || alloc_zeroed(pa, 1, &s->host_vmcb_pa))
         return -E_NOMEM;
     s->vmcb = (struct vmcb *)(uintptr_t)s->vmcb_pa;
-    s->first_run = true;
     v->arch = s;
     v->arch_pa = s->vmcb_pa;
-
-    struct vmcb_control *c = &s->vmcb->control;
-    /* an exception whose delivery raises the same exception again loops inside the CPU,
-     * with no instruction boundary for the kick NMI (CVE-2015-5307, CVE-2015-8104):
-     * intercepted, each one is an exit */
-    c->intercept_exceptions = SVM_INTERCEPT_EXCEPTION(X86_DB) | SVM_INTERCEPT_EXCEPTION(X86_AC);
-    c->intercept_misc1 = SVM_INTERCEPT_NMI | SVM_INTERCEPT_INIT | SVM_INTERCEPT_CPUID |
-                         SVM_INTERCEPT_INVD | SVM_INTERCEPT_IOIO | SVM_INTERCEPT_MSR |
-                         SVM_INTERCEPT_SHUTDOWN;
-    c->intercept_misc2 = SVM_INTERCEPT_VMRUN | SVM_INTERCEPT_VMMCALL | SVM_INTERCEPT_VMLOAD |
-                         SVM_INTERCEPT_VMSAVE | SVM_INTERCEPT_STGI | SVM_INTERCEPT_CLGI |
-                         SVM_INTERCEPT_SKINIT | SVM_INTERCEPT_WBINVD;
-    c->iopm_base_pa = iopm_pa;
-    c->msrpm_base_pa = msrpm_pa;
-    c->guest_asid = GUEST_ASID;
-    c->vintr = 0; /* V_INTR_MASKING clear: the guest's IF governs physical interrupts */
-    c->np_control = SVM_NP_ENABLE;
-    c->n_cr3 = p->npt.root;
-
+    vmcb_build_control(&s->vmcb->control, iopm_pa, msrpm_pa, p->npt.root);
     svm_vcpu_reset(v, p->entry, p->size - (uint64_t)v->id * SC_STACK_SIZE);
     return 0;
 }
