@@ -3,22 +3,21 @@
 /* The VMCB's contents. Intercepts are minimal by construction (a guest core takes no exit
  * in steady state): INTR is not intercepted and V_INTR_MASKING is clear, so physical
  * interrupts go to the guest's IDT; HLT, PAUSE, RDTSC, CR3 writes and INVLPG do not exit.
- * #DB and #AC exit only to be handed back (svm.c, reflect_exception); INVD and WBINVD exit
- * because INVD would discard dirty lines that are not the guest's. */
+ * #DB and #AC exit only to be handed back (exit_exception.c); INVD and WBINVD exit
+ * because INVD would discard dirty lines that are not the guest's (exit_cache.c). */
 #include "vmexit/svm/vmcb_build.h"
 
 #include "core/klib.h"
 #include "guest-stubs/include/sidecore/abi.h"
 #include "vmexit/x86.h"
 
-#define GUEST_ASID 1 /* one vCPU per core: ASIDs only need to differ per core */
+#define GUEST_ASID 1            /* one vCPU per core: ASIDs only need to differ per core */
 #define GUEST_CR0 0x80010033ull /* PG, WP, NE, ET, MP, PE */
 #define GUEST_CR4 0x20ull       /* PAE */
 #define GUEST_EFER 0x1500ull    /* SVME, LMA, LME */
 #define GUEST_PAT 0x0007040600070406ull
 
-void vmcb_build_control(struct vmcb_control *c, uint64_t iopm_pa, uint64_t msrpm_pa,
-                        uint64_t n_cr3)
+void vmcb_build_control(struct vmcb_control *c, uint64_t iopm_pa, uint64_t msrpm_pa, uint64_t n_cr3)
 {
     /* an exception whose delivery raises the same exception again loops inside the CPU,
      * with no instruction boundary for the kick NMI: intercepted, each one is an exit */
