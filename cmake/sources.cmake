@@ -18,11 +18,20 @@ set(SIDECORE_PORTABLE_SOURCES
   sidecore/services.c
   vmexit/console_limit.c
   vmexit/cpuid.c
+  vmexit/exit.c
+  vmexit/exit_cache.c
+  vmexit/exit_cpuid.c
+  vmexit/exit_exception.c
+  vmexit/exit_hypercall.c
+  vmexit/exit_io.c
+  vmexit/exit_msr.c
   vmexit/hypercall.c
   vmexit/icr.c
   vmexit/lifecycle.c
   vmexit/npt.c
   vmexit/npt_retire.c
+  vmexit/run.c
+  vmexit/svm/vmcb_build.c
   vmexit/svm/vmcb_check.c
   vmexit/tlb_sync.c
 )

@@ -184,11 +184,10 @@ static void check_partitions(void)
 {
     if (any_image()) {
         char why[128];
-        if (svm_backend.probe(why, sizeof(why))) {
+        if (vcpu_backend_select(why, sizeof(why))) {
             log_error("cannot run guests: %s", why);
             fail("virtualization");
         }
-        vcpu_backend = &svm_backend;
     }
     for (unsigned i = 0; i < hv.cfg.npartitions; i++) {
         const struct cfg_partition *c = &hv.cfg.partitions[i];

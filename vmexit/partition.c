@@ -16,6 +16,7 @@
 #include "core/percpu.h"
 #include "core/time.h"
 #include "core/trap.h"
+#include "vmexit/exit.h"
 #include "vmexit/npt.h"
 
 struct partition partitions[CONFIG_MAX_PARTITIONS];
@@ -96,9 +97,9 @@ static int build_guest_identity_map(struct partition *p)
 
 static int build_nested_tables(struct partition *p)
 {
-    bool gb = (cpuid(0x80000001, 0).edx & CPUID_80000001_EDX_PDPE1GB) != 0;
     npt_mem_init(&p->npt_mem, memory_table_mem());
-    int rc = pt_init(&p->npt, &pt_format_npt, &p->npt_mem.mem, gb ? PT_1G : PT_2M);
+    int rc = pt_init(&p->npt, vcpu_backend->stage2_format, &p->npt_mem.mem,
+                     vcpu_backend->stage2_largest_page());
     if (!rc)
         rc = npt_map_partition(&p->npt, p->base, p->size, SC_GPA_LAPIC,
                                apic_x2apic_mode() ? 0 : apic_mmio_base());
@@ -281,7 +282,7 @@ void partition_run_vcpu(struct vcpu *v)
     log_info("entering partition '%s' vCPU %u at %llx (%s)", p->name, v->id,
              (unsigned long long)p->entry, vcpu_backend->name);
     for (;;) {
-        vcpu_backend->vcpu_run(v);
+        vcpu_run(v, vcpu_backend, &vcpu_exit_hooks);
         apic_timer_stop(); /* the guest's timer must not keep firing into the hypervisor */
         if (!wait_for_start(v))
             break;

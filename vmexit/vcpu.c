@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The sidecore authors */
-/* Vendor-neutral vCPU services: exit accounting, stopping a partition, dumps,
- * the guest console, and the hypercall environment. */
+/* Vendor-neutral vCPU services: stopping a partition, dumps, the guest console, the
+ * checks before each entry, and the hypercall environment. */
 #include "vmexit/vcpu.h"
 
 #include <stdarg.h>
@@ -19,8 +19,6 @@
 #include "vmexit/partition.h"
 #include "vmexit/svc_env.h"
 
-const struct vcpu_backend *vcpu_backend;
-
 static const char *const reason_names[SC_EXIT_REASONS] = {
     [SC_EXIT_CPUID] = "cpuid",         [SC_EXIT_HYPERCALL] = "hypercall",
     [SC_EXIT_MSR_READ] = "msr_read",   [SC_EXIT_MSR_WRITE] = "msr_write",
@@ -33,21 +31,6 @@ static const char *const reason_names[SC_EXIT_REASONS] = {
 
 const char *exit_reason_name(unsigned r) { return r < SC_EXIT_REASONS ? reason_names[r] : "?"; }
 
-void vcpu_count_exit(struct vcpu *v, enum sc_exit_reason reason)
-{
-    /* single writer (this core); relaxed atomics so readers never see torn values */
-    __atomic_store_n(&v->counters.total, v->counters.total + 1, __ATOMIC_RELAXED);
-    __atomic_store_n(&v->counters.by_reason[reason], v->counters.by_reason[reason] + 1,
-                     __ATOMIC_RELAXED);
-    if (v->in_steady)
-        __atomic_store_n(&v->counters.steady, v->counters.steady + 1, __ATOMIC_RELAXED);
-}
-
-bool vcpu_should_stop(const struct vcpu *v)
-{
-    return life_state(&v->partition->life) == PARTITION_STOPPED;
-}
-
 void vcpu_dump(const struct vcpu *v)
 {
     struct guest_state s;
@@ -56,7 +39,7 @@ void vcpu_dump(const struct vcpu *v)
     log_error("%s.%u guest state: rip %016llx rsp %016llx rflags %016llx cs %04x ss %04x",
               v->partition->name, v->id, (unsigned long long)s.rip, (unsigned long long)s.rsp,
               (unsigned long long)s.rflags, s.cs, s.ss);
-    log_error("  rax %016llx rbx %016llx rcx %016llx rdx %016llx", (unsigned long long)s.rax,
+    log_error("  rax %016llx rbx %016llx rcx %016llx rdx %016llx", (unsigned long long)r->rax,
               (unsigned long long)r->rbx, (unsigned long long)r->rcx, (unsigned long long)r->rdx);
     log_error("  rsi %016llx rdi %016llx rbp %016llx r8  %016llx", (unsigned long long)r->rsi,
               (unsigned long long)r->rdi, (unsigned long long)r->rbp, (unsigned long long)r->r8);

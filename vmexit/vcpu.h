@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The sidecore authors */
-/* The vendor-neutral vCPU and partition, and the backend interface that SVM
- * (and later VMX) implement. Common code calls vcpu_* ; the backend is chosen
- * once at boot. */
+/* The vendor-neutral vCPU and partition. The backend interface that SVM (and later VMX)
+ * implement is backend.h; the exit policy and the run loop are exit.h. */
 #ifndef VMEXIT_VCPU_H
 #define VMEXIT_VCPU_H
 
@@ -16,6 +15,7 @@
 #include "core/spinlock.h"
 #include "guest-stubs/include/sidecore/ring.h"
 #include "sidecore/blk.h"
+#include "vmexit/backend.h"
 #include "vmexit/console_limit.h"
 #include "vmexit/cpuid.h"
 #include "vmexit/lifecycle.h"
@@ -26,15 +26,18 @@
 
 #define MAX_PARTITION_VCPUS CONFIG_MAX_PARTITION_CPUS
 
-/* General-purpose registers the world switch saves; rax, rsp, rip live in the
- * VMCB (SVM) or VMCS (VMX). Layout shared with the .S world switch. */
+/* The general-purpose registers other than rsp, as the exit policy reads and writes them; rsp
+ * and rip live in the VMCB (SVM) or VMCS (VMX). rbx..r15: layout shared with the SVM
+ * world switch (.S), which leaves rax to the VMCB: the backend copies it in and out
+ * around each entry. rax comes last so the world switch's offsets stay put. */
 struct guest_regs {
     uint64_t rbx, rcx, rdx, rsi, rdi, rbp, r8, r9, r10, r11, r12, r13, r14, r15;
+    uint64_t rax;
 };
 
 /* A snapshot of the architectural state, for dumps, independent of the vendor. */
 struct guest_state {
-    uint64_t rax, rsp, rip, rflags, cr0, cr2, cr3, cr4, efer;
+    uint64_t rsp, rip, rflags, cr0, cr2, cr3, cr4, efer;
     uint16_t cs, ss;
     struct guest_regs regs;
 };
@@ -60,7 +63,7 @@ struct vcpu {
     uint32_t state;  /* enum vcpu_state, atomic */
     int64_t exit_status;
     struct guest_regs regs;
-    void *arch;      /* backend data (the VMCB page for SVM) */
+    void *arch;      /* backend data (struct svm_cpu for SVM) */
     uint64_t arch_pa;
     /* Exit accounting: only this vCPU's core writes; others read. */
     struct sc_exit_counters counters;
@@ -119,35 +122,12 @@ struct partition {
     unsigned npt_table_limit; /* table pages the nested tables may grow to at run time */
 };
 
-struct vcpu_backend {
-    const char *name;
-    /* Boot CPU: can this machine run guests? Fill why on refusal. */
-    int (*probe)(char *why, unsigned size);
-    /* Boot CPU: allocate and build the vendor state of a vCPU (entry point, tables). */
-    int (*vcpu_prepare)(struct vcpu *v, struct palloc *pa);
-    /* On the vCPU's core: enable virtualization there, enter the guest and
-     * handle exits until the vCPU exits or is stopped. Around each world switch:
-     * vcpu_before_entry, vcpu_guest_enter (then flush if asked), VMRUN, vcpu_guest_exit. */
-    void (*vcpu_run)(struct vcpu *v);
-    /* Reset the vCPU to its initial 64-bit state at rip/rsp (SC_OP_VCPU_START), with no
-     * event pending: nothing from before the stop may be delivered after it. */
-    void (*vcpu_reset)(struct vcpu *v, uint64_t rip, uint64_t rsp);
-    /* Vendor-neutral snapshot for dumps. */
-    void (*vcpu_state)(const struct vcpu *v, struct guest_state *out);
-    /* Invalidate cached translations after the nested tables changed. */
-    void (*flush_guest_tlb)(struct vcpu *v);
-};
-
-extern const struct vcpu_backend svm_backend;
-/* The backend chosen at boot, or NULL if this CPU cannot run guests. */
-extern const struct vcpu_backend *vcpu_backend;
-
-/* Common exit-handling services the backends call. */
+/* One exit of this vCPU, by reason (exit.c; only the vCPU's own core counts). */
 void vcpu_count_exit(struct vcpu *v, enum sc_exit_reason reason);
 /* Stop the whole partition (this vCPU dumps its state first); other vCPUs
  * of the partition are kicked out of their guests by NMI. */
 void vcpu_stop_partition(struct vcpu *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* True when the vCPU must leave its guest loop (its partition stopped). */
+/* True when the vCPU must leave its run loop (its partition stopped; run.c). */
 bool vcpu_should_stop(const struct vcpu *v);
 void vcpu_dump(const struct vcpu *v);
 /* Mark this vCPU exited with a guest-chosen status. */

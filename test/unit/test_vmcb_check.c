@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The sidecore authors */
-/* vmcb_check: the VMRUN consistency checks, one broken field at a time. */
+/* The VMCB the hypervisor builds (vmcb_build.c), and vmcb_check, the VMRUN consistency
+ * checks, one broken field at a time. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,13 +11,17 @@
 #include <cmocka.h>
 
 #include "core/klib.h"
+#include "guest-stubs/include/sidecore/abi.h"
 #include "vmexit/svm/vmcb.h"
+#include "vmexit/svm/vmcb_build.h"
 #include "vmexit/svm/vmcb_check.h"
 
 /* Page-aligned addresses in the style of svm_vcpu_prepare's allocations. */
 #define TEST_IOPM_PA 0x00200000ull  /* 3 pages */
 #define TEST_MSRPM_PA 0x00204000ull /* 2 pages */
 #define TEST_NCR3_PA 0x00300000ull
+#define TEST_RIP 0x200000ull
+#define TEST_RSP 0x800000ull
 #define MAXPHY 48
 
 #define CR0_PE (1ull << 0)
@@ -24,40 +29,13 @@
 #define CR0_CD (1ull << 30)
 #define ATTR_D (1u << 10)
 
-/* The VMCB as svm_vcpu_prepare builds it (vmexit/svm/svm.c). */
+/* The VMCB as svm_vcpu_prepare builds it: the same functions (vmexit/svm/vmcb_build.c)
+ * on a zeroed page, as the allocator hands it out. */
 static void good_vmcb(struct vmcb *v)
 {
     memset(v, 0, sizeof(*v));
-    struct vmcb_control *c = &v->control;
-    c->intercept_misc1 = SVM_INTERCEPT_NMI | SVM_INTERCEPT_INIT | SVM_INTERCEPT_CPUID |
-                         SVM_INTERCEPT_IOIO | SVM_INTERCEPT_MSR | SVM_INTERCEPT_SHUTDOWN;
-    c->intercept_misc2 = SVM_INTERCEPT_VMRUN | SVM_INTERCEPT_VMMCALL | SVM_INTERCEPT_VMLOAD |
-                         SVM_INTERCEPT_VMSAVE | SVM_INTERCEPT_STGI | SVM_INTERCEPT_CLGI |
-                         SVM_INTERCEPT_SKINIT;
-    c->iopm_base_pa = TEST_IOPM_PA;
-    c->msrpm_base_pa = TEST_MSRPM_PA;
-    c->guest_asid = 1;
-    c->vintr = 0;
-    c->np_control = SVM_NP_ENABLE;
-    c->n_cr3 = TEST_NCR3_PA;
-
-    struct vmcb_state *s = &v->state;
-    s->cs = (struct vmcb_seg){.selector = 0x08, .attrib = SVM_ATTR_CODE64, .limit = 0xffffffff};
-    s->ds = (struct vmcb_seg){.selector = 0x10, .attrib = SVM_ATTR_DATA, .limit = 0xffffffff};
-    s->es = s->ss = s->fs = s->gs = s->ds;
-    s->gdtr = (struct vmcb_seg){.limit = 3 * 8 - 1, .base = 0x1000};
-    s->tr = (struct vmcb_seg){.attrib = SVM_ATTR_TSS64, .limit = 0x67};
-    s->cpl = 0;
-    s->efer = 0x1500;
-    s->cr0 = 0x80010033;
-    s->cr3 = 0x110000;
-    s->cr4 = 0x20;
-    s->dr6 = 0xffff0ff0;
-    s->dr7 = 0x400;
-    s->rflags = 2;
-    s->rip = 0x200000;
-    s->rsp = 0x800000;
-    s->g_pat = 0x0007040600070406ull;
+    vmcb_build_control(&v->control, TEST_IOPM_PA, TEST_MSRPM_PA, TEST_NCR3_PA);
+    vmcb_build_reset(v, TEST_RIP, TEST_RSP);
 }
 
 static char why[160];
@@ -96,6 +74,87 @@ static void test_prepared_vmcb_passes(void **state)
     assert_accepted(&v, 36);
     assert_accepted(&v, 52);
     assert_accepted(&v, 64);
+}
+
+/* What the built VMCB intercepts, exactly: a guest core takes no exit in steady state
+ * (no INTR, HLT, PAUSE, INVLPG, CR3 write), and #DB, #AC, INVD, WBINVD do exit. */
+static void test_built_intercepts(void **state)
+{
+    (void)state;
+    struct vmcb v;
+    good_vmcb(&v);
+    const struct vmcb_control *c = &v.control;
+    assert_int_equal(c->intercept_exceptions,
+                     SVM_INTERCEPT_EXCEPTION(1) | SVM_INTERCEPT_EXCEPTION(17));
+    assert_int_equal(c->intercept_misc1, SVM_INTERCEPT_NMI | SVM_INTERCEPT_INIT |
+                                             SVM_INTERCEPT_CPUID | SVM_INTERCEPT_INVD |
+                                             SVM_INTERCEPT_IOIO | SVM_INTERCEPT_MSR |
+                                             SVM_INTERCEPT_SHUTDOWN);
+    assert_int_equal(c->intercept_misc2, SVM_INTERCEPT_VMRUN | SVM_INTERCEPT_VMMCALL |
+                                             SVM_INTERCEPT_VMLOAD | SVM_INTERCEPT_VMSAVE |
+                                             SVM_INTERCEPT_STGI | SVM_INTERCEPT_CLGI |
+                                             SVM_INTERCEPT_SKINIT | SVM_INTERCEPT_WBINVD);
+    assert_int_equal(c->intercept_cr_read | c->intercept_cr_write, 0);
+    assert_int_equal(c->intercept_dr_read | c->intercept_dr_write, 0);
+    assert_int_equal(c->vintr & SVM_VINTR_MASKING, 0); /* the guest's IF rules interrupts */
+    assert_int_equal(c->np_control, SVM_NP_ENABLE);
+    assert_int_equal(c->n_cr3, TEST_NCR3_PA);
+    assert_int_equal(c->iopm_base_pa, TEST_IOPM_PA);
+    assert_int_equal(c->msrpm_base_pa, TEST_MSRPM_PA);
+    assert_int_not_equal(c->guest_asid, 0);
+}
+
+/* The initial state of abi.h: 64-bit code at the entry, its stack, the initial page
+ * tables and GDT, interrupts off. */
+static void test_built_initial_state(void **state)
+{
+    (void)state;
+    struct vmcb v;
+    good_vmcb(&v);
+    const struct vmcb_state *s = &v.state;
+    assert_int_equal(s->rip, TEST_RIP);
+    assert_int_equal(s->rsp, TEST_RSP);
+    assert_int_equal(s->rax, 0);
+    assert_int_equal(s->cr3, SC_GPA_PAGE_TABLES);
+    assert_int_equal(s->gdtr.base, SC_GPA_GDT);
+    assert_int_equal(s->cs.selector, 0x08);
+    assert_int_equal(s->cs.attrib, SVM_ATTR_CODE64);
+    assert_int_equal(s->ss.selector, 0x10);
+    assert_int_equal(s->rflags, 2);
+    assert_int_equal(s->cpl, 0);
+    assert_int_equal(s->efer & EFER_SVME, EFER_SVME);
+}
+
+/* A reset (SC_OP_VCPU_START) starts over with nothing pending from before: no injected
+ * or interrupted event, no interrupt shadow, fresh registers; the intercepts stay. */
+static void test_reset_leaves_nothing_pending(void **state)
+{
+    (void)state;
+    struct vmcb v, built;
+    good_vmcb(&built);
+    good_vmcb(&v);
+    v.control.eventinj = SVM_EVENT_VALID | SVM_EVENT_TYPE_EXCEPTION | 13;
+    v.control.exitintinfo = SVM_EVENT_VALID | SVM_EVENT_TYPE_INTR | 0x40;
+    v.control.interrupt_shadow = 1;
+    v.state.rip = 0xdead;
+    v.state.rax = 0xbeef;
+    v.state.rflags = 0x10202;
+    v.state.dr7 = 0x2401;
+    v.state.cpl = 3;
+    vmcb_build_reset(&v, 0x300000, 0x700000);
+    assert_int_equal(v.control.eventinj, 0);
+    assert_int_equal(v.control.exitintinfo, 0);
+    assert_int_equal(v.control.interrupt_shadow, 0);
+    assert_int_equal(v.state.rip, 0x300000);
+    assert_int_equal(v.state.rsp, 0x700000);
+    assert_int_equal(v.state.rax, 0);
+    assert_int_equal(v.state.rflags, 2);
+    assert_int_equal(v.state.dr7, 0x400);
+    assert_int_equal(v.state.cpl, 0);
+    v.state.rip = built.state.rip;
+    v.state.rsp = built.state.rsp;
+    assert_memory_equal(&v, &built, sizeof(v)); /* everything else as first built */
+    assert_accepted(&v, MAXPHY);
 }
 
 static void test_efer_svme_clear(void **state)
@@ -238,7 +297,7 @@ static void test_vmrun_intercept_clear(void **state)
     good_vmcb(&v);
     v.control.intercept_misc2 &= ~SVM_INTERCEPT_VMRUN;
     assert_refused(&v, MAXPHY, "VMRUN intercept");
-    assert_refused(&v, MAXPHY, "misc2 7e");
+    assert_refused(&v, MAXPHY, "misc2 27e"); /* WBINVD, SKINIT..VMMCALL left */
 }
 
 static void test_asid_zero(void **state)
@@ -379,6 +438,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_prepared_vmcb_passes),
+        cmocka_unit_test(test_built_intercepts),
+        cmocka_unit_test(test_built_initial_state),
+        cmocka_unit_test(test_reset_leaves_nothing_pending),
         cmocka_unit_test(test_efer_svme_clear),
         cmocka_unit_test(test_efer_reserved_bits),
         cmocka_unit_test(test_cr0_nw_without_cd),

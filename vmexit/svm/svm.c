@@ -1,15 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The sidecore authors */
-/* AMD SVM backend: detection, VMCB construction, the run loop and the residual
- * exit handlers. Intercepts are minimal by construction (a guest core takes no exit in
- * steady state):
- * INTR is not intercepted and V_INTR_MASKING is clear, so physical interrupts
- * go to the guest's IDT; HLT, PAUSE, RDTSC, CR3 writes and INVLPG do not exit. #DB and
- * #AC exit only to be handed back (see reflect_exception); INVD and WBINVD exit because
- * INVD would discard dirty lines that are not the guest's. */
-#include <stdarg.h>
-
-#include "core/apic.h"
+/* AMD SVM backend, mechanism only (backend.h): detection, the VMCBs (vmcb_build.c) and
+ * permission maps, the world switch, exit codes decoded into struct vcpu_exit, event
+ * injection, rip advance, state for dumps, reset. What an exit means is the exit policy's
+ * (exit.c); the loop around the world switch is run.c's. */
 #include "core/cpu.h"
 #include "core/fmt.h"
 #include "core/klib.h"
@@ -17,43 +11,42 @@
 #include "core/palloc.h"
 #include "core/percpu.h"
 #include "vmexit/cpuid.h"
-#include "vmexit/icr.h"
 #include "vmexit/partition.h"
 #include "vmexit/svm/vmcb.h"
+#include "vmexit/svm/vmcb_build.h"
 #include "vmexit/svm/vmcb_check.h"
 #include "vmexit/vcpu.h"
+#include "vmexit/x86.h"
 
 _Static_assert(offsetof(struct guest_regs, rbx) == 0, "svm_switch.S R_RBX");
 _Static_assert(offsetof(struct guest_regs, rdi) == 32, "svm_switch.S R_RDI");
 _Static_assert(offsetof(struct guest_regs, r8) == 48, "svm_switch.S R_R8");
 _Static_assert(offsetof(struct guest_regs, r15) == 104, "svm_switch.S R_R15");
+_Static_assert(offsetof(struct guest_regs, rax) == 112, "rax after what svm_switch.S moves");
 
 void svm_world_switch(struct guest_regs *regs, uint64_t vmcb_pa, uint64_t host_vmcb_pa);
 
 #define CPUID_8000000A_EDX_NP (1u << 0)
 #define CPUID_8000000A_EDX_NRIPS (1u << 3)
-#define INSN_LEN_CPUID 2 /* 0f a2: QEMU has no NRIPS, so we advance rip ourselves */
-#define INSN_LEN_VMMCALL 3
-#define INSN_LEN_RDWRMSR 2
-#define INSN_LEN_INVD_WBINVD 2 /* 0f 08, 0f 09 */
-#define GUEST_ASID 1 /* one vCPU per core: ASIDs only need to differ per core */
+/* QEMU has no next-RIP save: the lengths of the instructions that exit are our own */
+#define INSN_LEN_CPUID 2       /* 0f a2 */
+#define INSN_LEN_VMMCALL 3     /* 0f 01 d9 */
+#define INSN_LEN_RDWRMSR 2     /* 0f 32, 0f 30 */
+#define INSN_LEN_INVD_WBINVD 2 /* 0f 08, 0f 09 (no prefixes) */
 #define IOPM_PAGES 3
 #define MSRPM_PAGES 2
-#define X86_DB 1
-#define X86_GP 13
-#define X86_AC 17
-#define RFLAGS_RF (1ull << 16)
-#define DR7_GD (1ull << 13)
+/* IOIO exits (APM vol. 2, 15.10.2): decode_io */
 #define IOIO_IN (1u << 0)
 #define IOIO_STRING (1u << 2)
+#define IOIO_REP (1u << 3)
 #define IOIO_SZ8 (1u << 4)
 #define IOIO_SZ16 (1u << 5)
-
-#define GUEST_CR0 0x80010033ull /* PG, WP, NE, ET, MP, PE */
-#define GUEST_CR4 0x20ull       /* PAE */
-#define GUEST_EFER 0x1500ull    /* SVME, LMA, LME */
-#define GUEST_PAT 0x0007040600070406ull
-#define MSR_X2APIC_ICR 0x830
+#define IOIO_PORT_SHIFT 16
+/* EXITINFO1 of a nested page fault: the page-fault error code */
+#define NPF_WRITE (1u << 1)
+#define NPF_FETCH (1u << 4)
+/* exceptions that push an error code (EXITINFO1 holds it) */
+#define X86_ERROR_CODE_VECTORS 0x60227d00u /* 8, 10-14, 17, 21, 29, 30 */
 
 struct svm_cpu {
     struct vmcb *vmcb;
@@ -66,6 +59,8 @@ struct svm_cpu {
 static struct svm_cpu svm_cpus[MAX_CPUS];
 static uint64_t iopm_pa, msrpm_pa;
 static unsigned max_phys_bits = 48;
+
+static struct vmcb *vmcb_of(const struct vcpu *v) { return ((struct svm_cpu *)v->arch)->vmcb; }
 
 static int svm_probe(char *why, unsigned size)
 {
@@ -139,42 +134,16 @@ static int build_permission_maps(struct palloc *pa)
     return 0;
 }
 
-static void set_seg(struct vmcb_seg *s, uint16_t sel, uint16_t attrib, uint32_t limit,
-                    uint64_t base)
+static enum pt_page_size svm_stage2_largest_page(void)
 {
-    *s = (struct vmcb_seg){sel, attrib, limit, base};
+    /* nested tables use the host's page-table format: 1 GiB pages where the CPU has them */
+    return (cpuid(0x80000001, 0).edx & CPUID_80000001_EDX_PDPE1GB) ? PT_1G : PT_2M;
 }
 
-/* The state every vCPU starts in (abi.h): 64-bit mode, the initial page tables,
- * interrupts off, rdi = its boot information. */
 static void svm_vcpu_reset(struct vcpu *v, uint64_t rip, uint64_t rsp)
 {
     struct svm_cpu *s = &svm_cpus[v->cpu];
-    struct vmcb_state *st = &s->vmcb->state;
-    memset(st, 0, sizeof(*st));
-    set_seg(&st->cs, 0x08, SVM_ATTR_CODE64, 0xffffffff, 0);
-    set_seg(&st->ds, 0x10, SVM_ATTR_DATA, 0xffffffff, 0);
-    st->es = st->ss = st->fs = st->gs = st->ds;
-    set_seg(&st->gdtr, 0, 0, 3 * 8 - 1, SC_GPA_GDT);
-    set_seg(&st->idtr, 0, 0, 0, 0);
-    set_seg(&st->tr, 0, SVM_ATTR_TSS64, 0x67, 0);
-    set_seg(&st->ldtr, 0, 0, 0, 0);
-    st->cpl = 0;
-    st->efer = GUEST_EFER;
-    st->cr0 = GUEST_CR0;
-    st->cr3 = SC_GPA_PAGE_TABLES;
-    st->cr4 = GUEST_CR4;
-    st->dr6 = 0xffff0ff0;
-    st->dr7 = 0x400;
-    st->rflags = 2; /* interrupts off until the guest has an IDT */
-    st->rip = rip;
-    st->rsp = rsp;
-    st->g_pat = GUEST_PAT;
-    /* nothing carries over from before a stop: an event a handler injected (or one the
-     * exit interrupted) would otherwise be delivered at the new entry, with no IDT yet */
-    s->vmcb->control.eventinj = 0;
-    s->vmcb->control.exitintinfo = 0;
-    s->vmcb->control.interrupt_shadow = 0;
+    vmcb_build_reset(s->vmcb, rip, rsp);
     v->regs = (struct guest_regs){.rdi = SC_GPA_BOOT_INFO(v->id)};
     s->first_run = true; /* and a clean TLB */
 }
@@ -187,253 +156,180 @@ static int svm_vcpu_prepare(struct vcpu *v, struct palloc *pa)
         alloc_zeroed(pa, 1, &s->hsave_pa) || alloc_zeroed(pa, 1, &s->host_vmcb_pa))
         return -E_NOMEM;
     s->vmcb = (struct vmcb *)(uintptr_t)s->vmcb_pa;
-    s->first_run = true;
     v->arch = s;
     v->arch_pa = s->vmcb_pa;
-
-    struct vmcb_control *c = &s->vmcb->control;
-    /* an exception whose delivery raises the same exception again loops inside the CPU,
-     * with no instruction boundary for the kick NMI (CVE-2015-5307, CVE-2015-8104):
-     * intercepted, each one is an exit */
-    c->intercept_exceptions = SVM_INTERCEPT_EXCEPTION(X86_DB) | SVM_INTERCEPT_EXCEPTION(X86_AC);
-    c->intercept_misc1 = SVM_INTERCEPT_NMI | SVM_INTERCEPT_INIT | SVM_INTERCEPT_CPUID |
-                         SVM_INTERCEPT_INVD | SVM_INTERCEPT_IOIO | SVM_INTERCEPT_MSR |
-                         SVM_INTERCEPT_SHUTDOWN;
-    c->intercept_misc2 = SVM_INTERCEPT_VMRUN | SVM_INTERCEPT_VMMCALL | SVM_INTERCEPT_VMLOAD |
-                         SVM_INTERCEPT_VMSAVE | SVM_INTERCEPT_STGI | SVM_INTERCEPT_CLGI |
-                         SVM_INTERCEPT_SKINIT | SVM_INTERCEPT_WBINVD;
-    c->iopm_base_pa = iopm_pa;
-    c->msrpm_base_pa = msrpm_pa;
-    c->guest_asid = GUEST_ASID;
-    c->vintr = 0; /* V_INTR_MASKING clear: the guest's IF governs physical interrupts */
-    c->np_control = SVM_NP_ENABLE;
-    c->n_cr3 = p->npt.root;
-
+    vmcb_build_control(&s->vmcb->control, iopm_pa, msrpm_pa, p->npt.root);
     svm_vcpu_reset(v, p->entry, p->size - (uint64_t)v->id * SC_STACK_SIZE);
     return 0;
 }
 
-static void inject_gp(struct vmcb *vmcb)
-{
-    vmcb->control.eventinj =
-        SVM_EVENT_VALID | SVM_EVENT_TYPE_EXCEPTION | SVM_EVENT_ERROR_VALID | X86_GP;
-}
-
-static void handle_cpuid(struct vcpu *v, struct vmcb *vmcb)
-{
-    uint32_t leaf = (uint32_t)vmcb->state.rax, sub = (uint32_t)v->regs.rcx;
-    struct cpuid_regs h = cpuid(leaf, sub);
-    struct cpuid_values host = {h.eax, h.ebx, h.ecx, h.edx}, out;
-    struct cpuid_guest_view g = vcpu_cpuid_view(v);
-    cpuid_virtualize(leaf, sub, &host, &g, &out);
-    vmcb->state.rax = out.eax;
-    v->regs.rbx = out.ebx;
-    v->regs.rcx = out.ecx;
-    v->regs.rdx = out.edx;
-    vmcb->state.rip += INSN_LEN_CPUID;
-}
-
-static void handle_icr_write(struct vcpu *v, uint64_t icr)
-{
-    struct partition *p = v->partition;
-    uint32_t ids[MAX_PARTITION_VCPUS];
-    for (unsigned i = 0; i < p->nvcpus; i++)
-        ids[i] = cpus[p->vcpus[i].cpu].apic_id;
-    struct icr_partition_view view = {ids, p->nvcpus, v->id};
-    struct icr_decision d;
-    int rc = icr_validate(icr, &view, &d);
-    if (rc) {
-        if (__atomic_fetch_add(&p->refused_ipis, 1, __ATOMIC_RELAXED) == 0)
-            log_warn("partition '%s' vCPU %u: IPI refused (icr %llx, error %d); further "
-                     "refusals are only counted",
-                     p->name, v->id, (unsigned long long)icr, rc);
-        return;
-    }
-    for (unsigned i = 0; i < d.ntargets; i++)
-        apic_send_fixed(d.targets[i], d.vector);
-}
-
-static void handle_msr(struct vcpu *v, struct vmcb *vmcb)
-{
-    uint32_t msr = (uint32_t)v->regs.rcx;
-    bool write = vmcb->control.exitinfo1 == 1;
-    vcpu_count_exit(v, write ? SC_EXIT_MSR_WRITE : SC_EXIT_MSR_READ);
-    if (write && msr == MSR_X2APIC_ICR && apic_x2apic_mode()) {
-        handle_icr_write(v, (v->regs.rdx << 32) | (uint32_t)vmcb->state.rax);
-        vmcb->state.rip += INSN_LEN_RDWRMSR;
-        return;
-    }
-    inject_gp(vmcb); /* an MSR the partition does not own: as hardware would for a bad MSR */
-}
-
-/* EXITINFO1 for IOIO: bit 0 IN, bit 2 string, bits 4-6 operand size, port in bits 31:16;
- * EXITINFO2 = next rip. Partitions own no port: reads give all ones, writes are dropped,
- * like a bus with nothing on it. String I/O (INS/OUTS, with or without REP) is not
- * emulated: it gets #GP, the fault for a port the guest may not use, and the guest goes on. */
-static void handle_io(struct vcpu *v, struct vmcb *vmcb)
-{
-    uint64_t info = vmcb->control.exitinfo1;
-    uint16_t port = (uint16_t)(info >> 16);
-    struct partition *p = v->partition;
-    bool string = info & IOIO_STRING;
-    vcpu_count_exit(v, SC_EXIT_IO);
-    if (__atomic_fetch_add(&p->io_exits_logged, 1, __ATOMIC_RELAXED) == 0)
-        log_warn("partition '%s' vCPU %u: %s%s port 0x%x, not owned: reads give all ones, writes "
-                 "are dropped, string I/O gets #GP (logged once)",
-                 p->name, v->id, string ? "string " : "", (info & IOIO_IN) ? "in from" : "out to",
-                 port);
-    if (string) {
-        inject_gp(vmcb);
-        return;
-    }
-    if (info & IOIO_IN) {
-        if (info & IOIO_SZ8)
-            vmcb->state.rax |= 0xff; /* the other bytes of rax are kept */
-        else if (info & IOIO_SZ16)
-            vmcb->state.rax |= 0xffff;
-        else
-            vmcb->state.rax = 0xffffffff; /* a 32-bit register write zero-extends */
-    }
-    vmcb->state.rip = vmcb->control.exitinfo2;
-}
-
-/* #DB or #AC, handed back as the CPU raised it: #AC with its error code (EXITINFO1) and RF
- * set in the rflags it pushes, as for any fault; #DB with DR6 as the CPU left it in the
- * VMCB, and DR7.GD cleared as its delivery does. It replaces an event whose delivery it
- * interrupted (EXITINTINFO): an interrupted exception comes again when the instruction
- * runs again; an interrupted interrupt is not delivered again (only a guest whose own IDT
- * or stack faults gets there, and delivering that interrupt again would fault again). */
-static void reflect_exception(struct vcpu *v, struct vmcb *vmcb, unsigned vector)
-{
-    uint64_t event = SVM_EVENT_VALID | SVM_EVENT_TYPE_EXCEPTION | vector;
-    vcpu_count_exit(v, SC_EXIT_EXCEPTION);
-    if (vector == X86_AC) {
-        event |= SVM_EVENT_ERROR_VALID |
-                 ((uint64_t)(uint32_t)vmcb->control.exitinfo1 << SVM_EVENT_ERROR_SHIFT);
-        vmcb->state.rflags |= RFLAGS_RF;
-    } else {
-        vmcb->state.dr7 &= ~DR7_GD;
-    }
-    vmcb->control.eventinj = event;
-}
-
-/* INVD would drop dirty cache lines, the hypervisor's and other partitions' among them: it
- * is executed as WBINVD instead, a valid INVD as far as the guest can tell (what INVD
- * discards is undefined anyway). WBINVD (and WBNOINVD) is executed as asked. */
-static void handle_cache_flush(struct vcpu *v, struct vmcb *vmcb)
-{
-    vcpu_count_exit(v, SC_EXIT_OTHER);
-    if (vmcb->state.cpl != 0) { /* privileged: the CPU's #GP, in case the exit came first */
-        inject_gp(vmcb);
-        return;
-    }
-    __asm__ volatile("wbinvd" ::: "memory");
-    vmcb->state.rip += INSN_LEN_INVD_WBINVD;
-}
-
-/* One exit: true when the vCPU is done (exited or stopped). No exit is skipped:
- * anything not handled by name stops the partition with a dump. */
-static bool handle_exit(struct vcpu *v, struct vmcb *vmcb)
-{
-    const struct vmcb_control *c = &vmcb->control;
-    uint32_t code = (uint32_t)c->exitcode;
-    switch (code) {
-    case SVM_EXIT_CPUID:
-        vcpu_count_exit(v, SC_EXIT_CPUID);
-        handle_cpuid(v, vmcb);
-        return false;
-    case SVM_EXIT_VMMCALL: {
-        vcpu_count_exit(v, SC_EXIT_HYPERCALL);
-        vmcb->state.rip += INSN_LEN_VMMCALL;
-        if (vmcb->state.cpl != 0) { /* only the guest kernel speaks to the hypervisor */
-            vmcb->state.rax = (uint64_t)-E_PERM;
-            return false;
-        }
-        vmcb->state.rax =
-            (uint64_t)vcpu_hypercall(v, vmcb->state.rax, v->regs.rdi, v->regs.rsi, v->regs.rdx);
-        return __atomic_load_n(&v->state, __ATOMIC_ACQUIRE) == VCPU_EXITED;
-    }
-    case SVM_EXIT_MSR:
-        handle_msr(v, vmcb);
-        return false;
-    case SVM_EXIT_IOIO:
-        handle_io(v, vmcb);
-        return false;
-    case SVM_EXIT_EXCEPTION(X86_DB):
-    case SVM_EXIT_EXCEPTION(X86_AC):
-        reflect_exception(v, vmcb, code - SVM_EXIT_EXCEPTION_BASE);
-        return false;
-    case SVM_EXIT_INVD:
-    case SVM_EXIT_WBINVD:
-        handle_cache_flush(v, vmcb);
-        return false;
-    case SVM_EXIT_NMI:
-        vcpu_count_exit(v, SC_EXIT_NMI); /* a kick: the loop checks for work */
-        return false;
-    case SVM_EXIT_INTR:
-        vcpu_count_exit(v, SC_EXIT_INTR);
-        return false;
-    case SVM_EXIT_NPF:
-        vcpu_count_exit(v, SC_EXIT_NPF);
-        vcpu_stop_partition(v,
-                            "nested page fault at guest-physical %llx (%s, error %llx), rip %llx",
-                            (unsigned long long)c->exitinfo2, (c->exitinfo1 & 2) ? "write" : "read",
-                            (unsigned long long)c->exitinfo1, (unsigned long long)vmcb->state.rip);
-        return true;
-    case SVM_EXIT_SHUTDOWN:
-        vcpu_count_exit(v, SC_EXIT_SHUTDOWN);
-        vcpu_stop_partition(v, "triple fault (shutdown) at rip %llx",
-                            (unsigned long long)vmcb->state.rip);
-        return true;
-    case SVM_EXIT_INVALID:
-        vcpu_count_exit(v, SC_EXIT_OTHER);
-        vcpu_stop_partition(v, "VMRUN refused the guest state (VMEXIT_INVALID)");
-        return true;
-    default:
-        vcpu_count_exit(v, code >= SVM_EXIT_EXCEPTION_BASE && code < SVM_EXIT_INTR
-                               ? SC_EXIT_EXCEPTION
-                               : SC_EXIT_OTHER);
-        vcpu_stop_partition(v, "unexpected exit 0x%x (exitinfo1 %llx, exitinfo2 %llx)", code,
-                            (unsigned long long)c->exitinfo1, (unsigned long long)c->exitinfo2);
-        return true;
-    }
-}
-
-static void svm_vcpu_run(struct vcpu *v)
+static int svm_cpu_enable(struct vcpu *v, char *why, unsigned size)
 {
     struct svm_cpu *s = v->arch;
-    char why[128];
+    char check[96];
     wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
     wrmsr(MSR_VM_HSAVE_PA, s->hsave_pa);
     __asm__ volatile("vmsave %%rax" ::"a"(s->host_vmcb_pa) : "memory");
-    if (vmcb_check(s->vmcb, max_phys_bits, why, sizeof(why))) {
-        vcpu_stop_partition(v, "VMCB refused before VMRUN: %s", why);
+    if (vmcb_check(s->vmcb, max_phys_bits, check, sizeof(check))) {
+        ksnprintf(why, size, "VMCB refused before VMRUN: %s", check);
+        return -E_INVAL;
+    }
+    return 0;
+}
+
+/* GIF clear: NMIs and interrupts stay pending until STGI, or until VMRUN sets GIF for
+ * the guest, where the intercepted kick NMI exits at once */
+static void svm_hold_events(struct vcpu *v)
+{
+    (void)v;
+    __asm__ volatile("clgi" ::: "memory");
+}
+
+static void svm_release_events(struct vcpu *v)
+{
+    (void)v;
+    __asm__ volatile("stgi" ::: "memory");
+}
+
+static void svm_enter(struct vcpu *v)
+{
+    struct svm_cpu *s = v->arch;
+    struct vmcb *vmcb = s->vmcb;
+    vmcb->control.tlb_control = s->first_run ? SVM_TLB_FLUSH_ALL : 0;
+    s->first_run = false;
+    vmcb->state.rax = v->regs.rax;
+    svm_world_switch(&v->regs, s->vmcb_pa, s->host_vmcb_pa);
+    v->regs.rax = vmcb->state.rax;
+    /* an event the exit interrupted is delivered again; handlers may replace it */
+    uint64_t pending = vmcb->control.exitintinfo;
+    vmcb->control.eventinj = (pending & SVM_EVENT_VALID) ? pending : 0;
+}
+
+/* EXITINFO1 for IOIO: bit 0 IN, bit 2 string, bit 3 REP, bits 4-6 operand size, port in
+ * bits 31:16; EXITINFO2 = next rip. */
+static void decode_io(const struct vmcb *vmcb, struct vcpu_exit *e)
+{
+    uint64_t info = vmcb->control.exitinfo1;
+    e->io.port = (uint16_t)(info >> IOIO_PORT_SHIFT);
+    e->io.size = (info & IOIO_SZ8) ? 1 : (info & IOIO_SZ16) ? 2 : 4;
+    e->io.in = info & IOIO_IN;
+    e->io.string = info & IOIO_STRING;
+    e->io.rep = info & IOIO_REP;
+    e->insn_len = (uint8_t)(vmcb->control.exitinfo2 - vmcb->state.rip);
+}
+
+static void decode_exception(const struct vmcb *vmcb, unsigned vector, struct vcpu_exit *e)
+{
+    e->reason = VCPU_EXIT_EXCEPTION;
+    e->exception.vector = (uint8_t)vector;
+    e->exception.has_error = (X86_ERROR_CODE_VECTORS >> vector) & 1;
+    e->exception.error = e->exception.has_error ? (uint32_t)vmcb->control.exitinfo1 : 0;
+}
+
+/* Every exit code maps to a reason; one without a name is VCPU_EXIT_UNKNOWN, which the
+ * policy stops the partition for, showing the code. */
+static void svm_decode_exit(const struct vcpu *v, struct vcpu_exit *e)
+{
+    const struct vmcb *vmcb = vmcb_of(v);
+    const struct vmcb_control *c = &vmcb->control;
+    uint32_t code = (uint32_t)c->exitcode; /* QEMU gives VMEXIT_INVALID as -1 in 64 bits */
+    *e = (struct vcpu_exit){
+        .reason = VCPU_EXIT_UNKNOWN,
+        .cpl = vmcb->state.cpl,
+        .rip = vmcb->state.rip,
+        .hw_code = code,
+        .hw_info = {c->exitinfo1, c->exitinfo2},
+    };
+    if (code >= SVM_EXIT_EXCEPTION(0) && code <= SVM_EXIT_EXCEPTION(31)) {
+        decode_exception(vmcb, code - SVM_EXIT_EXCEPTION_BASE, e);
         return;
     }
-    for (;;) {
-        /* GIF off before looking for work: a kick NMI sent after these checks stays
-         * pending and makes the coming VMRUN exit at once instead of being lost */
-        __asm__ volatile("clgi" ::: "memory");
-        if (vcpu_should_stop(v)) {
-            __asm__ volatile("stgi" ::: "memory");
-            __atomic_store_n(&v->state, VCPU_STOPPED, __ATOMIC_RELEASE);
-            return;
-        }
-        if (vcpu_before_entry(v)) {
-            __asm__ volatile("stgi" ::: "memory");
-            return;
-        }
-        vcpu_guest_enter(v); /* may ask for the flush below */
-        s->vmcb->control.tlb_control = s->first_run ? SVM_TLB_FLUSH_ALL : 0;
-        s->first_run = false;
-        svm_world_switch(&v->regs, s->vmcb_pa, s->host_vmcb_pa);
-        vcpu_guest_exit(v);
-        __asm__ volatile("stgi" ::: "memory"); /* a pending kick NMI is taken here */
-        /* an event the exit interrupted is delivered again; handlers may add one */
-        uint64_t pending = s->vmcb->control.exitintinfo;
-        s->vmcb->control.eventinj = (pending & SVM_EVENT_VALID) ? pending : 0;
-        if (handle_exit(v, s->vmcb))
-            return;
+    switch (code) {
+    case SVM_EXIT_CPUID:
+        e->reason = VCPU_EXIT_CPUID;
+        e->insn_len = INSN_LEN_CPUID;
+        return;
+    case SVM_EXIT_VMMCALL:
+        e->reason = VCPU_EXIT_HYPERCALL;
+        e->insn_len = INSN_LEN_VMMCALL;
+        return;
+    case SVM_EXIT_MSR: /* EXITINFO1: 0 RDMSR, 1 WRMSR */
+        e->reason = c->exitinfo1 == 1 ? VCPU_EXIT_MSR_WRITE : VCPU_EXIT_MSR_READ;
+        e->insn_len = INSN_LEN_RDWRMSR;
+        e->msr.index = (uint32_t)v->regs.rcx;
+        if (e->reason == VCPU_EXIT_MSR_WRITE)
+            e->msr.value = (v->regs.rdx << 32) | (uint32_t)v->regs.rax;
+        return;
+    case SVM_EXIT_IOIO:
+        e->reason = VCPU_EXIT_IO;
+        decode_io(vmcb, e);
+        return;
+    case SVM_EXIT_INVD:
+        e->reason = VCPU_EXIT_INVD;
+        e->insn_len = INSN_LEN_INVD_WBINVD;
+        return;
+    case SVM_EXIT_WBINVD:
+        e->reason = VCPU_EXIT_WBINVD;
+        e->insn_len = INSN_LEN_INVD_WBINVD;
+        return;
+    case SVM_EXIT_NMI:
+        e->reason = VCPU_EXIT_NMI;
+        return;
+    case SVM_EXIT_INTR:
+        e->reason = VCPU_EXIT_INTR;
+        return;
+    case SVM_EXIT_NPF: /* EXITINFO2: the guest-physical address */
+        e->reason = VCPU_EXIT_STAGE2_FAULT;
+        e->fault.gpa = c->exitinfo2;
+        e->fault.access = (c->exitinfo1 & NPF_WRITE)   ? VCPU_ACCESS_WRITE
+                          : (c->exitinfo1 & NPF_FETCH) ? VCPU_ACCESS_FETCH
+                                                       : VCPU_ACCESS_READ;
+        return;
+    case SVM_EXIT_SHUTDOWN:
+        e->reason = VCPU_EXIT_TRIPLE_FAULT;
+        return;
+    case SVM_EXIT_INVALID:
+        e->reason = VCPU_EXIT_ENTRY_FAILED;
+        return;
+    default:
+        e->reason = VCPU_EXIT_UNKNOWN; /* the policy stops the partition, showing the code */
+        return;
+    }
+}
+
+/* No next-RIP save under QEMU: rip is advanced by the length decode_exit gave. */
+static void svm_skip_instruction(struct vcpu *v, unsigned len) { vmcb_of(v)->state.rip += len; }
+
+static void svm_inject_exception(struct vcpu *v, unsigned vector, bool has_error, uint32_t error)
+{
+    uint64_t event = SVM_EVENT_VALID | SVM_EVENT_TYPE_EXCEPTION | (vector & 0xff);
+    if (has_error)
+        event |= SVM_EVENT_ERROR_VALID | ((uint64_t)error << SVM_EVENT_ERROR_SHIFT);
+    vmcb_of(v)->control.eventinj = event;
+}
+
+static uint64_t svm_read_reg(const struct vcpu *v, enum vcpu_reg reg)
+{
+    const struct vmcb_state *st = &vmcb_of(v)->state;
+    switch (reg) {
+    case VCPU_REG_RFLAGS:
+        return st->rflags;
+    case VCPU_REG_DR7:
+        return st->dr7;
+    }
+    return 0;
+}
+
+static void svm_write_reg(struct vcpu *v, enum vcpu_reg reg, uint64_t value)
+{
+    struct vmcb_state *st = &vmcb_of(v)->state;
+    switch (reg) {
+    case VCPU_REG_RFLAGS:
+        st->rflags = value;
+        return;
+    case VCPU_REG_DR7:
+        st->dr7 = value;
+        return;
     }
 }
 
@@ -442,7 +338,6 @@ static void svm_vcpu_state(const struct vcpu *v, struct guest_state *out)
     const struct svm_cpu *s = v->arch;
     const struct vmcb_state *st = &s->vmcb->state;
     *out = (struct guest_state){
-        .rax = st->rax,
         .rsp = st->rsp,
         .rip = st->rip,
         .rflags = st->rflags,
@@ -465,10 +360,21 @@ static void svm_flush_guest_tlb(struct vcpu *v)
 
 const struct vcpu_backend svm_backend = {
     .name = "AMD SVM",
+    .hw_info_names = {"exitinfo1", "exitinfo2"},
+    .stage2_format = &pt_format_npt,
     .probe = svm_probe,
+    .stage2_largest_page = svm_stage2_largest_page,
     .vcpu_prepare = svm_vcpu_prepare,
-    .vcpu_run = svm_vcpu_run,
     .vcpu_reset = svm_vcpu_reset,
-    .vcpu_state = svm_vcpu_state,
+    .cpu_enable = svm_cpu_enable,
+    .hold_events = svm_hold_events,
+    .release_events = svm_release_events,
+    .enter = svm_enter,
+    .decode_exit = svm_decode_exit,
+    .skip_instruction = svm_skip_instruction,
+    .inject_exception = svm_inject_exception,
+    .read_reg = svm_read_reg,
+    .write_reg = svm_write_reg,
     .flush_guest_tlb = svm_flush_guest_tlb,
+    .vcpu_state = svm_vcpu_state,
 };

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The sidecore authors */
+/* A fake vCPU backend and fake hypervisor hooks for the exit policy and the run loop:
+ * they record what they were asked to do, so a test can assert each decision. */
+#ifndef TEST_UNIT_FAKE_BACKEND_H
+#define TEST_UNIT_FAKE_BACKEND_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vmexit/exit.h"
+#include "vmexit/vcpu.h"
+
+#define FAKE_MAX_IPIS 64
+#define FAKE_GUEST_SIZE 0x10000 /* the fake partition's RAM, for hypercalls */
+
+struct fake {
+    /* the guest state the backend keeps apart from struct guest_regs */
+    uint64_t rip, rflags, dr7;
+    /* what the policy asked the backend */
+    unsigned skips, skipped_bytes;
+    unsigned injections, inj_vector, inj_error;
+    bool inj_has_error;
+    /* what the policy asked the hypervisor */
+    bool x2apic;
+    struct cpuid_values host_cpuid; /* what the "physical" CPU answers, any leaf */
+    unsigned host_cpuid_calls;
+    uint32_t host_cpuid_leaf, host_cpuid_sub;
+    unsigned ipis;
+    uint32_t ipi_apic[FAKE_MAX_IPIS];
+    uint8_t ipi_vector[FAKE_MAX_IPIS];
+    unsigned wbinvds;
+    unsigned warns;
+    char warn[256];
+    unsigned stops;
+    char stop_reason[128];
+    unsigned hypercalls;
+    int64_t exit_status;
+    uint8_t guest[FAKE_GUEST_SIZE];
+    /* the run loop: calls in order, one word each ("enable hold check enter ...") */
+    char trace[1024];
+    bool held;                     /* between hold_events and release_events */
+    int enable_rc;                 /* what cpu_enable returns */
+    bool stop_before_entry;        /* before_entry parks the vCPU (returns true) */
+    const struct vcpu_exit *exits; /* what decode_exit hands out, one per entry */
+    unsigned nexits, next_exit;
+    bool stop_on_nmi; /* an NMI exit comes with the partition stopped (a stop's kick) */
+};
+
+extern struct fake fake;
+extern const struct vcpu_backend fake_backend;
+extern const struct exit_hooks fake_hooks;
+extern struct partition fake_partition;
+
+/* Fresh fake state and a running partition "p" of nvcpus vCPUs on cores 1.. (APIC ID of
+ * core n: fake_apic_id(n)). */
+void fake_reset(unsigned nvcpus);
+uint32_t fake_apic_id(unsigned cpu);
+
+#endif

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The sidecore authors */
+/* Choosing the backend at boot: each one compiled in is probed in turn. */
+#include "vmexit/backend.h"
+
+#include "core/fmt.h"
+#include "core/klib.h"
+
+const struct vcpu_backend *vcpu_backend;
+
+static const struct vcpu_backend *const backends[] = {&svm_backend};
+
+int vcpu_backend_select(char *why, unsigned size)
+{
+    int rc = -E_NOSYS;
+    unsigned used = 0;
+    for (unsigned i = 0; i < ARRAY_SIZE(backends); i++) {
+        char one[128];
+        rc = backends[i]->probe(one, sizeof(one));
+        if (!rc) {
+            vcpu_backend = backends[i];
+            return 0;
+        }
+        /* one backend: its reason as it is; several: each named */
+        if (used < size)
+            used += (unsigned)ksnprintf(why + used, size - used, "%s%s%s%s", i ? "; " : "",
+                                        ARRAY_SIZE(backends) > 1 ? backends[i]->name : "",
+                                        ARRAY_SIZE(backends) > 1 ? ": " : "", one);
+    }
+    return rc;
+}

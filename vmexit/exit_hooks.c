@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The sidecore authors */
+/* The hypervisor's services behind the exit policy's hooks (exit.h). */
+#include "core/apic.h"
+#include "core/cpu.h"
+#include "core/log.h"
+#include "core/percpu.h"
+#include "vmexit/exit.h"
+#include "vmexit/vcpu.h"
+
+static void host_cpuid(uint32_t leaf, uint32_t subleaf, struct cpuid_values *out)
+{
+    struct cpuid_regs r = cpuid(leaf, subleaf);
+    *out = (struct cpuid_values){r.eax, r.ebx, r.ecx, r.edx};
+}
+
+static uint32_t apic_id(unsigned cpu)
+{
+    return cpus[cpu].apic_id;
+}
+
+static void send_ipi(uint32_t apic, uint8_t vector)
+{
+    (void)apic_send_fixed(apic, vector);
+}
+
+static void wbinvd(void)
+{
+    __asm__ volatile("wbinvd" ::: "memory");
+}
+
+static void warn(const char *line)
+{
+    log_warn("%s", line);
+}
+
+static void stop(struct vcpu *v, const char *reason)
+{
+    vcpu_stop_partition(v, "%s", reason);
+}
+
+const struct exit_hooks vcpu_exit_hooks = {
+    .host_cpuid = host_cpuid,
+    .cpuid_view = vcpu_cpuid_view,
+    .hypercall = vcpu_hypercall,
+    .x2apic_mode = apic_x2apic_mode,
+    .apic_id = apic_id,
+    .send_ipi = send_ipi,
+    .wbinvd = wbinvd,
+    .warn = warn,
+    .stop = stop,
+    .before_entry = vcpu_before_entry,
+    .guest_enter = vcpu_guest_enter,
+    .guest_exit = vcpu_guest_exit,
+};
