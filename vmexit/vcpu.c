@@ -15,7 +15,7 @@
 #include "core/spinlock.h"
 #include "vmexit/hypercall.h"
 #include "vmexit/partition.h"
-#include "vmexit/svc_env.h"
+#include "vmexit/svc_trap.h"
 
 const struct vcpu_backend *vcpu_backend;
 

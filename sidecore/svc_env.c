@@ -3,7 +3,7 @@
 /* Service hooks over a real partition. Removing or narrowing mappings completes
  * only after every running vCPU of the partition flushed its guest TLB: each is
  * kicked out of its guest by an NMI and flushes at its next entry. */
-#include "vmexit/svc_env.h"
+#include "sidecore/svc_env.h"
 
 #include "core/apic.h"
 #include "core/boot_info.h"
@@ -16,6 +16,7 @@
 #include "core/time.h"
 #include "core/trap.h"
 #include "sidecore/services.h"
+#include "vmexit/svc_trap.h"
 #include "vmexit/vcpu.h"
 
 #define FLUSH_TIMEOUT_MS 500

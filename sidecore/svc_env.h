@@ -2,8 +2,8 @@
 /* Copyright (c) 2026 The sidecore authors */
 /* The hardware side of the services: what a validated request does to a
  * partition (nested tables, IPIs, kicks, console, CPUID), for either transport. */
-#ifndef VMEXIT_SVC_ENV_H
-#define VMEXIT_SVC_ENV_H
+#ifndef SIDECORE_SVC_ENV_H
+#define SIDECORE_SVC_ENV_H
 
 #include <stdint.h>
 
@@ -11,8 +11,8 @@
 
 struct vcpu;
 
-/* Trap path: on the caller's own core, inside its hypercall exit. Returns the status. */
-int64_t svc_execute_trap(struct vcpu *v, unsigned service, struct sc_ring_slot *slot);
+/* The trap path, svc_execute_trap, is declared in vmexit/svc_trap.h, where it is called. */
+
 /* Ring path: on the side core serving this ring; a ring_handler for ring_consumer_poll. */
 struct svc_ring_ctx {
     struct vcpu *v;
