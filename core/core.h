@@ -7,6 +7,7 @@
 #include "core/boot_info.h"
 
 __attribute__((noreturn)) void core_start(const struct boot_info *bi);
+/* The boot CPU's path, defined above this layer (boot/main.c); core_start calls it. */
 void core_main(const struct boot_info *bi);
 
 #endif

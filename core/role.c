@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The sidecore authors */
-/* Role entry. Side-core services (sidecore/) and guest vCPUs (vmexit/) plug in
- * here as they land; until then a CPU announces its role and waits. */
+/* Role entry: a CPU announces its role and acknowledges it. What it then runs (side-core
+ * services, a guest vCPU) is role_run, above this layer (boot/role_run.c). */
 #include "core/role.h"
 
 #include "core/cpu.h"
@@ -9,8 +9,6 @@
 #include "core/hv.h"
 #include "core/log.h"
 #include "core/percpu.h"
-#include "sidecore/sidecore.h"
-#include "vmexit/partition.h"
 
 /* Position of cpu among the partition's cores: its vCPU id. */
 static unsigned vcpu_index(const struct cfg_partition *p, unsigned cpu)
@@ -81,18 +79,4 @@ void role_enter(struct percpu *pc)
     role_describe(&hv.cfg, pc->index, what, sizeof(what));
     log_info("role: %s", what);
     __atomic_store_n(&pc->pub.state, CPU_IN_ROLE, __ATOMIC_RELEASE);
-}
-
-void role_run(struct percpu *pc)
-{
-    enum cpu_role_kind kind = config_cpu_role(&hv.cfg, pc->index).kind;
-    if (kind == ROLE_SIDECORE) {
-        sidecore_run(pc);
-        return;
-    }
-    if (kind != ROLE_GUEST)
-        return;
-    struct vcpu *v = partition_vcpu_of_cpu(pc->index);
-    if (v)
-        partition_run_vcpu(v);
 }

@@ -17,8 +17,8 @@
 #include "core/time.h"
 #include "sidecore/placement.h"
 #include "sidecore/services.h"
+#include "sidecore/svc_env.h"
 #include "vmexit/partition.h"
-#include "vmexit/svc_env.h"
 
 #define SIDECORE_BATCH 8
 #define MAX_RINGS (CONFIG_MAX_PARTITIONS * MAX_PARTITION_VCPUS * SC_SERVICES)

@@ -19,7 +19,7 @@ import sys
 
 # Folders whose code formats with core/fmt.c (host-only code under test/ and
 # bench/ring_host.c uses the C library's printf and is not scanned).
-SCANNED = ["core", "vmexit", "sidecore", "efi", "guest-stubs", "bench/guests", "iommu"]
+SCANNED = ["boot", "core", "vmexit", "sidecore", "efi", "guest-stubs", "bench/guests", "iommu"]
 
 # What core/fmt.c implements (keep in step with its switch): per conversion, the flags,
 # whether a width is allowed, and the length modifiers. No precision anywhere.

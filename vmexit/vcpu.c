@@ -17,7 +17,7 @@
 #include "core/time.h"
 #include "vmexit/hypercall.h"
 #include "vmexit/partition.h"
-#include "vmexit/svc_env.h"
+#include "vmexit/svc_trap.h"
 
 static const char *const reason_names[SC_EXIT_REASONS] = {
     [SC_EXIT_CPUID] = "cpuid",         [SC_EXIT_HYPERCALL] = "hypercall",

@@ -26,18 +26,6 @@
 #define ROLE_ACK_TIMEOUT_MS 2000
 #define ROLE_ACK_PER_CPU_MS 50
 
-struct hv hv;
-
-static const void *identity_map(void *ctx, uint64_t pa, uint64_t len)
-{
-    (void)ctx;
-    if (pa == 0 || pa + len < pa)
-        return NULL;
-    return (const void *)(uintptr_t)pa;
-}
-
-const struct acpi_mem hv_acpi_mem = {NULL, identity_map};
-
 static struct cfg_errors cfg_errs;
 
 static __attribute__((noreturn)) void fail(const char *reason)

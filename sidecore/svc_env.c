@@ -6,7 +6,7 @@
  * is: nobody waits for them, tlb_sync.h). The trap caller waits for those flushes on its own
  * core; the ring completes the request only after them (deferred), while its side core goes
  * on serving every other ring. */
-#include "vmexit/svc_env.h"
+#include "sidecore/svc_env.h"
 
 #include "core/apic.h"
 #include "core/boot_info.h"
@@ -18,6 +18,7 @@
 #include "core/spinlock.h"
 #include "core/trap.h"
 #include "sidecore/services.h"
+#include "vmexit/svc_trap.h"
 #include "vmexit/vcpu.h"
 
 #define BLK_BATCH 8 /* block requests per queue per pass */

@@ -2,8 +2,8 @@
 /* Copyright (c) 2026 The sidecore authors */
 /* The hardware side of the services: what a validated request does to a
  * partition (nested tables, IPIs, kicks, console, CPUID), for either transport. */
-#ifndef VMEXIT_SVC_ENV_H
-#define VMEXIT_SVC_ENV_H
+#ifndef SIDECORE_SVC_ENV_H
+#define SIDECORE_SVC_ENV_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -14,9 +14,10 @@
 
 struct vcpu;
 
-/* Trap path: on the caller's own core, inside its hypercall exit. Returns the status. An unmap
- * or narrowing protect returns once every vCPU of the partition in guest mode flushed. */
-int64_t svc_execute_trap(struct vcpu *v, unsigned service, struct sc_ring_slot *slot);
+/* The trap path, svc_execute_trap, is declared in vmexit/svc_trap.h, where it is called: on
+ * the caller's own core, an unmap or narrowing protect returns once every vCPU of the
+ * partition in guest mode flushed. */
+
 /* Ring path: on the side core serving this ring, the two ring_ops of ring_consumer_poll (ctx
  * is a struct svc_ring_ctx). An unmap or narrowing protect is applied, then deferred: ready
  * once every vCPU of the partition in guest mode flushed, or the partition ended. */
