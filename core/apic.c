@@ -14,7 +14,16 @@
 /* xAPIC register offsets; the x2APIC MSR is 0x800 + offset / 16. */
 #define APIC_ID 0x20
 #define APIC_EOI 0xb0
+#define APIC_VERSION 0x30 /* bits 23:16: the highest LVT entry this LAPIC has */
+#define APIC_TPR 0x80
 #define APIC_SVR 0xf0
+#define APIC_ISR 0x100 /* eight 32-bit registers, 0x10 apart */
+#define APIC_LVT_CMCI 0x2f0
+#define APIC_LVT_THERMAL 0x330
+#define APIC_LVT_PERF 0x340
+#define APIC_LVT_LINT0 0x350
+#define APIC_LVT_LINT1 0x360
+#define APIC_LVT_ERROR 0x370
 #define APIC_ICR_LOW 0x300
 #define APIC_ICR_HIGH 0x310
 #define APIC_LVT_TIMER 0x320
@@ -144,4 +153,49 @@ void apic_timer_stop(void)
 {
     reg_write(APIC_LVT_TIMER, LVT_MASKED | VECTOR_WAKEUP);
     reg_write(APIC_TIMER_INITIAL, 0);
+}
+
+static bool any_in_service(void)
+{
+    for (uint32_t i = 0; i < 8; i++)
+        if (reg_read(APIC_ISR + i * 0x10))
+            return true;
+    return false;
+}
+
+/* LVT entries in the order of their index (the version register's max LVT entry): the
+ * timer, thermal, performance counters, LINT0, LINT1, error, CMCI. An LVT beyond it does not
+ * exist, and touching it in x2APIC mode is a #GP. */
+static const uint32_t lvt_by_entry[] = {APIC_LVT_TIMER, APIC_LVT_THERMAL, APIC_LVT_PERF,
+                                        APIC_LVT_LINT0, APIC_LVT_LINT1, APIC_LVT_ERROR,
+                                        APIC_LVT_CMCI};
+
+static bool lvt_present(uint32_t off)
+{
+    unsigned max = (reg_read(APIC_VERSION) >> 16) & 0xff;
+    for (unsigned i = 0; i <= max && i < ARRAY_SIZE(lvt_by_entry); i++)
+        if (lvt_by_entry[i] == off)
+            return true;
+    return false;
+}
+
+int apic_write_guest_lvt(uint32_t msr, uint32_t value)
+{
+    if (!x2apic || msr < 0x800 || msr > 0x8ff || !lvt_present((msr - 0x800) * 16))
+        return -E_INVAL;
+    wrmsr(msr, value);
+    return 0;
+}
+
+void apic_reclaim_from_guest(void)
+{
+    reg_write(APIC_TPR, 0);
+    reg_write(APIC_SVR, SVR_ENABLE | VECTOR_SPURIOUS);
+    for (unsigned i = 1; i < ARRAY_SIZE(lvt_by_entry); i++) /* the timer just below */
+        if (lvt_present(lvt_by_entry[i]))
+            reg_write(lvt_by_entry[i], LVT_MASKED | VECTOR_SPURIOUS);
+    apic_timer_stop();
+    /* each EOI ends the highest-priority one in service: at most 256 */
+    for (unsigned n = 0; n < 256 && any_in_service(); n++)
+        apic_eoi();
 }

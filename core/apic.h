@@ -25,5 +25,13 @@ void apic_timer_calibrate(void);
 void apic_sleep_us(uint64_t us);
 /* Stop and mask this core's LAPIC timer (a guest may leave it running). */
 void apic_timer_stop(void);
+/* After a guest left this core: take back the LAPIC state it could set natively. The task
+ * priority back to 0 and the APIC software-enabled (else the hypervisor's wake-ups would be
+ * held off), every local interrupt source masked, the timer stopped, and each interrupt the
+ * guest left in service ended. */
+void apic_reclaim_from_guest(void);
+/* A guest's write of an LVT (x2APIC MSR msr) that the exit policy accepted: 0, or -E_INVAL
+ * if this LAPIC has no such LVT. */
+int apic_write_guest_lvt(uint32_t msr, uint32_t value);
 
 #endif

@@ -27,7 +27,9 @@ struct exit_hooks {
     bool (*x2apic_mode)(void);
     uint32_t (*apic_id)(unsigned cpu);
     void (*send_ipi)(uint32_t apic_id, uint8_t vector);
-    void (*wbinvd)(void);
+    /* write an LVT of this core's x2APIC that the policy accepted: 0, or nonzero if this
+     * LAPIC has no such LVT */
+    int (*lapic_write)(uint32_t msr, uint64_t value);
     void (*warn)(const char *line); /* one log line at warning level */
     /* stop the vCPU's partition: the reason logged, the vCPU's state dumped, the other
      * vCPUs kicked out; this vCPU is VCPU_STOPPED afterwards */

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The sidecore authors */
-/* INVD and WBINVD. INVD would drop dirty cache lines, the hypervisor's and other
- * partitions' among them: it is executed as WBINVD instead, a valid INVD as far as the
- * guest can tell (what INVD discards is undefined anyway). WBINVD (and WBNOINVD) is
- * executed as asked. */
+/* INVD and WBINVD are no-ops. A partition has no device that reads memory around the
+ * caches, so nothing it owns needs writing back; executing them would write back and
+ * invalidate caches other partitions and side cores share (a guest looping on WBINVD would
+ * slow them all), and INVD would drop their dirty lines. What INVD discards is undefined
+ * anyway, so keeping everything is a valid INVD. */
 #include "vmexit/exit_handlers.h"
 #include "vmexit/vcpu.h"
 
@@ -14,7 +15,6 @@ enum exit_action exit_cache_flush(const struct exit_ctx *c, const struct vcpu_ex
         exit_inject_gp(c);
         return EXIT_RESUME;
     }
-    c->hooks->wbinvd();
     c->be->skip_instruction(c->v, e->insn_len);
     return EXIT_RESUME;
 }

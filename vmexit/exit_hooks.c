@@ -24,9 +24,9 @@ static void send_ipi(uint32_t apic, uint8_t vector)
     (void)apic_send_fixed(apic, vector);
 }
 
-static void wbinvd(void)
+static int lapic_write(uint32_t msr, uint64_t value)
 {
-    __asm__ volatile("wbinvd" ::: "memory");
+    return apic_write_guest_lvt(msr, (uint32_t)value);
 }
 
 static void warn(const char *line)
@@ -46,7 +46,7 @@ const struct exit_hooks vcpu_exit_hooks = {
     .x2apic_mode = apic_x2apic_mode,
     .apic_id = apic_id,
     .send_ipi = send_ipi,
-    .wbinvd = wbinvd,
+    .lapic_write = lapic_write,
     .warn = warn,
     .stop = stop,
     .before_entry = vcpu_before_entry,

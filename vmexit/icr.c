@@ -6,6 +6,7 @@
 
 #include "core/klib.h"
 #include "guest-stubs/include/sidecore/abi.h"
+#include "vmexit/x86.h"
 
 #define ICR_VECTOR(x) ((uint8_t)((x)&0xff))
 #define ICR_DELIVERY(x) (((x) >> 8) & 7)
@@ -47,4 +48,31 @@ int icr_validate(uint64_t icr, const struct icr_partition_view *p, struct icr_de
         }
     }
     return -E_PERM;
+}
+
+#define LVT_MASKED (1u << 16)
+
+static bool guest_vector(uint8_t v) { return v >= 32 && v <= SC_VECTOR_MAX; }
+
+bool x2apic_write_exits(uint32_t msr)
+{
+    return msr == MSR_X2APIC_ICR || msr == MSR_X2APIC_SELF_IPI || msr == MSR_X2APIC_LVT_CMCI ||
+           (msr >= MSR_X2APIC_LVT_TIMER && msr <= MSR_X2APIC_LVT_ERROR);
+}
+
+int self_ipi_validate(uint64_t value, uint8_t *vector)
+{
+    *vector = ICR_VECTOR(value);
+    return (value >> 8) == 0 && guest_vector(*vector) ? 0 : -E_INVAL;
+}
+
+int lvt_validate(uint64_t value)
+{
+    if (value >> 32)
+        return -E_INVAL; /* a 32-bit register: the CPU gives #GP for the rest anyway */
+    if (value & LVT_MASKED)
+        return 0; /* masked: raises nothing, whatever it says */
+    if (ICR_DELIVERY(value) != DELIVERY_FIXED)
+        return -E_PERM;
+    return guest_vector(ICR_VECTOR(value)) ? 0 : -E_INVAL;
 }

@@ -4,6 +4,7 @@
 #ifndef VMEXIT_ICR_H
 #define VMEXIT_ICR_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define ICR_MAX_TARGETS 64
@@ -24,5 +25,15 @@ struct icr_decision {
  * delivery mode other than fixed: INIT, SIPI, NMI, SMI could reach other
  * partitions' cores) or -E_INVAL (vector below 32, logical destination mode). */
 int icr_validate(uint64_t icr, const struct icr_partition_view *p, struct icr_decision *out);
+
+/* True for the x2APIC MSRs whose writes must exit (ICR, SELF_IPI, the LVTs): each can make
+ * the guest's own core raise an interrupt on a guest-chosen vector and delivery mode. */
+bool x2apic_write_exits(uint32_t msr);
+/* A write of value to the self-IPI register: 0 and the vector, or -E_INVAL (a vector the
+ * guest may not use). */
+int self_ipi_validate(uint64_t value, uint8_t *vector);
+/* A write of value to an LVT register: 0 if masked, or unmasked with fixed delivery and a
+ * vector 32..SC_VECTOR_MAX; else -E_PERM (NMI, SMI, INIT, ExtINT delivery) or -E_INVAL. */
+int lvt_validate(uint64_t value);
 
 #endif

@@ -283,7 +283,7 @@ void partition_run_vcpu(struct vcpu *v)
              (unsigned long long)p->entry, vcpu_backend->name);
     for (;;) {
         vcpu_run(v, vcpu_backend, &vcpu_exit_hooks);
-        apic_timer_stop(); /* the guest's timer must not keep firing into the hypervisor */
+        apic_reclaim_from_guest(); /* its timer, TPR, LVTs and in-service interrupts */
         if (!wait_for_start(v))
             break;
         log_info("partition '%s' vCPU %u started again at %llx", p->name, v->id,
@@ -402,8 +402,8 @@ bool partition_report(void)
             log_info("partition '%s' was stopped: %s", p->name, p->stop_reason);
         uint32_t refused = __atomic_load_n(&p->refused_ipis, __ATOMIC_RELAXED);
         if (refused)
-            log_info("partition '%s': %u IPIs refused (ICR writes outside its rights)", p->name,
-                     refused);
+            log_info("partition '%s': %u local interrupts refused (ICR, self-IPI or LVT writes "
+                     "outside its rights)", p->name, refused);
         all_ok &= !strcmp(status, "pass") || !strcmp(status, "idle");
         char steady_field[40] = "";
         if (steady_seen)

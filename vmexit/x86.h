@@ -12,6 +12,13 @@
 #define RFLAGS_RF (1ull << 16) /* resume flag: set in the rflags a fault pushes */
 #define DR7_GD (1ull << 13)    /* general detect: cleared when #DB is delivered */
 
-#define MSR_X2APIC_ICR 0x830 /* the one x2APIC MSR whose writes exit */
+/* x2APIC registers through which a guest could aim an interrupt at a vector the hypervisor
+ * takes as its own (an exception vector once the guest has left): their writes exit
+ * (x2apic_write_exits in icr.c); all other x2APIC MSRs pass through. */
+#define MSR_X2APIC_LVT_CMCI 0x82f
+#define MSR_X2APIC_ICR 0x830
+#define MSR_X2APIC_LVT_TIMER 0x832
+#define MSR_X2APIC_LVT_ERROR 0x837 /* timer, thermal, perf, LINT0, LINT1, error: 0x832-0x837 */
+#define MSR_X2APIC_SELF_IPI 0x83f
 
 #endif

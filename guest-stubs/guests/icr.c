@@ -4,7 +4,9 @@
  * partition arrive with no exit on the receiver; every other kind (bad vectors, NMI, INIT,
  * SIPI, SMI, lowest priority, ExtINT, logical mode, broadcast, a core outside the
  * partition named in args "foreign=A,B,...") is refused by the hypervisor and reaches
- * nobody. Each ICR write is exactly one msr_write exit on the sender. */
+ * nobody. Each ICR write is exactly one msr_write exit on the sender. Then the self-IPI
+ * register and an LVT, under the same rules on the sender's own core: a bad vector is
+ * dropped (self-IPI) or refused with #GP (LVT), a good one works. */
 #include "sidecore/guest.h"
 
 #define IPI_VECTOR 0x51
@@ -22,6 +24,20 @@ static uint32_t apic_of[2];
 static uint32_t received[2];
 static uint32_t receiver_ready, sender_done;
 static uint64_t tsc_hz;
+static uint32_t gp_taken;
+
+#define MSR_SELF_IPI 0x83f
+#define MSR_LVT_TIMER 0x832
+#define LVT_MASKED 0x10000u
+#define INSN_LEN_WRMSR 2
+
+static bool skip_wrmsr(struct sc_trap_frame *f)
+{
+    gp_taken++;
+    f->rip += INSN_LEN_WRMSR;
+    return true;
+}
+
 
 static void on_ipi(uint8_t vector)
 {
@@ -80,6 +96,28 @@ static int receiver(void)
     sc_pass("vCPU 1: took %u IPIs on vector 0x%x from the ICR of vCPU 0, 0 exits of its own", got,
             IPI_VECTOR);
     return 0;
+}
+
+/* The self-IPI register and the timer LVT from vCPU 0's own core. */
+static int own_core_interrupts(void)
+{
+    int failures = 0;
+    sc_set_exception_handler(13, skip_wrmsr);
+    sc_irq_enable();
+    sc_wrmsr(MSR_SELF_IPI, 0x1f); /* an exception vector: dropped */
+    sc_wait_until(sc_rdtsc() + tsc_hz / 1000 * 20);
+    bool none = __atomic_load_n(&received[0], __ATOMIC_ACQUIRE) == 0;
+    sc_wrmsr(MSR_SELF_IPI, IPI_VECTOR);
+    bool arrived = wait_for(&received[0], 1, 2000);
+    failures += !sc_check(none && arrived, "vCPU 0: self-IPI on vector 0x1f dropped, on 0x%x "
+                          "taken", IPI_VECTOR);
+    sc_wrmsr(MSR_LVT_TIMER, 0x10); /* unmasked, an exception vector */
+    bool refused = gp_taken == 1;
+    sc_wrmsr(MSR_LVT_TIMER, LVT_MASKED | 0x10); /* masked: raises nothing */
+    failures += !sc_check(refused && gp_taken == 1, "vCPU 0: timer LVT on vector 0x10 refused "
+                          "with #GP, the same LVT masked accepted");
+    sc_irq_disable();
+    return failures;
 }
 
 static int sender(const struct sc_boot_info *bi)
@@ -142,8 +180,7 @@ static int sender(const struct sc_boot_info *bi)
                 nrefused, (unsigned long long)writes, (unsigned long long)total);
         failures++;
     }
-    sc_printf("vCPU 0: refused %u\n", nrefused);
-    return failures;
+    return failures + own_core_interrupts();
 }
 
 int main(const struct sc_boot_info *bi)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/klib.h"
 #include "vmexit/hypercall.h"
 
 struct fake fake;
@@ -220,9 +221,14 @@ static void send_ipi(uint32_t apic, uint8_t vector)
     fake.ipis++;
 }
 
-static void wbinvd(void)
+static int lapic_write(uint32_t msr, uint64_t value)
 {
-    fake.wbinvds++;
+    if (msr == fake.lapic_missing_lvt)
+        return -E_INVAL;
+    fake.lapic_writes++;
+    fake.lapic_msr = msr;
+    fake.lapic_value = value;
+    return 0;
 }
 
 static void warn(const char *line)
@@ -268,7 +274,7 @@ const struct exit_hooks fake_hooks = {
     .x2apic_mode = x2apic_mode,
     .apic_id = fake_apic_id,
     .send_ipi = send_ipi,
-    .wbinvd = wbinvd,
+    .lapic_write = lapic_write,
     .warn = warn,
     .stop = stop,
     .before_entry = before_entry,

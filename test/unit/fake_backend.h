@@ -29,7 +29,10 @@ struct fake {
     unsigned ipis;
     uint32_t ipi_apic[FAKE_MAX_IPIS];
     uint8_t ipi_vector[FAKE_MAX_IPIS];
-    unsigned wbinvds;
+    unsigned lapic_writes; /* x2APIC MSRs written for the guest, the last one kept */
+    uint32_t lapic_msr;
+    uint64_t lapic_value;
+    uint32_t lapic_missing_lvt; /* this LVT does not exist: its write fails */
     unsigned warns;
     char warn[256];
     unsigned stops;

@@ -180,9 +180,42 @@ static void test_largest_partition(void **state)
     assert_int_equal(validate(DEST(101) | VEC(0x60), &big, &d), -E_PERM);
 }
 
+/* Which x2APIC MSR writes exit: the ones that can raise an interrupt on this core. */
+static void test_x2apic_write_exits(void **state)
+{
+    (void)state;
+    for (uint32_t m = 0x800; m <= 0x8ff; m++) {
+        bool want = m == 0x830 || m == 0x83f || m == 0x82f || (m >= 0x832 && m <= 0x837);
+        assert_int_equal(x2apic_write_exits(m), want);
+    }
+}
+
+static void test_self_ipi_and_lvt_values(void **state)
+{
+    (void)state;
+    uint8_t v;
+    assert_int_equal(self_ipi_validate(0x20, &v), 0);
+    assert_int_equal(v, 0x20);
+    assert_int_equal(self_ipi_validate(SC_VECTOR_MAX, &v), 0);
+    assert_int_equal(self_ipi_validate(0x1f, &v), -E_INVAL);
+    assert_int_equal(self_ipi_validate(SC_VECTOR_MAX + 1, &v), -E_INVAL);
+    assert_int_equal(self_ipi_validate(0x140, &v), -E_INVAL); /* reserved bits */
+    assert_int_equal(lvt_validate(0x40), 0);
+    assert_int_equal(lvt_validate(0x20000 | 0x40), 0);  /* periodic */
+    assert_int_equal(lvt_validate(0x10000 | 0x02), 0);  /* masked */
+    assert_int_equal(lvt_validate(0x10000 | 0x700), 0); /* masked ExtINT raises nothing */
+    assert_int_equal(lvt_validate(0x02), -E_INVAL);
+    assert_int_equal(lvt_validate(0xf0), -E_INVAL);
+    for (unsigned mode = 1; mode < 8; mode++)
+        assert_int_equal(lvt_validate(MODE(mode) | 0x40), -E_PERM);
+    assert_int_equal(lvt_validate(1ull << 32 | 0x40), -E_INVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_x2apic_write_exits),
+        cmocka_unit_test(test_self_ipi_and_lvt_values),
         cmocka_unit_test(test_fixed_to_partition_core),
         cmocka_unit_test(test_fixed_outside_partition),
         cmocka_unit_test(test_other_delivery_modes_refused),

@@ -11,6 +11,7 @@
 #include "core/palloc.h"
 #include "core/percpu.h"
 #include "vmexit/cpuid.h"
+#include "vmexit/icr.h"
 #include "vmexit/partition.h"
 #include "vmexit/svm/vmcb.h"
 #include "vmexit/svm/vmcb_build.h"
@@ -121,8 +122,8 @@ static int build_permission_maps(struct palloc *pa)
     memset((void *)(uintptr_t)iopm_pa, 0xff, IOPM_PAGES * PAGE_SIZE);
     uint8_t *msrpm = (uint8_t *)(uintptr_t)msrpm_pa;
     memset(msrpm, 0xff, MSRPM_PAGES * PAGE_SIZE);
-    for (uint32_t m = 0x800; m <= 0x8ff; m++) /* x2APIC: timer, EOI, ... natively */
-        msrpm_pass(msrpm, m, true, m != MSR_X2APIC_ICR);
+    for (uint32_t m = 0x800; m <= 0x8ff; m++) /* x2APIC: timer count, EOI, TPR natively */
+        msrpm_pass(msrpm, m, true, !x2apic_write_exits(m));
     static const uint32_t state_msrs[] = {
         0x174,      0x175,      0x176,                  /* SYSENTER_CS/ESP/EIP (VMCB) */
         0x6e0,                                          /* TSC_DEADLINE: the guest's own timer */
