@@ -62,8 +62,8 @@ static void load_config(void)
 {
     const struct boot_info *bi = hv.boot;
     config_defaults(&hv.cfg);
-    int rc = config_parse((const char *)(uintptr_t)bi->config_text, bi->config_len, &hv.cfg,
-                          &cfg_errs);
+    int rc =
+        config_parse((const char *)(uintptr_t)bi->config_text, bi->config_len, &hv.cfg, &cfg_errs);
     if (rc == 0 && hv.cfg.console_port != DEFAULT_CONSOLE_PORT)
         serial_init(hv.cfg.console_port);
     if (rc == 0)
@@ -199,7 +199,8 @@ static void check_partitions(void)
         }
         if (hv.partitions[i].image && !apic_x2apic_mode())
             log_warn("partition '%s': xAPIC passthrough: its IPIs are not validated (trusted "
-                     "by lapic=passthrough)", c->name);
+                     "by lapic=passthrough)",
+                     c->name);
         if (partition_check(i, c, hv.partitions[i].base, hv.partitions[i].image, why,
                             sizeof(why))) {
             log_error("%s:%u: partition '%s': %s", hv.boot->config_source, c->line, c->name, why);
@@ -247,13 +248,15 @@ static unsigned assign_roles(void)
     for (unsigned i = 1; i < cpu_count; i++)
         if (__atomic_load_n(&cpus[i].pub.state, __ATOMIC_ACQUIRE) == CPU_ONLINE)
             smp_post(i, CPU_CMD_TAKE_ROLE);
-    uint64_t deadline = rdtsc() + (ROLE_ACK_TIMEOUT_MS + (uint64_t)cpu_count * ROLE_ACK_PER_CPU_MS) *
-                                      (time_tsc_hz() / 1000);
+    uint64_t deadline =
+        rdtsc() +
+        (ROLE_ACK_TIMEOUT_MS + (uint64_t)cpu_count * ROLE_ACK_PER_CPU_MS) * (time_tsc_hz() / 1000);
     for (unsigned i = 1; i < cpu_count; i++) {
         if (__atomic_load_n(&cpus[i].pub.command, __ATOMIC_ACQUIRE) != CPU_CMD_TAKE_ROLE)
             continue;
         uint64_t now = rdtsc();
-        uint32_t left_ms = now < deadline ? (uint32_t)((deadline - now) / (time_tsc_hz() / 1000)) : 0;
+        uint32_t left_ms =
+            now < deadline ? (uint32_t)((deadline - now) / (time_tsc_hz() / 1000)) : 0;
         if (smp_wait_ack(i, CPU_CMD_TAKE_ROLE, left_ms ? left_ms : 1) == 0)
             continue;
         char what[96];
@@ -294,8 +297,6 @@ static unsigned count_role(enum cpu_role_kind kind)
         n += config_cpu_role(&hv.cfg, i).kind == kind;
     return n;
 }
-
-
 
 void core_main(const struct boot_info *bi)
 {
@@ -362,9 +363,8 @@ void core_main(const struct boot_info *bi)
     log_raw("RESULT status=%s cpus=%u online=%u missing=%u unacked=%u parked=%u sidecores=%u "
             "guest_cores=%u partitions=%u ap_boot_us=%llu online_us=%llu",
             ok ? "ok" : "fail", cpu_count, sr.online, missing, unacked, parked,
-            count_role(ROLE_SIDECORE),
-            count_role(ROLE_GUEST), hv.cfg.npartitions, (unsigned long long)sr.elapsed_us,
-            (unsigned long long)online_us);
+            count_role(ROLE_SIDECORE), count_role(ROLE_GUEST), hv.cfg.npartitions,
+            (unsigned long long)sr.elapsed_us, (unsigned long long)online_us);
     for (unsigned i = 1; i < cpu_count; i++)
         if (__atomic_load_n(&cpus[i].pub.state, __ATOMIC_ACQUIRE) == CPU_IN_ROLE)
             smp_post(i, CPU_CMD_HALT);

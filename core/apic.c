@@ -54,9 +54,15 @@ void apic_init_bsp(uint64_t mmio_base)
     mmio_phys = mmio_base;
 }
 
-uint64_t apic_mmio_base(void) { return mmio_phys; }
+uint64_t apic_mmio_base(void)
+{
+    return mmio_phys;
+}
 
-bool apic_x2apic_mode(void) { return x2apic; }
+bool apic_x2apic_mode(void)
+{
+    return x2apic;
+}
 
 static uint32_t reg_read(uint32_t off)
 {
@@ -85,7 +91,10 @@ uint32_t apic_read_id(void)
     return x2apic ? reg_read(APIC_ID) : reg_read(APIC_ID) >> 24;
 }
 
-void apic_eoi(void) { reg_write(APIC_EOI, 0); }
+void apic_eoi(void)
+{
+    reg_write(APIC_EOI, 0);
+}
 
 static int send_ipi(uint32_t apic_id, uint32_t low)
 {
@@ -106,7 +115,10 @@ static int send_ipi(uint32_t apic_id, uint32_t low)
     return -E_TIMEDOUT;
 }
 
-int apic_send_init(uint32_t apic_id) { return send_ipi(apic_id, ICR_INIT | ICR_ASSERT); }
+int apic_send_init(uint32_t apic_id)
+{
+    return send_ipi(apic_id, ICR_INIT | ICR_ASSERT);
+}
 
 int apic_send_sipi(uint32_t apic_id, uint8_t page)
 {
@@ -118,7 +130,10 @@ int apic_send_fixed(uint32_t apic_id, uint8_t vector)
     return send_ipi(apic_id, ICR_FIXED | ICR_ASSERT | vector);
 }
 
-int apic_send_nmi(uint32_t apic_id) { return send_ipi(apic_id, ICR_NMI | ICR_ASSERT); }
+int apic_send_nmi(uint32_t apic_id)
+{
+    return send_ipi(apic_id, ICR_NMI | ICR_ASSERT);
+}
 
 void apic_timer_calibrate(void)
 {
@@ -144,7 +159,8 @@ void apic_sleep_us(uint64_t us)
     }
     reg_write(APIC_TIMER_DIVIDE, TIMER_DIVIDE_16);
     reg_write(APIC_LVT_TIMER, VECTOR_WAKEUP); /* one-shot, unmasked */
-    reg_write(APIC_TIMER_INITIAL, ticks > 0xffffffffu ? 0xffffffffu : (uint32_t)(ticks ? ticks : 1));
+    reg_write(APIC_TIMER_INITIAL,
+              ticks > 0xffffffffu ? 0xffffffffu : (uint32_t)(ticks ? ticks : 1));
     irq_enable_and_halt();
     reg_write(APIC_TIMER_INITIAL, 0);
 }
@@ -167,7 +183,7 @@ static bool any_in_service(void)
  * timer, thermal, performance counters, LINT0, LINT1, error, CMCI. An LVT beyond it does not
  * exist, and touching it in x2APIC mode is a #GP. */
 static const uint32_t lvt_by_entry[] = {APIC_LVT_TIMER, APIC_LVT_THERMAL, APIC_LVT_PERF,
-                                        APIC_LVT_LINT0, APIC_LVT_LINT1, APIC_LVT_ERROR,
+                                        APIC_LVT_LINT0, APIC_LVT_LINT1,   APIC_LVT_ERROR,
                                         APIC_LVT_CMCI};
 
 static bool lvt_present(uint32_t off)

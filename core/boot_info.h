@@ -21,8 +21,8 @@ enum boot_mem_type {
     BOOT_MEM_RESERVED = 2,     /* do not touch */
     BOOT_MEM_ACPI_RECLAIM = 3, /* ACPI tables; kept since we keep reading them */
     BOOT_MEM_ACPI_NVS = 4,
-    BOOT_MEM_HYPERVISOR = 5,   /* our image, boot_info, loaded files */
-    BOOT_MEM_FIRMWARE = 6,     /* firmware runtime code/data */
+    BOOT_MEM_HYPERVISOR = 5, /* our image, boot_info, loaded files */
+    BOOT_MEM_FIRMWARE = 6,   /* firmware runtime code/data */
     BOOT_MEM_MMIO = 7,
     BOOT_MEM_BAD = 8,
     BOOT_MEM_BOOT_SERVICES = 9, /* free, but the firmware's page tables, GDT and IDT live here
@@ -45,7 +45,7 @@ struct boot_file {
 struct boot_info {
     uint64_t magic;
     uint32_t version;
-    uint32_t loader; /* enum boot_loader */
+    uint32_t loader;      /* enum boot_loader */
     uint64_t config_text; /* physical address of the configuration text (not NUL-terminated) */
     uint64_t config_len;
     char config_source[64]; /* "sidecore.cfg", "LoadOptions", ... for error messages */

@@ -504,28 +504,18 @@ static const struct key_spec boot_keys[] = {
     {"shutdown", key_shutdown, false},
 };
 static const struct key_spec sidecore_keys[] = {
-    {"cpu", key_sc_cpu, true},
-    {"services", key_services, true},
-    {"poll", key_poll, false},
-    {"spin", key_spin, false},
-    {"sleep_us", key_sleep, false},
+    {"cpu", key_sc_cpu, true}, {"services", key_services, true}, {"poll", key_poll, false},
+    {"spin", key_spin, false}, {"sleep_us", key_sleep, false},
 };
 static const struct key_spec partition_keys[] = {
-    {"name", key_name, true},
-    {"cpus", key_cpus, true},
-    {"memory", key_memory, true},
-    {"image", key_image, false},
-    {"disk", key_disk, false},
-    {"lapic", key_lapic, false},
+    {"name", key_name, true},    {"cpus", key_cpus, true},  {"memory", key_memory, true},
+    {"image", key_image, false}, {"disk", key_disk, false}, {"lapic", key_lapic, false},
     {"args", key_args, false},
 };
 static const struct key_spec debug_keys[] = {
-    {"dump_acpi", key_dump_acpi, false},
-    {"offline_cpu", key_offline_cpu, false},
-    {"fault_cpu", key_fault_cpu, false},
-    {"silent_cpu", key_silent_cpu, false},
-    {"overflow_cpu", key_overflow_cpu, false},
-    {"log_fault_cpu", key_log_fault_cpu, false},
+    {"dump_acpi", key_dump_acpi, false},       {"offline_cpu", key_offline_cpu, false},
+    {"fault_cpu", key_fault_cpu, false},       {"silent_cpu", key_silent_cpu, false},
+    {"overflow_cpu", key_overflow_cpu, false}, {"log_fault_cpu", key_log_fault_cpu, false},
     {"slow_trap_ms", key_slow_trap, false},
 };
 
@@ -740,14 +730,17 @@ static void check_partition(const struct config *cfg, const struct machine_facts
     for (unsigned j = 0; j < cfg->npartitions && p->disk[0]; j++) {
         const struct cfg_partition *o = &cfg->partitions[j];
         if (j < pi && strcmp(o->disk, p->disk) == 0) {
-            cfg_error(errs, p->line, "partition '%s': disk '%s' is already the disk of partition "
-                      "'%s' (line %u); each partition needs its own disk file", p->name, p->disk,
-                      o->name, o->line);
+            cfg_error(errs, p->line,
+                      "partition '%s': disk '%s' is already the disk of partition "
+                      "'%s' (line %u); each partition needs its own disk file",
+                      p->name, p->disk, o->name, o->line);
             break;
         }
         if (j != pi && strcmp(o->image, p->disk) == 0) {
-            cfg_error(errs, p->line, "partition '%s': disk '%s' is the image of partition '%s' "
-                      "(line %u)", p->name, p->disk, o->name, o->line);
+            cfg_error(errs, p->line,
+                      "partition '%s': disk '%s' is the image of partition '%s' "
+                      "(line %u)",
+                      p->name, p->disk, o->name, o->line);
             break;
         }
     }
@@ -755,8 +748,10 @@ static void check_partition(const struct config *cfg, const struct machine_facts
         if (cpu_set_has(&p->cpus, cpu) && !check_guest_core(cfg, m, errs, pi, cpu))
             break;
     if (cpu_set_count(&p->cpus) > CONFIG_MAX_PARTITION_CPUS)
-        cfg_error(errs, p->line, "partition '%s' has %u cores; a partition may have at most %d "
-                  "vCPUs", p->name, cpu_set_count(&p->cpus), CONFIG_MAX_PARTITION_CPUS);
+        cfg_error(errs, p->line,
+                  "partition '%s' has %u cores; a partition may have at most %d "
+                  "vCPUs",
+                  p->name, cpu_set_count(&p->cpus), CONFIG_MAX_PARTITION_CPUS);
     if (p->memory > m->free_bytes) {
         fmt_size(need, sizeof(need), p->memory);
         fmt_size(have, sizeof(have), m->free_bytes);

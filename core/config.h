@@ -44,8 +44,8 @@ struct cfg_partition {
     char name[32];
     struct cpu_set cpus;
     uint64_t memory;
-    char image[64]; /* "" when none */
-    char disk[64];  /* the io service's block device image; "" when none */
+    char image[64];         /* "" when none */
+    char disk[64];          /* the io service's block device image; "" when none */
     bool lapic_passthrough; /* lapic=passthrough: in xAPIC mode the guest may reach the ICR */
     char args[256];
     unsigned line;
@@ -58,10 +58,10 @@ struct config {
     uint32_t run_timeout_ms; /* partitions still running then are stopped */
     enum shutdown_method shutdown;
     bool dump_acpi;
-    int offline_cpu; /* -1: none */
-    int fault_cpu;   /* -1: none */
-    int silent_cpu;  /* -1: none; else this AP never acknowledges its role (a lost wake-up) */
-    int overflow_cpu; /* -1: none */
+    int offline_cpu;   /* -1: none */
+    int fault_cpu;     /* -1: none */
+    int silent_cpu;    /* -1: none; else this AP never acknowledges its role (a lost wake-up) */
+    int overflow_cpu;  /* -1: none */
     int log_fault_cpu; /* -1: none */
     /* SC_HC_NULL keeps its guest core in the hypervisor this long; 0: off */
     uint32_t slow_trap_ms;

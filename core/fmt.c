@@ -106,7 +106,7 @@ int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
         switch (*p) {
         case 'd':
         case 'i': {
-            int64_t v = lng == 0 ? va_arg(ap, int)
+            int64_t v = lng == 0   ? va_arg(ap, int)
                         : lng == 1 ? va_arg(ap, long)
                         : lng == 2 ? va_arg(ap, long long)
                                    : (int64_t)va_arg(ap, size_t);
@@ -117,7 +117,7 @@ int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
         case 'u':
         case 'x':
         case 'X': {
-            uint64_t v = lng == 0 ? va_arg(ap, unsigned)
+            uint64_t v = lng == 0   ? va_arg(ap, unsigned)
                          : lng == 1 ? va_arg(ap, unsigned long)
                          : lng == 2 ? va_arg(ap, unsigned long long)
                                     : va_arg(ap, size_t);
@@ -182,6 +182,6 @@ void fmt_size(char *buf, size_t size, uint64_t bytes)
     if (tenths == 0 || u == 0)
         ksnprintf(buf, size, "%llu%c", (unsigned long long)whole, units[u]);
     else
-        ksnprintf(buf, size, "%llu.%llu%c", (unsigned long long)whole,
-                  (unsigned long long)tenths, units[u]);
+        ksnprintf(buf, size, "%llu.%llu%c", (unsigned long long)whole, (unsigned long long)tenths,
+                  units[u]);
 }

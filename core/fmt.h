@@ -15,8 +15,7 @@
  * characters plus a terminator (like C99 vsnprintf). */
 int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
-int ksnprintf(char *buf, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+int ksnprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* "3.1G", "64M", "512K", "100B": one decimal where it is not whole. */
 void fmt_size(char *buf, size_t size, uint64_t bytes);

@@ -23,7 +23,10 @@ static bool emergency[MAX_CPUS]; /* per CPU: in an exception or a panic */
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
-void log_set_level(enum log_level level) { min_level = level; }
+void log_set_level(enum log_level level)
+{
+    min_level = level;
+}
 
 static void emit(const char *line, size_t n)
 {
@@ -34,9 +37,15 @@ static void emit(const char *line, size_t n)
     log_lock_release(&log_lock, cpu, got);
 }
 
-void log_emergency(void) { emergency[this_cpu_index()] = true; }
+void log_emergency(void)
+{
+    emergency[this_cpu_index()] = true;
+}
 
-void log_abandon(void) { (void)log_lock_abandon(&log_lock, this_cpu_index()); }
+void log_abandon(void)
+{
+    (void)log_lock_abandon(&log_lock, this_cpu_index());
+}
 
 void log_fault_holding_lock(void)
 {

@@ -16,8 +16,8 @@
 
 const char *memory_type_name(uint32_t type)
 {
-    static const char *const names[] = {"?",        "usable",   "reserved", "acpi",
-                                        "acpi-nvs", "hypervisor", "firmware", "mmio",
+    static const char *const names[] = {"?",        "usable",       "reserved", "acpi",
+                                        "acpi-nvs", "hypervisor",   "firmware", "mmio",
                                         "bad",      "boot-services"};
     return type < ARRAY_SIZE(names) ? names[type] : "?";
 }
@@ -105,7 +105,10 @@ static int map_identity(struct pt *pt, uint64_t base, uint64_t size, unsigned fl
 
 static struct pt_mem table_mem;
 
-const struct pt_mem *memory_table_mem(void) { return &table_mem; }
+const struct pt_mem *memory_table_mem(void)
+{
+    return &table_mem;
+}
 
 int memory_build_host_tables(struct pt *pt, struct palloc *pa, const struct boot_info *bi,
                              const struct acpi_info *acpi)

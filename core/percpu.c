@@ -25,7 +25,10 @@ struct percpu *this_cpu(void)
     return pc;
 }
 
-unsigned this_cpu_index(void) { return gs_ready ? this_cpu()->index : 0; }
+unsigned this_cpu_index(void)
+{
+    return gs_ready ? this_cpu()->index : 0;
+}
 
 void percpu_activate(struct percpu *pc)
 {

@@ -18,12 +18,12 @@
 
 /* Life of a CPU as the boot CPU sees it. */
 enum cpu_state {
-    CPU_ABSENT = 0,   /* not started (not in the MADT, or left offline on purpose) */
-    CPU_STARTING,     /* INIT-SIPI-SIPI sent, not yet arrived */
-    CPU_ONLINE,       /* arrived in C, waiting for its role */
-    CPU_IN_ROLE,      /* running its role (side core loop / guest core) */
-    CPU_PARKED,       /* stopped after an exception or panic; reason in park_reason */
-    CPU_TIMED_OUT,    /* did not arrive within the AP time-out */
+    CPU_ABSENT = 0, /* not started (not in the MADT, or left offline on purpose) */
+    CPU_STARTING,   /* INIT-SIPI-SIPI sent, not yet arrived */
+    CPU_ONLINE,     /* arrived in C, waiting for its role */
+    CPU_IN_ROLE,    /* running its role (side core loop / guest core) */
+    CPU_PARKED,     /* stopped after an exception or panic; reason in park_reason */
+    CPU_TIMED_OUT,  /* did not arrive within the AP time-out */
 };
 
 /* Commands the boot CPU posts in a CPU's mailbox. */
@@ -35,11 +35,11 @@ enum cpu_command {
 };
 
 struct percpu_public {
-    uint32_t state;   /* enum cpu_state, atomic */
-    uint32_t command; /* enum cpu_command, atomic */
-    uint32_t acked;   /* last command completed, atomic */
-    uint32_t pending; /* bitmask of cross-core work, checked on the way back into a guest */
-    uint32_t nmis;    /* NMIs taken in the hypervisor (kicks) */
+    uint32_t state;      /* enum cpu_state, atomic */
+    uint32_t command;    /* enum cpu_command, atomic */
+    uint32_t acked;      /* last command completed, atomic */
+    uint32_t pending;    /* bitmask of cross-core work, checked on the way back into a guest */
+    uint32_t nmis;       /* NMIs taken in the hypervisor (kicks) */
     uint32_t stray_irqs; /* interrupts for a guest that had left (acknowledged) */
     uint64_t arrival_tsc;
     char park_reason[80];

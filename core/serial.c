@@ -35,7 +35,10 @@ void serial_init(uint16_t port)
     outb(port + UART_MCR, 0x03); /* DTR, RTS */
 }
 
-uint16_t serial_port(void) { return uart_port; }
+uint16_t serial_port(void)
+{
+    return uart_port;
+}
 
 static void put_raw(char c)
 {

@@ -201,8 +201,8 @@ void ap_entry(uint32_t slot)
     init_this_cpu(pc);
     pc->pub.arrival_tsc = rdtsc();
     uint32_t expected = CPU_STARTING;
-    if (!__atomic_compare_exchange_n(&pc->pub.state, &expected, CPU_ONLINE, false,
-                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+    if (!__atomic_compare_exchange_n(&pc->pub.state, &expected, CPU_ONLINE, false, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE))
         for (;;)
             halt(); /* reported as timed out already: stay out of the way */
     ap_command_loop(pc);

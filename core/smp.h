@@ -12,12 +12,12 @@ struct smp_params {
     uint64_t trampoline_page; /* physical, below 1 MiB */
     uint64_t cr3;             /* below 4 GiB */
     uint32_t timeout_ms;
-    int skip_cpu;             /* -1, or an index left offline on purpose (testing) */
+    int skip_cpu; /* -1, or an index left offline on purpose (testing) */
 };
 
 struct smp_report {
-    unsigned started;  /* SIPIs sent */
-    unsigned online;   /* including the boot CPU */
+    unsigned started;    /* SIPIs sent */
+    unsigned online;     /* including the boot CPU */
     uint64_t elapsed_us; /* from the first INIT to the last arrival */
 };
 

@@ -32,7 +32,10 @@ int stacks_alloc(struct palloc *pa)
     return 0;
 }
 
-uint64_t stacks_main_top(unsigned cpu) { return cpu_block[cpu] + CPU_BLOCK_SIZE; }
+uint64_t stacks_main_top(unsigned cpu)
+{
+    return cpu_block[cpu] + CPU_BLOCK_SIZE;
+}
 
 void stacks_ist_tops(unsigned cpu, uint64_t top[IST_STACKS])
 {
@@ -60,7 +63,10 @@ int stacks_unmap_guards(struct pt *host)
     return rc;
 }
 
-static bool in_page(uint64_t addr, uint64_t page) { return addr - page < PAGE_SIZE; }
+static bool in_page(uint64_t addr, uint64_t page)
+{
+    return addr - page < PAGE_SIZE;
+}
 
 const char *stacks_guard_hit(const struct percpu *pc, uint64_t addr)
 {
@@ -73,4 +79,7 @@ const char *stacks_guard_hit(const struct percpu *pc, uint64_t addr)
     return NULL;
 }
 
-uint64_t stacks_bytes(void) { return (uint64_t)cpu_count * CPU_BLOCK_SIZE; }
+uint64_t stacks_bytes(void)
+{
+    return (uint64_t)cpu_count * CPU_BLOCK_SIZE;
+}

@@ -18,7 +18,10 @@ void time_init(uint64_t tsc_hz, uint64_t handoff_tsc)
     t0 = handoff_tsc ? handoff_tsc : rdtsc();
 }
 
-uint64_t time_tsc_hz(void) { return hz; }
+uint64_t time_tsc_hz(void)
+{
+    return hz;
+}
 
 uint64_t tsc_to_us(uint64_t ticks)
 {
@@ -26,7 +29,10 @@ uint64_t tsc_to_us(uint64_t ticks)
     return ticks / hz * 1000000 + ticks % hz * 1000000 / hz;
 }
 
-uint64_t time_since_handoff_us(void) { return t0 ? tsc_to_us(rdtsc() - t0) : 0; }
+uint64_t time_since_handoff_us(void)
+{
+    return t0 ? tsc_to_us(rdtsc() - t0) : 0;
+}
 
 void udelay(uint64_t us)
 {

@@ -12,15 +12,13 @@
 #include "core/percpu.h"
 #include "core/stacks.h"
 
-
 static void dump(const struct trap_frame *f)
 {
     log_error("exception %s (vector %llu) error code 0x%llx", exception_name(f->vector),
               (unsigned long long)f->vector, (unsigned long long)f->error_code);
     log_error("  rip %016llx  cs %04llx  rflags %016llx  rsp %016llx  ss %04llx",
-              (unsigned long long)f->rip, (unsigned long long)f->cs,
-              (unsigned long long)f->rflags, (unsigned long long)f->rsp,
-              (unsigned long long)f->ss);
+              (unsigned long long)f->rip, (unsigned long long)f->cs, (unsigned long long)f->rflags,
+              (unsigned long long)f->rsp, (unsigned long long)f->ss);
     log_error("  rax %016llx  rbx %016llx  rcx %016llx  rdx %016llx", (unsigned long long)f->rax,
               (unsigned long long)f->rbx, (unsigned long long)f->rcx, (unsigned long long)f->rdx);
     log_error("  rsi %016llx  rdi %016llx  rbp %016llx  r8  %016llx", (unsigned long long)f->rsi,
@@ -68,8 +66,8 @@ void trap_dispatch(struct trap_frame *f)
             ksnprintf(reason, sizeof(reason), "stack overflow (guard page of its %s stack hit)",
                       stack);
         } else {
-            ksnprintf(reason, sizeof(reason), "exception %s at rip %llx",
-                      exception_name(f->vector), (unsigned long long)f->rip);
+            ksnprintf(reason, sizeof(reason), "exception %s at rip %llx", exception_name(f->vector),
+                      (unsigned long long)f->rip);
         }
         dump(f);
         cpu_park(reason);

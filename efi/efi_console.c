@@ -9,7 +9,10 @@
 
 static SIMPLE_TEXT_OUTPUT_INTERFACE *con_out;
 
-void efi_console_init(EFI_SYSTEM_TABLE *st) { con_out = st->ConOut; }
+void efi_console_init(EFI_SYSTEM_TABLE *st)
+{
+    con_out = st->ConOut;
+}
 
 static void output(const char *s)
 {
@@ -31,7 +34,7 @@ static void output(const char *s)
 }
 
 __attribute__((format(printf, 2, 0))) static void vprint(const char *prefix, const char *fmt,
-                                                        va_list ap)
+                                                         va_list ap)
 {
     char line[320];
     int n = ksnprintf(line, sizeof(line), "%s", prefix);

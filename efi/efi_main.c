@@ -73,7 +73,8 @@ static EFI_STATUS load_config(EFI_LOADED_IMAGE *li, struct efi_volume *vol, bool
                               struct boot_info *bi)
 {
     if (config_from_load_options(li, bi)) {
-        efi_print("configuration from LoadOptions (%llu bytes)", (unsigned long long)bi->config_len);
+        efi_print("configuration from LoadOptions (%llu bytes)",
+                  (unsigned long long)bi->config_len);
         return EFI_SUCCESS;
     }
     char dir[128];
@@ -210,8 +211,8 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
               (unsigned long long)(uintptr_t)li->ImageBase, st->Hdr.Revision >> 16,
               st->Hdr.Revision & 0xffff);
     EFI_PHYSICAL_ADDRESS bi_pa;
-    s = bs->AllocatePages(AllocateAnyPages, EfiLoaderData,
-                          (sizeof(struct boot_info) + 4095) / 4096, &bi_pa);
+    s = bs->AllocatePages(AllocateAnyPages, EfiLoaderData, (sizeof(struct boot_info) + 4095) / 4096,
+                          &bi_pa);
     if (EFI_ERROR(s)) {
         efi_error(s, "cannot allocate boot_info");
         return s;

@@ -7,9 +7,21 @@
 
 /* UEFI memory types (UEFI 2.10, 7.2.1). */
 enum {
-    EFI_RESERVED = 0, EFI_LOADER_CODE, EFI_LOADER_DATA, EFI_BS_CODE, EFI_BS_DATA,
-    EFI_RT_CODE, EFI_RT_DATA, EFI_CONVENTIONAL, EFI_UNUSABLE, EFI_ACPI_RECLAIM,
-    EFI_ACPI_NVS, EFI_MMIO, EFI_MMIO_PORT, EFI_PAL_CODE, EFI_PERSISTENT,
+    EFI_RESERVED = 0,
+    EFI_LOADER_CODE,
+    EFI_LOADER_DATA,
+    EFI_BS_CODE,
+    EFI_BS_DATA,
+    EFI_RT_CODE,
+    EFI_RT_DATA,
+    EFI_CONVENTIONAL,
+    EFI_UNUSABLE,
+    EFI_ACPI_RECLAIM,
+    EFI_ACPI_NVS,
+    EFI_MMIO,
+    EFI_MMIO_PORT,
+    EFI_PAL_CODE,
+    EFI_PERSISTENT,
 };
 
 uint32_t efi_memory_type_to_boot(uint32_t t)
@@ -83,7 +95,8 @@ int efi_memmap_convert(const void *map, size_t map_size, size_t desc_size,
     /* a second pass merges neighbours that were not consecutive in the firmware's order */
     uint32_t w = 0;
     for (uint32_t i = 0; i < n; i++) {
-        if (w > 0 && out[w - 1].type == out[i].type && out[w - 1].base + out[w - 1].size == out[i].base)
+        if (w > 0 && out[w - 1].type == out[i].type &&
+            out[w - 1].base + out[w - 1].size == out[i].base)
             out[w - 1].size += out[i].size;
         else
             out[w++] = out[i];

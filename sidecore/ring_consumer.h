@@ -4,7 +4,6 @@
 #ifndef SIDECORE_RING_CONSUMER_H
 #define SIDECORE_RING_CONSUMER_H
 
-
 #include <stdbool.h>
 #include <stdint.h>
 

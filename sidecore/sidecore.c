@@ -142,8 +142,9 @@ static bool pass(unsigned cpu)
         if (n < 0 && !broken_logged[i]) {
             broken_logged[i] = true;
             log_warn("ring %s.%u/%s: corrupted indices (head %u, tail %u): marked broken, no "
-                     "longer served", c->v->partition->name, c->v->id,
-                     service_name((enum service)c->service), rc->ring->head, rc->tail);
+                     "longer served",
+                     c->v->partition->name, c->v->id, service_name((enum service)c->service),
+                     rc->ring->head, rc->tail);
         }
     }
     return served;
@@ -204,8 +205,8 @@ void sidecore_report(void)
                 ksnprintf(deferred, sizeof(deferred), ", %llu deferred%s",
                           (unsigned long long)rc->deferrals, rc->deferred ? " (one pending)" : "");
             log_info("ring %s.%u/%s on side core %u: %llu requests, %llu errors, largest batch "
-                     "%llu%s%s", c->v->partition->name, c->v->id,
-                     service_name((enum service)c->service), cpu,
+                     "%llu%s%s",
+                     c->v->partition->name, c->v->id, service_name((enum service)c->service), cpu,
                      (unsigned long long)rc->requests, (unsigned long long)rc->errors,
                      (unsigned long long)rc->largest_batch, deferred, rc->broken ? ", BROKEN" : "");
         }

@@ -34,7 +34,10 @@ struct svc_call {
     struct npt_retired freed; /* table pages the unmap freed: reusable once flush_gen is done */
 };
 
-static uint32_t vcpu_apic(const struct vcpu *v) { return cpus[v->cpu].apic_id; }
+static uint32_t vcpu_apic(const struct vcpu *v)
+{
+    return cpus[v->cpu].apic_id;
+}
 
 static bool vcpu_running(const struct vcpu *v)
 {

@@ -7,7 +7,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  build-essential cmake clang lld llvm libclang-rt-14-dev binutils
+  build-essential cmake clang clang-format lld llvm libclang-rt-14-dev binutils
   gnu-efi mtools ovmf
   libcmocka-dev python3 python3-matplotlib
   # bochs, bochsbios, vgabios, grub-pc-bin, xorriso join when the VMX backend is tested

@@ -52,7 +52,10 @@ int icr_validate(uint64_t icr, const struct icr_partition_view *p, struct icr_de
 
 #define LVT_MASKED (1u << 16)
 
-static bool guest_vector(uint8_t v) { return v >= 32 && v <= SC_VECTOR_MAX; }
+static bool guest_vector(uint8_t v)
+{
+    return v >= 32 && v <= SC_VECTOR_MAX;
+}
 
 bool x2apic_write_exits(uint32_t msr)
 {

@@ -33,8 +33,8 @@ static bool transition(struct partition_life *l, life_step step, uint64_t *from,
     do {
         if (!step(l, w, &n))
             return false;
-    } while (!__atomic_compare_exchange_n(&l->word, &w, n, false, __ATOMIC_ACQ_REL,
-                                          __ATOMIC_ACQUIRE));
+    } while (
+        !__atomic_compare_exchange_n(&l->word, &w, n, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
     *from = w;
     *to = n;
     return true;

@@ -12,10 +12,10 @@
 
 /* Life of a partition. */
 enum partition_state {
-    PARTITION_IDLE = 0,  /* configured, no vCPU entered yet */
-    PARTITION_RUNNING,   /* at least one vCPU entered; not all have exited */
-    PARTITION_FINISHED,  /* every vCPU exited (SC_HC_EXIT, or parked by SC_OP_VCPU_STOP) */
-    PARTITION_STOPPED,   /* stopped by the hypervisor: fault, bad exit, time-out */
+    PARTITION_IDLE = 0, /* configured, no vCPU entered yet */
+    PARTITION_RUNNING,  /* at least one vCPU entered; not all have exited */
+    PARTITION_FINISHED, /* every vCPU exited (SC_HC_EXIT, or parked by SC_OP_VCPU_STOP) */
+    PARTITION_STOPPED,  /* stopped by the hypervisor: fault, bad exit, time-out */
 };
 
 struct partition_life {

@@ -104,8 +104,7 @@ static int build_nested_tables(struct partition *p)
         rc = npt_map_partition(&p->npt, p->base, p->size, SC_GPA_LAPIC,
                                apic_x2apic_mode() ? 0 : apic_mmio_base());
     if (!rc)
-        rc = pt_map(&p->npt, SC_GPA_RING_WINDOW, p->window_hpa, p->window_size,
-                    PT_READ | PT_WRITE);
+        rc = pt_map(&p->npt, SC_GPA_RING_WINDOW, p->window_hpa, p->window_size, PT_READ | PT_WRITE);
     return rc;
 }
 
@@ -202,8 +201,7 @@ int partition_build(unsigned index, struct palloc *pa, char *why, unsigned why_s
     for (unsigned i = 0; i < p->nvcpus; i++)
         for (unsigned sv = 0; sv < SC_SERVICES; sv++)
             ring_consumer_init(&p->vcpus[i].rings[sv],
-                               (struct sc_ring *)(uintptr_t)(p->window_hpa +
-                                                             SC_RING_OFFSET(i, sv)),
+                               (struct sc_ring *)(uintptr_t)(p->window_hpa + SC_RING_OFFSET(i, sv)),
                                (uint16_t)sv, i);
     elf_load((const void *)(uintptr_t)p->image->address, &p->elf, (uint8_t *)(uintptr_t)p->base);
     uint64_t *gdt = (uint64_t *)(uintptr_t)(p->base + SC_GPA_GDT);
@@ -222,8 +220,8 @@ int partition_build(unsigned index, struct palloc *pa, char *why, unsigned why_s
             return rc;
         }
         uint64_t chain = 0; /* only a partition with a disk sets up a block queue */
-        if (p->disk && (rc = palloc_alloc(pa, BLK_QUEUE_MAX * sizeof(struct sc_vq_desc),
-                                          PAGE_SIZE, 0, &chain))) {
+        if (p->disk && (rc = palloc_alloc(pa, BLK_QUEUE_MAX * sizeof(struct sc_vq_desc), PAGE_SIZE,
+                                          0, &chain))) {
             ksnprintf(why, why_size, "vCPU %u: out of memory for its block queue", i);
             return rc;
         }
@@ -241,7 +239,10 @@ struct vcpu *partition_vcpu_of_cpu(unsigned cpu)
     return NULL;
 }
 
-void partition_notify_coordinator(void) { apic_send_fixed(cpus[0].apic_id, VECTOR_WAKEUP); }
+void partition_notify_coordinator(void)
+{
+    apic_send_fixed(cpus[0].apic_id, VECTOR_WAKEUP);
+}
 
 /* A vCPU parked by SC_OP_VCPU_STOP waits, halted, until SC_OP_VCPU_START or the end
  * of its partition. true = reset and run it again. */
@@ -290,8 +291,8 @@ void partition_run_vcpu(struct vcpu *v)
                  (unsigned long long)v->start_rip);
     }
     if (__atomic_load_n(&v->state, __ATOMIC_ACQUIRE) == VCPU_EXITED)
-        log_info("partition '%s' vCPU %u exited with status %lld after %llu exits", p->name,
-                 v->id, (long long)v->exit_status, (unsigned long long)v->counters.total);
+        log_info("partition '%s' vCPU %u exited with status %lld after %llu exits", p->name, v->id,
+                 (long long)v->exit_status, (unsigned long long)v->counters.total);
     else
         log_info("partition '%s' vCPU %u stopped after %llu exits", p->name, v->id,
                  (unsigned long long)v->counters.total);
@@ -403,7 +404,8 @@ bool partition_report(void)
         uint32_t refused = __atomic_load_n(&p->refused_ipis, __ATOMIC_RELAXED);
         if (refused)
             log_info("partition '%s': %u local interrupts refused (ICR, self-IPI or LVT writes "
-                     "outside its rights)", p->name, refused);
+                     "outside its rights)",
+                     p->name, refused);
         all_ok &= !strcmp(status, "pass") || !strcmp(status, "idle");
         char steady_field[40] = "";
         if (steady_seen)

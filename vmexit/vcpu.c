@@ -20,16 +20,25 @@
 #include "vmexit/svc_trap.h"
 
 static const char *const reason_names[SC_EXIT_REASONS] = {
-    [SC_EXIT_CPUID] = "cpuid",         [SC_EXIT_HYPERCALL] = "hypercall",
-    [SC_EXIT_MSR_READ] = "msr_read",   [SC_EXIT_MSR_WRITE] = "msr_write",
-    [SC_EXIT_IO] = "io",               [SC_EXIT_NPF] = "npf",
-    [SC_EXIT_NMI] = "nmi",             [SC_EXIT_INTR] = "intr",
-    [SC_EXIT_VINTR] = "vintr",         [SC_EXIT_HLT] = "hlt",
-    [SC_EXIT_SHUTDOWN] = "shutdown",   [SC_EXIT_EXCEPTION] = "exception",
+    [SC_EXIT_CPUID] = "cpuid",
+    [SC_EXIT_HYPERCALL] = "hypercall",
+    [SC_EXIT_MSR_READ] = "msr_read",
+    [SC_EXIT_MSR_WRITE] = "msr_write",
+    [SC_EXIT_IO] = "io",
+    [SC_EXIT_NPF] = "npf",
+    [SC_EXIT_NMI] = "nmi",
+    [SC_EXIT_INTR] = "intr",
+    [SC_EXIT_VINTR] = "vintr",
+    [SC_EXIT_HLT] = "hlt",
+    [SC_EXIT_SHUTDOWN] = "shutdown",
+    [SC_EXIT_EXCEPTION] = "exception",
     [SC_EXIT_OTHER] = "other",
 };
 
-const char *exit_reason_name(unsigned r) { return r < SC_EXIT_REASONS ? reason_names[r] : "?"; }
+const char *exit_reason_name(unsigned r)
+{
+    return r < SC_EXIT_REASONS ? reason_names[r] : "?";
+}
 
 void vcpu_dump(const struct vcpu *v)
 {
@@ -122,8 +131,8 @@ void vcpu_console_put(struct vcpu *v, struct console_stream *s, const char *text
         log_warn("console output of partition '%s' dropped: more than %d lines in one request "
                  "or %d lines/s (bursts of %d); %llu lines so far, noticed at most every %d s, "
                  "counted to the end",
-                 p->name, CONSOLE_LINES_PER_REQUEST, CONSOLE_LINES_PER_SECOND,
-                 CONSOLE_BURST_LINES, (unsigned long long)total, CONSOLE_NOTICE_SECONDS);
+                 p->name, CONSOLE_LINES_PER_REQUEST, CONSOLE_LINES_PER_SECOND, CONSOLE_BURST_LINES,
+                 (unsigned long long)total, CONSOLE_NOTICE_SECONDS);
 }
 
 static void console(void *ctx, const char *text, size_t len)
@@ -146,7 +155,10 @@ void vcpu_guest_enter(struct vcpu *v)
         vcpu_backend->flush_guest_tlb(v); /* takes effect at this entry */
 }
 
-void vcpu_guest_exit(struct vcpu *v) { tlb_sync_exit(&v->tlb); }
+void vcpu_guest_exit(struct vcpu *v)
+{
+    tlb_sync_exit(&v->tlb);
+}
 
 bool vcpu_before_entry(struct vcpu *v)
 {
@@ -155,7 +167,8 @@ bool vcpu_before_entry(struct vcpu *v)
                  v->partition->name, v->id, (long long)v->stop_status);
         __atomic_store_n(&v->stop_req, 0, __ATOMIC_RELEASE);
         vcpu_exit_guest(v, v->stop_status);
-        __atomic_store_n(&v->state, VCPU_PARKED, __ATOMIC_RELEASE); /* SC_OP_VCPU_START may follow */
+        __atomic_store_n(&v->state, VCPU_PARKED,
+                         __ATOMIC_RELEASE); /* SC_OP_VCPU_START may follow */
         return true;
     }
     return false;
@@ -182,7 +195,10 @@ static uint64_t steady_end(void *ctx)
     return v->steady_exits;
 }
 
-static void guest_exit(void *ctx, int64_t status) { vcpu_exit_guest(ctx, status); }
+static void guest_exit(void *ctx, int64_t status)
+{
+    vcpu_exit_guest(ctx, status);
+}
 
 static int64_t ring_op(void *ctx, unsigned service, struct sc_ring_slot *slot)
 {

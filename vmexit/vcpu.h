@@ -58,12 +58,12 @@ struct boot_file;
 
 struct vcpu {
     struct partition *partition;
-    unsigned id;     /* vCPU id inside the partition */
-    unsigned cpu;    /* physical CPU index it is pinned to */
-    uint32_t state;  /* enum vcpu_state, atomic */
+    unsigned id;    /* vCPU id inside the partition */
+    unsigned cpu;   /* physical CPU index it is pinned to */
+    uint32_t state; /* enum vcpu_state, atomic */
     int64_t exit_status;
     struct guest_regs regs;
-    void *arch;      /* backend data (struct svm_cpu for SVM) */
+    void *arch; /* backend data (struct svm_cpu for SVM) */
     uint64_t arch_pa;
     /* Exit accounting: only this vCPU's core writes; others read. */
     struct sc_exit_counters counters;
@@ -82,7 +82,7 @@ struct vcpu {
     uint32_t stop_req;   /* SC_OP_VCPU_STOP: leave with stop_status */
     int64_t stop_status;
     uint32_t start_claim; /* taken by the one starter, released when the vCPU runs again */
-    uint32_t start_req;  /* SC_OP_VCPU_START while parked: restart at start_rip/start_rsp */
+    uint32_t start_req;   /* SC_OP_VCPU_START while parked: restart at start_rip/start_rsp */
     uint64_t start_rip, start_rsp;
     /* The block device queue: polled by the io side core, or kicked by a trap. */
     struct blk_queue blkq;
@@ -105,7 +105,7 @@ struct partition {
     const struct boot_file *image;
     const struct boot_file *disk; /* the io service's block device, or NULL */
     struct elf_image elf;
-    struct pt npt; /* nested tables, shared by the partition's vCPUs */
+    struct pt npt;          /* nested tables, shared by the partition's vCPUs */
     struct npt_mem npt_mem; /* their pages; freed ones wait for a flush (under pt_lock) */
     unsigned nvcpus;
     struct vcpu vcpus[MAX_PARTITION_VCPUS];
@@ -117,8 +117,8 @@ struct partition {
     struct spinlock console_lock;
     uint64_t window_hpa; /* the request-ring window (SC_GPA_RING_WINDOW in the guest) */
     uint64_t window_size;
-    struct spinlock pt_lock; /* the nested tables change from side cores and guest cores */
-    struct tlb_sync tlb;     /* guest TLB flushes after the nested tables narrowed */
+    struct spinlock pt_lock;  /* the nested tables change from side cores and guest cores */
+    struct tlb_sync tlb;      /* guest TLB flushes after the nested tables narrowed */
     unsigned npt_table_limit; /* table pages the nested tables may grow to at run time */
 };
 
@@ -126,7 +126,8 @@ struct partition {
 void vcpu_count_exit(struct vcpu *v, enum sc_exit_reason reason);
 /* Stop the whole partition (this vCPU dumps its state first); other vCPUs
  * of the partition are kicked out of their guests by NMI. */
-void vcpu_stop_partition(struct vcpu *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void vcpu_stop_partition(struct vcpu *v, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* True when the vCPU must leave its run loop (its partition stopped; run.c). */
 bool vcpu_should_stop(const struct vcpu *v);
 void vcpu_dump(const struct vcpu *v);

@@ -24,10 +24,10 @@ static int failures;
 /* role=unmap: vCPU 1 says it is trapping, vCPU 0 that it is done */
 static uint32_t trapping, in_trap, unmaps_done;
 
-#define check(ok, ...)                                                                          \
-    do {                                                                                        \
-        if (!sc_check((ok), __VA_ARGS__))                                                       \
-            __atomic_fetch_add(&failures, 1, __ATOMIC_RELAXED);                                 \
+#define check(ok, ...)                                                                             \
+    do {                                                                                           \
+        if (!sc_check((ok), __VA_ARGS__))                                                          \
+            __atomic_fetch_add(&failures, 1, __ATOMIC_RELAXED);                                    \
     } while (0)
 
 static uint64_t ms_to_tsc(uint64_t ms)

@@ -38,7 +38,6 @@ static bool skip_wrmsr(struct sc_trap_frame *f)
     return true;
 }
 
-
 static void on_ipi(uint8_t vector)
 {
     (void)vector;
@@ -109,13 +108,15 @@ static int own_core_interrupts(void)
     bool none = __atomic_load_n(&received[0], __ATOMIC_ACQUIRE) == 0;
     sc_wrmsr(MSR_SELF_IPI, IPI_VECTOR);
     bool arrived = wait_for(&received[0], 1, 2000);
-    failures += !sc_check(none && arrived, "vCPU 0: self-IPI on vector 0x1f dropped, on 0x%x "
-                          "taken", IPI_VECTOR);
+    failures += !sc_check(none && arrived,
+                          "vCPU 0: self-IPI on vector 0x1f dropped, on 0x%x "
+                          "taken",
+                          IPI_VECTOR);
     sc_wrmsr(MSR_LVT_TIMER, 0x10); /* unmasked, an exception vector */
     bool refused = gp_taken == 1;
     sc_wrmsr(MSR_LVT_TIMER, LVT_MASKED | 0x10); /* masked: raises nothing */
     failures += !sc_check(refused && gp_taken == 1, "vCPU 0: timer LVT on vector 0x10 refused "
-                          "with #GP, the same LVT masked accepted");
+                                                    "with #GP, the same LVT masked accepted");
     sc_irq_disable();
     return failures;
 }
@@ -139,17 +140,17 @@ static int sender(const struct sc_boot_info *bi)
     }
 
     const uint64_t refused[] = {
-        to | 5,                                       /* an exception vector */
-        to | 0x0f,                                    /* below 16: illegal */
-        to | 0xf0,                                    /* the hypervisor's own vectors */
-        to | ICR_MODE(NMI) | ICR_ASSERT,              /* NMI */
-        to | ICR_MODE(INIT) | ICR_ASSERT,             /* INIT: would reset the core */
-        to | ICR_MODE(SIPI) | 0x08,                   /* start-up */
-        to | ICR_MODE(SMI),                           /* SMI */
-        to | ICR_MODE(LOWEST) | IPI_VECTOR,           /* lowest priority */
-        to | ICR_MODE(EXTINT),                        /* ExtINT */
-        ICR_DEST(1u << 1) | ICR_LOGICAL | IPI_VECTOR, /* logical destination */
-        ICR_DEST(0xffffffffu) | IPI_VECTOR,           /* x2APIC broadcast */
+        to | 5,                                         /* an exception vector */
+        to | 0x0f,                                      /* below 16: illegal */
+        to | 0xf0,                                      /* the hypervisor's own vectors */
+        to | ICR_MODE(NMI) | ICR_ASSERT,                /* NMI */
+        to | ICR_MODE(INIT) | ICR_ASSERT,               /* INIT: would reset the core */
+        to | ICR_MODE(SIPI) | 0x08,                     /* start-up */
+        to | ICR_MODE(SMI),                             /* SMI */
+        to | ICR_MODE(LOWEST) | IPI_VECTOR,             /* lowest priority */
+        to | ICR_MODE(EXTINT),                          /* ExtINT */
+        ICR_DEST(1u << 1) | ICR_LOGICAL | IPI_VECTOR,   /* logical destination */
+        ICR_DEST(0xffffffffu) | IPI_VECTOR,             /* x2APIC broadcast */
         ICR_ALL_BUT_SELF | ICR_MODE(INIT) | ICR_ASSERT, /* INIT to all */
     };
     unsigned nrefused = 0;
@@ -176,8 +177,8 @@ static int sender(const struct sc_boot_info *bi)
         sc_pass("vCPU 0: %llu ICR writes, %llu msr_write exits, nothing else",
                 (unsigned long long)(GOOD_IPIS + nrefused), (unsigned long long)writes);
     } else {
-        sc_fail("vCPU 0: %u ICR writes gave %llu msr_write exits and %llu exits in all", GOOD_IPIS +
-                nrefused, (unsigned long long)writes, (unsigned long long)total);
+        sc_fail("vCPU 0: %u ICR writes gave %llu msr_write exits and %llu exits in all",
+                GOOD_IPIS + nrefused, (unsigned long long)writes, (unsigned long long)total);
         failures++;
     }
     return failures + own_core_interrupts();

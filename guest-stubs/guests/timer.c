@@ -46,8 +46,8 @@ int main(const struct sc_boot_info *bi)
     if (initial > 0xffffffffu)
         initial = 0xffffffffu;
     sc_printf("vCPU %u: LAPIC id %u (%s), timer %llu Hz at divide %u, period %llu ticks\n", id,
-              lapic_id(), sc_lapic_x2apic ? "x2APIC" : "xAPIC",
-              (unsigned long long)hz, TIMER_DIVIDE, (unsigned long long)initial);
+              lapic_id(), sc_lapic_x2apic ? "x2APIC" : "xAPIC", (unsigned long long)hz,
+              TIMER_DIVIDE, (unsigned long long)initial);
 
     sc_set_irq_handler(TIMER_VECTOR, on_timer);
     err = lapic_timer_periodic(TIMER_VECTOR, (uint32_t)initial, TIMER_DIVIDE);

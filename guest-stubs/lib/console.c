@@ -18,9 +18,8 @@ void sc_console_write(const char *s, unsigned long n)
 
 /* Formats after prefix into buf; appends a newline if newline is set and none ends the text.
  * Returns the length to write. */
-__attribute__((format(printf, 4, 0))) static unsigned long format(char *buf, const char *prefix,
-                                                                  bool newline, const char *fmt,
-                                                                  va_list ap)
+__attribute__((format(printf, 4, 0))) static unsigned long
+format(char *buf, const char *prefix, bool newline, const char *fmt, va_list ap)
 {
     unsigned long len = 0;
     while (prefix && prefix[len])

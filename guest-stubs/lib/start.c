@@ -43,7 +43,6 @@ static sc_exception_handler exception_handlers[32];
 __attribute__((noreturn)) void guest_start(const struct sc_boot_info *bi);
 void guest_trap(struct sc_trap_frame *f);
 
-
 static void build_idt(void)
 {
     uint16_t cs;
@@ -142,8 +141,7 @@ static __attribute__((noreturn)) void exception(const struct sc_trap_frame *f)
 void guest_trap(struct sc_trap_frame *f)
 {
     if (f->vector < 32) {
-        sc_exception_handler fn =
-            __atomic_load_n(&exception_handlers[f->vector], __ATOMIC_ACQUIRE);
+        sc_exception_handler fn = __atomic_load_n(&exception_handlers[f->vector], __ATOMIC_ACQUIRE);
         if (fn && fn(f))
             return;
         exception(f);

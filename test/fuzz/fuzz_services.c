@@ -51,7 +51,7 @@ struct world {
     unsigned map_calls, unmap_calls, protect_calls, query_calls, ipi_calls, kick_calls, stop_calls,
         console_calls, cpuid_calls, blk_calls;
     uint64_t console_bytes; /* a console text may come in pieces, in order */
-    uint64_t ipi_seen; /* vCPUs that got an IPI */
+    uint64_t ipi_seen;      /* vCPUs that got an IPI */
     unsigned query_rights;
     uint64_t query_page;
 };

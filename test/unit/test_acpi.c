@@ -262,7 +262,7 @@ static uint32_t rsdp_build(uint8_t out[36], uint8_t revision, uint32_t rsdt, uin
 #define RSDT_PA 0x7ffe0800ull
 #define XSDT_PA 0x7ffe1000ull
 #define MADT_PA 0x7ffe2003ull /* deliberately unaligned */
-#define FADT_PA 0x7fff0001ull  /* above the largest MADT built here */
+#define FADT_PA 0x7fff0001ull /* above the largest MADT built here */
 #define MADT2_PA 0x7fff8000ull
 #define OUTSIDE_PA 0x40000000ull
 

@@ -665,7 +665,8 @@ static void test_err_debug(void **state)
     assert_int_equal(cfg.overflow_cpu, -1);
     expect_parse_error("debug overflow_cpu=0\n", 1,
                        "'overflow_cpu' cannot be 0: the boot CPU takes no role fault");
-    expect_parse_error("debug overflow_cpu=1024\n", 1, "'overflow_cpu' must be in 0..1023, not 1024");
+    expect_parse_error("debug overflow_cpu=1024\n", 1,
+                       "'overflow_cpu' must be in 0..1023, not 1024");
     assert_int_equal(parse("debug overflow_cpu=3\n"), 0);
     assert_int_equal(cfg.overflow_cpu, 3);
     assert_int_equal(cfg.fault_cpu, -1);
@@ -722,7 +723,8 @@ static void test_many_cores_and_partition_width(void **state)
     assert_int_equal(config_cpu_role(&cfg, 1023).kind, ROLE_GUEST);
     expect_check_error("sidecore cpu=0 services=pt,irq,io\n"
                        "partition name=wide cpus=1-65 memory=64M\n",
-                       &big, 2, "partition 'wide' has 65 cores; a partition may have at most 64 vCPUs");
+                       &big, 2,
+                       "partition 'wide' has 65 cores; a partition may have at most 64 vCPUs");
     expect_parse_error("partition name=p cpus=1024 memory=2M\n", 1,
                        "cpu 1024 in 'cpus' is out of range (0..1023)");
 }
@@ -742,7 +744,8 @@ static void test_err_disk_shared(void **state)
     expect_check_error("sidecore cpu=0 services=pt,irq,io\n"
                        "partition name=reader cpus=1 memory=16M disk=other.elf\n"
                        "partition name=victim cpus=2 memory=16M image=other.elf\n",
-                       &machine4, 2, "partition 'reader': disk 'other.elf' is the image of "
+                       &machine4, 2,
+                       "partition 'reader': disk 'other.elf' is the image of "
                        "partition 'victim' (line 3)");
     /* a partition's own image as its disk exposes nothing of anyone else */
     expect_valid("sidecore cpu=0 services=pt,irq,io\n"

@@ -151,9 +151,8 @@ static void test_unknown_hypervisor_leaves_zeroed(void **state)
 static void test_ordinary_leaves_pass_through(void **state)
 {
     (void)state;
-    static const uint32_t leaves[] = {0,          2,          4,          7,          0xd,
-                                      0x3fffffff, 0x80000000, 0x80000008, 0x8000000b, 0xc0000000,
-                                      0xffffffff};
+    static const uint32_t leaves[] = {
+        0, 2, 4, 7, 0xd, 0x3fffffff, 0x80000000, 0x80000008, 0x8000000b, 0xc0000000, 0xffffffff};
     const struct cpuid_values host = {0x00000010, 0x68747541, 0x444d4163, 0x69746e65};
     for (size_t i = 0; i < ARRAY_SIZE(leaves); i++) {
         struct cpuid_values out = run(leaves[i], 3, host, &guest);

@@ -68,8 +68,8 @@ static void test_conversions_the_tree_uses(void **state)
     expect_fmt("ff ff 000000ff 0a 00ff 00ff", "%x %llx %08x %02x %04x %04llx", 0xffu, 0xffull,
                0xffu, 0xau, 0xffu, 0xffull);
     expect_fmt("00000000deadbeef", "%016llx", 0xdeadbeefull);
-    expect_fmt("[   5] [  5] [   5] [000005] [5 ]", "[%4llu] [%3u] [%4u] [%06llu] [%-2u]", 5ull,
-               5u, 5u, 5ull, 5u);
+    expect_fmt("[   5] [  5] [   5] [000005] [5 ]", "[%4llu] [%3u] [%4u] [%06llu] [%-2u]", 5ull, 5u,
+               5u, 5ull, 5u);
     expect_fmt("[info ] [running  ] [  hello] [cpu                   ]",
                "[%-5s] [%-9s] [%7s] [%-22s]", "info", "running", "hello", "cpu");
     expect_fmt("[x] [  x] [x  ]", "[%c] [%3c] [%-3c]", 'x', 'x', 'x');

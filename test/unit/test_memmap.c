@@ -37,13 +37,13 @@ static void test_types_sorted_and_merged(void **state)
 {
     (void)state;
     struct boot_mem_range out[16];
-    add(7, 0x100000, 0x100);  /* conventional */
-    add(2, 0x300000, 0x10);   /* loader data: ours */
-    add(4, 0x200000, 0x100);  /* boot services data: free once the core has its own tables */
-    add(9, 0x400000, 1);      /* ACPI reclaim */
-    add(11, 0xfee00000, 1);   /* MMIO */
-    add(5, 0x500000, 2);      /* runtime code */
-    add(0, 0x0, 1);           /* reserved */
+    add(7, 0x100000, 0x100); /* conventional */
+    add(2, 0x300000, 0x10);  /* loader data: ours */
+    add(4, 0x200000, 0x100); /* boot services data: free once the core has its own tables */
+    add(9, 0x400000, 1);     /* ACPI reclaim */
+    add(11, 0xfee00000, 1);  /* MMIO */
+    add(5, 0x500000, 2);     /* runtime code */
+    add(0, 0x0, 1);          /* reserved */
     int n = efi_memmap_convert(map, used, DESC, out, 16);
     assert_int_equal(n, 7);
     assert_int_equal(out[0].base, 0);

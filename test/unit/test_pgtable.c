@@ -84,10 +84,8 @@ static struct fake *fake_new(const struct pt_format *fmt, enum pt_page_size max_
     f->freed = calloc(npages, sizeof(*f->freed));
     assert_true(f->live && f->freed);
     f->fail_after = -1;
-    f->mem = (struct pt_mem){.ctx = f,
-                             .alloc_page = fake_alloc,
-                             .phys_to_virt = fake_p2v,
-                             .free_page = fake_free_page};
+    f->mem = (struct pt_mem){
+        .ctx = f, .alloc_page = fake_alloc, .phys_to_virt = fake_p2v, .free_page = fake_free_page};
     assert_int_equal(pt_init(&f->pt, fmt, &f->mem, max_page), 0);
     assert_int_equal(f->pt.tables, 1);
     assert_int_equal(f->pt.root, POOL_PA);
@@ -671,9 +669,8 @@ static void test_unmap_frees_every_level(void **state)
         /* The rest, with holes, in two ragged pieces across every boundary. */
         assert_int_equal(pt_unmap(&f->pt, 0, 2 * GiB + 0x7000), 0);
         assert_int_equal(pt_unmap(&f->pt, 2 * GiB + 0x7000, 512 * GiB + 1 * MiB), 0);
-        assert_int_equal(f->pt.pages_mapped[PT_4K] + f->pt.pages_mapped[PT_2M] +
-                             f->pt.pages_mapped[PT_1G],
-                         0);
+        assert_int_equal(
+            f->pt.pages_mapped[PT_4K] + f->pt.pages_mapped[PT_2M] + f->pt.pages_mapped[PT_1G], 0);
         assert_int_equal(f->pt.tables, 1);
         assert_int_equal(f->in_use, 1);
         /* The root is as new: every entry empty. */
@@ -860,17 +857,26 @@ static void test_random_1g(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_init_args),         cmocka_unit_test(test_1g_leaf),
-        cmocka_unit_test(test_mixed_sizes),       cmocka_unit_test(test_max_page),
-        cmocka_unit_test(test_nothing_outside),   cmocka_unit_test(test_exist_overlap),
-        cmocka_unit_test(test_unmap_split_2m),    cmocka_unit_test(test_unmap_split_1g),
-        cmocka_unit_test(test_protect_split),     cmocka_unit_test(test_ept_encoding),
-        cmocka_unit_test(test_npt_encoding),      cmocka_unit_test(test_x86_encoding_and_user),
-        cmocka_unit_test(test_bad_args),          cmocka_unit_test(test_nomem_mid_map),
-        cmocka_unit_test(test_nomem_every_point), cmocka_unit_test(test_nomem_split),
+        cmocka_unit_test(test_init_args),
+        cmocka_unit_test(test_1g_leaf),
+        cmocka_unit_test(test_mixed_sizes),
+        cmocka_unit_test(test_max_page),
+        cmocka_unit_test(test_nothing_outside),
+        cmocka_unit_test(test_exist_overlap),
+        cmocka_unit_test(test_unmap_split_2m),
+        cmocka_unit_test(test_unmap_split_1g),
+        cmocka_unit_test(test_protect_split),
+        cmocka_unit_test(test_ept_encoding),
+        cmocka_unit_test(test_npt_encoding),
+        cmocka_unit_test(test_x86_encoding_and_user),
+        cmocka_unit_test(test_bad_args),
+        cmocka_unit_test(test_nomem_mid_map),
+        cmocka_unit_test(test_nomem_every_point),
+        cmocka_unit_test(test_nomem_split),
         cmocka_unit_test(test_unmap_map_cycles_free_tables),
         cmocka_unit_test(test_unmap_frees_every_level),
-        cmocka_unit_test(test_random_small),      cmocka_unit_test(test_random_1g),
+        cmocka_unit_test(test_random_small),
+        cmocka_unit_test(test_random_1g),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -309,7 +309,7 @@ static void test_wraparound(void **state)
         assert_int_equal(ring_consumer_poll(&c, N, &ops, &sv), 1);
         assert_true(sc_ring_done(&cl, last));
         assert_true(sc_ring_done(&cl, first - 1000)); /* long done */
-        assert_false(sc_ring_done(&cl, last + 1));   /* not even posted */
+        assert_false(sc_ring_done(&cl, last + 1));    /* not even posted */
         for (unsigned i = 0; i < count; i++) {
             assert_int_equal(sv.tags[calls + i], tag + i);
             const struct sc_ring_slot *s = sc_ring_slot_of(&cl, first + i);

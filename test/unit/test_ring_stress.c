@@ -41,7 +41,6 @@ static int stop; /* set (atomically) by either side when it found an error */
 static uint64_t issued, acked;
 static int consumer_done;
 
-
 /* What request number i carries besides i itself. */
 static uint64_t checksum(uint64_t i)
 {
@@ -73,8 +72,8 @@ static void backoff(unsigned *spins)
 static void report(const char *who, uint64_t i, const char *what, uint64_t got, uint64_t want)
 {
     if (!__atomic_exchange_n(&stop, 1, __ATOMIC_ACQ_REL))
-        fprintf(stderr, "%s: request %llu: %s: got %#llx, want %#llx\n", who,
-                (unsigned long long)i, what, (unsigned long long)got, (unsigned long long)want);
+        fprintf(stderr, "%s: request %llu: %s: got %#llx, want %#llx\n", who, (unsigned long long)i,
+                what, (unsigned long long)got, (unsigned long long)want);
 }
 
 /* ---- side core */
@@ -174,8 +173,7 @@ static void check_completion(struct producer *p, const struct sc_ring_slot *s, u
 static void drain(struct producer *p)
 {
     while (p->checked < p->posted && sc_ring_done(&p->cl, (uint32_t)(START + p->checked))) {
-        check_completion(p, sc_ring_slot_of(&p->cl, (uint32_t)(START + p->checked)),
-                         p->checked);
+        check_completion(p, sc_ring_slot_of(&p->cl, (uint32_t)(START + p->checked)), p->checked);
         p->checked++;
     }
 }
@@ -288,9 +286,8 @@ static void test_stress(void **state)
     assert_true(consumer.deferrals > 0 && consumer.deferrals <= TOTAL / DEFER_EVERY + 1);
     printf("%llu requests: %llu batches, %llu calls, largest side-core batch %llu, %llu "
            "completions deferred\n",
-           (unsigned long long)TOTAL, (unsigned long long)p.batches,
-           (unsigned long long)p.calls, (unsigned long long)consumer.largest_batch,
-           (unsigned long long)consumer.deferrals);
+           (unsigned long long)TOTAL, (unsigned long long)p.batches, (unsigned long long)p.calls,
+           (unsigned long long)consumer.largest_batch, (unsigned long long)consumer.deferrals);
 }
 
 int main(void)

@@ -83,7 +83,7 @@ static void test_wrap(void **state)
 /* ---- Threads: a requester and vCPUs, the kick a flag the vCPU's guest loop polls. Each vCPU
  * knows the generation its TLB was last flushed for; whenever, in guest mode, it sees that
  * the requester completed a later generation, a flush was missed. */
-#define VCPUS 1 /* one per free core: the requester needs a core of its own too */
+#define VCPUS 1              /* one per free core: the requester needs a core of its own too */
 #define ROUNDS 200000u       /* generations at least, */
 #define MIN_SESSIONS 100000u /* and guest sessions of each vCPU at least, */
 #define LIMIT_S 20           /* unless this many seconds passed (a loaded machine) */
@@ -100,7 +100,6 @@ static struct sim_vcpu sims[VCPUS];
 static uint32_t completed; /* the last generation the requester found complete */
 static int finished, missed;
 static uint32_t missed_have, missed_want;
-
 
 static void *vcpu_main(void *arg)
 {

@@ -61,7 +61,10 @@ static struct svm_cpu svm_cpus[MAX_CPUS];
 static uint64_t iopm_pa, msrpm_pa;
 static unsigned max_phys_bits = 48;
 
-static struct vmcb *vmcb_of(const struct vcpu *v) { return ((struct svm_cpu *)v->arch)->vmcb; }
+static struct vmcb *vmcb_of(const struct vcpu *v)
+{
+    return ((struct svm_cpu *)v->arch)->vmcb;
+}
 
 static int svm_probe(char *why, unsigned size)
 {
@@ -299,7 +302,10 @@ static void svm_decode_exit(const struct vcpu *v, struct vcpu_exit *e)
 }
 
 /* No next-RIP save under QEMU: rip is advanced by the length decode_exit gave. */
-static void svm_skip_instruction(struct vcpu *v, unsigned len) { vmcb_of(v)->state.rip += len; }
+static void svm_skip_instruction(struct vcpu *v, unsigned len)
+{
+    vmcb_of(v)->state.rip += len;
+}
 
 static void svm_inject_exception(struct vcpu *v, unsigned vector, bool has_error, uint32_t error)
 {

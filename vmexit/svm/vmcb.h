@@ -32,23 +32,23 @@ struct vmcb_control {
     uint32_t guest_asid;             /* 0x058 */
     uint8_t tlb_control;             /* 0x05c */
     uint8_t reserved_05d[3];
-    uint64_t vintr;                  /* 0x060: V_TPR, V_IRQ, V_INTR_MASKING (bit 24) ... */
-    uint64_t interrupt_shadow;       /* 0x068 */
-    uint64_t exitcode;               /* 0x070 */
-    uint64_t exitinfo1;              /* 0x078 */
-    uint64_t exitinfo2;              /* 0x080 */
-    uint64_t exitintinfo;            /* 0x088 */
-    uint64_t np_control;             /* 0x090: bit 0 NP_ENABLE */
-    uint64_t avic_apic_bar;          /* 0x098 */
-    uint64_t ghcb_pa;                /* 0x0a0 */
-    uint64_t eventinj;               /* 0x0a8 */
-    uint64_t n_cr3;                  /* 0x0b0 */
-    uint64_t lbr_virt;               /* 0x0b8 */
-    uint32_t clean_bits;             /* 0x0c0 */
+    uint64_t vintr;            /* 0x060: V_TPR, V_IRQ, V_INTR_MASKING (bit 24) ... */
+    uint64_t interrupt_shadow; /* 0x068 */
+    uint64_t exitcode;         /* 0x070 */
+    uint64_t exitinfo1;        /* 0x078 */
+    uint64_t exitinfo2;        /* 0x080 */
+    uint64_t exitintinfo;      /* 0x088 */
+    uint64_t np_control;       /* 0x090: bit 0 NP_ENABLE */
+    uint64_t avic_apic_bar;    /* 0x098 */
+    uint64_t ghcb_pa;          /* 0x0a0 */
+    uint64_t eventinj;         /* 0x0a8 */
+    uint64_t n_cr3;            /* 0x0b0 */
+    uint64_t lbr_virt;         /* 0x0b8 */
+    uint32_t clean_bits;       /* 0x0c0 */
     uint32_t reserved_0c4;
-    uint64_t next_rip;               /* 0x0c8 (NRIPS only) */
-    uint8_t insn_len;                /* 0x0d0 (decode assists only) */
-    uint8_t insn_bytes[15];          /* 0x0d1 */
+    uint64_t next_rip;      /* 0x0c8 (NRIPS only) */
+    uint8_t insn_len;       /* 0x0d0 (decode assists only) */
+    uint8_t insn_bytes[15]; /* 0x0d1 */
     uint8_t reserved_0e0[0x400 - 0x0e0];
 } __attribute__((packed));
 

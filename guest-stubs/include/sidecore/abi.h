@@ -3,6 +3,8 @@
 /* The guest ABI of the sidecore hypervisor: CPUID leaves, trap-path hypercalls,
  * the boot information every vCPU receives, the guest-physical layout, and the
  * exit counters. MIT licensed so that guests and a Linux patch can include it. */
+/* The ABI tables are aligned by hand, column by column. */
+/* clang-format off */
 #ifndef SIDECORE_ABI_H
 #define SIDECORE_ABI_H
 
@@ -139,4 +141,5 @@ struct sc_boot_info {
 _Static_assert(sizeof(struct sc_boot_info) == 72 + 32 + 256, "boot info layout is ABI");
 _Static_assert(sizeof(struct sc_exit_counters) == 8 * (2 + SC_EXIT_REASONS), "counters ABI");
 
+/* clang-format on */
 #endif

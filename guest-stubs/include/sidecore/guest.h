@@ -219,8 +219,8 @@ struct sc_svc_client;
 struct sc_vcpu_local {
     struct sc_vcpu_local *self; /* %gs:0 */
     uint32_t vcpu_id;
-    uint32_t apic_id;           /* the physical core's (x2)APIC id */
-    struct sc_svc_client *svc;  /* this vCPU's rings, once sc_rings_init ran */
+    uint32_t apic_id;          /* the physical core's (x2)APIC id */
+    struct sc_svc_client *svc; /* this vCPU's rings, once sc_rings_init ran */
 };
 #define SC_MSR_GS_BASE 0xc0000101u
 

@@ -21,6 +21,8 @@
  * No service answers -ETIMEDOUT: that status comes only from a client's own spin limit
  * (ring_client.h, svc.h) and means "not complete yet"; the request still completes, in
  * order, with its own status. */
+/* The ABI tables are aligned by hand, column by column. */
+/* clang-format off */
 #ifndef SIDECORE_RING_H
 #define SIDECORE_RING_H
 
@@ -172,4 +174,5 @@ struct sc_cpuid_entry {
  * in guest RAM. The hypervisor copies the slot, runs the same handler the side
  * core runs, writes status and results back into it, and returns the status in rax. */
 
+/* clang-format on */
 #endif
