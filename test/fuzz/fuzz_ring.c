@@ -153,14 +153,21 @@ static void do_poll(struct ring_consumer *c, struct model *m, struct pass *ps, u
     int r = ring_consumer_poll(c, max_batch, &ops, ps);
 
     if (broken) {
-        /* broken now, and for good; a held completion goes with it */
+        /* broken now, and for good; a held request is still asked about on every pass (what
+         * waits on it is released by ready), then dropped: never written back */
         CHECK(r == -E_BADMSG);
         CHECK(ps->calls == 0);
-        CHECK(c->broken && !c->deferred);
+        CHECK(c->broken);
         CHECK(ring->state == SC_RING_BROKEN);
         CHECK(c->tail == m->tail);
+        if (m->deferred) {
+            uint32_t idx = m->tail & MASK;
+            CHECK(memcmp(&ring->slot[idx], &ps->snap.slot[idx], sizeof(ring->slot[idx])) == 0);
+            if (m->asks++ >= asks_until_ready(m->held.tag))
+                m->deferred = false;
+        }
+        CHECK(c->deferred == m->deferred);
         m->broken = true;
-        m->deferred = false;
     } else {
         uint32_t done = 0, handled = 0;
         if (ask)
