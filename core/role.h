@@ -10,6 +10,9 @@ struct percpu;
 
 /* Run on the CPU itself when the boot CPU posts CPU_CMD_TAKE_ROLE. */
 void role_enter(struct percpu *pc);
+/* Its "role: ..." log line, once the role is acknowledged: waiting for the console (hundreds
+ * of CPUs take their roles at once) never delays the acknowledgement. */
+void role_announce(struct percpu *pc);
 /* After the role is acknowledged: a side core serves its rings here, a guest core runs
  * its vCPU until the vCPU exits or is stopped; other roles return at once. Defined above
  * this layer (boot/role_run.c), which knows the services and the vCPUs. */

@@ -180,6 +180,8 @@ static __attribute__((noreturn)) void ap_command_loop(struct percpu *pc)
             role_enter(pc);
         done = cmd;
         __atomic_store_n(&pc->pub.acked, cmd, __ATOMIC_RELEASE);
+        if (cmd == CPU_CMD_TAKE_ROLE)
+            role_announce(pc);
         if (cmd == CPU_CMD_RUN)
             role_run(pc);
         if (cmd == CPU_CMD_HALT)
