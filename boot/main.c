@@ -267,6 +267,13 @@ static unsigned assign_roles(void)
                   cpus[i].pub.acked);
         unacked++;
     }
+    /* each AP logs its role after acknowledging it, then is in role: wait for that (not
+     * counted against it), so that the CPU table and the guests come after */
+    for (unsigned i = 1; i < cpu_count; i++)
+        while (__atomic_load_n(&cpus[i].pub.acked, __ATOMIC_ACQUIRE) == CPU_CMD_TAKE_ROLE &&
+               __atomic_load_n(&cpus[i].pub.state, __ATOMIC_ACQUIRE) == CPU_ONLINE &&
+               rdtsc() < deadline)
+            cpu_relax();
     return unacked;
 }
 

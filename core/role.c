@@ -75,7 +75,6 @@ void role_enter(struct percpu *pc)
         volatile unsigned depth = 0;
         recurse(&depth);
     }
-    __atomic_store_n(&pc->pub.state, CPU_IN_ROLE, __ATOMIC_RELEASE);
 }
 
 void role_announce(struct percpu *pc)
@@ -83,4 +82,5 @@ void role_announce(struct percpu *pc)
     char what[96];
     role_describe(&hv.cfg, pc->index, what, sizeof(what));
     log_info("role: %s", what);
+    __atomic_store_n(&pc->pub.state, CPU_IN_ROLE, __ATOMIC_RELEASE);
 }

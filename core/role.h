@@ -10,8 +10,8 @@ struct percpu;
 
 /* Run on the CPU itself when the boot CPU posts CPU_CMD_TAKE_ROLE. */
 void role_enter(struct percpu *pc);
-/* Its "role: ..." log line, once the role is acknowledged: waiting for the console (hundreds
- * of CPUs take their roles at once) never delays the acknowledgement. */
+/* Its "role: ..." log line once the role is acknowledged, then CPU_IN_ROLE: waiting for the
+ * console (hundreds of CPUs take their roles at once) never delays the acknowledgement. */
 void role_announce(struct percpu *pc);
 /* After the role is acknowledged: a side core serves its rings here, a guest core runs
  * its vCPU until the vCPU exits or is stopped; other roles return at once. Defined above
