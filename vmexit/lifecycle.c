@@ -3,6 +3,8 @@
 /* Partition lifecycle transitions, each one compare-and-swap on (state, exited). */
 #include "vmexit/lifecycle.h"
 
+#include "core/klib.h"
+
 #define WORD(state, exited) ((uint64_t)(state) << 32 | (uint32_t)(exited))
 #define STATE_OF(w) ((enum partition_state)((w) >> 32))
 #define EXITED_OF(w) ((uint32_t)(w))
@@ -55,6 +57,7 @@ void life_enter(struct partition_life *l)
 
 static bool next_exited(const struct partition_life *l, uint64_t w, uint64_t *n)
 {
+    kassert(EXITED_OF(w) <= l->nvcpus);
     uint32_t exited = EXITED_OF(w) + 1;
     enum partition_state s = STATE_OF(w);
     if (exited == l->nvcpus && s == PARTITION_RUNNING)
@@ -72,7 +75,8 @@ bool life_vcpu_exited(struct partition_life *l)
 
 static bool next_resume(const struct partition_life *l, uint64_t w, uint64_t *n)
 {
-    (void)l;
+    /* a finished partition has every vCPU exited; one that runs has fewer */
+    kassert(STATE_OF(w) != PARTITION_FINISHED || EXITED_OF(w) == l->nvcpus);
     *n = WORD(STATE_OF(w), EXITED_OF(w) - 1);
     return STATE_OF(w) == PARTITION_RUNNING && EXITED_OF(w) > 0;
 }

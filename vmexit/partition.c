@@ -259,6 +259,7 @@ static bool wait_for_start(struct vcpu *v)
              * lands first (the start is void) or counts this vCPU as running again */
             if (!life_vcpu_resume(&p->life))
                 return false;
+            kassert(__atomic_load_n(&v->state, __ATOMIC_ACQUIRE) == VCPU_PARKED);
             vcpu_backend->vcpu_reset(v, v->start_rip, v->start_rsp);
             /* a stop asked for before this start is stale: it must not park the new run */
             __atomic_store_n(&v->stop_req, 0, __ATOMIC_RELEASE);

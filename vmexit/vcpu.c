@@ -162,6 +162,7 @@ void vcpu_guest_exit(struct vcpu *v)
 
 bool vcpu_before_entry(struct vcpu *v)
 {
+    kassert(__atomic_load_n(&v->state, __ATOMIC_ACQUIRE) == VCPU_RUNNING); /* only those enter */
     if (__atomic_load_n(&v->stop_req, __ATOMIC_ACQUIRE)) {
         log_info("partition '%s' vCPU %u stopped by a request of its partition (status %lld)",
                  v->partition->name, v->id, (long long)v->stop_status);
