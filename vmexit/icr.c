@@ -17,13 +17,19 @@
 enum { SHORT_NONE, SHORT_SELF, SHORT_ALL_INCL, SHORT_ALL_EXCL };
 enum { DELIVERY_FIXED = 0 };
 
+/* The vectors a guest may raise: not an exception vector, not the hypervisor's own. */
+static bool guest_vector(uint8_t v)
+{
+    return v >= 32 && v <= SC_VECTOR_MAX;
+}
+
 int icr_validate(uint64_t icr, const struct icr_partition_view *p, struct icr_decision *out)
 {
     out->ntargets = 0;
     out->vector = ICR_VECTOR(icr);
     if (ICR_DELIVERY(icr) != DELIVERY_FIXED)
         return -E_PERM;
-    if (out->vector < 32 || out->vector > SC_VECTOR_MAX)
+    if (!guest_vector(out->vector))
         return -E_INVAL;
     switch (ICR_SHORTHAND(icr)) {
     case SHORT_SELF:
@@ -51,11 +57,6 @@ int icr_validate(uint64_t icr, const struct icr_partition_view *p, struct icr_de
 }
 
 #define LVT_MASKED (1u << 16)
-
-static bool guest_vector(uint8_t v)
-{
-    return v >= 32 && v <= SC_VECTOR_MAX;
-}
 
 bool x2apic_write_exits(uint32_t msr)
 {
