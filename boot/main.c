@@ -4,6 +4,7 @@
 #include "core/apic.h"
 #include "core/core.h"
 #include "core/cpu.h"
+#include "core/cpu_work.h"
 #include "core/fmt.h"
 #include "core/hv.h"
 #include "core/klib.h"
@@ -246,6 +247,8 @@ static unsigned assign_roles(void)
 {
     unsigned unacked = 0;
     for (unsigned i = 1; i < cpu_count; i++)
+        cpu_work_set_wake(i, config_cpu_role(&hv.cfg, i).kind == ROLE_GUEST);
+    for (unsigned i = 1; i < cpu_count; i++)
         if (__atomic_load_n(&cpus[i].pub.state, __ATOMIC_ACQUIRE) == CPU_ONLINE)
             smp_post(i, CPU_CMD_TAKE_ROLE);
     uint64_t deadline =
@@ -293,8 +296,9 @@ static void boot_cpu_idle(void)
 {
     if (config_cpu_role(&hv.cfg, 0).kind == ROLE_SIDECORE)
         sidecore_step(0);
-    else
-        apic_sleep_us(10000); /* or until a guest core reports a change */
+    else if (!cpu_work_take(&cpus[0].pub.work, CPU_WORK_COORDINATOR))
+        apic_sleep_us(10000); /* or until a guest core reports a change (interrupts are
+                                 off since the take: a wake-up sent after it ends the sleep) */
 }
 
 static unsigned count_role(enum cpu_role_kind kind)

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/cpu_work.h"
 #include "core/desc.h"
 
 /* CPU indices the hypervisor handles (x2APIC IDs may be any 32-bit value); the per-CPU
@@ -35,12 +36,12 @@ enum cpu_command {
 };
 
 struct percpu_public {
-    uint32_t state;      /* enum cpu_state, atomic */
-    uint32_t command;    /* enum cpu_command, atomic */
-    uint32_t acked;      /* last command completed, atomic */
-    uint32_t pending;    /* bitmask of cross-core work, checked on the way back into a guest */
-    uint32_t nmis;       /* NMIs taken in the hypervisor (kicks) */
-    uint32_t stray_irqs; /* interrupts for a guest that had left (acknowledged) */
+    uint32_t state;          /* enum cpu_state, atomic */
+    uint32_t command;        /* enum cpu_command, atomic: CPU_WORK_COMMAND's payload */
+    uint32_t acked;          /* last command completed, atomic */
+    struct cpu_mailbox work; /* cross-core work (cpu_work.h) */
+    uint32_t nmis;           /* NMIs taken in the hypervisor (kicks) */
+    uint32_t stray_irqs;     /* interrupts for a guest that had left (acknowledged) */
     uint64_t arrival_tsc;
     char park_reason[80];
 } __attribute__((aligned(64)));

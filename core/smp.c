@@ -5,6 +5,7 @@
 
 #include "core/apic.h"
 #include "core/cpu.h"
+#include "core/cpu_work.h"
 #include "core/desc.h"
 #include "core/klib.h"
 #include "core/log.h"
@@ -140,29 +141,30 @@ void smp_start_aps(const struct smp_params *p, struct smp_report *out)
 void smp_post(unsigned cpu, uint32_t command)
 {
     __atomic_store_n(&cpus[cpu].pub.command, command, __ATOMIC_RELEASE);
-    apic_send_fixed(cpus[cpu].apic_id, VECTOR_WAKEUP);
+    cpu_work_post(cpu, CPU_WORK_COMMAND);
 }
 
-/* The wake-up IPI is repeated while waiting: under QEMU's TCG with many vCPUs
- * an AP was seen (1 run in 3 at -smp 64) to stay halted after the first one. */
-#define WAKE_RETRY_US 20000
+struct ack_wait {
+    unsigned cpu;
+    uint32_t command;
+};
+
+static bool acked_or_parked(void *arg)
+{
+    const struct ack_wait *w = arg;
+    return __atomic_load_n(&cpus[w->cpu].pub.acked, __ATOMIC_ACQUIRE) == w->command ||
+           cpu_has_state(w->cpu, CPU_PARKED);
+}
+
+static void rewake(void *arg)
+{
+    cpu_work_resend(((const struct ack_wait *)arg)->cpu);
+}
 
 int smp_wait_ack(unsigned cpu, uint32_t command, uint32_t timeout_ms)
 {
-    uint64_t ms = time_tsc_hz() / 1000;
-    uint64_t deadline = rdtsc() + (uint64_t)timeout_ms * ms;
-    uint64_t next_wake = rdtsc() + WAKE_RETRY_US / 1000 * ms;
-    while (rdtsc() < deadline) {
-        if (__atomic_load_n(&cpus[cpu].pub.acked, __ATOMIC_ACQUIRE) == command ||
-            cpu_has_state(cpu, CPU_PARKED))
-            return 0;
-        if (rdtsc() > next_wake) {
-            apic_send_fixed(cpus[cpu].apic_id, VECTOR_WAKEUP);
-            next_wake = rdtsc() + WAKE_RETRY_US / 1000 * ms;
-        }
-        cpu_relax();
-    }
-    return -E_TIMEDOUT;
+    struct ack_wait w = {cpu, command};
+    return cpu_work_wait(acked_or_parked, rewake, &w, (uint64_t)timeout_ms * 1000);
 }
 
 /* Wait for commands with the CPU halted: idle APs cost an emulator nothing. */
@@ -171,9 +173,11 @@ static __attribute__((noreturn)) void ap_command_loop(struct percpu *pc)
     uint32_t done = CPU_CMD_NONE;
     for (;;) {
         irq_disable();
+        /* the bit first: a command posted after this look sets it again and ends the sleep */
+        cpu_work_take(&pc->pub.work, CPU_WORK_COMMAND);
         uint32_t cmd = __atomic_load_n(&pc->pub.command, __ATOMIC_ACQUIRE);
         if (cmd == done) {
-            irq_enable_and_halt();
+            cpu_work_sleep(&pc->pub.work, CPU_WORK_COMMAND);
             continue;
         }
         if (cmd == CPU_CMD_TAKE_ROLE)

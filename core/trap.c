@@ -5,6 +5,7 @@
 
 #include "core/apic.h"
 #include "core/cpu.h"
+#include "core/cpu_work.h"
 #include "core/exception_names.h"
 #include "core/fmt.h"
 #include "core/log.h"
@@ -41,8 +42,11 @@ void trap_dispatch(struct trap_frame *f)
     case VECTOR_SPURIOUS:
         return; /* a spurious interrupt takes no EOI */
     case VECTOR_NMI:
-        /* a kick: guest cores stop or re-check pending work on the way back in */
+        /* a wake: the interrupted loop takes its work (cpu_work.h); a hlt about to start
+         * after the mailbox was found empty is skipped, or this wake would be lost */
         __atomic_fetch_add(&this_cpu()->pub.nmis, 1, __ATOMIC_RELAXED);
+        if (f->rip >= (uintptr_t)&cpu_work_halt && f->rip < (uintptr_t)cpu_work_halt_end)
+            f->rip = (uintptr_t)cpu_work_halt_end;
         return;
     default: {
         if (f->vector >= 32) {

@@ -10,6 +10,7 @@
 #include "core/apic.h"
 #include "core/config.h"
 #include "core/cpu.h"
+#include "core/cpu_work.h"
 #include "core/fmt.h"
 #include "core/klib.h"
 #include "core/log.h"
@@ -166,9 +167,16 @@ bool sidecore_step(unsigned cpu)
     return false;
 }
 
+/* The service loop's look at its mailbox: only the boot CPU's halt ends it. */
+static bool halt_posted(struct percpu *pc)
+{
+    return cpu_work_take(&pc->pub.work, CPU_WORK_COMMAND) &&
+           __atomic_load_n(&pc->pub.command, __ATOMIC_ACQUIRE) == CPU_CMD_HALT;
+}
+
 void sidecore_run(struct percpu *pc)
 {
-    while (__atomic_load_n(&pc->pub.command, __ATOMIC_ACQUIRE) != CPU_CMD_HALT)
+    while (!halt_posted(pc))
         sidecore_step(pc->index);
 }
 

@@ -12,11 +12,11 @@
 #include "core/boot_info.h"
 #include "core/config.h"
 #include "core/cpu.h"
+#include "core/cpu_work.h"
 #include "core/klib.h"
 #include "core/log.h"
 #include "core/percpu.h"
 #include "core/spinlock.h"
-#include "core/trap.h"
 #include "sidecore/services.h"
 #include "vmexit/svc_trap.h"
 #include "vmexit/vcpu.h"
@@ -51,7 +51,7 @@ static uint32_t flush_begin(struct partition *p)
     uint32_t gen = tlb_sync_begin(&p->tlb);
     for (unsigned i = 0; i < p->nvcpus; i++)
         if (tlb_sync_in_guest(&p->vcpus[i].tlb))
-            apic_send_nmi(vcpu_apic(&p->vcpus[i]));
+            cpu_work_post(p->vcpus[i].cpu, CPU_WORK_TLB_FLUSH);
     return gen;
 }
 
@@ -61,6 +61,21 @@ static bool flush_complete(const struct partition *p, uint32_t gen)
         if (!tlb_sync_flushed(&p->vcpus[i].tlb, gen))
             return false;
     return true;
+}
+
+static bool flushed_or_stopped(void *arg)
+{
+    const struct svc_call *c = arg;
+    return flush_complete(c->v->partition, c->flush_gen) || vcpu_should_stop(c->v);
+}
+
+static void rewake_unflushed(void *arg)
+{
+    const struct svc_call *c = arg;
+    const struct partition *p = c->v->partition;
+    for (unsigned i = 0; i < p->nvcpus; i++)
+        if (!tlb_sync_flushed(&p->vcpus[i].tlb, c->flush_gen))
+            cpu_work_resend(p->vcpus[i].cpu);
 }
 
 /* After the tables narrowed. The trap caller waits here for the vCPUs that were in guest mode
@@ -75,8 +90,7 @@ static int flush_partition(struct svc_call *c)
         c->flush_pending = true;
         return 0;
     }
-    while (!flush_complete(p, c->flush_gen) && !vcpu_should_stop(c->v))
-        cpu_relax();
+    (void)cpu_work_wait(flushed_or_stopped, rewake_unflushed, c, CPU_WORK_FOREVER);
     return 0;
 }
 
@@ -187,7 +201,8 @@ static int env_send_ipi(void *ctx, unsigned vcpu, uint8_t vector)
 static int env_kick(void *ctx, unsigned vcpu)
 {
     struct partition *p = ((struct svc_call *)ctx)->v->partition;
-    return apic_send_nmi(vcpu_apic(&p->vcpus[vcpu]));
+    cpu_work_post(p->vcpus[vcpu].cpu, CPU_WORK_VCPU_KICK);
+    return 0;
 }
 
 static int env_stop_vcpu(void *ctx, unsigned vcpu, int64_t status)
@@ -195,9 +210,9 @@ static int env_stop_vcpu(void *ctx, unsigned vcpu, int64_t status)
     struct vcpu *u = &((struct svc_call *)ctx)->v->partition->vcpus[vcpu];
     if (!vcpu_running(u))
         return -E_INVAL;
-    u->stop_status = status;
-    __atomic_store_n(&u->stop_req, 1, __ATOMIC_RELEASE);
-    return apic_send_nmi(vcpu_apic(u));
+    __atomic_store_n(&u->stop_status, status, __ATOMIC_RELAXED); /* published by the post */
+    cpu_work_post(u->cpu, CPU_WORK_VCPU_STOP);
+    return 0;
 }
 
 static int env_start_vcpu(void *ctx, unsigned vcpu, uint64_t rip, uint64_t rsp)
@@ -218,8 +233,8 @@ static int env_start_vcpu(void *ctx, unsigned vcpu, uint64_t rip, uint64_t rsp)
     }
     u->start_rip = rip;
     u->start_rsp = rsp;
-    __atomic_store_n(&u->start_req, 1, __ATOMIC_RELEASE);
-    return apic_send_fixed(vcpu_apic(u), VECTOR_WAKEUP);
+    cpu_work_post(u->cpu, CPU_WORK_VCPU_START);
+    return 0;
 }
 
 static void env_console(void *ctx, const char *text, size_t len)

@@ -7,6 +7,7 @@
 #include "core/boot_info.h"
 #include "core/config.h"
 #include "core/cpu.h"
+#include "core/cpu_work.h"
 #include "core/elf.h"
 #include "core/fmt.h"
 #include "core/klib.h"
@@ -15,7 +16,6 @@
 #include "core/palloc.h"
 #include "core/percpu.h"
 #include "core/time.h"
-#include "core/trap.h"
 #include "vmexit/exit.h"
 #include "vmexit/npt.h"
 
@@ -26,6 +26,7 @@ unsigned partition_count;
 _Static_assert(SC_GPA_BOOT_INFO(SC_MAX_VCPUS) <= SC_GPA_PAGE_TABLES, "boot infos below tables");
 _Static_assert(MAX_PARTITION_VCPUS <= SC_MAX_VCPUS, "vCPU limit within the ABI");
 
+#define STOP_GRACE_MS 1000     /* for vCPUs to leave their guests after a time-out's stop */
 #define NPT_RUNTIME_TABLES 256 /* 1 MiB of table pages for pt_map/unmap/protect splits */
 #define GDT_CODE64 0x00af9a000000ffffull
 #define GDT_DATA 0x00cf92000000ffffull
@@ -241,7 +242,7 @@ struct vcpu *partition_vcpu_of_cpu(unsigned cpu)
 
 void partition_notify_coordinator(void)
 {
-    apic_send_fixed(cpus[0].apic_id, VECTOR_WAKEUP);
+    cpu_work_post(0, CPU_WORK_COORDINATOR);
 }
 
 /* A vCPU parked by SC_OP_VCPU_STOP waits, halted, until SC_OP_VCPU_START or the end
@@ -249,12 +250,12 @@ void partition_notify_coordinator(void)
 static bool wait_for_start(struct vcpu *v)
 {
     struct partition *p = v->partition;
+    struct cpu_mailbox *mb = &cpus[v->cpu].pub.work;
     while (__atomic_load_n(&v->state, __ATOMIC_ACQUIRE) == VCPU_PARKED) {
         irq_disable();
         if (life_state(&p->life) != PARTITION_RUNNING)
             return false; /* finished or stopped meanwhile: a late start is void */
-        if (__atomic_load_n(&v->start_req, __ATOMIC_ACQUIRE)) {
-            __atomic_store_n(&v->start_req, 0, __ATOMIC_RELEASE);
+        if (cpu_work_take(mb, CPU_WORK_VCPU_START)) {
             /* one step with the partition's state: a last exit racing this start either
              * lands first (the start is void) or counts this vCPU as running again */
             if (!life_vcpu_resume(&p->life))
@@ -262,12 +263,13 @@ static bool wait_for_start(struct vcpu *v)
             kassert(__atomic_load_n(&v->state, __ATOMIC_ACQUIRE) == VCPU_PARKED);
             vcpu_backend->vcpu_reset(v, v->start_rip, v->start_rsp);
             /* a stop asked for before this start is stale: it must not park the new run */
-            __atomic_store_n(&v->stop_req, 0, __ATOMIC_RELEASE);
+            cpu_work_take(mb, CPU_WORK_VCPU_STOP);
             __atomic_store_n(&v->state, VCPU_RUNNING, __ATOMIC_RELEASE);
             __atomic_store_n(&v->start_claim, 0, __ATOMIC_RELEASE);
             return true;
         }
-        irq_enable_and_halt(); /* woken by the starter's IPI or the boot CPU's */
+        /* woken by a start, its partition's stop, or the boot CPU's halt at the end */
+        cpu_work_sleep(mb, CPU_WORK_VCPU_START | CPU_WORK_PARTITION_STOP | CPU_WORK_COMMAND);
     }
     return false;
 }
@@ -315,6 +317,20 @@ static bool vcpus_settled(const struct partition *p)
     return true;
 }
 
+static bool vcpus_settled_cb(void *arg)
+{
+    return vcpus_settled(arg);
+}
+
+/* The stop's wakes again, to the vCPUs still in their guests. */
+static void rewake_running(void *arg)
+{
+    const struct partition *p = arg;
+    for (unsigned v = 0; v < p->nvcpus; v++)
+        if (__atomic_load_n(&p->vcpus[v].state, __ATOMIC_ACQUIRE) == VCPU_RUNNING)
+            cpu_work_resend(p->vcpus[v].cpu);
+}
+
 bool partition_stop(struct partition *p, const char *reason, int except_vcpu)
 {
     if (!life_stop(&p->life))
@@ -322,7 +338,7 @@ bool partition_stop(struct partition *p, const char *reason, int except_vcpu)
     ksnprintf(p->stop_reason, sizeof(p->stop_reason), "%s", reason);
     for (unsigned i = 0; i < p->nvcpus; i++)
         if ((int)i != except_vcpu)
-            apic_send_nmi(cpus[p->vcpus[i].cpu].apic_id);
+            cpu_work_post(p->vcpus[i].cpu, CPU_WORK_PARTITION_STOP);
     return true;
 }
 
@@ -349,17 +365,12 @@ void partition_wait_all(uint32_t timeout_ms, void (*idle)(void))
     }
     for (unsigned i = 0; i < partition_count; i++)
         stop_for_timeout(&partitions[i], timeout_ms);
-    /* kicks are re-sent until every vCPU left its guest (an NMI can merge with another) */
-    uint64_t grace = rdtsc() + time_tsc_hz();
+    /* one grace period for all: a vCPU that cannot be woken costs it once */
+    uint64_t grace_end = cpu_work_now_us() + STOP_GRACE_MS * 1000ull;
     for (unsigned i = 0; i < partition_count; i++) {
-        struct partition *p = &partitions[i];
-        for (unsigned tries = 0; !vcpus_settled(p) && rdtsc() < grace; tries++) {
-            if (tries % 1000 == 0)
-                for (unsigned v = 0; v < p->nvcpus; v++)
-                    if (__atomic_load_n(&p->vcpus[v].state, __ATOMIC_ACQUIRE) == VCPU_RUNNING)
-                        apic_send_nmi(cpus[p->vcpus[v].cpu].apic_id);
-            udelay(10);
-        }
+        uint64_t now = cpu_work_now_us();
+        (void)cpu_work_wait(vcpus_settled_cb, rewake_running, &partitions[i],
+                            now < grace_end ? grace_end - now : 0);
     }
 }
 

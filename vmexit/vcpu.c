@@ -8,6 +8,7 @@
 
 #include "core/apic.h"
 #include "core/cpu.h"
+#include "core/cpu_work.h"
 #include "core/fmt.h"
 #include "core/hv.h"
 #include "core/klib.h"
@@ -160,14 +161,21 @@ void vcpu_guest_exit(struct vcpu *v)
     tlb_sync_exit(&v->tlb);
 }
 
+/* The work a guest core takes on its way into the guest. A flush and its partition's stop
+ * are states it reads anyway (the run loop, vcpu_guest_enter); their bits, like a kick's,
+ * only woke it. */
+#define GUEST_ENTRY_WORK                                                                           \
+    (CPU_WORK_VCPU_STOP | CPU_WORK_VCPU_KICK | CPU_WORK_TLB_FLUSH | CPU_WORK_PARTITION_STOP)
+
 bool vcpu_before_entry(struct vcpu *v)
 {
     kassert(__atomic_load_n(&v->state, __ATOMIC_ACQUIRE) == VCPU_RUNNING); /* only those enter */
-    if (__atomic_load_n(&v->stop_req, __ATOMIC_ACQUIRE)) {
+    uint32_t work = cpu_work_take(&cpus[v->cpu].pub.work, GUEST_ENTRY_WORK);
+    if (work & CPU_WORK_VCPU_STOP) {
+        int64_t status = __atomic_load_n(&v->stop_status, __ATOMIC_RELAXED);
         log_info("partition '%s' vCPU %u stopped by a request of its partition (status %lld)",
-                 v->partition->name, v->id, (long long)v->stop_status);
-        __atomic_store_n(&v->stop_req, 0, __ATOMIC_RELEASE);
-        vcpu_exit_guest(v, v->stop_status);
+                 v->partition->name, v->id, (long long)status);
+        vcpu_exit_guest(v, status);
         __atomic_store_n(&v->state, VCPU_PARKED,
                          __ATOMIC_RELEASE); /* SC_OP_VCPU_START may follow */
         return true;

@@ -77,13 +77,12 @@ struct vcpu {
     uint16_t served_by[SC_SERVICES];
     bool ring_error_logged[SC_SERVICES];
     struct console_stream console_ring; /* console output by ring (the io side core) */
-    /* Cross-core requests, checked before every entry into the guest. */
-    struct tlb_vcpu tlb; /* guest mode and the flush generation acknowledged (tlb_sync.h) */
-    uint32_t stop_req;   /* SC_OP_VCPU_STOP: leave with stop_status */
-    int64_t stop_status;
+    /* Payloads of cross-core work (core/cpu_work.h), taken before every entry into the guest
+     * and while parked. */
+    struct tlb_vcpu tlb;  /* guest mode and the flush generation acknowledged (tlb_sync.h) */
+    int64_t stop_status;  /* CPU_WORK_VCPU_STOP: leave with this status (atomic) */
     uint32_t start_claim; /* taken by the one starter, released when the vCPU runs again */
-    uint32_t start_req;   /* SC_OP_VCPU_START while parked: restart at start_rip/start_rsp */
-    uint64_t start_rip, start_rsp;
+    uint64_t start_rip, start_rsp; /* CPU_WORK_VCPU_START while parked: restart here */
     /* The block device queue: polled by the io side core, or kicked by a trap. */
     struct blk_queue blkq;
     struct sc_vq_desc *blk_chain; /* BLK_QUEUE_MAX: blk_poll's copy of a chain (blk_lock);
