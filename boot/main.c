@@ -351,7 +351,12 @@ void core_main(const struct boot_info *bi)
     uint64_t online_us = time_since_handoff_us();
     apic_timer_calibrate();
     load_partitions();
-    if (sidecore_setup(&hv.cfg))
+    int rc = sidecore_setup(&hv.cfg, &hv.mem);
+    if (rc == -E_NOMEM) {
+        log_error("out of memory for the side cores' and vCPUs' service state");
+        fail("memory");
+    }
+    if (rc)
         fail("config"); /* validation guarantees every service has a side core */
 
     unsigned missing = check_missing_cpus();

@@ -46,12 +46,15 @@ struct percpu_public {
     char park_reason[80];
 } __attribute__((aligned(64)));
 
+struct sidecore_cpu;
+
 struct percpu {
     struct percpu *self; /* %gs:0, so this_cpu() is one load */
     unsigned index;
     uint32_t apic_id;
-    uint64_t stack_top;   /* of the main stack it runs on (0: the boot stack) */
-    uint64_t stack_guard; /* the unmapped page below that stack (core/stacks.c) */
+    uint64_t stack_top;            /* of the main stack it runs on (0: the boot stack) */
+    uint64_t stack_guard;          /* the unmapped page below that stack (core/stacks.c) */
+    struct sidecore_cpu *sidecore; /* its state if it is a side core (sidecore/sidecore.c) */
     struct gdt_table gdt;
     struct tss tss;
     struct percpu_public pub;

@@ -14,11 +14,13 @@
 #include "core/fmt.h"
 #include "core/klib.h"
 #include "core/log.h"
+#include "core/palloc.h"
 #include "core/percpu.h"
 #include "core/time.h"
 #include "sidecore/placement.h"
 #include "sidecore/services.h"
 #include "sidecore/svc_env.h"
+#include "sidecore/vcpu_services.h"
 #include "vmexit/partition.h"
 
 #define SIDECORE_BATCH 8
@@ -37,13 +39,23 @@ struct longest_call {
     uint16_t opcode;
 };
 
-/* Rings grouped by serving CPU: rings[first[cpu] .. first[cpu] + count[cpu]). */
+/* A side core's own state (percpu->sidecore): written by that CPU only once it serves, read
+ * by the boot CPU's report after the guests ended. */
+struct sidecore_cpu {
+    const struct cfg_sidecore *policy;
+    unsigned first, count; /* its rings: rings[first .. first + count) */
+    unsigned idle_passes;
+    struct longest_call longest;
+};
+
+/* Rings grouped by serving CPU. */
 static struct served_ring rings[MAX_RINGS];
-static unsigned first[MAX_CPUS], count[MAX_CPUS];
-static const struct cfg_sidecore *policy[MAX_CPUS];
-static unsigned idle_passes[MAX_CPUS];
 static bool broken_logged[MAX_RINGS];
-static struct longest_call longest[MAX_CPUS];
+
+static struct sidecore_cpu *side(unsigned cpu)
+{
+    return cpus[cpu].sidecore;
+}
 
 static unsigned total_vcpus(void)
 {
@@ -55,39 +67,59 @@ static unsigned total_vcpus(void)
 
 static void log_placement(unsigned cpu)
 {
+    const struct sidecore_cpu *sc = side(cpu);
     char line[200];
     int n = ksnprintf(line, sizeof(line), "side core %u (poll %s) serves %u rings:", cpu,
-                      poll_policy_name(policy[cpu]->poll), count[cpu]);
-    for (unsigned i = 0; i < count[cpu] && (size_t)n < sizeof(line) - 24; i++) {
-        const struct svc_ring_ctx *c = &rings[first[cpu] + i].ctx;
+                      poll_policy_name(sc->policy->poll), sc->count);
+    for (unsigned i = 0; i < sc->count && (size_t)n < sizeof(line) - 24; i++) {
+        const struct svc_ring_ctx *c = &rings[sc->first + i].ctx;
         n += ksnprintf(line + n, sizeof(line) - (size_t)n, " %s.%u/%s", c->v->partition->name,
                        c->v->id, service_name((enum service)c->service));
-        if (i + 1 < count[cpu] && (size_t)n >= sizeof(line) - 24)
+        if (i + 1 < sc->count && (size_t)n >= sizeof(line) - 24)
             ksnprintf(line + n, sizeof(line) - (size_t)n, " ...");
     }
     log_info("%s", line);
 }
 
-int sidecore_setup(const struct config *cfg)
+/* Every vCPU's service state, and every side core's. */
+static int create_state(const struct config *cfg, struct palloc *pa)
+{
+    for (unsigned p = 0; p < partition_count; p++)
+        for (unsigned v = 0; partitions[p].has_image && v < partitions[p].nvcpus; v++)
+            if (vcpu_services_create(&partitions[p].vcpus[v], pa))
+                return -E_NOMEM;
+    for (unsigned i = 0; i < cfg->nsidecores; i++) {
+        uint64_t at;
+        if (palloc_alloc(pa, ALIGN_UP(sizeof(struct sidecore_cpu), PAGE_SIZE), PAGE_SIZE, 0, &at))
+            return -E_NOMEM;
+        struct sidecore_cpu *sc = (struct sidecore_cpu *)(uintptr_t)at;
+        *sc = (struct sidecore_cpu){.policy = &cfg->sidecores[i]};
+        cpus[cfg->sidecores[i].cpu].sidecore = sc;
+    }
+    return 0;
+}
+
+int sidecore_setup(const struct config *cfg, struct palloc *pa)
 {
     static uint16_t serving[CONFIG_MAX_PARTITIONS * MAX_PARTITION_VCPUS][SC_SERVICES];
     unsigned nv = total_vcpus();
     int rc = placement_compute(cfg, nv, serving);
     if (rc)
         return rc;
-    for (unsigned i = 0; i < cfg->nsidecores; i++)
-        policy[cfg->sidecores[i].cpu] = &cfg->sidecores[i];
+    if ((rc = create_state(cfg, pa)))
+        return rc;
     /* count, then lay the rings out grouped by CPU */
     unsigned k = 0;
     for (unsigned p = 0; p < partition_count; p++)
         for (unsigned v = 0; partitions[p].has_image && v < partitions[p].nvcpus; v++, k++)
             for (unsigned s = 0; s < SC_SERVICES; s++)
-                count[serving[k][s]]++;
+                side(serving[k][s])->count++;
     unsigned next = 0;
-    for (unsigned cpu = 0; cpu < MAX_CPUS; cpu++) {
-        first[cpu] = next;
-        next += count[cpu];
-        count[cpu] = 0;
+    for (unsigned i = 0; i < cfg->nsidecores; i++) {
+        struct sidecore_cpu *sc = side(cfg->sidecores[i].cpu);
+        sc->first = next;
+        next += sc->count;
+        sc->count = 0;
     }
     k = 0;
     for (unsigned p = 0; p < partition_count; p++) {
@@ -95,8 +127,9 @@ int sidecore_setup(const struct config *cfg)
             struct vcpu *vc = &partitions[p].vcpus[v];
             for (unsigned s = 0; s < SC_SERVICES; s++) {
                 unsigned cpu = serving[k][s];
-                vc->served_by[s] = (uint16_t)cpu;
-                rings[first[cpu] + count[cpu]++] =
+                struct sidecore_cpu *sc = side(cpu);
+                vc->svc->served_by[s] = (uint16_t)cpu;
+                rings[sc->first + sc->count++] =
                     (struct served_ring){(struct svc_ring_ctx){.v = vc, .service = s}, cpu};
             }
         }
@@ -113,7 +146,7 @@ static enum ring_outcome timed_handler(void *ctx, struct sc_ring_slot *req, uint
     uint64_t t0 = rdtsc();
     enum ring_outcome out = svc_ring_handler(&r->ctx, req, wait);
     uint64_t cycles = rdtsc() - t0;
-    struct longest_call *l = &longest[r->cpu];
+    struct longest_call *l = &side(r->cpu)->longest;
     if (cycles > l->cycles)
         *l = (struct longest_call){cycles, r, opcode};
     return out;
@@ -126,12 +159,12 @@ static bool ready(void *ctx, uint64_t wait, struct sc_ring_slot *req)
 
 static const struct ring_ops served_ops = {timed_handler, ready};
 
-static bool pass(unsigned cpu)
+static bool pass(const struct sidecore_cpu *sc)
 {
     bool served = false;
-    for (unsigned i = first[cpu]; i < first[cpu] + count[cpu]; i++) {
+    for (unsigned i = sc->first; i < sc->first + sc->count; i++) {
         struct svc_ring_ctx *c = &rings[i].ctx;
-        struct ring_consumer *rc = &c->v->rings[c->service];
+        struct ring_consumer *rc = &c->v->svc->rings[c->service];
         if (rc->broken && !rc->deferred)
             continue; /* a broken ring with a deferred request is polled until it settles */
         int n = ring_consumer_poll(rc, SIDECORE_BATCH, &served_ops, &rings[i]);
@@ -153,13 +186,14 @@ static bool pass(unsigned cpu)
 
 bool sidecore_step(unsigned cpu)
 {
-    if (pass(cpu)) {
-        idle_passes[cpu] = 0;
+    struct sidecore_cpu *sc = side(cpu);
+    if (pass(sc)) {
+        sc->idle_passes = 0;
         return true;
     }
-    const struct cfg_sidecore *pol = policy[cpu];
-    if (pol && pol->poll == POLL_ADAPTIVE && ++idle_passes[cpu] >= pol->spin_iterations) {
-        idle_passes[cpu] = 0;
+    const struct cfg_sidecore *pol = sc->policy;
+    if (pol->poll == POLL_ADAPTIVE && ++sc->idle_passes >= pol->spin_iterations) {
+        sc->idle_passes = 0;
         apic_sleep_us(pol->sleep_us); /* bounded: the timer wakes us */
     } else {
         cpu_relax();
@@ -182,7 +216,7 @@ void sidecore_run(struct percpu *pc)
 
 static void report_side_core(unsigned cpu)
 {
-    const struct longest_call *l = &longest[cpu];
+    const struct longest_call *l = &side(cpu)->longest;
     if (!l->ring) {
         log_info("side core %u: no service call", cpu);
         return;
@@ -195,13 +229,14 @@ static void report_side_core(unsigned cpu)
 
 void sidecore_report(void)
 {
-    for (unsigned cpu = 0; cpu < MAX_CPUS; cpu++) {
-        if (!policy[cpu])
+    for (unsigned cpu = 0; cpu < cpu_count; cpu++) {
+        const struct sidecore_cpu *sc = side(cpu);
+        if (!sc)
             continue;
-        for (unsigned i = first[cpu]; i < first[cpu] + count[cpu]; i++) {
+        for (unsigned i = sc->first; i < sc->first + sc->count; i++) {
             const struct svc_ring_ctx *c = &rings[i].ctx;
-            const struct ring_consumer *rc = &c->v->rings[c->service];
-            const struct blk_queue *q = &c->v->blkq;
+            const struct ring_consumer *rc = &c->v->svc->rings[c->service];
+            const struct blk_queue *q = &c->v->svc->blkq;
             if (c->service == SC_SERVICE_IO && q->ready)
                 log_info("block queue %s.%u on side core %u: %llu requests, %llu errors%s",
                          c->v->partition->name, c->v->id, cpu, (unsigned long long)q->completed,

@@ -9,10 +9,11 @@
 
 struct percpu;
 struct config;
+struct palloc;
 
-/* Boot CPU, after the partitions are built: place every ring on a side core
- * and log the placement. 0 or a negative errno. */
-int sidecore_setup(const struct config *cfg);
+/* Boot CPU, after the partitions are built: create the services' per-vCPU and per-side-core
+ * state, place every ring on a side core and log the placement. 0 or a negative errno. */
+int sidecore_setup(const struct config *cfg, struct palloc *pa);
 /* One pass over this side core's rings, then its idle policy if nothing was
  * pending. Returns true if it served a request. */
 bool sidecore_step(unsigned cpu);

@@ -18,6 +18,7 @@
 #include "core/percpu.h"
 #include "core/spinlock.h"
 #include "sidecore/services.h"
+#include "sidecore/vcpu_services.h"
 #include "vmexit/svc_trap.h"
 #include "vmexit/vcpu.h"
 
@@ -241,7 +242,7 @@ static void env_console(void *ctx, const char *text, size_t len)
 {
     struct svc_call *c = ctx;
     struct vcpu *v = c->v;
-    vcpu_console_put(v, c->trap ? &v->console_trap : &v->console_ring, text, len);
+    vcpu_console_put(v, c->trap ? &v->console_trap : &v->svc->console_ring, text, len);
 }
 
 static void env_cpuid(void *ctx, uint32_t leaf, uint32_t subleaf, struct cpuid_values *out)
@@ -258,7 +259,7 @@ static struct blk_backend backend_of(struct vcpu *v)
     const struct partition *p = v->partition;
     return (struct blk_backend){(uint8_t *)(uintptr_t)p->base, p->size,
                                 p->disk ? (uint8_t *)(uintptr_t)p->disk->address : NULL,
-                                p->disk ? p->disk->size : 0, v->blk_chain};
+                                p->disk ? p->disk->size : 0, v->svc->blk_chain};
 }
 
 static int env_blk_info(void *ctx, uint64_t *sectors)
@@ -277,34 +278,35 @@ static int env_blk_setup(void *ctx, uint64_t desc, uint64_t avail, uint64_t used
     if (!v->partition->disk)
         return -E_NODEV;
     struct blk_backend b = backend_of(v);
-    spin_lock(&v->blk_lock);
-    int rc = blk_setup(&v->blkq, &b, desc, avail, used, size, vector);
-    spin_unlock(&v->blk_lock);
+    spin_lock(&v->svc->blk_lock);
+    int rc = blk_setup(&v->svc->blkq, &b, desc, avail, used, size, vector);
+    spin_unlock(&v->svc->blk_lock);
     return rc;
 }
 
 int svc_blk_poll(struct vcpu *v)
 {
-    if (!v->blkq.ready || v->blkq.broken)
+    struct vcpu_services *s = v->svc;
+    if (!s->blkq.ready || s->blkq.broken)
         return 0;
     struct blk_backend b = backend_of(v);
-    spin_lock(&v->blk_lock);
-    int n = blk_poll(&v->blkq, &b, BLK_BATCH); /* bounded like a ring's share of a pass */
-    bool was_logged = v->blk_broken_logged;
-    v->blk_broken_logged |= v->blkq.broken;
-    spin_unlock(&v->blk_lock);
+    spin_lock(&s->blk_lock);
+    int n = blk_poll(&s->blkq, &b, BLK_BATCH); /* bounded like a ring's share of a pass */
+    bool was_logged = s->blk_broken_logged;
+    s->blk_broken_logged |= s->blkq.broken;
+    spin_unlock(&s->blk_lock);
     if (n == -E_BADMSG && !was_logged)
         log_warn("block queue of %s.%u is corrupted: marked broken, no longer served",
                  v->partition->name, v->id);
-    if (n > 0 && v->blkq.vector)
-        apic_send_fixed(vcpu_apic(v), v->blkq.vector); /* completion by interrupt */
+    if (n > 0 && s->blkq.vector)
+        apic_send_fixed(vcpu_apic(v), s->blkq.vector); /* completion by interrupt */
     return n;
 }
 
 static int env_blk_kick(void *ctx)
 {
     struct vcpu *v = ((struct svc_call *)ctx)->v;
-    if (!v->blkq.ready)
+    if (!v->svc->blkq.ready)
         return -E_INVAL;
     return svc_blk_poll(v);
 }
@@ -347,9 +349,9 @@ enum ring_outcome svc_ring_handler(void *ctx, struct sc_ring_slot *slot, uint64_
     struct svc_ring_ctx *r = ctx;
     struct svc_call c = {.v = r->v};
     execute(&c, r->service, slot);
-    if (slot->status < 0 && !r->v->ring_error_logged[r->service]) {
+    if (slot->status < 0 && !r->v->svc->ring_error_logged[r->service]) {
         /* rate limit: the first error of each ring is logged, all are counted */
-        r->v->ring_error_logged[r->service] = true;
+        r->v->svc->ring_error_logged[r->service] = true;
         log_warn("ring %s.%u/%s: %s request refused (%lld); further errors are only counted",
                  r->v->partition->name, r->v->id, service_name((enum service)r->service),
                  service_opcode_name(slot->opcode), (long long)slot->status);

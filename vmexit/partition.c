@@ -199,11 +199,6 @@ int partition_build(unsigned index, struct palloc *pa, char *why, unsigned why_s
         return -E_NOMEM;
     }
     memset((void *)(uintptr_t)p->window_hpa, 0, p->window_size);
-    for (unsigned i = 0; i < p->nvcpus; i++)
-        for (unsigned sv = 0; sv < SC_SERVICES; sv++)
-            ring_consumer_init(&p->vcpus[i].rings[sv],
-                               (struct sc_ring *)(uintptr_t)(p->window_hpa + SC_RING_OFFSET(i, sv)),
-                               (uint16_t)sv, i);
     elf_load((const void *)(uintptr_t)p->image->address, &p->elf, (uint8_t *)(uintptr_t)p->base);
     uint64_t *gdt = (uint64_t *)(uintptr_t)(p->base + SC_GPA_GDT);
     gdt[1] = GDT_CODE64;
@@ -220,13 +215,6 @@ int partition_build(unsigned index, struct palloc *pa, char *why, unsigned why_s
             ksnprintf(why, why_size, "vCPU %u: out of memory for its control structures", i);
             return rc;
         }
-        uint64_t chain = 0; /* only a partition with a disk sets up a block queue */
-        if (p->disk && (rc = palloc_alloc(pa, BLK_QUEUE_MAX * sizeof(struct sc_vq_desc), PAGE_SIZE,
-                                          0, &chain))) {
-            ksnprintf(why, why_size, "vCPU %u: out of memory for its block queue", i);
-            return rc;
-        }
-        p->vcpus[i].blk_chain = (struct sc_vq_desc *)(uintptr_t)chain;
     }
     return 0;
 }

@@ -14,13 +14,11 @@
 #include "core/pgtable.h"
 #include "core/spinlock.h"
 #include "guest-stubs/include/sidecore/ring.h"
-#include "sidecore/blk.h"
 #include "vmexit/backend.h"
 #include "vmexit/console_limit.h"
 #include "vmexit/cpuid.h"
 #include "vmexit/lifecycle.h"
 #include "vmexit/npt_retire.h"
-#include "sidecore/ring_consumer.h"
 #include "vmexit/tlb_sync.h"
 #include "guest-stubs/include/sidecore/abi.h"
 
@@ -53,6 +51,7 @@ enum vcpu_state {
 
 struct partition;
 struct palloc;
+struct vcpu_services;
 struct cfg_partition;
 struct boot_file;
 
@@ -72,23 +71,13 @@ struct vcpu {
     uint64_t steady_exits; /* exits counted during the last completed steady phase */
     bool steady_seen;
     struct console_stream console_trap; /* console output by hypercall, on this core */
-    /* Request rings (sidecore/): one consumer per service, the side core serving it. */
-    struct ring_consumer rings[SC_SERVICES];
-    uint16_t served_by[SC_SERVICES];
-    bool ring_error_logged[SC_SERVICES];
-    struct console_stream console_ring; /* console output by ring (the io side core) */
+    struct vcpu_services *svc;          /* the services' state for it (sidecore/vcpu_services.h) */
     /* Payloads of cross-core work (core/cpu_work.h), taken before every entry into the guest
      * and while parked. */
     struct tlb_vcpu tlb;  /* guest mode and the flush generation acknowledged (tlb_sync.h) */
     int64_t stop_status;  /* CPU_WORK_VCPU_STOP: leave with this status (atomic) */
     uint32_t start_claim; /* taken by the one starter, released when the vCPU runs again */
     uint64_t start_rip, start_rsp; /* CPU_WORK_VCPU_START while parked: restart here */
-    /* The block device queue: polled by the io side core, or kicked by a trap. */
-    struct blk_queue blkq;
-    struct sc_vq_desc *blk_chain; /* BLK_QUEUE_MAX: blk_poll's copy of a chain (blk_lock);
-                                     allocated for partitions with a disk */
-    struct spinlock blk_lock;
-    bool blk_broken_logged;
 };
 
 struct partition {
