@@ -19,7 +19,7 @@
 
 static enum log_level min_level = LOG_INFO;
 static struct log_lock log_lock;
-static bool emergency[MAX_CPUS]; /* per CPU: in an exception or a panic */
+static bool early_emergency; /* the boot CPU's, before the per-CPU data exists */
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
@@ -28,18 +28,24 @@ void log_set_level(enum log_level level)
     min_level = level;
 }
 
+static bool *emergency(void)
+{
+    struct percpu *pc = this_cpu_or_null();
+    return pc ? &pc->emergency : &early_emergency;
+}
+
 static void emit(const char *line, size_t n)
 {
     unsigned cpu = this_cpu_index();
     enum log_lock_got got =
-        log_lock_acquire(&log_lock, cpu, emergency[cpu] ? EMERGENCY_SPINS : LOG_LOCK_FOREVER);
+        log_lock_acquire(&log_lock, cpu, *emergency() ? EMERGENCY_SPINS : LOG_LOCK_FOREVER);
     serial_write(line, n);
     log_lock_release(&log_lock, cpu, got);
 }
 
 void log_emergency(void)
 {
-    emergency[this_cpu_index()] = true;
+    *emergency() = true;
 }
 
 void log_abandon(void)

@@ -25,6 +25,11 @@ struct percpu *this_cpu(void)
     return pc;
 }
 
+struct percpu *this_cpu_or_null(void)
+{
+    return gs_ready ? this_cpu() : NULL;
+}
+
 unsigned this_cpu_index(void)
 {
     return gs_ready ? this_cpu()->index : 0;

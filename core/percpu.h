@@ -16,6 +16,9 @@
 #define MAX_CPUS 1024
 #define CPU_STACK_SIZE (16 * 1024)
 #define CPU_IST_STACK_SIZE (8 * 1024)
+/* Room for the virtualization backend's per-CPU data (struct svm_cpu; a VMX backend's too),
+ * which lives in struct percpu; each backend asserts that its own fits. */
+#define PERCPU_BACKEND_BYTES 64
 
 /* Life of a CPU as the boot CPU sees it. */
 enum cpu_state {
@@ -35,26 +38,43 @@ enum cpu_command {
     CPU_CMD_HALT,      /* stop for shutdown */
 };
 
+/* The only part of a CPU's data other CPUs read or write, on cache lines of its own. For
+ * each field: who writes it, and the ordering that makes its readers see what they need. */
 struct percpu_public {
-    uint32_t state;          /* enum cpu_state, atomic */
-    uint32_t command;        /* enum cpu_command, atomic: CPU_WORK_COMMAND's payload */
-    uint32_t acked;          /* last command completed, atomic */
-    struct cpu_mailbox work; /* cross-core work (cpu_work.h) */
-    uint32_t nmis;           /* NMIs taken in the hypervisor (kicks) */
-    uint32_t stray_irqs;     /* interrupts for a guest that had left (acknowledged) */
-    uint64_t arrival_tsc;
-    char park_reason[80];
+    /* enum cpu_state. The boot CPU: ABSENT -> STARTING, and STARTING -> TIMED_OUT by
+     * compare-and-swap; the CPU itself: STARTING -> ONLINE by compare-and-swap (the loser
+     * stays out of the way), then -> IN_ROLE and -> PARKED. Release stores, acquire loads:
+     * arrival_tsc and park_reason are written before the state that announces them. */
+    uint32_t state;
+    /* enum cpu_command: the boot CPU (release), then it posts CPU_WORK_COMMAND; the CPU
+     * takes the bit before it reads the command (acquire), so a newer one is never missed. */
+    uint32_t command;
+    /* The last command the CPU completed: the CPU (release); the boot CPU waits on it. */
+    uint32_t acked;
+    /* Cross-core work: any CPU posts, the CPU takes (core/cpu_work.h has the ordering). */
+    struct cpu_mailbox work;
+    /* Statistics the CPU counts (relaxed) and the boot CPU reports: NMIs taken in the
+     * hypervisor, and interrupts meant for a guest that had already left the core. */
+    uint32_t nmis;
+    uint32_t stray_irqs;
+    uint64_t arrival_tsc; /* the CPU, before its state turns ONLINE */
+    char park_reason[80]; /* the CPU, before its state turns PARKED */
 } __attribute__((aligned(64)));
 
 struct sidecore_cpu;
 
+/* A CPU's data. Everything but pub is private: written by the CPU itself, or by the boot CPU
+ * before the CPU starts (its index, APIC ID, stacks) or takes its role (sidecore). */
 struct percpu {
     struct percpu *self; /* %gs:0, so this_cpu() is one load */
     unsigned index;
     uint32_t apic_id;
     uint64_t stack_top;            /* of the main stack it runs on (0: the boot stack) */
     uint64_t stack_guard;          /* the unmapped page below that stack (core/stacks.c) */
+    uint64_t stack_block;          /* its stacks and their guard pages (core/stacks.c) */
+    bool emergency;                /* in an exception or a panic: the log lock is not waited for */
     struct sidecore_cpu *sidecore; /* its state if it is a side core (sidecore/sidecore.c) */
+    uint8_t backend[PERCPU_BACKEND_BYTES] __attribute__((aligned(16)));
     struct gdt_table gdt;
     struct tss tss;
     struct percpu_public pub;
@@ -71,6 +91,8 @@ int percpu_create(struct palloc *pa, const uint32_t *apic_ids, unsigned n);
 
 struct percpu *this_cpu(void);
 unsigned this_cpu_index(void);
+/* NULL until the boot CPU activated its per-CPU data (early boot, the loader's calls). */
+struct percpu *this_cpu_or_null(void);
 /* Point %gs at this CPU's data; done first on every CPU. */
 void percpu_activate(struct percpu *pc);
 /* Index of the CPU with this APIC ID, or -1. */

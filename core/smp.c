@@ -20,7 +20,9 @@ extern const uint8_t trampoline_start[], trampoline_end[];
 extern const uint64_t trampoline_offsets[8];
 enum { OFF_GDTR_BASE, OFF_GDT, OFF_FAR64, OFF_LONG_MODE, OFF_CR3, OFF_ENTRY, OFF_STACKS, OFF_SLOT };
 
-static uint64_t slot_stack_top[MAX_CPUS]; /* read by the trampoline */
+/* The trampoline's stacks, one per AP started, taken in arrival order (an AP learns which
+ * CPU it is only once it runs C): indexed by slot, not by CPU, so not per-CPU data. */
+static uint64_t slot_stack_top[MAX_CPUS];
 
 uint32_t cpu_apic_id_from_cpuid(void)
 {

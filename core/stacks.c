@@ -17,15 +17,13 @@
 #define IST_SLOT (PAGE_SIZE + CPU_IST_STACK_SIZE)
 #define CPU_BLOCK_SIZE (IST_STACKS * IST_SLOT + PAGE_SIZE + CPU_STACK_SIZE)
 
-static uint64_t cpu_block[MAX_CPUS]; /* physical = virtual (identity map) */
-
 /* The boot CPU's stack, in the image's .bss (core/entry.S). */
 extern char boot_stack_guard[];
 
 int stacks_alloc(struct palloc *pa)
 {
     for (unsigned i = 0; i < cpu_count; i++) {
-        int rc = palloc_alloc(pa, CPU_BLOCK_SIZE, PAGE_SIZE, 0, &cpu_block[i]);
+        int rc = palloc_alloc(pa, CPU_BLOCK_SIZE, PAGE_SIZE, 0, &cpus[i].stack_block);
         if (rc)
             return rc;
     }
@@ -34,13 +32,13 @@ int stacks_alloc(struct palloc *pa)
 
 uint64_t stacks_main_top(unsigned cpu)
 {
-    return cpu_block[cpu] + CPU_BLOCK_SIZE;
+    return cpus[cpu].stack_block + CPU_BLOCK_SIZE;
 }
 
 void stacks_ist_tops(unsigned cpu, uint64_t top[IST_STACKS])
 {
     for (unsigned i = 0; i < IST_STACKS; i++)
-        top[i] = cpu_block[cpu] + (i + 1) * IST_SLOT;
+        top[i] = cpus[cpu].stack_block + (i + 1) * IST_SLOT;
 }
 
 void stacks_set_main(struct percpu *pc, uint64_t top)
@@ -58,7 +56,7 @@ int stacks_unmap_guards(struct pt *host)
         rc = pt_unmap(host, boot_guard, PAGE_SIZE);
     for (unsigned i = 0; !rc && i < cpu_count; i++)
         for (unsigned g = 0; !rc && g <= IST_STACKS; g++)
-            rc = pt_unmap(host, cpu_block[i] + g * IST_SLOT, PAGE_SIZE);
+            rc = pt_unmap(host, cpus[i].stack_block + g * IST_SLOT, PAGE_SIZE);
     write_cr3(host->root); /* drop any translation of the pages just unmapped */
     return rc;
 }
@@ -74,7 +72,7 @@ const char *stacks_guard_hit(const struct percpu *pc, uint64_t addr)
     if (pc->stack_guard && in_page(addr, pc->stack_guard))
         return "main";
     for (unsigned g = 0; g < IST_STACKS; g++)
-        if (cpu_block[pc->index] && in_page(addr, cpu_block[pc->index] + g * IST_SLOT))
+        if (pc->stack_block && in_page(addr, pc->stack_block + g * IST_SLOT))
             return ist_names[g];
     return NULL;
 }

@@ -57,7 +57,12 @@ struct svm_cpu {
     bool first_run;
 };
 
-static struct svm_cpu svm_cpus[MAX_CPUS];
+_Static_assert(sizeof(struct svm_cpu) <= PERCPU_BACKEND_BYTES, "lives in struct percpu");
+
+static struct svm_cpu *svm_cpu_of(const struct vcpu *v)
+{
+    return (struct svm_cpu *)(void *)cpus[v->cpu].backend;
+}
 static uint64_t iopm_pa, msrpm_pa;
 static unsigned max_phys_bits = 48;
 
@@ -146,7 +151,7 @@ static enum pt_page_size svm_stage2_largest_page(void)
 
 static void svm_vcpu_reset(struct vcpu *v, uint64_t rip, uint64_t rsp)
 {
-    struct svm_cpu *s = &svm_cpus[v->cpu];
+    struct svm_cpu *s = svm_cpu_of(v);
     vmcb_build_reset(s->vmcb, rip, rsp);
     v->regs = (struct guest_regs){.rdi = SC_GPA_BOOT_INFO(v->id)};
     s->first_run = true; /* and a clean TLB */
@@ -154,7 +159,7 @@ static void svm_vcpu_reset(struct vcpu *v, uint64_t rip, uint64_t rsp)
 
 static int svm_vcpu_prepare(struct vcpu *v, struct palloc *pa)
 {
-    struct svm_cpu *s = &svm_cpus[v->cpu];
+    struct svm_cpu *s = svm_cpu_of(v);
     const struct partition *p = v->partition;
     if (build_permission_maps(pa) || alloc_zeroed(pa, 1, &s->vmcb_pa) ||
         alloc_zeroed(pa, 1, &s->hsave_pa) || alloc_zeroed(pa, 1, &s->host_vmcb_pa))
