@@ -148,9 +148,12 @@ static int env_pt_unmap(void *ctx, uint64_t gpa, uint64_t size)
     return 0;
 }
 
-/* True if some page of the range has a right that `rights` lacks. */
-static bool narrows(const struct pt *npt, uint64_t gpa, uint64_t size, unsigned rights)
+/* True if some page of the range has a right that `rights` lacks. Under pt_lock: the answer
+ * must hold for the protect that follows. */
+static bool narrows(const struct partition *p, uint64_t gpa, uint64_t size, unsigned rights)
 {
+    spin_assert_held(&p->pt_lock);
+    const struct pt *npt = &p->npt;
     for (uint64_t off = 0; off < size;) {
         uint64_t pa;
         unsigned flags;
@@ -171,7 +174,7 @@ static int env_pt_protect(void *ctx, uint64_t gpa, uint64_t size, unsigned right
     if (over_table_budget(p))
         return -E_NOMEM;
     spin_lock(&p->pt_lock);
-    bool flush = narrows(&p->npt, gpa, size, rights);
+    bool flush = narrows(p, gpa, size, rights);
     int rc = pt_protect(&p->npt, gpa, size, rights);
     spin_unlock(&p->pt_lock);
     return rc || !flush ? rc : flush_partition(ctx);
