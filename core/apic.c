@@ -171,6 +171,11 @@ void apic_timer_stop(void)
     reg_write(APIC_TIMER_INITIAL, 0);
 }
 
+bool apic_in_service(uint8_t vector)
+{
+    return reg_read(APIC_ISR + (uint32_t)(vector / 32) * 0x10) & (1u << (vector % 32));
+}
+
 static bool any_in_service(void)
 {
     for (uint32_t i = 0; i < 8; i++)

@@ -40,7 +40,13 @@ void trap_dispatch(struct trap_frame *f)
         apic_eoi();
         return;
     case VECTOR_SPURIOUS:
-        return; /* a spurious interrupt takes no EOI */
+        /* a spurious interrupt takes no EOI; a guest's IPI on the same vector (every vector
+         * is the guest's) that reached its core while in the hypervisor does */
+        if (apic_in_service(VECTOR_SPURIOUS)) {
+            __atomic_fetch_add(&this_cpu()->pub.stray_irqs, 1, __ATOMIC_RELAXED);
+            apic_eoi();
+        }
+        return;
     case VECTOR_NMI:
         /* a wake: the interrupted loop takes its work (cpu_work.h); a hlt about to start
          * after the mailbox was found empty is skipped, or this wake would be lost */

@@ -48,7 +48,7 @@ int blk_setup(struct blk_queue *q, const struct blk_backend *b, uint64_t desc, u
         return -E_INVAL;
     if (size == 0 || size > BLK_QUEUE_MAX || (size & (size - 1)))
         return -E_INVAL;
-    if (vector != 0 && (vector < 32 || vector > SC_VECTOR_MAX))
+    if (vector != 0 && (vector < SC_VECTOR_MIN || vector > SC_VECTOR_MAX))
         return -E_INVAL;
     if (!rings_in_ram(b, desc, avail, used, size))
         return -E_FAULT;

@@ -95,7 +95,7 @@ static int64_t do_pt(const struct svc_env *e, struct sc_ring_slot *r)
 static int64_t do_ipi(const struct svc_env *e, const struct sc_ring_slot *r)
 {
     uint64_t vector = r->arg[0], set = r->arg[1], flags = r->arg[2];
-    if (vector < 32 || vector > SC_VECTOR_MAX || (flags & ~(uint64_t)SC_IPI_ALL))
+    if (vector < SC_VECTOR_MIN || vector > SC_VECTOR_MAX || (flags & ~(uint64_t)SC_IPI_ALL))
         return -E_INVAL;
     if (flags & SC_IPI_ALL)
         set = e->nvcpus >= 64 ? ~0ull : (1ull << e->nvcpus) - 1;

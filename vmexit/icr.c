@@ -17,10 +17,11 @@
 enum { SHORT_NONE, SHORT_SELF, SHORT_ALL_INCL, SHORT_ALL_EXCL };
 enum { DELIVERY_FIXED = 0 };
 
-/* The vectors a guest may raise: not an exception vector, not the hypervisor's own. */
+/* The vectors a guest may raise: any but an exception vector (the hypervisor keeps none). */
+_Static_assert(SC_VECTOR_MAX == 0xff, "every 8-bit vector from SC_VECTOR_MIN on");
 static bool guest_vector(uint8_t v)
 {
-    return v >= 32 && v <= SC_VECTOR_MAX;
+    return v >= SC_VECTOR_MIN;
 }
 
 int icr_validate(uint64_t icr, const struct icr_partition_view *p, struct icr_decision *out)

@@ -33,7 +33,8 @@ bool x2apic_write_exits(uint32_t msr);
  * guest may not use). */
 int self_ipi_validate(uint64_t value, uint8_t *vector);
 /* A write of value to an LVT register: 0 if masked, or unmasked with fixed delivery and a
- * vector 32..SC_VECTOR_MAX; else -E_PERM (NMI, SMI, INIT, ExtINT delivery) or -E_INVAL. */
+ * vector SC_VECTOR_MIN..SC_VECTOR_MAX; else -E_PERM (NMI, SMI, INIT, ExtINT delivery) or -E_INVAL.
+ */
 int lvt_validate(uint64_t value);
 
 #endif

@@ -268,7 +268,7 @@ static void test_setup_validation(void **state)
     assert_int_equal(q.vector, 32);
     assert_int_equal(blk_setup(&q, b, DESC, AVAIL, USED, 16, SC_VECTOR_MAX), 0);
     assert_int_equal(q.vector, SC_VECTOR_MAX);
-    assert_int_equal(blk_setup(&q, b, DESC, AVAIL, USED, 16, 0xf0), -E_INVAL);
+    assert_int_equal(blk_setup(&q, b, DESC, AVAIL, USED, 16, 0x100), -E_INVAL);
     assert_int_equal(blk_setup(&q, b, RAM_SIZE - 16 * 16, RAM_SIZE - (4 + 2 * 16),
                                RAM_SIZE - (4 + 8 * 16), 16, 0),
                      0);

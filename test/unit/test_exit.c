@@ -330,7 +330,8 @@ static void test_lvt_written_or_refused(void **state)
         {0x832, 0x00010, false},    /* an exception vector, unmasked */
         {0x835, 0x00700, false},    /* LINT0 as ExtINT */
         {0x836, 0x00400, false},    /* LINT1 as NMI */
-        {0x837, 0x000f0, false},    /* the hypervisor's vectors */
+        {0x837, 0x000f0, true},     /* error LVT at 0xf0: every vector is the guest's */
+        {0x837, 0x0001f, false},    /* the last exception vector */
         {0x82f, 0x00041, true},     /* CMCI */
         {0x834, 0x100000041, false} /* bits above 31 */
     };

@@ -46,9 +46,11 @@ enum sc_hypercall {
  * at most 4 lines per request and 64 lines/s per partition (bursts of 1024); lines beyond
  * are dropped, counted by the hypervisor, and the request still returns its length. */
 #define SC_CONSOLE_MAX 4096
-/* Vectors a guest may have sent to its vCPUs: 32..SC_VECTOR_MAX. 0xf0-0xff belong to
- * the hypervisor (wake-up, spurious). */
-#define SC_VECTOR_MAX 0xef
+/* Vectors a guest may have sent to its vCPUs: SC_VECTOR_MIN..SC_VECTOR_MAX, every vector
+ * that is not an exception. The hypervisor keeps none for itself on a guest's cores (it
+ * wakes them by NMI), so a kernel may place its system vectors anywhere up to 0xff. */
+#define SC_VECTOR_MIN 32
+#define SC_VECTOR_MAX 0xff
 #define SC_EPERM 1
 #define SC_ENOMEM 12
 #define SC_EFAULT 14
