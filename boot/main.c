@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "core/memory.h"
 #include "core/percpu.h"
+#include "core/refusal.h"
 #include "core/report.h"
 #include "core/role.h"
 #include "core/serial.h"
@@ -75,10 +76,10 @@ static void load_config(void)
 
 static void read_acpi(void)
 {
-    const char *why = "?";
+    struct refusal why;
     int rc = acpi_parse(&hv_acpi_mem, hv.boot->rsdp, &hv.acpi, &why);
     if (rc) {
-        log_error("ACPI: %s (error %d)", why, rc);
+        log_error("ACPI: %s (error %d)", why.text, rc);
         fail("acpi");
     }
     log_info("ACPI: %s, OEM '%s', %u enabled CPUs (%u disabled), %u I/O APICs, LAPIC at %llx",
@@ -172,15 +173,15 @@ static bool any_image(void)
 static void check_partitions(void)
 {
     if (any_image()) {
-        char why[128];
-        if (vcpu_backend_select(why, sizeof(why))) {
-            log_error("cannot run guests: %s", why);
+        struct refusal why;
+        if (vcpu_backend_select(&why)) {
+            log_error("cannot run guests: %s", why.text);
             fail("virtualization");
         }
     }
     for (unsigned i = 0; i < hv.cfg.npartitions; i++) {
         const struct cfg_partition *c = &hv.cfg.partitions[i];
-        char why[160];
+        struct refusal why;
         if (c->image[0] && !hv.partitions[i].image) {
             log_error("%s:%u: partition '%s': image '%s' was not loaded", hv.boot->config_source,
                       c->line, c->name, c->image);
@@ -202,9 +203,9 @@ static void check_partitions(void)
             log_warn("partition '%s': xAPIC passthrough: its IPIs are not validated (trusted "
                      "by lapic=passthrough)",
                      c->name);
-        if (partition_check(i, c, hv.partitions[i].base, hv.partitions[i].image, why,
-                            sizeof(why))) {
-            log_error("%s:%u: partition '%s': %s", hv.boot->config_source, c->line, c->name, why);
+        if (partition_check(i, c, hv.partitions[i].base, hv.partitions[i].image, &why)) {
+            log_error("%s:%u: partition '%s': %s", hv.boot->config_source, c->line, c->name,
+                      why.text);
             fail("image");
         }
         partitions[i].disk = hv.partitions[i].disk;
@@ -215,9 +216,9 @@ static void check_partitions(void)
 static void load_partitions(void)
 {
     for (unsigned i = 0; i < partition_count; i++) {
-        char why[160];
-        if (partition_build(i, &hv.mem, why, sizeof(why))) {
-            log_error("partition '%s': %s", hv.cfg.partitions[i].name, why);
+        struct refusal why;
+        if (partition_build(i, &hv.mem, &why)) {
+            log_error("partition '%s': %s", hv.cfg.partitions[i].name, why.text);
             fail("memory");
         }
     }

@@ -11,6 +11,7 @@ set(SIDECORE_PORTABLE_SOURCES
   core/log_lock.c
   core/palloc.c
   core/pgtable.c
+  core/refusal.c
   efi/memmap.c
   sidecore/blk.c
   sidecore/placement.c

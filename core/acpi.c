@@ -3,10 +3,8 @@
 /* ACPI table parser: hardware layouts, checksum and length checks, MADT and FADT decoding. */
 #include "core/acpi.h"
 
-#include <stdarg.h>
-
-#include "core/fmt.h"
 #include "core/klib.h"
+#include "core/refusal.h"
 
 /* ---- Hardware layouts (ACPI 6.x). Tables sit at any byte address: every multi-byte field is
  * read with memcpy into a local, never through a pointer to the table. ---- */
@@ -215,23 +213,6 @@ _Static_assert(sizeof(struct acpi_fadt) == 129, "FADT layout");
         memcpy(&(dst), (const uint8_t *)(base) + offsetof(type, member), sizeof(dst));             \
     } while (0)
 
-/* ---- Error reasons ---- */
-
-static char why_buf[128];
-
-static int fail(const char **why, int err, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(const char **why, int err, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    kvsnprintf(why_buf, sizeof(why_buf), fmt, ap);
-    va_end(ap);
-    if (why)
-        *why = why_buf;
-    return -err;
-}
-
 /* ---- Helpers ---- */
 
 static uint8_t byte_sum(const uint8_t *p, uint64_t len)
@@ -265,18 +246,18 @@ struct rsdp_view {
 };
 
 static int read_rsdp(const struct acpi_mem *mem, uint64_t pa, bool check_sums, struct rsdp_view *v,
-                     const char **why)
+                     struct refusal *why)
 {
     struct acpi_rsdp r;
     const uint8_t *p = map(mem, pa, ACPI_RSDP_V1_SIZE);
     if (!p)
-        return fail(why, E_FAULT, "RSDP at 0x%llx is not accessible", (unsigned long long)pa);
+        return refuse(why, E_FAULT, "RSDP at 0x%llx is not accessible", (unsigned long long)pa);
     memset(&r, 0, sizeof(r));
     memcpy(&r, p, ACPI_RSDP_V1_SIZE);
     if (memcmp(r.signature, "RSD PTR ", sizeof(r.signature)) != 0)
-        return fail(why, E_BADMSG, "RSDP signature is not \"RSD PTR \"");
+        return refuse(why, E_BADMSG, "RSDP signature is not \"RSD PTR \"");
     if (check_sums && byte_sum(p, ACPI_RSDP_V1_SIZE) != 0)
-        return fail(why, E_BADMSG, "RSDP checksum mismatch");
+        return refuse(why, E_BADMSG, "RSDP checksum mismatch");
 
     v->revision = r.revision;
     memcpy(v->oem_id, r.oem_id, sizeof(r.oem_id));
@@ -288,19 +269,20 @@ static int read_rsdp(const struct acpi_mem *mem, uint64_t pa, bool check_sums, s
     if (r.revision >= 2) {
         p = map(mem, pa, sizeof(r));
         if (!p)
-            return fail(why, E_FAULT, "RSDP revision %u at 0x%llx: its 36 bytes are not accessible",
-                        r.revision, (unsigned long long)pa);
+            return refuse(why, E_FAULT,
+                          "RSDP revision %u at 0x%llx: its 36 bytes are not accessible", r.revision,
+                          (unsigned long long)pa);
         memcpy(&r, p, sizeof(r));
         if (r.length < sizeof(r))
-            return fail(why, E_BADMSG, "RSDP length %u is shorter than 36", r.length);
+            return refuse(why, E_BADMSG, "RSDP length %u is shorter than 36", r.length);
         if (r.length > ACPI_RSDP_MAX_LENGTH)
-            return fail(why, E_BADMSG, "RSDP length %u is implausible (over %u)", r.length,
-                        ACPI_RSDP_MAX_LENGTH);
+            return refuse(why, E_BADMSG, "RSDP length %u is implausible (over %u)", r.length,
+                          ACPI_RSDP_MAX_LENGTH);
         p = map(mem, pa, r.length);
         if (!p)
-            return fail(why, E_FAULT, "RSDP length %u overruns accessible memory", r.length);
+            return refuse(why, E_FAULT, "RSDP length %u overruns accessible memory", r.length);
         if (check_sums && byte_sum(p, r.length) != 0)
-            return fail(why, E_BADMSG, "RSDP extended checksum mismatch");
+            return refuse(why, E_BADMSG, "RSDP extended checksum mismatch");
         v->length = r.length;
         if (r.xsdt_address) {
             v->use_xsdt = true;
@@ -308,34 +290,34 @@ static int read_rsdp(const struct acpi_mem *mem, uint64_t pa, bool check_sums, s
         }
     }
     if (!v->root)
-        return fail(why, E_NOENT, "RSDP has neither an XSDT nor an RSDT address");
+        return refuse(why, E_NOENT, "RSDP has neither an XSDT nor an RSDT address");
     return 0;
 }
 
 /* Maps a whole table at pa and checks it: signature, length, accessibility, checksum.
  * name is what messages call it ("MADT" for signature "APIC"). */
 static int load_table(const struct acpi_mem *mem, uint64_t pa, const char *sig, const char *name,
-                      const uint8_t **table, uint32_t *length, const char **why)
+                      const uint8_t **table, uint32_t *length, struct refusal *why)
 {
     struct acpi_sdt_header h;
     const uint8_t *p = map(mem, pa, ACPI_SDT_HEADER_SIZE);
     if (!p)
-        return fail(why, E_FAULT, "%s at 0x%llx is not accessible", name, (unsigned long long)pa);
+        return refuse(why, E_FAULT, "%s at 0x%llx is not accessible", name, (unsigned long long)pa);
     memcpy(&h, p, sizeof(h));
     if (memcmp(h.signature, sig, sizeof(h.signature)) != 0) {
         char found[5];
         sig_text(found, p);
-        return fail(why, E_BADMSG, "%s signature is \"%s\", expected \"%s\"", name, found, sig);
+        return refuse(why, E_BADMSG, "%s signature is \"%s\", expected \"%s\"", name, found, sig);
     }
     if (h.length < ACPI_SDT_HEADER_SIZE)
-        return fail(why, E_BADMSG, "%s length %u is shorter than its header", name, h.length);
+        return refuse(why, E_BADMSG, "%s length %u is shorter than its header", name, h.length);
     p = map(mem, pa, h.length);
     if (!p)
-        return fail(why, E_FAULT, "%s length %u at 0x%llx overruns accessible memory", name,
-                    h.length, (unsigned long long)pa);
+        return refuse(why, E_FAULT, "%s length %u at 0x%llx overruns accessible memory", name,
+                      h.length, (unsigned long long)pa);
     uint8_t sum = byte_sum(p, h.length);
     if (sum != 0)
-        return fail(why, E_BADMSG, "%s checksum mismatch (bytes sum to 0x%02x)", name, sum);
+        return refuse(why, E_BADMSG, "%s checksum mismatch (bytes sum to 0x%02x)", name, sum);
     *table = p;
     *length = h.length;
     return 0;
@@ -375,17 +357,17 @@ static void add_cpu(struct acpi_info *out, uint32_t apic_id, uint32_t uid, bool 
         (struct acpi_cpu){.apic_id = apic_id, .uid = uid, .x2apic_entry = x2apic};
 }
 
-static int entry_too_short(const char **why, const char *what, uint32_t off, uint8_t len,
+static int entry_too_short(struct refusal *why, const char *what, uint32_t off, uint8_t len,
                            size_t need)
 {
-    return fail(why, E_BADMSG, "MADT %s entry at offset %u has length %u, expected at least %u",
-                what, off, len, (unsigned)need);
+    return refuse(why, E_BADMSG, "MADT %s entry at offset %u has length %u, expected at least %u",
+                  what, off, len, (unsigned)need);
 }
 
-static int parse_madt(const uint8_t *t, uint32_t len, struct acpi_info *out, const char **why)
+static int parse_madt(const uint8_t *t, uint32_t len, struct acpi_info *out, struct refusal *why)
 {
     if (len < sizeof(struct acpi_madt))
-        return fail(why, E_BADMSG, "MADT length %u is shorter than its 44-byte header", len);
+        return refuse(why, E_BADMSG, "MADT length %u is shorter than its 44-byte header", len);
     uint32_t lapic, flags;
     ACPI_READ(lapic, t, struct acpi_madt, lapic_address);
     ACPI_READ(flags, t, struct acpi_madt, flags);
@@ -395,15 +377,15 @@ static int parse_madt(const uint8_t *t, uint32_t len, struct acpi_info *out, con
     uint32_t off = sizeof(struct acpi_madt);
     while (off < len) {
         if (len - off < sizeof(struct acpi_madt_entry_header))
-            return fail(why, E_BADMSG, "MADT entry at offset %u overruns the table", off);
+            return refuse(why, E_BADMSG, "MADT entry at offset %u overruns the table", off);
         const uint8_t *e = t + off;
         uint8_t type = e[0], elen = e[1];
         if (elen < sizeof(struct acpi_madt_entry_header))
-            return fail(why, E_BADMSG, "MADT entry at offset %u has length %u (minimum 2)", off,
-                        elen);
+            return refuse(why, E_BADMSG, "MADT entry at offset %u has length %u (minimum 2)", off,
+                          elen);
         if (elen > len - off)
-            return fail(why, E_BADMSG, "MADT entry at offset %u overruns the table (length %u)",
-                        off, elen);
+            return refuse(why, E_BADMSG, "MADT entry at offset %u overruns the table (length %u)",
+                          off, elen);
 
         switch (type) {
         case ACPI_MADT_LOCAL_APIC: {
@@ -490,12 +472,12 @@ static void parse_fadt(const uint8_t *t, uint32_t len, struct acpi_info *out)
 /* ---- Entry points ---- */
 
 int acpi_parse(const struct acpi_mem *mem, uint64_t rsdp_pa, struct acpi_info *out,
-               const char **why)
+               struct refusal *why)
 {
     if (why)
-        *why = NULL;
+        why->text[0] = '\0';
     if (!mem || !mem->map || !out)
-        return fail(why, E_INVAL, "acpi_parse needs a memory accessor and an output");
+        return refuse(why, E_INVAL, "acpi_parse needs a memory accessor and an output");
     memset(out, 0, sizeof(*out));
 
     struct rsdp_view rv;
@@ -533,7 +515,7 @@ int acpi_parse(const struct acpi_mem *mem, uint64_t rsdp_pa, struct acpi_info *o
         }
     }
     if (!madt)
-        return fail(why, E_NOENT, "no MADT (APIC) table");
+        return refuse(why, E_NOENT, "no MADT (APIC) table");
 
     err = parse_madt(madt, madt_len, out, why);
     if (err)

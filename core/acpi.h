@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/refusal.h"
+
 #define ACPI_MAX_CPUS 1024
 #define ACPI_MAX_IOAPICS 8
 #define ACPI_MAX_TABLES 64
@@ -66,16 +68,14 @@ struct acpi_info {
 
 /* Parse RSDP -> XSDT (RSDT if revision 0 or no XSDT) -> MADT (required) and FADT (optional).
  * Verifies signatures, lengths and checksums of every table it reads. On error returns a negative
- * errno and sets *why to a static human-readable reason naming the table and what is wrong
+ * errno and fills why with a human-readable reason naming the table and what is wrong
  * ("MADT checksum mismatch", "XSDT length 20 is shorter than its header", "MADT entry at offset 60
- * overruns the table", "no MADT (APIC) table", ...). On success *why is set to NULL.
- * why may be NULL. The reason text lives in a static buffer that the next failing call overwrites
- * (parsing happens once, on the boot CPU).
+ * overruns the table", "no MADT (APIC) table", ...). On success why holds "". why may be NULL.
  * Errors: -E_INVAL bad arguments; -E_FAULT a range that has to be read is not accessible;
  * -E_BADMSG a signature, length, checksum or MADT entry is wrong; -E_NOENT no MADT, or an RSDP
  * without any root table address. */
 int acpi_parse(const struct acpi_mem *mem, uint64_t rsdp_pa, struct acpi_info *out,
-               const char **why);
+               struct refusal *why);
 
 /* List RSDP (signature "RSDP", length 20 or 36), the root table and every table it points to (for
  * dumps). Returns the number of refs written or a negative errno. Does not require checksums to be

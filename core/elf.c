@@ -3,10 +3,8 @@
 /* ELF64 guest image loader: header layouts, validation with reasons, copy into guest memory. */
 #include "core/elf.h"
 
-#include <stdarg.h>
-
-#include "core/fmt.h"
 #include "core/klib.h"
+#include "core/refusal.h"
 
 /* Fields are copied out of the file as they are stored (little-endian); so is the host. */
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -92,26 +90,6 @@ _Static_assert(sizeof(struct elf64_phdr) == 56, "Phdr layout");
         memcpy(&(dst), (const uint8_t *)(base) + offsetof(type, member), sizeof(dst));             \
     } while (0)
 
-/* ---- Reasons ---- */
-
-struct reason {
-    char *buf;
-    unsigned size;
-};
-
-static int refuse(const struct reason *r, int err, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int refuse(const struct reason *r, int err, const char *fmt, ...)
-{
-    if (r->buf && r->size) {
-        va_list ap;
-        va_start(ap, fmt);
-        kvsnprintf(r->buf, r->size, fmt, ap);
-        va_end(ap);
-    }
-    return -err;
-}
-
 typedef unsigned long long ull; /* what %llx wants */
 
 /* ---- Parsing ---- */
@@ -124,8 +102,7 @@ struct elf_hdr_info {
     unsigned phnum;
 };
 
-static int parse_ehdr(const uint8_t *f, uint64_t size, struct elf_hdr_info *h,
-                      const struct reason *r)
+static int parse_ehdr(const uint8_t *f, uint64_t size, struct elf_hdr_info *h, struct refusal *r)
 {
     static const uint8_t magic[4] = {0x7f, 'E', 'L', 'F'};
     if (size < sizeof(magic) || memcmp(f, magic, sizeof(magic)) != 0)
@@ -178,7 +155,7 @@ static int parse_ehdr(const uint8_t *f, uint64_t size, struct elf_hdr_info *h,
  * segments' program header indices are kept in phidx, for naming them in overlap reasons. */
 static int parse_phdr(const uint8_t *f, uint64_t size, const struct elf_hdr_info *h, unsigned i,
                       uint64_t load_min, uint64_t load_max, struct elf_image *out, unsigned *phidx,
-                      const struct reason *r)
+                      struct refusal *r)
 {
     const uint8_t *ph = f + h->phoff + (uint64_t)i * h->phentsize;
     uint32_t type, flags;
@@ -233,7 +210,7 @@ static int parse_phdr(const uint8_t *f, uint64_t size, const struct elf_hdr_info
 }
 
 static int parse(const uint8_t *f, uint64_t size, uint64_t load_min, uint64_t load_max,
-                 struct elf_image *out, const struct reason *r)
+                 struct elf_image *out, struct refusal *r)
 {
     /* highest is rounded up to a page: keep that from wrapping */
     if (load_min >= load_max || load_max > UINT64_MAX - (PAGE_SIZE - 1))
@@ -275,13 +252,12 @@ static int parse(const uint8_t *f, uint64_t size, uint64_t load_min, uint64_t lo
 }
 
 int elf_parse(const void *file, uint64_t size, uint64_t load_min, uint64_t load_max,
-              struct elf_image *out, char *why, unsigned why_size)
+              struct elf_image *out, struct refusal *why)
 {
-    const struct reason r = {why, why_size};
-    if (why && why_size)
-        why[0] = '\0';
+    if (why)
+        why->text[0] = '\0';
     memset(out, 0, sizeof(*out));
-    int err = parse(file, size, load_min, load_max, out, &r);
+    int err = parse(file, size, load_min, load_max, out, why);
     if (err)
         memset(out, 0, sizeof(*out));
     return err;

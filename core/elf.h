@@ -6,6 +6,8 @@
 
 #include <stdint.h>
 
+#include "core/refusal.h"
+
 #define ELF_MAX_SEGMENTS 16
 
 /* Segment permission flags (p_flags); other bits of p_flags are dropped. */
@@ -35,12 +37,11 @@ struct elf_image {
 
 /* Validates an image of size bytes at file (any alignment) for loading into guest-physical
  * [load_min, load_max). Returns 0 with *out filled in, or a negative errno with *out zeroed and
- * a NUL-terminated reason written to why (at most why_size bytes, truncated if longer; why may
- * be NULL if why_size is 0). On success why holds "". Segment numbers in reasons are program
- * header indices, as readelf -l counts them. Only PT_LOAD headers with a non-zero memory size
- * become segments; other program header types are ignored. */
+ * the reason in why (which may be NULL). On success why holds "". Segment numbers in reasons
+ * are program header indices, as readelf -l counts them. Only PT_LOAD headers with a non-zero
+ * memory size become segments; other program header types are ignored. */
 int elf_parse(const void *file, uint64_t size, uint64_t load_min, uint64_t load_max,
-              struct elf_image *out, char *why, unsigned why_size);
+              struct elf_image *out, struct refusal *why);
 
 /* Copies each segment's file bytes to guest memory and zeroes the rest of its memory size.
  * guest_base is the host address at which guest-physical address 0 is mapped (the partition

@@ -5,27 +5,29 @@
 
 #include "core/fmt.h"
 #include "core/klib.h"
+#include "core/refusal.h"
 
 const struct vcpu_backend *vcpu_backend;
 
 static const struct vcpu_backend *const backends[] = {&svm_backend};
 
-int vcpu_backend_select(char *why, unsigned size)
+int vcpu_backend_select(struct refusal *why)
 {
     int rc = -E_NOSYS;
+    char all[REFUSAL_MAX] = ""; /* the reasons joined, refused as one */
     unsigned used = 0;
     for (unsigned i = 0; i < ARRAY_SIZE(backends); i++) {
-        char one[128];
-        rc = backends[i]->probe(one, sizeof(one));
+        struct refusal one;
+        rc = backends[i]->probe(&one);
         if (!rc) {
             vcpu_backend = backends[i];
             return 0;
         }
         /* one backend: its reason as it is; several: each named */
-        if (used < size)
-            used += (unsigned)ksnprintf(why + used, size - used, "%s%s%s%s", i ? "; " : "",
+        if (used < sizeof(all))
+            used += (unsigned)ksnprintf(all + used, sizeof(all) - used, "%s%s%s%s", i ? "; " : "",
                                         ARRAY_SIZE(backends) > 1 ? backends[i]->name : "",
-                                        ARRAY_SIZE(backends) > 1 ? ": " : "", one);
+                                        ARRAY_SIZE(backends) > 1 ? ": " : "", one.text);
     }
-    return rc;
+    return refuse(why, -rc, "%s", all);
 }

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "core/pgtable.h"
+#include "core/refusal.h"
 
 struct vcpu;
 struct palloc;
@@ -81,7 +82,7 @@ struct vcpu_backend {
 
     /* ---- on the boot CPU */
     /* Can this machine run guests with this backend? Fill why on refusal. */
-    int (*probe)(char *why, unsigned size);
+    int (*probe)(struct refusal *why);
     /* The largest page the nested tables may use (after a successful probe). */
     enum pt_page_size (*stage2_largest_page)(void);
     /* Allocate and build the vendor state of a vCPU, reset to its entry point. */
@@ -94,7 +95,7 @@ struct vcpu_backend {
     /* ---- on the vCPU's own core */
     /* Turn virtualization on for this core and check the vCPU's state before its first
      * entry; on refusal, why is the whole message. */
-    int (*cpu_enable)(struct vcpu *v, char *why, unsigned size);
+    int (*cpu_enable)(struct vcpu *v, struct refusal *why);
     /* From hold_events to release_events, an event that asks this vCPU to leave its guest
      * (the kick NMI) is neither taken in the hypervisor nor lost: sent after the run loop's
      * checks, it makes the coming enter() return at once with an exit. SVM: CLGI/STGI. A
@@ -130,6 +131,6 @@ extern const struct vcpu_backend *vcpu_backend;
 
 /* Boot CPU: probe each compiled-in backend and keep the first that can run guests;
  * 0, or a negative errno and why names each backend's refusal. */
-int vcpu_backend_select(char *why, unsigned size);
+int vcpu_backend_select(struct refusal *why);
 
 #endif

@@ -15,6 +15,7 @@
 #include "core/memory.h"
 #include "core/palloc.h"
 #include "core/percpu.h"
+#include "core/refusal.h"
 #include "core/time.h"
 #include "vmexit/exit.h"
 #include "vmexit/npt.h"
@@ -130,16 +131,13 @@ static void write_boot_info(struct partition *p, const struct cfg_partition *cfg
 }
 
 /* Checks only: nothing is written to the partition yet. */
-static int check_image(struct partition *p, char *why, unsigned why_size)
+static int check_image(struct partition *p, struct refusal *why)
 {
-    char reason[128];
+    struct refusal elf_why;
     const void *file = (const void *)(uintptr_t)p->image->address;
-    int rc = elf_parse(file, p->image->size, SC_GPA_IMAGE_MIN, p->stacks_gpa, &p->elf, reason,
-                       sizeof(reason));
-    if (rc) {
-        ksnprintf(why, why_size, "image '%s' refused: %s", p->image->name, reason);
-        return rc;
-    }
+    int rc = elf_parse(file, p->image->size, SC_GPA_IMAGE_MIN, p->stacks_gpa, &p->elf, &elf_why);
+    if (rc)
+        return refuse(why, -rc, "image '%s' refused: %s", p->image->name, elf_why.text);
     p->entry = p->elf.entry;
     p->free_gpa = ALIGN_UP(p->elf.highest, PAGE_SIZE);
     p->has_image = true;
@@ -147,7 +145,7 @@ static int check_image(struct partition *p, char *why, unsigned why_size)
 }
 
 int partition_check(unsigned index, const struct cfg_partition *cfg, uint64_t base,
-                    const struct boot_file *image, char *why, unsigned why_size)
+                    const struct boot_file *image, struct refusal *why)
 {
     struct partition *p = &partitions[index];
     memset(p, 0, sizeof(*p));
@@ -162,10 +160,8 @@ int partition_check(unsigned index, const struct cfg_partition *cfg, uint64_t ba
     for (unsigned cpu = 0; cpu < CONFIG_MAX_CPUS; cpu++) {
         if (!cpu_set_has(&cfg->cpus, cpu))
             continue;
-        if (p->nvcpus == MAX_PARTITION_VCPUS) {
-            ksnprintf(why, why_size, "more than %d vCPUs", MAX_PARTITION_VCPUS);
-            return -E_INVAL;
-        }
+        if (p->nvcpus == MAX_PARTITION_VCPUS)
+            return refuse(why, E_INVAL, "more than %d vCPUs", MAX_PARTITION_VCPUS);
         p->vcpus[p->nvcpus] = (struct vcpu){.partition = p, .id = p->nvcpus, .cpu = cpu};
         p->nvcpus++;
     }
@@ -174,47 +170,37 @@ int partition_check(unsigned index, const struct cfg_partition *cfg, uint64_t ba
     p->free_gpa = SC_GPA_IMAGE_MIN;
     if (!image)
         return 0; /* nothing to run: its cores stay idle */
-    if (p->size > SC_GPA_RING_WINDOW) {
-        ksnprintf(why, why_size, "memory above %lluM would overlap the ring window at %llx",
-                  (unsigned long long)(SC_GPA_RING_WINDOW / MiB),
-                  (unsigned long long)SC_GPA_RING_WINDOW);
-        return -E_INVAL;
-    }
-    if (p->stacks_gpa <= SC_GPA_IMAGE_MIN) {
-        ksnprintf(why, why_size, "memory too small for an image and %u stacks", p->nvcpus);
-        return -E_INVAL;
-    }
-    return check_image(p, why, why_size);
+    if (p->size > SC_GPA_RING_WINDOW)
+        return refuse(why, E_INVAL, "memory above %lluM would overlap the ring window at %llx",
+                      (unsigned long long)(SC_GPA_RING_WINDOW / MiB),
+                      (unsigned long long)SC_GPA_RING_WINDOW);
+    if (p->stacks_gpa <= SC_GPA_IMAGE_MIN)
+        return refuse(why, E_INVAL, "memory too small for an image and %u stacks", p->nvcpus);
+    return check_image(p, why);
 }
 
-int partition_build(unsigned index, struct palloc *pa, char *why, unsigned why_size)
+int partition_build(unsigned index, struct palloc *pa, struct refusal *why)
 {
     struct partition *p = &partitions[index];
     if (!p->has_image)
         return 0;
     memset((void *)(uintptr_t)p->base, 0, p->size); /* no data from earlier owners */
     p->window_size = (uint64_t)p->nvcpus * SC_SERVICES * SC_RING_BYTES;
-    if (palloc_alloc(pa, p->window_size, PAGE_SIZE, 0, &p->window_hpa)) {
-        ksnprintf(why, why_size, "out of memory for the request-ring window");
-        return -E_NOMEM;
-    }
+    if (palloc_alloc(pa, p->window_size, PAGE_SIZE, 0, &p->window_hpa))
+        return refuse(why, E_NOMEM, "out of memory for the request-ring window");
     memset((void *)(uintptr_t)p->window_hpa, 0, p->window_size);
     elf_load((const void *)(uintptr_t)p->image->address, &p->elf, (uint8_t *)(uintptr_t)p->base);
     uint64_t *gdt = (uint64_t *)(uintptr_t)(p->base + SC_GPA_GDT);
     gdt[1] = GDT_CODE64;
     gdt[2] = GDT_DATA;
     int rc;
-    if ((rc = build_guest_identity_map(p)) || (rc = build_nested_tables(p))) {
-        ksnprintf(why, why_size, "building page tables failed (%d)", rc);
-        return rc;
-    }
+    if ((rc = build_guest_identity_map(p)) || (rc = build_nested_tables(p)))
+        return refuse(why, -rc, "building page tables failed (%d)", rc);
     p->npt_table_limit = p->npt.tables + NPT_RUNTIME_TABLES;
     for (unsigned i = 0; i < p->nvcpus; i++) {
         write_boot_info(p, p->cfg, i);
-        if ((rc = vcpu_backend->vcpu_prepare(&p->vcpus[i], pa))) {
-            ksnprintf(why, why_size, "vCPU %u: out of memory for its control structures", i);
-            return rc;
-        }
+        if ((rc = vcpu_backend->vcpu_prepare(&p->vcpus[i], pa)))
+            return refuse(why, -rc, "vCPU %u: out of memory for its control structures", i);
     }
     return 0;
 }

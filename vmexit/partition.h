@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 
+#include "core/refusal.h"
 #include "vmexit/vcpu.h"
 
 struct palloc;
@@ -18,14 +19,15 @@ extern unsigned partition_count;
 
 /* Boot CPU, before any AP starts: take partition index from its configuration
  * and check it (sizes, the ELF image against the partition's image area).
- * Nothing is written to its memory yet. -errno with why filled on refusal. */
+ * Nothing is written to its memory yet. -errno with why (may be NULL) filled on refusal. */
 int partition_check(unsigned index, const struct cfg_partition *cfg, uint64_t base,
-                    const struct boot_file *image, char *why, unsigned why_size);
+                    const struct boot_file *image, struct refusal *why);
 /* Boot CPU, with the APs parked: zero its memory, load the image, write the
  * boot information, the GDT and the guest's identity map, map the nested
  * tables, prepare the vCPUs. (Heavy memory work waits until the firmware's
- * spinning APs are parked: under an emulator they slow the boot CPU badly.) */
-int partition_build(unsigned index, struct palloc *pa, char *why, unsigned why_size);
+ * spinning APs are parked: under an emulator they slow the boot CPU badly.)
+ * -errno with why (may be NULL) filled on refusal. */
+int partition_build(unsigned index, struct palloc *pa, struct refusal *why);
 /* The vCPU pinned to a physical CPU, or NULL. */
 struct vcpu *partition_vcpu_of_cpu(unsigned cpu);
 /* Guest core: enter the vCPU and run it until it exits or is stopped. */

@@ -2,6 +2,7 @@
 /* Copyright (c) 2026 The sidecore authors */
 /* The run loop, one for every backend: the checks before each entry with events held,
  * the entry, the exit decoded and handed to the policy. */
+#include "core/refusal.h"
 #include "vmexit/exit.h"
 #include "vmexit/vcpu.h"
 
@@ -13,9 +14,9 @@ bool vcpu_should_stop(const struct vcpu *v)
 void vcpu_run(struct vcpu *v, const struct vcpu_backend *be, const struct exit_hooks *hooks)
 {
     const struct exit_ctx c = {v, be, hooks};
-    char why[128];
-    if (be->cpu_enable(v, why, sizeof(why))) {
-        hooks->stop(v, why);
+    struct refusal why;
+    if (be->cpu_enable(v, &why)) {
+        hooks->stop(v, why.text);
         return;
     }
     for (;;) {

@@ -83,19 +83,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(file, data, size);
 
     static struct elf_image img;
-    char why[160];
-    memset(why, 'x', sizeof(why));
-    int err = elf_parse(file, size, LOAD_MIN, LOAD_MAX, &img, why, sizeof(why));
-    check(memchr(why, '\0', sizeof(why)) != NULL);
+    struct refusal why;
+    memset(&why, 'x', sizeof(why));
+    int err = elf_parse(file, size, LOAD_MIN, LOAD_MAX, &img, &why);
+    check(memchr(why.text, '\0', sizeof(why.text)) != NULL);
     if (err == 0) {
-        check(why[0] == '\0');
+        check(why.text[0] == '\0');
         check_image(&img, size);
         /* guest-physical 0 lies LOAD_MIN below the buffer: integer arithmetic, not a pointer */
         elf_load(file, &img, (uint8_t *)((uintptr_t)guest - (uintptr_t)LOAD_MIN));
         check_loaded(&img, file, guest, zeros, fills);
     } else {
         static const struct elf_image zero;
-        check(err < 0 && why[0] != '\0' && strlen(why) < sizeof(why) - 1);
+        /* this window's reasons all fit: none is cut at REFUSAL_MAX */
+        check(err < 0 && why.text[0] != '\0' && strlen(why.text) < sizeof(why.text) - 1);
         check(memcmp(&img, &zero, sizeof(zero)) == 0);
     }
     free(alloc);

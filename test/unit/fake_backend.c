@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/klib.h"
+#include "core/refusal.h"
 #include "vmexit/hypercall.h"
 
 struct fake fake;
@@ -40,13 +41,13 @@ void fake_reset(unsigned nvcpus)
 
 /* ---- the backend */
 
-static int fake_cpu_enable(struct vcpu *v, char *why, unsigned size)
+static int fake_cpu_enable(struct vcpu *v, struct refusal *why)
 {
     (void)v;
     trace("enable");
     if (fake.enable_rc)
-        snprintf(why, size, "fake refuses the state");
-    return fake.enable_rc;
+        return refuse(why, -fake.enable_rc, "fake refuses the state");
+    return 0;
 }
 
 static void fake_hold(struct vcpu *v)

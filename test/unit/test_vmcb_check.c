@@ -38,28 +38,28 @@ static void good_vmcb(struct vmcb *v)
     vmcb_build_reset(v, TEST_RIP, TEST_RSP);
 }
 
-static char why[160];
+static struct refusal why;
 
 static void check_accepted(const struct vmcb *v, unsigned maxphy, const char *file, int line)
 {
-    strcpy(why, "untouched");
-    int rc = vmcb_check(v, maxphy, why, sizeof(why));
+    strcpy(why.text, "untouched");
+    int rc = vmcb_check(v, maxphy, &why);
     if (rc != 0)
-        print_error("vmcb_check refused a good VMCB: %d '%s'\n", rc, why);
+        print_error("vmcb_check refused a good VMCB: %d '%s'\n", rc, why.text);
     _assert_int_equal((uintmax_t)(intmax_t)rc, 0, file, line);
-    _assert_true(strcmp(why, "untouched") == 0, "why left alone on success", file, line);
+    _assert_true(strcmp(why.text, "untouched") == 0, "why left alone on success", file, line);
 }
 
 static void check_refused(const struct vmcb *v, unsigned maxphy, const char *needle,
                           const char *file, int line)
 {
-    memset(why, 'x', sizeof(why));
-    int rc = vmcb_check(v, maxphy, why, sizeof(why));
+    memset(&why, 'x', sizeof(why));
+    int rc = vmcb_check(v, maxphy, &why);
     _assert_int_equal((uintmax_t)(intmax_t)rc, (uintmax_t)(intmax_t)-E_INVAL, file, line);
-    _assert_true(memchr(why, '\0', sizeof(why)) != NULL, "why is terminated", file, line);
-    if (!strstr(why, needle))
-        print_error("'%s' does not contain '%s'\n", why, needle);
-    _assert_true(strstr(why, needle) != NULL, needle, file, line);
+    _assert_true(memchr(why.text, '\0', sizeof(why.text)) != NULL, "why is terminated", file, line);
+    if (!strstr(why.text, needle))
+        print_error("'%s' does not contain '%s'\n", why.text, needle);
+    _assert_true(strstr(why.text, needle) != NULL, needle, file, line);
 }
 
 #define assert_accepted(v, maxphy) check_accepted((v), (maxphy), __FILE__, __LINE__)
@@ -421,17 +421,20 @@ static void test_first_problem_is_named(void **state)
     assert_refused(&v, MAXPHY, "SVME");
 }
 
-static void test_small_or_no_message_buffer(void **state)
+/* The whole reason, as it is; and no refusal at all (NULL) is accepted. */
+static void test_whole_or_no_refusal(void **state)
 {
     (void)state;
     struct vmcb v;
     good_vmcb(&v);
     v.control.guest_asid = 0;
-    char small[7];
-    memset(small, 'x', sizeof(small));
-    assert_int_equal(vmcb_check(&v, MAXPHY, small, sizeof(small)), -E_INVAL);
-    assert_string_equal(small, "guest ");
-    assert_int_equal(vmcb_check(&v, MAXPHY, NULL, 0), -E_INVAL);
+    struct refusal r;
+    memset(&r, 'x', sizeof(r));
+    assert_int_equal(vmcb_check(&v, MAXPHY, &r), -E_INVAL);
+    assert_string_equal(r.text, "guest ASID is 0 (0 is the host's)");
+    assert_int_equal(vmcb_check(&v, MAXPHY, NULL), -E_INVAL);
+    good_vmcb(&v);
+    assert_int_equal(vmcb_check(&v, MAXPHY, NULL), 0);
 }
 
 int main(void)
@@ -460,7 +463,7 @@ int main(void)
         cmocka_unit_test(test_maxphyaddr_36),
         cmocka_unit_test(test_map_address_wrap_is_refused),
         cmocka_unit_test(test_first_problem_is_named),
-        cmocka_unit_test(test_small_or_no_message_buffer),
+        cmocka_unit_test(test_whole_or_no_refusal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,11 +5,11 @@
  * injection, rip advance, state for dumps, reset. What an exit means is the exit policy's
  * (exit.c); the loop around the world switch is run.c's. */
 #include "core/cpu.h"
-#include "core/fmt.h"
 #include "core/klib.h"
 #include "core/log.h"
 #include "core/palloc.h"
 #include "core/percpu.h"
+#include "core/refusal.h"
 #include "vmexit/cpuid.h"
 #include "vmexit/icr.h"
 #include "vmexit/partition.h"
@@ -71,23 +71,17 @@ static struct vmcb *vmcb_of(const struct vcpu *v)
     return ((struct svm_cpu *)v->arch)->vmcb;
 }
 
-static int svm_probe(char *why, unsigned size)
+static int svm_probe(struct refusal *why)
 {
     if (cpuid(0x80000000, 0).eax < 0x8000000a ||
-        !(cpuid(0x80000001, 0).ecx & CPUID_8000_0001_ECX_SVM)) {
-        ksnprintf(why, size, "this CPU has no AMD SVM (CPUID 0x80000001 ecx bit 2)");
-        return -E_NOSYS;
-    }
+        !(cpuid(0x80000001, 0).ecx & CPUID_8000_0001_ECX_SVM))
+        return refuse(why, E_NOSYS, "this CPU has no AMD SVM (CPUID 0x80000001 ecx bit 2)");
     /* QEMU honours NP_ENABLE even when CPUID hides nested paging: ask CPUID ourselves */
     struct cpuid_regs f = cpuid(0x8000000a, 0);
-    if (!(f.edx & CPUID_8000000A_EDX_NP)) {
-        ksnprintf(why, size, "SVM without nested paging (CPUID 0x8000000a edx bit 0)");
-        return -E_NOSYS;
-    }
-    if (rdmsr(MSR_VM_CR) & VM_CR_SVMDIS) {
-        ksnprintf(why, size, "SVM is disabled by the firmware (VM_CR.SVMDIS)");
-        return -E_PERM;
-    }
+    if (!(f.edx & CPUID_8000000A_EDX_NP))
+        return refuse(why, E_NOSYS, "SVM without nested paging (CPUID 0x8000000a edx bit 0)");
+    if (rdmsr(MSR_VM_CR) & VM_CR_SVMDIS)
+        return refuse(why, E_PERM, "SVM is disabled by the firmware (VM_CR.SVMDIS)");
     max_phys_bits = cpuid(0x80000008, 0).eax & 0xff;
     log_info("SVM revision %u, %u ASIDs, nested paging%s", f.eax & 0xff, f.ebx,
              (f.edx & CPUID_8000000A_EDX_NRIPS) ? ", next-RIP save" : "");
@@ -172,17 +166,15 @@ static int svm_vcpu_prepare(struct vcpu *v, struct palloc *pa)
     return 0;
 }
 
-static int svm_cpu_enable(struct vcpu *v, char *why, unsigned size)
+static int svm_cpu_enable(struct vcpu *v, struct refusal *why)
 {
     struct svm_cpu *s = v->arch;
-    char check[96];
+    struct refusal check;
     wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
     wrmsr(MSR_VM_HSAVE_PA, s->hsave_pa);
     __asm__ volatile("vmsave %%rax" ::"a"(s->host_vmcb_pa) : "memory");
-    if (vmcb_check(s->vmcb, max_phys_bits, check, sizeof(check))) {
-        ksnprintf(why, size, "VMCB refused before VMRUN: %s", check);
-        return -E_INVAL;
-    }
+    if (vmcb_check(s->vmcb, max_phys_bits, &check))
+        return refuse(why, E_INVAL, "VMCB refused before VMRUN: %s", check.text);
     return 0;
 }
 
