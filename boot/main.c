@@ -136,40 +136,42 @@ static void validate_config(void)
     }
 }
 
-/* Each partition gets one contiguous 2 MiB-aligned block. */
-static void reserve_partitions(void)
+/* Each partition gets one contiguous 2 MiB-aligned block; 0 on failure, after the error. */
+static uint64_t reserve_memory(const struct cfg_partition *p)
 {
-    for (unsigned i = 0; i < hv.cfg.npartitions; i++) {
-        const struct cfg_partition *p = &hv.cfg.partitions[i];
-        struct partition_mem *m = &hv.partitions[i];
-        if (palloc_alloc(&hv.mem, p->memory, 2 * MiB, 0, &m->base)) {
-            char want[16], largest[16];
-            fmt_size(want, sizeof(want), p->memory);
-            fmt_size(largest, sizeof(largest), palloc_largest(&hv.mem, 2 * MiB));
-            log_error("%s:%u: partition '%s': no contiguous 2M-aligned block of %s (largest is %s)",
-                      hv.boot->config_source, p->line, p->name, want, largest);
-            fail("config");
-        }
-        m->size = p->memory;
-        for (uint32_t f = 0; f < hv.boot->nfiles; f++) {
-            if (p->image[0] && !strcmp(hv.boot->files[f].name, p->image))
-                m->image = &hv.boot->files[f];
-            if (p->disk[0] && !strcmp(hv.boot->files[f].name, p->disk))
-                m->disk = &hv.boot->files[f];
-        }
-    }
+    uint64_t base;
+    if (!palloc_alloc(&hv.mem, p->memory, 2 * MiB, 0, &base))
+        return base;
+    char want[16], largest[16];
+    fmt_size(want, sizeof(want), p->memory);
+    fmt_size(largest, sizeof(largest), palloc_largest(&hv.mem, 2 * MiB));
+    log_error("%s:%u: partition '%s': no contiguous 2M-aligned block of %s (largest is %s)",
+              hv.boot->config_source, p->line, p->name, want, largest);
+    fail("config");
+}
+
+/* The loaded file of that name, or NULL (a configuration that names none: NULL too). */
+static const struct boot_file *loaded_file(const char *name, unsigned line, const char *what)
+{
+    if (!name[0])
+        return NULL;
+    for (uint32_t f = 0; f < hv.boot->nfiles; f++)
+        if (!strcmp(hv.boot->files[f].name, name))
+            return &hv.boot->files[f];
+    log_error("%s:%u: %s '%s' was not loaded", hv.boot->config_source, line, what, name);
+    fail("image");
 }
 
 static bool any_image(void)
 {
     for (unsigned i = 0; i < hv.cfg.npartitions; i++)
-        if (hv.partitions[i].image)
+        if (hv.cfg.partitions[i].image[0])
             return true;
     return false;
 }
 
-/* Every partition and its image are checked before any AP starts: a bad image
- * refuses the whole configuration, like any other error. */
+/* Every partition gets its memory and files, and is checked with its image, before any AP
+ * starts: a bad image refuses the whole configuration, like any other error. */
 static void check_partitions(void)
 {
     if (any_image()) {
@@ -181,34 +183,29 @@ static void check_partitions(void)
     }
     for (unsigned i = 0; i < hv.cfg.npartitions; i++) {
         const struct cfg_partition *c = &hv.cfg.partitions[i];
-        struct refusal why;
-        if (c->image[0] && !hv.partitions[i].image) {
-            log_error("%s:%u: partition '%s': image '%s' was not loaded", hv.boot->config_source,
-                      c->line, c->name, c->image);
-            fail("image");
-        }
-        if (c->disk[0] && !hv.partitions[i].disk) {
-            log_error("%s:%u: partition '%s': disk '%s' was not loaded", hv.boot->config_source,
-                      c->line, c->name, c->disk);
-            fail("image");
-        }
-        if (hv.partitions[i].image && !apic_x2apic_mode() && !c->lapic_passthrough) {
+        uint64_t base = reserve_memory(c);
+        char what[96];
+        ksnprintf(what, sizeof(what), "partition '%s': image", c->name);
+        const struct boot_file *image = loaded_file(c->image, c->line, what);
+        ksnprintf(what, sizeof(what), "partition '%s': disk", c->name);
+        const struct boot_file *disk = loaded_file(c->disk, c->line, what);
+        if (image && !apic_x2apic_mode() && !c->lapic_passthrough) {
             log_error("%s:%u: partition '%s': this CPU has no x2APIC, so the guest would write "
                       "its LAPIC's ICR directly (raw IPIs, INIT to any core); add "
                       "lapic=passthrough to accept that for this partition",
                       hv.boot->config_source, c->line, c->name);
             fail("config");
         }
-        if (hv.partitions[i].image && !apic_x2apic_mode())
+        if (image && !apic_x2apic_mode())
             log_warn("partition '%s': xAPIC passthrough: its IPIs are not validated (trusted "
                      "by lapic=passthrough)",
                      c->name);
-        if (partition_check(i, c, hv.partitions[i].base, hv.partitions[i].image, &why)) {
+        struct refusal why;
+        if (partition_check(i, c, base, image, disk, &why)) {
             log_error("%s:%u: partition '%s': %s", hv.boot->config_source, c->line, c->name,
                       why.text);
             fail("image");
         }
-        partitions[i].disk = hv.partitions[i].disk;
     }
     partition_count = hv.cfg.npartitions;
 }
@@ -338,7 +335,6 @@ void core_main(const struct boot_info *bi)
         fail("memory");
     }
     validate_config();
-    reserve_partitions();
     check_partitions();
 
     struct smp_params sp = {hv.trampoline_page, hv.host_pt.root, hv.cfg.ap_timeout_ms,
@@ -365,6 +361,8 @@ void core_main(const struct boot_info *bi)
     __atomic_store_n(&cpus[0].pub.state, CPU_IN_ROLE, __ATOMIC_RELEASE);
     report_cpu_table();
     report_memory_layout();
+    partition_report_memory();
+    report_memory_free();
     if (!missing && !unacked) {
         start_guests();
         partition_wait_all(hv.cfg.run_timeout_ms, boot_cpu_idle);

@@ -12,13 +12,6 @@
 #include "core/palloc.h"
 #include "core/pgtable.h"
 
-struct partition_mem {
-    uint64_t base; /* physical, 2 MiB aligned, contiguous */
-    uint64_t size;
-    const struct boot_file *image; /* NULL if the partition names none */
-    const struct boot_file *disk;  /* its block device image, or NULL */
-};
-
 struct hv {
     const struct boot_info *boot;
     struct config cfg;
@@ -27,7 +20,6 @@ struct hv {
     struct pt host_pt;
     uint64_t stacks_bytes;
     uint64_t trampoline_page;
-    struct partition_mem partitions[CONFIG_MAX_PARTITIONS];
 };
 
 extern struct hv hv;

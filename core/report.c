@@ -44,7 +44,7 @@ void report_cpu_table(void)
     }
 }
 
-static void layout_line(const char *what, uint64_t base, uint64_t size, const char *note)
+void report_layout_line(const char *what, uint64_t base, uint64_t size, const char *note)
 {
     char sz[16];
     fmt_size(sz, sizeof(sz), size);
@@ -57,22 +57,20 @@ void report_memory_layout(void)
     const struct boot_info *bi = hv.boot;
     char sz[16], note[64];
     log_info("memory layout:");
-    layout_line("hypervisor image", bi->image_base, bi->image_size, "");
+    report_layout_line("hypervisor image", bi->image_base, bi->image_size, "");
     for (uint32_t i = 0; i < bi->nfiles; i++)
-        layout_line("loaded file", bi->files[i].address, bi->files[i].size, bi->files[i].name);
-    layout_line("AP trampoline", hv.trampoline_page, PAGE_SIZE, "");
+        report_layout_line("loaded file", bi->files[i].address, bi->files[i].size,
+                           bi->files[i].name);
+    report_layout_line("AP trampoline", hv.trampoline_page, PAGE_SIZE, "");
     fmt_size(sz, sizeof(sz), (uint64_t)hv.host_pt.tables * PAGE_SIZE);
     ksnprintf(note, sizeof(note), "page tables %s (%u pages), stacks ", sz, hv.host_pt.tables);
     fmt_size(sz, sizeof(sz), hv.stacks_bytes);
     log_info("  %-22s %s%s", "hypervisor heap", note, sz);
-    for (unsigned i = 0; i < hv.cfg.npartitions; i++) {
-        const struct partition_mem *p = &hv.partitions[i];
-        char what[48];
-        ksnprintf(what, sizeof(what), "partition '%s'", hv.cfg.partitions[i].name);
-        ksnprintf(note, sizeof(note), "%u cores%s%s", cpu_set_count(&hv.cfg.partitions[i].cpus),
-                  p->image ? ", image " : "", p->image ? p->image->name : "");
-        layout_line(what, p->base, p->size, note);
-    }
+}
+
+void report_memory_free(void)
+{
+    char sz[16];
     fmt_size(sz, sizeof(sz), palloc_free_bytes(&hv.mem));
     log_info("  %-22s %s in %u ranges", "free", sz, hv.mem.n);
 }

@@ -15,6 +15,7 @@
 #include "core/memory.h"
 #include "core/palloc.h"
 #include "core/percpu.h"
+#include "core/report.h"
 #include "core/refusal.h"
 #include "core/time.h"
 #include "vmexit/exit.h"
@@ -145,7 +146,8 @@ static int check_image(struct partition *p, struct refusal *why)
 }
 
 int partition_check(unsigned index, const struct cfg_partition *cfg, uint64_t base,
-                    const struct boot_file *image, struct refusal *why)
+                    const struct boot_file *image, const struct boot_file *disk,
+                    struct refusal *why)
 {
     struct partition *p = &partitions[index];
     memset(p, 0, sizeof(*p));
@@ -155,6 +157,7 @@ int partition_check(unsigned index, const struct cfg_partition *cfg, uint64_t ba
     p->base = base;
     p->size = cfg->memory;
     p->image = image;
+    p->disk = disk;
     console_bucket_init(&p->console, time_tsc_hz(), CONSOLE_LINES_PER_SECOND, CONSOLE_BURST_LINES,
                         CONSOLE_NOTICE_SECONDS);
     for (unsigned cpu = 0; cpu < CONFIG_MAX_CPUS; cpu++) {
@@ -408,4 +411,16 @@ bool partition_report(void)
                 (unsigned long long)dropped);
     }
     return all_ok;
+}
+
+void partition_report_memory(void)
+{
+    for (unsigned i = 0; i < partition_count; i++) {
+        const struct partition *p = &partitions[i];
+        char what[48], note[64];
+        ksnprintf(what, sizeof(what), "partition '%s'", p->name);
+        ksnprintf(note, sizeof(note), "%u cores%s%s", p->nvcpus, p->image ? ", image " : "",
+                  p->image ? p->image->name : "");
+        report_layout_line(what, p->base, p->size, note);
+    }
 }

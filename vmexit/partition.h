@@ -21,7 +21,8 @@ extern unsigned partition_count;
  * and check it (sizes, the ELF image against the partition's image area).
  * Nothing is written to its memory yet. -errno with why (may be NULL) filled on refusal. */
 int partition_check(unsigned index, const struct cfg_partition *cfg, uint64_t base,
-                    const struct boot_file *image, struct refusal *why);
+                    const struct boot_file *image, const struct boot_file *disk,
+                    struct refusal *why);
 /* Boot CPU, with the APs parked: zero its memory, load the image, write the
  * boot information, the GDT and the guest's identity map, map the nested
  * tables, prepare the vCPUs. (Heavy memory work waits until the firmware's
@@ -45,5 +46,8 @@ bool partition_stop(struct partition *p, const char *reason, int except_vcpu);
 /* A guest core tells the boot CPU that a partition changed state. */
 void partition_notify_coordinator(void);
 const char *partition_state_name(uint32_t state);
+
+/* Boot CPU: each partition's line of the memory layout (core/report.h). */
+void partition_report_memory(void);
 
 #endif
