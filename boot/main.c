@@ -185,23 +185,26 @@ static void check_partitions(void)
         const struct cfg_partition *c = &hv.cfg.partitions[i];
         uint64_t base = reserve_memory(c);
         char what[96];
+        struct partition_files files;
         ksnprintf(what, sizeof(what), "partition '%s': image", c->name);
-        const struct boot_file *image = loaded_file(c->image, c->line, what);
+        files.image = loaded_file(c->image, c->line, what);
         ksnprintf(what, sizeof(what), "partition '%s': disk", c->name);
-        const struct boot_file *disk = loaded_file(c->disk, c->line, what);
-        if (image && !apic_x2apic_mode() && !c->lapic_passthrough) {
+        files.disk = loaded_file(c->disk, c->line, what);
+        ksnprintf(what, sizeof(what), "partition '%s': initrd", c->name);
+        files.initrd = loaded_file(c->initrd, c->line, what);
+        if (files.image && !apic_x2apic_mode() && !c->lapic_passthrough) {
             log_error("%s:%u: partition '%s': this CPU has no x2APIC, so the guest would write "
                       "its LAPIC's ICR directly (raw IPIs, INIT to any core); add "
                       "lapic=passthrough to accept that for this partition",
                       hv.boot->config_source, c->line, c->name);
             fail("config");
         }
-        if (image && !apic_x2apic_mode())
+        if (files.image && !apic_x2apic_mode())
             log_warn("partition '%s': xAPIC passthrough: its IPIs are not validated (trusted "
                      "by lapic=passthrough)",
                      c->name);
         struct refusal why;
-        if (partition_check(i, c, base, image, disk, &why)) {
+        if (partition_check(i, c, base, &files, &why)) {
             log_error("%s:%u: partition '%s': %s", hv.boot->config_source, c->line, c->name,
                       why.text);
             fail("image");

@@ -363,7 +363,7 @@ static bool key_memory(struct parser *ps, const char *key, const char *val)
     return cfg_size(key, val, &ps->st.part.memory, ps->line, ps->errs);
 }
 
-/* A file on the ESP: image= and disk= follow the same rules. */
+/* A file on the ESP: image=, disk= and initrd= follow the same rules. */
 static bool set_file(struct parser *ps, const char *key, const char *val, char *dst, size_t cap)
 {
     char clip[CFG_CLIP];
@@ -394,6 +394,11 @@ static bool key_lapic(struct parser *ps, const char *key, const char *val)
 static bool key_disk(struct parser *ps, const char *key, const char *val)
 {
     return set_file(ps, key, val, ps->st.part.disk, sizeof(ps->st.part.disk));
+}
+
+static bool key_initrd(struct parser *ps, const char *key, const char *val)
+{
+    return set_file(ps, key, val, ps->st.part.initrd, sizeof(ps->st.part.initrd));
 }
 
 static bool key_args(struct parser *ps, const char *key, const char *val)
@@ -509,8 +514,8 @@ static const struct key_spec sidecore_keys[] = {
 };
 static const struct key_spec partition_keys[] = {
     {"name", key_name, true},    {"cpus", key_cpus, true},  {"memory", key_memory, true},
-    {"image", key_image, false}, {"disk", key_disk, false}, {"lapic", key_lapic, false},
-    {"args", key_args, false},
+    {"image", key_image, false}, {"disk", key_disk, false}, {"initrd", key_initrd, false},
+    {"lapic", key_lapic, false}, {"args", key_args, false},
 };
 static const struct key_spec debug_keys[] = {
     {"dump_acpi", key_dump_acpi, false},       {"offline_cpu", key_offline_cpu, false},
@@ -725,6 +730,9 @@ static void check_partition(const struct config *cfg, const struct machine_facts
             break;
         }
     }
+    if (p->initrd[0] && !p->image[0])
+        cfg_error(errs, p->line, "partition '%s': initrd '%s' without an image to hand it to",
+                  p->name, p->initrd);
     /* a block device is writable: two partitions on one file could read each other's data,
      * and a disk that is another partition's image would expose that image */
     for (unsigned j = 0; j < cfg->npartitions && p->disk[0]; j++) {

@@ -46,8 +46,9 @@ struct cfg_partition {
     uint64_t memory;
     char image[64];         /* "" when none */
     char disk[64];          /* the io service's block device image; "" when none */
+    char initrd[64];        /* a Linux image's initial RAM disk; "" when none */
     bool lapic_passthrough; /* lapic=passthrough: in xAPIC mode the guest may reach the ICR */
-    char args[256];
+    char args[256];         /* the guest's command line (a Linux image: the kernel's) */
     unsigned line;
 };
 

@@ -134,6 +134,8 @@ static EFI_STATUS load_images(struct efi_volume *vol, bool have_vol, struct boot
         EFI_STATUS s = load_file(vol, have_vol, bi, p, "image", p->image);
         if (!EFI_ERROR(s))
             s = load_file(vol, have_vol, bi, p, "disk", p->disk);
+        if (!EFI_ERROR(s))
+            s = load_file(vol, have_vol, bi, p, "initrd", p->initrd);
         if (EFI_ERROR(s))
             return s;
     }

@@ -19,6 +19,7 @@
 #include "core/refusal.h"
 #include "core/time.h"
 #include "vmexit/exit.h"
+#include "vmexit/linux_boot.h"
 #include "vmexit/npt.h"
 
 struct partition partitions[CONFIG_MAX_PARTITIONS];
@@ -134,6 +135,11 @@ static void write_boot_info(struct partition *p, const struct cfg_partition *cfg
 /* Checks only: nothing is written to the partition yet. */
 static int check_image(struct partition *p, struct refusal *why)
 {
+    if (linux_boot_detect(p))
+        return linux_boot_check(p, why);
+    if (p->initrd)
+        return refuse(why, E_INVAL, "initrd '%s' given, but image '%s' is not a Linux bzImage",
+                      p->initrd->name, p->image->name);
     struct refusal elf_why;
     const void *file = (const void *)(uintptr_t)p->image->address;
     int rc = elf_parse(file, p->image->size, SC_GPA_IMAGE_MIN, p->stacks_gpa, &p->elf, &elf_why);
@@ -146,8 +152,7 @@ static int check_image(struct partition *p, struct refusal *why)
 }
 
 int partition_check(unsigned index, const struct cfg_partition *cfg, uint64_t base,
-                    const struct boot_file *image, const struct boot_file *disk,
-                    struct refusal *why)
+                    const struct partition_files *files, struct refusal *why)
 {
     struct partition *p = &partitions[index];
     memset(p, 0, sizeof(*p));
@@ -156,8 +161,9 @@ int partition_check(unsigned index, const struct cfg_partition *cfg, uint64_t ba
     p->name = cfg->name;
     p->base = base;
     p->size = cfg->memory;
-    p->image = image;
-    p->disk = disk;
+    p->image = files->image;
+    p->disk = files->disk;
+    p->initrd = files->initrd;
     console_bucket_init(&p->console, time_tsc_hz(), CONSOLE_LINES_PER_SECOND, CONSOLE_BURST_LINES,
                         CONSOLE_NOTICE_SECONDS);
     for (unsigned cpu = 0; cpu < CONFIG_MAX_CPUS; cpu++) {
@@ -171,7 +177,7 @@ int partition_check(unsigned index, const struct cfg_partition *cfg, uint64_t ba
     life_init(&p->life, p->nvcpus);
     p->stacks_gpa = p->size - (uint64_t)p->nvcpus * SC_STACK_SIZE;
     p->free_gpa = SC_GPA_IMAGE_MIN;
-    if (!image)
+    if (!p->image)
         return 0; /* nothing to run: its cores stay idle */
     if (p->size > SC_GPA_RING_WINDOW)
         return refuse(why, E_INVAL, "memory above %lluM would overlap the ring window at %llx",
@@ -192,11 +198,17 @@ int partition_build(unsigned index, struct palloc *pa, struct refusal *why)
     if (palloc_alloc(pa, p->window_size, PAGE_SIZE, 0, &p->window_hpa))
         return refuse(why, E_NOMEM, "out of memory for the request-ring window");
     memset((void *)(uintptr_t)p->window_hpa, 0, p->window_size);
-    elf_load((const void *)(uintptr_t)p->image->address, &p->elf, (uint8_t *)(uintptr_t)p->base);
-    uint64_t *gdt = (uint64_t *)(uintptr_t)(p->base + SC_GPA_GDT);
-    gdt[1] = GDT_CODE64;
-    gdt[2] = GDT_DATA;
     int rc;
+    if (p->linux_boot) {
+        if ((rc = linux_boot_load(p, why)))
+            return rc;
+    } else {
+        elf_load((const void *)(uintptr_t)p->image->address, &p->elf,
+                 (uint8_t *)(uintptr_t)p->base);
+    }
+    uint64_t *gdt = (uint64_t *)(uintptr_t)(p->base + SC_GPA_GDT);
+    gdt[SC_GDT_CODE / 8] = GDT_CODE64;
+    gdt[SC_GDT_DATA / 8] = GDT_DATA;
     if ((rc = build_guest_identity_map(p)) || (rc = build_nested_tables(p)))
         return refuse(why, -rc, "building page tables failed (%d)", rc);
     p->npt_table_limit = p->npt.tables + NPT_RUNTIME_TABLES;
@@ -205,6 +217,8 @@ int partition_build(unsigned index, struct palloc *pa, struct refusal *why)
         if ((rc = vcpu_backend->vcpu_prepare(&p->vcpus[i], pa)))
             return refuse(why, -rc, "vCPU %u: out of memory for its control structures", i);
     }
+    if (p->linux_boot)
+        p->vcpus[0].regs.rsi = SC_GPA_ZERO_PAGE; /* the 64-bit boot protocol's boot_params */
     return 0;
 }
 
@@ -251,6 +265,13 @@ static bool wait_for_start(struct vcpu *v)
     return false;
 }
 
+/* A Linux kernel starts its other CPUs itself (SC_OP_VCPU_START): until then they wait
+ * parked, counted as exited with status 0, as a vCPU that SC_OP_VCPU_STOP parked. */
+static bool starts_parked(const struct vcpu *v)
+{
+    return v->partition->linux_boot && v->id != 0;
+}
+
 void partition_run_vcpu(struct vcpu *v)
 {
     struct partition *p = v->partition;
@@ -259,16 +280,26 @@ void partition_run_vcpu(struct vcpu *v)
         return;
     }
     life_enter(&p->life);
-    __atomic_store_n(&v->state, VCPU_RUNNING, __ATOMIC_RELEASE);
-    log_info("entering partition '%s' vCPU %u at %llx (%s)", p->name, v->id,
-             (unsigned long long)p->entry, vcpu_backend->name);
-    for (;;) {
-        vcpu_run(v, vcpu_backend, &vcpu_exit_hooks);
-        apic_reclaim_from_guest(); /* its timer, TPR, LVTs and in-service interrupts */
+    bool run = !starts_parked(v);
+    if (run) {
+        __atomic_store_n(&v->state, VCPU_RUNNING, __ATOMIC_RELEASE);
+        log_info("entering partition '%s' vCPU %u at %llx (%s)", p->name, v->id,
+                 (unsigned long long)p->entry, vcpu_backend->name);
+    } else {
+        vcpu_exit_guest(v, 0); /* as SC_OP_VCPU_STOP parks one */
+        __atomic_store_n(&v->state, VCPU_PARKED, __ATOMIC_RELEASE);
+        log_info("partition '%s' vCPU %u waits to be started by its kernel", p->name, v->id);
+    }
+    for (bool ran = false;; ran = true) {
+        if (run) {
+            vcpu_run(v, vcpu_backend, &vcpu_exit_hooks);
+            apic_reclaim_from_guest(); /* its timer, TPR, LVTs and in-service interrupts */
+        }
         if (!wait_for_start(v))
             break;
-        log_info("partition '%s' vCPU %u started again at %llx", p->name, v->id,
-                 (unsigned long long)v->start_rip);
+        log_info("partition '%s' vCPU %u started %sat %llx", p->name, v->id,
+                 run || ran ? "again " : "", (unsigned long long)v->start_rip);
+        run = true;
     }
     if (__atomic_load_n(&v->state, __ATOMIC_ACQUIRE) == VCPU_EXITED)
         log_info("partition '%s' vCPU %u exited with status %lld after %llu exits", p->name, v->id,

@@ -20,9 +20,12 @@ extern unsigned partition_count;
 /* Boot CPU, before any AP starts: take partition index from its configuration
  * and check it (sizes, the ELF image against the partition's image area).
  * Nothing is written to its memory yet. -errno with why (may be NULL) filled on refusal. */
+/* The loaded files a partition's configuration names (NULL: not named). */
+struct partition_files {
+    const struct boot_file *image, *disk, *initrd;
+};
 int partition_check(unsigned index, const struct cfg_partition *cfg, uint64_t base,
-                    const struct boot_file *image, const struct boot_file *disk,
-                    struct refusal *why);
+                    const struct partition_files *files, struct refusal *why);
 /* Boot CPU, with the APs parked: zero its memory, load the image, write the
  * boot information, the GDT and the guest's identity map, map the nested
  * tables, prepare the vCPUs. (Heavy memory work waits until the firmware's

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "core/config.h"
+#include "core/bzimage.h"
 #include "core/elf.h"
 #include "core/pgtable.h"
 #include "core/spinlock.h"
@@ -91,8 +92,12 @@ struct partition {
     bool has_image;
     const struct cfg_partition *cfg;
     const struct boot_file *image;
-    const struct boot_file *disk; /* the io service's block device, or NULL */
+    const struct boot_file *disk;   /* the io service's block device, or NULL */
+    const struct boot_file *initrd; /* a Linux image's initial RAM disk, or NULL */
+    bool linux_boot;                /* the image is a bzImage (vmexit/linux_boot.h) */
     struct elf_image elf;
+    struct bzimage bz;      /* a Linux image: where its kernel goes */
+    uint64_t initrd_gpa;    /* and its initrd */
     struct pt npt;          /* nested tables, shared by the partition's vCPUs */
     struct npt_mem npt_mem; /* their pages; freed ones wait for a flush (under pt_lock) */
     unsigned nvcpus;

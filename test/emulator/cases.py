@@ -385,6 +385,53 @@ CASES = [
         "reject": [r"starting \d+ application processors", r"entering partition"],
         "result": {"status": "fail", "reason": "image"},
     },
+    # ---- the Linux boot protocol, on a test guest wrapped as a bzImage (guest-stubs/bzimage/)
+    {
+        "name": "linux_boot_protocol_bzimage",
+        "smp": 3,
+        "config": SIDE0 + "partition name=lin cpus=1-2 memory=64M image=bzboot.bzImage "
+                          "initrd=bzboot.initrd args=\"console=hvc0 rdinit=/init quiet\"\n",
+        "expect": [r"entering partition 'lin' vCPU 0 at 1000200 ",
+                   r"partition 'lin' vCPU 1 waits to be started by its kernel",
+                   guest_pass("lin", 0, r"vCPU 0: entered at 0x1000200 with rsi 0x7000 \(zero "
+                              r"page\), cs 0x10, ss 0x18"),
+                   guest_pass("lin", 0, r"vCPU 0: zero page holds the setup header \(HdrS 2\.15, "
+                              r"loader 0xff\)"),
+                   guest_pass("lin", 0, r'vCPU 0: command line at 0x8000: "console=hvc0 '
+                              r'rdinit=/init quiet"'),
+                   guest_pass("lin", 0, r"vCPU 0: e820 has 4 entries: RAM 0x200000-0x3ff8000, "
+                              r"reserved below, the stacks above and the ring window"),
+                   guest_pass("lin", 0, r"vCPU 0: initrd of 300000 bytes at 0x[0-9a-f]+, above "
+                              r"the kernel \(ends 0x101e000\), its pattern intact"),
+                   r"partition 'lin' vCPU 1 started at [0-9a-f]+$",
+                   guest_pass("lin", 1, r"vCPU 1: first run, started by vCPU 0"),
+                   guest_pass("lin", 0, r"vCPU 0: vCPU 1 waited parked until started through "
+                              r"the irq ring \(0\)")],
+        "reject": [NO_FAIL],
+        "partitions": {"lin": {"status": "pass", "vcpus": 2}},
+    },
+    {
+        "name": "linux_boot_protocol_refusals",
+        "smp": 2,
+        "status": FAIL,
+        "config": SIDE0 + "partition name=small cpus=1 memory=16M image=bzboot.bzImage\n",
+        "expect": [r"sidecore\.cfg:2: partition 'small': Linux image 'bzboot\.bzImage' refused: "
+                   r"the kernel is not relocatable and 0x1000000-0x101e000 is outside "
+                   r"0x200000-0xffc000"],
+        "reject": [r"starting \d+ application processors", r"entering partition"],
+        "result": {"status": "fail", "reason": "image"},
+    },
+    {
+        "name": "linux_initrd_needs_a_bzimage",
+        "smp": 2,
+        "status": FAIL,
+        "config": SIDE0 + "partition name=elf cpus=1 memory=16M image=hello.elf "
+                          "initrd=bzboot.initrd\n",
+        "expect": [r"sidecore\.cfg:2: partition 'elf': initrd 'bzboot\.initrd' given, but image "
+                   r"'hello\.elf' is not a Linux bzImage"],
+        "reject": [r"starting \d+ application processors", r"entering partition"],
+        "result": {"status": "fail", "reason": "image"},
+    },
     # ---- side cores, request rings and services (issue 4)
     {
         "name": "rings_every_op_ring_vs_trap",

@@ -753,6 +753,25 @@ static void test_err_disk_shared(void **state)
                  &machine4);
 }
 
+/* A Linux image takes an initrd; an initrd alone has nobody to hand it to. */
+static void test_initrd_needs_an_image(void **state)
+{
+    (void)state;
+    expect_valid("sidecore cpu=0 services=pt,irq,io\n"
+                 "partition name=linux cpus=1-2 memory=64M image=bzImage initrd=initrd.cpio "
+                 "args=\"console=hvc0 rdinit=/init\"\n",
+                 &machine4);
+    assert_string_equal(cfg.partitions[0].initrd, "initrd.cpio");
+    assert_string_equal(cfg.partitions[0].args, "console=hvc0 rdinit=/init");
+    expect_check_error("sidecore cpu=0 services=pt,irq,io\n"
+                       "partition name=lost cpus=1 memory=16M initrd=initrd.cpio\n",
+                       &machine4, 2,
+                       "partition 'lost': initrd 'initrd.cpio' without an image to hand it to");
+    expect_parse_error("partition name=p cpus=1 memory=2M initrd=bad*name\n", 1,
+                       "'initrd' must be 1 to 63 characters of A-Z a-z 0-9 . _ / -, not "
+                       "'bad*name'");
+}
+
 static void test_too_many_errors(void **state)
 {
     (void)state;
@@ -965,6 +984,7 @@ int main(void)
         cmocka_unit_test(test_too_many_errors),
         cmocka_unit_test(test_many_cores_and_partition_width),
         cmocka_unit_test(test_err_disk_shared),
+        cmocka_unit_test(test_initrd_needs_an_image),
         cmocka_unit_test(test_several_errors),
         cmocka_unit_test(test_check_core_missing),
         cmocka_unit_test(test_check_side_core_in_partition),

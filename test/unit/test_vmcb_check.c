@@ -117,9 +117,9 @@ static void test_built_initial_state(void **state)
     assert_int_equal(s->rax, 0);
     assert_int_equal(s->cr3, SC_GPA_PAGE_TABLES);
     assert_int_equal(s->gdtr.base, SC_GPA_GDT);
-    assert_int_equal(s->cs.selector, 0x08);
+    assert_int_equal(s->cs.selector, 0x10); /* Linux's __BOOT_CS */
     assert_int_equal(s->cs.attrib, SVM_ATTR_CODE64);
-    assert_int_equal(s->ss.selector, 0x10);
+    assert_int_equal(s->ss.selector, 0x18); /* __BOOT_DS */
     assert_int_equal(s->rflags, 2);
     assert_int_equal(s->cpl, 0);
     assert_int_equal(s->efer & EFER_SVME, EFER_SVME);

@@ -66,11 +66,11 @@ def make_esp(path, efi_path, config_path=None, extra_files=()):
         subprocess.run(["mcopy", "-i", path, src, "::/EFI/BOOT/" + name], check=True)
 
 
-IMAGE_RE = re.compile(r"(?:^|\s)(?:image|disk)=(\S+)")
+IMAGE_RE = re.compile(r"(?:^|\s)(?:image|disk|initrd)=(\S+)")
 
 
 def images_named(config_path, build_dir):
-    """(source path, ESP name) for every image= and disk= of the configuration that exists:
+    """(source path, ESP name) for every image=, disk= and initrd= of the configuration that exists:
     built guests first, then files beside the configuration. A missing one is left
     for the loader to report."""
     found = []

@@ -46,10 +46,10 @@ void vmcb_build_reset(struct vmcb *vmcb, uint64_t rip, uint64_t rsp)
 {
     struct vmcb_state *st = &vmcb->state;
     memset(st, 0, sizeof(*st));
-    set_seg(&st->cs, 0x08, SVM_ATTR_CODE64, 0xffffffff, 0);
-    set_seg(&st->ds, 0x10, SVM_ATTR_DATA, 0xffffffff, 0);
+    set_seg(&st->cs, SC_GDT_CODE, SVM_ATTR_CODE64, 0xffffffff, 0);
+    set_seg(&st->ds, SC_GDT_DATA, SVM_ATTR_DATA, 0xffffffff, 0);
     st->es = st->ss = st->fs = st->gs = st->ds;
-    set_seg(&st->gdtr, 0, 0, 3 * 8 - 1, SC_GPA_GDT);
+    set_seg(&st->gdtr, 0, 0, SC_GDT_DATA + 8 - 1, SC_GPA_GDT);
     set_seg(&st->idtr, 0, 0, 0, 0);
     set_seg(&st->tr, 0, SVM_ATTR_TSS64, 0x67, 0);
     set_seg(&st->ldtr, 0, 0, 0, 0);

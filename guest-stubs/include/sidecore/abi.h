@@ -114,7 +114,10 @@ struct sc_boot_info {
 
 /* ---- Guest-physical layout of a partition.
  *   [0, 4K)             not mapped: a NULL dereference is a nested page fault
- *   0x1000              GDT the vCPUs start with
+ *   0x1000              GDT the vCPUs start with: 0x10 64-bit code, 0x18 data (the
+ *                       selectors of Linux's 64-bit boot protocol, used for every image)
+ *   0x7000              Linux images: the zero page (struct boot_params), rsi at entry
+ *   0x8000              Linux images: the kernel command line (4 KiB)
  *   0x10000 + 4K * id   struct sc_boot_info of vCPU id (up to 256 vCPUs)
  *   0x110000 ..         the initial page tables (identity map, 2 MiB pages)
  *   0x200000 ..         the guest image (its PT_LOAD segments must lie above this)
@@ -132,6 +135,10 @@ struct sc_boot_info {
  * A partition has at most 64 vCPUs in this hypervisor (SC_MAX_VCPUS is the ABI's
  * room for growth). */
 #define SC_GPA_GDT 0x1000ull
+#define SC_GDT_CODE 0x10
+#define SC_GDT_DATA 0x18
+#define SC_GPA_ZERO_PAGE 0x7000ull
+#define SC_GPA_CMDLINE 0x8000ull
 #define SC_GPA_BOOT_INFO(id) (0x10000ull + 0x1000ull * (id))
 #define SC_GPA_PAGE_TABLES 0x110000ull
 #define SC_GPA_IMAGE_MIN 0x200000ull
