@@ -315,6 +315,7 @@ int bzimage_zero_page(const void *file, const struct bzimage *k, const struct bz
     put32(zp, HDR(ramdisk_size), (uint32_t)p->initrd_size);
     put32(zp, ZP_EXT_RAMDISK_SIZE, (uint32_t)(p->initrd_size >> 32));
     put32(zp, HDR(hardware_subarch), 0); /* a PC; the platform is found by CPUID */
+    put64(zp, HDR(setup_data), 0);       /* the loader's list, and this one passes none */
     put64(zp, ZP_ACPI_RSDP, 0);          /* no ACPI */
     zp[ZP_E820_ENTRIES] = (uint8_t)p->e820_count;
     for (unsigned i = 0; i < p->e820_count; i++) {

@@ -734,7 +734,7 @@ static void check_partition(const struct config *cfg, const struct machine_facts
         cfg_error(errs, p->line, "partition '%s': initrd '%s' without an image to hand it to",
                   p->name, p->initrd);
     /* a block device is writable: two partitions on one file could read each other's data,
-     * and a disk that is another partition's image would expose that image */
+     * and a disk that is another partition's image or initrd would expose it */
     for (unsigned j = 0; j < cfg->npartitions && p->disk[0]; j++) {
         const struct cfg_partition *o = &cfg->partitions[j];
         if (j < pi && strcmp(o->disk, p->disk) == 0) {
@@ -747,6 +747,13 @@ static void check_partition(const struct config *cfg, const struct machine_facts
         if (j != pi && strcmp(o->image, p->disk) == 0) {
             cfg_error(errs, p->line,
                       "partition '%s': disk '%s' is the image of partition '%s' "
+                      "(line %u)",
+                      p->name, p->disk, o->name, o->line);
+            break;
+        }
+        if (j != pi && strcmp(o->initrd, p->disk) == 0) {
+            cfg_error(errs, p->line,
+                      "partition '%s': disk '%s' is the initrd of partition '%s' "
                       "(line %u)",
                       p->name, p->disk, o->name, o->line);
             break;

@@ -70,13 +70,19 @@ static bool flushed_or_stopped(void *arg)
     return flush_complete(c->v->partition, c->flush_gen) || vcpu_should_stop(c->v);
 }
 
+/* The flush's wake again, to the vCPUs that still owe it (cpu_work.h: a wake can be lost
+ * under an emulator, and a post finding the bit pending sends none). */
+static void rewake_unflushed_of(const struct partition *p, uint32_t gen)
+{
+    for (unsigned i = 0; i < p->nvcpus; i++)
+        if (!tlb_sync_flushed(&p->vcpus[i].tlb, gen))
+            cpu_work_resend(p->vcpus[i].cpu);
+}
+
 static void rewake_unflushed(void *arg)
 {
     const struct svc_call *c = arg;
-    const struct partition *p = c->v->partition;
-    for (unsigned i = 0; i < p->nvcpus; i++)
-        if (!tlb_sync_flushed(&p->vcpus[i].tlb, c->flush_gen))
-            cpu_work_resend(p->vcpus[i].cpu);
+    rewake_unflushed_of(c->v->partition, c->flush_gen);
 }
 
 /* After the tables narrowed. The trap caller waits here for the vCPUs that were in guest mode
@@ -363,6 +369,7 @@ enum ring_outcome svc_ring_handler(void *ctx, struct sc_ring_slot *slot, uint64_
         return RING_COMPLETE;
     *wait = c.flush_gen;
     r->held = c.freed;
+    r->woken_us = cpu_work_now_us();
     return RING_DEFERRED; /* applied; complete once the flush is */
 }
 
@@ -374,8 +381,14 @@ bool svc_ring_ready(void *ctx, uint64_t wait, struct sc_ring_slot *slot)
     bool flushed = flush_complete(p, (uint32_t)wait);
     /* a partition that finished or was stopped is owed no completion wait; its freed table
      * pages still wait for a flush before anyone may reuse them */
-    if (!flushed && life_state(&p->life) == PARTITION_RUNNING)
+    if (!flushed && life_state(&p->life) == PARTITION_RUNNING) {
+        uint64_t now = cpu_work_now_us(); /* the waiters' schedule, without waiting */
+        if (now - r->woken_us >= CPU_WORK_RESEND_US) {
+            rewake_unflushed_of(p, (uint32_t)wait);
+            r->woken_us = now;
+        }
         return false;
+    }
     settle_freed(p, &r->held, flushed);
     return true;
 }

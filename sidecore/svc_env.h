@@ -25,6 +25,7 @@ struct svc_ring_ctx {
     struct vcpu *v;
     unsigned service;
     struct npt_retired held; /* table pages of the deferred unmap, reusable once it completes */
+    uint64_t woken_us;       /* when its flush's wakes were last sent (cpu_work_now_us) */
 };
 enum ring_outcome svc_ring_handler(void *ctx, struct sc_ring_slot *slot, uint64_t *wait);
 bool svc_ring_ready(void *ctx, uint64_t wait, struct sc_ring_slot *slot);

@@ -188,6 +188,21 @@ int partition_check(unsigned index, const struct cfg_partition *cfg, uint64_t ba
     return check_image(p, why);
 }
 
+/* A Linux kernel starts its other CPUs itself (SC_OP_VCPU_START). Until then they are
+ * parked, counted as exited with status 0 as a vCPU SC_OP_VCPU_STOP parked, from the build
+ * on: the kernel may start one before its core has even taken its role. */
+static bool starts_parked(const struct vcpu *v)
+{
+    return v->partition->linux_boot && v->id != 0;
+}
+
+static void park_until_started(struct vcpu *v)
+{
+    v->exit_status = 0;
+    life_vcpu_exited(&v->partition->life);
+    __atomic_store_n(&v->state, VCPU_PARKED, __ATOMIC_RELEASE);
+}
+
 int partition_build(unsigned index, struct palloc *pa, struct refusal *why)
 {
     struct partition *p = &partitions[index];
@@ -219,6 +234,9 @@ int partition_build(unsigned index, struct palloc *pa, struct refusal *why)
     }
     if (p->linux_boot)
         p->vcpus[0].regs.rsi = SC_GPA_ZERO_PAGE; /* the 64-bit boot protocol's boot_params */
+    for (unsigned i = 0; i < p->nvcpus; i++)
+        if (starts_parked(&p->vcpus[i]))
+            park_until_started(&p->vcpus[i]);
     return 0;
 }
 
@@ -244,8 +262,9 @@ static bool wait_for_start(struct vcpu *v)
     struct cpu_mailbox *mb = &cpus[v->cpu].pub.work;
     while (__atomic_load_n(&v->state, __ATOMIC_ACQUIRE) == VCPU_PARKED) {
         irq_disable();
-        if (life_state(&p->life) != PARTITION_RUNNING)
-            return false; /* finished or stopped meanwhile: a late start is void */
+        enum partition_state s = life_state(&p->life);
+        if (s == PARTITION_FINISHED || s == PARTITION_STOPPED)
+            return false; /* ended meanwhile: a late start is void */
         if (cpu_work_take(mb, CPU_WORK_VCPU_START)) {
             /* one step with the partition's state: a last exit racing this start either
              * lands first (the start is void) or counts this vCPU as running again */
@@ -265,13 +284,6 @@ static bool wait_for_start(struct vcpu *v)
     return false;
 }
 
-/* A Linux kernel starts its other CPUs itself (SC_OP_VCPU_START): until then they wait
- * parked, counted as exited with status 0, as a vCPU that SC_OP_VCPU_STOP parked. */
-static bool starts_parked(const struct vcpu *v)
-{
-    return v->partition->linux_boot && v->id != 0;
-}
-
 void partition_run_vcpu(struct vcpu *v)
 {
     struct partition *p = v->partition;
@@ -279,15 +291,13 @@ void partition_run_vcpu(struct vcpu *v)
         log_info("partition '%s' has no image: core stays idle", p->name);
         return;
     }
-    life_enter(&p->life);
     bool run = !starts_parked(v);
     if (run) {
+        life_enter(&p->life);
         __atomic_store_n(&v->state, VCPU_RUNNING, __ATOMIC_RELEASE);
         log_info("entering partition '%s' vCPU %u at %llx (%s)", p->name, v->id,
                  (unsigned long long)p->entry, vcpu_backend->name);
     } else {
-        vcpu_exit_guest(v, 0); /* as SC_OP_VCPU_STOP parks one */
-        __atomic_store_n(&v->state, VCPU_PARKED, __ATOMIC_RELEASE);
         log_info("partition '%s' vCPU %u waits to be started by its kernel", p->name, v->id);
     }
     for (bool ran = false;; ran = true) {

@@ -747,6 +747,13 @@ static void test_err_disk_shared(void **state)
                        &machine4, 2,
                        "partition 'reader': disk 'other.elf' is the image of "
                        "partition 'victim' (line 3)");
+    /* an initrd holds what its partition boots with (keys, configuration) */
+    expect_check_error("sidecore cpu=0 services=pt,irq,io\n"
+                       "partition name=reader cpus=1 memory=16M disk=ram.cpio\n"
+                       "partition name=victim cpus=2 memory=64M image=bzImage initrd=ram.cpio\n",
+                       &machine4, 2,
+                       "partition 'reader': disk 'ram.cpio' is the initrd of "
+                       "partition 'victim' (line 3)");
     /* a partition's own image as its disk exposes nothing of anyone else */
     expect_valid("sidecore cpu=0 services=pt,irq,io\n"
                  "partition name=self cpus=1 memory=16M image=a.elf disk=a.elf\n",

@@ -69,14 +69,17 @@ void cpu_work_relax(void)
     sched_yield();
 }
 
-/* The lock plays "interrupts off": the mailbox is tested under it, and a wake needs it. */
+/* The lock plays "interrupts off": the mailbox is tested once under it, as before the hlt;
+ * then, like the hlt, only a wake ends the sleep (not a bit set meanwhile, not a spurious
+ * return of the condition wait). */
 void cpu_work_sleep(struct cpu_mailbox *mb, uint32_t mask)
 {
     struct fake_cpu *c = (struct fake_cpu *)((char *)mb - offsetof(struct fake_cpu, mb));
     pthread_mutex_lock(&c->lock);
-    while (!cpu_work_pending(mb, mask) && !c->woken) {
+    if (!cpu_work_pending(mb, mask)) {
         c->asleep = true;
-        pthread_cond_wait(&c->woken_cond, &c->lock);
+        while (!c->woken)
+            pthread_cond_wait(&c->woken_cond, &c->lock);
     }
     c->asleep = false;
     c->woken = false;
