@@ -10,6 +10,12 @@
 #include "vmexit/vcpu.h"
 
 #define CMDLINE_ROOM PAGE_SIZE /* SC_GPA_CMDLINE up to the next page of the layout */
+/* RAM below 1 MiB for the kernel's real-mode trampoline (which a 64-bit start of its other
+ * CPUs enters too): from above the boot structures to where a PC's EBDA would begin. */
+#define LOW_RAM_START SC_GPA_BOOT_INFO(MAX_PARTITION_VCPUS)
+#define LOW_RAM_END 0x9f000ull
+_Static_assert(LOW_RAM_START < LOW_RAM_END, "some RAM below 1 MiB");
+_Static_assert(SC_GPA_CMDLINE + PAGE_SIZE <= LOW_RAM_START, "boot structures below it");
 
 _Static_assert(SC_GPA_ZERO_PAGE + BZ_ZERO_PAGE_SIZE <= SC_GPA_CMDLINE, "zero page fits");
 _Static_assert(SC_GPA_CMDLINE + CMDLINE_ROOM <= SC_GPA_BOOT_INFO(0), "command line fits");
@@ -49,12 +55,14 @@ int linux_boot_check(struct partition *p, struct refusal *why)
     return 0;
 }
 
-/* The kernel's view of the partition: RAM from the image area to the stacks; the boot
- * structures below, the stacks above, the ring window beyond RAM are reserved. */
+/* The kernel's view of the partition: RAM below 1 MiB above the boot structures, and from
+ * the image area to the stacks; the boot structures, the hole up to 2 MiB (the initial page
+ * tables), the stacks and the ring window beyond RAM are reserved. */
 static int build_e820(const struct partition *p, struct bz_e820 *e, struct refusal *why)
 {
     const struct bz_range reserved[] = {
-        {0, SC_GPA_IMAGE_MIN},
+        {0, LOW_RAM_START},
+        {LOW_RAM_END, SC_GPA_IMAGE_MIN - LOW_RAM_END},
         {p->stacks_gpa, p->size - p->stacks_gpa},
         {SC_GPA_RING_WINDOW, p->window_size},
     };

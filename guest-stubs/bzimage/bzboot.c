@@ -82,14 +82,18 @@ static int check_cmdline(const uint8_t *zp, const struct sc_boot_info *bi)
 static int check_e820(const uint8_t *zp, const struct sc_boot_info *bi)
 {
     unsigned n = zp[ZP_E820_ENTRIES];
-    bool ok = n == 4 && e820_is(zp, 0, 0, SC_GPA_IMAGE_MIN, E820_RESERVED) &&
-              e820_is(zp, 1, SC_GPA_IMAGE_MIN, bi->stacks_gpa - SC_GPA_IMAGE_MIN, E820_RAM) &&
-              e820_is(zp, 2, bi->stacks_gpa, bi->memory_size - bi->stacks_gpa, E820_RESERVED) &&
-              e820_is(zp, 3, bi->ring_window_gpa, bi->ring_window_size, E820_RESERVED);
+    const uint64_t low = SC_GPA_BOOT_INFO(64), ebda = 0x9f000;
+    bool ok = n == 6 && e820_is(zp, 0, 0, low, E820_RESERVED) &&
+              e820_is(zp, 1, low, ebda - low, E820_RAM) &&
+              e820_is(zp, 2, ebda, SC_GPA_IMAGE_MIN - ebda, E820_RESERVED) &&
+              e820_is(zp, 3, SC_GPA_IMAGE_MIN, bi->stacks_gpa - SC_GPA_IMAGE_MIN, E820_RAM) &&
+              e820_is(zp, 4, bi->stacks_gpa, bi->memory_size - bi->stacks_gpa, E820_RESERVED) &&
+              e820_is(zp, 5, bi->ring_window_gpa, bi->ring_window_size, E820_RESERVED);
     return !sc_check(ok,
-                     "vCPU 0: e820 has %u entries: RAM 0x%llx-0x%llx, reserved below, the stacks "
-                     "above and the ring window",
-                     n, (unsigned long long)SC_GPA_IMAGE_MIN, (unsigned long long)bi->stacks_gpa);
+                     "vCPU 0: e820 has %u entries: RAM 0x%llx-0x%llx and 0x%llx-0x%llx; the boot "
+                     "structures, the page tables, the stacks and the ring window reserved",
+                     n, (unsigned long long)low, (unsigned long long)ebda,
+                     (unsigned long long)SC_GPA_IMAGE_MIN, (unsigned long long)bi->stacks_gpa);
 }
 
 static int check_initrd(const uint8_t *zp, const struct sc_boot_info *bi)

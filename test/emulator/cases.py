@@ -399,8 +399,9 @@ CASES = [
                               r"loader 0xff\)"),
                    guest_pass("lin", 0, r'vCPU 0: command line at 0x8000: "console=hvc0 '
                               r'rdinit=/init quiet"'),
-                   guest_pass("lin", 0, r"vCPU 0: e820 has 4 entries: RAM 0x200000-0x3ff8000, "
-                              r"reserved below, the stacks above and the ring window"),
+                   guest_pass("lin", 0, r"vCPU 0: e820 has 6 entries: RAM 0x50000-0x9f000 and "
+                              r"0x200000-0x3ff8000; the boot structures, the page tables, the "
+                              r"stacks and the ring window reserved"),
                    guest_pass("lin", 0, r"vCPU 0: initrd of 300000 bytes at 0x[0-9a-f]+, above "
                               r"the kernel \(ends 0x101e000\), its pattern intact"),
                    r"partition 'lin' vCPU 1 started at [0-9a-f]+$",
