@@ -21,6 +21,8 @@ int apic_send_fixed(uint32_t apic_id, uint8_t vector);
 int apic_send_nmi(uint32_t apic_id);
 /* Is vector in service (delivered, not yet ended by an EOI)? */
 bool apic_in_service(uint8_t vector);
+/* The timer's input clock in Hz (divide by 1), once apic_timer_calibrate ran; else 0. */
+uint64_t apic_timer_hz(void);
 uint64_t apic_mmio_base(void);
 /* Boot CPU: measure the LAPIC timer against the TSC, for apic_sleep_us. */
 void apic_timer_calibrate(void);

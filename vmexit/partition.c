@@ -130,6 +130,9 @@ static void write_boot_info(struct partition *p, const struct cfg_partition *cfg
     };
     memcpy(bi->partition, cfg->name, sizeof(bi->partition));
     memcpy(bi->cmdline, cfg->args, sizeof(bi->cmdline));
+    bi->lapic_timer_hz = apic_timer_hz();
+    for (unsigned i = 0; i < p->nvcpus; i++)
+        bi->apic_ids[i] = cpus[p->vcpus[i].cpu].apic_id;
 }
 
 /* Checks only: nothing is written to the partition yet. */

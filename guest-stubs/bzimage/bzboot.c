@@ -71,6 +71,17 @@ static int check_entry(const uint8_t *zp)
     return failures;
 }
 
+/* What a kernel needs of the boot information to set itself up without firmware tables. */
+static int check_boot_info(const struct sc_boot_info *bi)
+{
+    return !sc_check(bi->vcpu_count == 2 && bi->apic_ids[0] == lapic_id() &&
+                         bi->apic_ids[1] != bi->apic_ids[0] && bi->lapic_timer_hz > 0,
+                     "vCPU 0: boot info lists APIC IDs %u (its own) and %u, a LAPIC timer "
+                     "clock of %llu kHz",
+                     bi->apic_ids[0], bi->apic_ids[1],
+                     (unsigned long long)(bi->lapic_timer_hz / 1000));
+}
+
 static int check_cmdline(const uint8_t *zp, const struct sc_boot_info *bi)
 {
     uint64_t at = zp32(zp, HDR_CMD_LINE_PTR) | (uint64_t)zp32(zp, ZP_EXT_CMD_LINE_PTR) << 32;
@@ -117,8 +128,10 @@ static __attribute__((noreturn, used)) void vcpu1_entry(const struct sc_boot_inf
 {
     sc_vcpu_setup(bi);
     __atomic_store_n(&vcpu1_started, 1, __ATOMIC_RELEASE);
-    sc_pass("vCPU %u: first run, started by vCPU 0", bi->vcpu_id);
-    sc_exit(0);
+    bool own = bi->apic_ids[bi->vcpu_id] == lapic_id();
+    sc_check(own, "vCPU %u: first run, started by vCPU 0, on the APIC ID its boot info gives",
+             bi->vcpu_id);
+    sc_exit(own ? 0 : 1);
 }
 
 static int start_vcpu1(void)
@@ -147,8 +160,8 @@ int main(const struct sc_boot_info *bi)
         return 1;
     }
     const uint8_t *zp = (const uint8_t *)(uintptr_t)SC_GPA_ZERO_PAGE;
-    int failures =
-        check_entry(zp) + check_cmdline(zp, bi) + check_e820(zp, bi) + check_initrd(zp, bi);
+    int failures = check_entry(zp) + check_boot_info(bi) + check_cmdline(zp, bi) +
+                   check_e820(zp, bi) + check_initrd(zp, bi);
     if (sc_rings_init(bi)) {
         sc_fail("vCPU 0: no request rings");
         return 1;

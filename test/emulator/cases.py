@@ -405,7 +405,10 @@ CASES = [
                    guest_pass("lin", 0, r"vCPU 0: initrd of 300000 bytes at 0x[0-9a-f]+, above "
                               r"the kernel \(ends 0x101e000\), its pattern intact"),
                    r"partition 'lin' vCPU 1 started at [0-9a-f]+$",
-                   guest_pass("lin", 1, r"vCPU 1: first run, started by vCPU 0"),
+                   guest_pass("lin", 0, r"vCPU 0: boot info lists APIC IDs 1 \(its own\) and 2, a "
+                              r"LAPIC timer clock of [1-9]\d* kHz"),
+                   guest_pass("lin", 1, r"vCPU 1: first run, started by vCPU 0, on the APIC ID "
+                              r"its boot info gives"),
                    guest_pass("lin", 0, r"vCPU 0: vCPU 1 waited parked until started through "
                               r"the irq ring \(0\)")],
         "reject": [NO_FAIL],

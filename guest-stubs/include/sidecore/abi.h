@@ -14,7 +14,7 @@
 #include <stdint.h>
 #endif
 
-#define SC_ABI_VERSION 1
+#define SC_ABI_VERSION 2
 
 /* ---- CPUID: hypervisor leaves (the guest's CPUID exits and is answered by the hypervisor) */
 #define SC_CPUID_SIGNATURE 0x40000000u /* eax: highest leaf; ebx,ecx,edx: "SidecoreHypv" */
@@ -110,6 +110,9 @@ struct sc_boot_info {
     uint64_t stacks_gpa;       /* the initial stacks occupy [stacks_gpa, memory_size) */
     char partition[32];        /* NUL-terminated */
     char cmdline[256];         /* NUL-terminated: the partition's args="..." */
+    /* For a kernel that sets itself up from here (no ACPI, no PIT to calibrate against): */
+    uint64_t lapic_timer_hz;   /* the local APIC timer's input clock (divide by 1); 0: unknown */
+    uint32_t apic_ids[256];    /* APIC ID of each vCPU [0, vcpu_count) (SC_MAX_VCPUS room) */
 };
 
 /* ---- Guest-physical layout of a partition.
@@ -147,7 +150,9 @@ struct sc_boot_info {
 #define SC_GPA_LAPIC 0xfee00000ull
 #define SC_MAX_VCPUS 256
 
-_Static_assert(sizeof(struct sc_boot_info) == 72 + 32 + 256, "boot info layout is ABI");
+_Static_assert(sizeof(struct sc_boot_info) == 72 + 32 + 256 + 8 + 4 * SC_MAX_VCPUS,
+               "boot info layout is ABI");
+_Static_assert(sizeof(struct sc_boot_info) <= 0x1000, "one page per vCPU (SC_GPA_BOOT_INFO)");
 _Static_assert(sizeof(struct sc_exit_counters) == 8 * (2 + SC_EXIT_REASONS), "counters ABI");
 
 /* clang-format on */
