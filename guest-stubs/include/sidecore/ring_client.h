@@ -12,7 +12,11 @@
  * (int32_t)(a - b), so they stay meaningful across the wrap as long as a caller does not
  * hold on to one for 2^31 requests. */
 
+#ifdef __KERNEL__
+#include <linux/types.h> /* a Linux guest patch includes this header as is */
+#else
 #include <stdint.h>
+#endif
 
 #include "ring.h"
 
