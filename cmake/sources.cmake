@@ -30,6 +30,7 @@ set(SIDECORE_PORTABLE_SOURCES
   vmexit/hypercall.c
   vmexit/icr.c
   vmexit/lifecycle.c
+  vmexit/msr_pass.c
   vmexit/npt.c
   vmexit/npt_retire.c
   vmexit/run.c

@@ -20,6 +20,8 @@ enum exit_action exit_stop(const struct exit_ctx *c, const char *fmt, ...)
 /* Stop for an exit without a handler, naming the vendor's exit code and information. */
 enum exit_action exit_unexpected(const struct exit_ctx *c, const struct vcpu_exit *e);
 /* One formatted warning line. */
+/* IA32_APIC_BASE as the guest reads it (exit_msr.c). */
+uint64_t msr_apic_base(bool x2apic, unsigned vcpu_id);
 void exit_warn(const struct exit_ctx *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* #GP(0), as the CPU raises it for an instruction the guest may not use. */

@@ -39,12 +39,53 @@ static void icr_write(const struct exit_ctx *c, uint64_t icr)
         c->hooks->send_ipi(d.targets[i], d.vector);
 }
 
+/* The first few MSRs a partition is refused are named in the log, for whoever brings up a
+ * new guest kernel; the rest only counted (the exits). */
+#define MSR_REFUSALS_LOGGED 16
+
+static void refuse_msr(const struct exit_ctx *c, const struct vcpu_exit *e, bool write)
+{
+    struct partition *p = c->v->partition;
+    if (__atomic_fetch_add(&p->msr_refusals_logged, 1, __ATOMIC_RELAXED) < MSR_REFUSALS_LOGGED)
+        exit_warn(c,
+                  "partition '%s' vCPU %u: %s of MSR %#x refused with #GP (the first %d are "
+                  "logged)",
+                  p->name, c->v->id, write ? "write" : "read", e->msr.index, MSR_REFUSALS_LOGGED);
+    exit_inject_gp(c);
+}
+
+/* IA32_APIC_BASE as a guest core's own LAPIC has it: enabled at the architectural base, in
+ * x2APIC mode when the host's is, vCPU 0 the bootstrap processor. Read-only: a write of
+ * the same value is accepted, any change refused. */
+uint64_t msr_apic_base(bool x2apic, unsigned vcpu_id)
+{
+    return APIC_BASE_DEFAULT | APIC_BASE_ENABLE | (x2apic ? APIC_BASE_X2APIC : 0) |
+           (vcpu_id == 0 ? APIC_BASE_BSP : 0);
+}
+
+static void complete_read(const struct exit_ctx *c, const struct vcpu_exit *e, uint64_t value)
+{
+    c->v->regs.rax = (uint32_t)value;
+    c->v->regs.rdx = value >> 32;
+    c->be->skip_instruction(c->v, e->insn_len);
+}
+
 enum exit_action exit_msr(const struct exit_ctx *c, const struct vcpu_exit *e)
 {
     bool write = e->reason == VCPU_EXIT_MSR_WRITE;
     vcpu_count_exit(c->v, write ? SC_EXIT_MSR_WRITE : SC_EXIT_MSR_READ);
+    if (e->msr.index == MSR_APIC_BASE) {
+        uint64_t base = msr_apic_base(c->hooks->x2apic_mode(), c->v->id);
+        if (!write)
+            complete_read(c, e, base);
+        else if (e->msr.value == base)
+            c->be->skip_instruction(c->v, e->insn_len);
+        else
+            refuse_msr(c, e, write);
+        return EXIT_RESUME;
+    }
     if (!write || !c->hooks->x2apic_mode() || !x2apic_write_exits(e->msr.index)) {
-        exit_inject_gp(c);
+        refuse_msr(c, e, write);
         return EXIT_RESUME;
     }
     uint8_t vector;

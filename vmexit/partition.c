@@ -109,6 +109,10 @@ static int build_nested_tables(struct partition *p)
                                apic_x2apic_mode() ? 0 : apic_mmio_base());
     if (!rc)
         rc = pt_map(&p->npt, SC_GPA_RING_WINDOW, p->window_hpa, p->window_size, PT_READ | PT_WRITE);
+    /* a Linux kernel reads the BIOS data area in page 0 before its platform code runs: it
+     * finds zeros there (the page is its own RAM, reserved in its e820 map) */
+    if (!rc && p->linux_boot)
+        rc = pt_map(&p->npt, 0, p->base, PAGE_SIZE, PT_READ | PT_WRITE);
     return rc;
 }
 

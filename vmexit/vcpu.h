@@ -106,6 +106,7 @@ struct partition {
     char stop_reason[96];
     uint32_t refused_ipis;
     uint32_t io_exits_logged;
+    uint32_t msr_refusals_logged;
     struct console_bucket console; /* console lines of all its vCPUs and transports */
     struct spinlock console_lock;
     uint64_t window_hpa; /* the request-ring window (SC_GPA_RING_WINDOW in the guest) */

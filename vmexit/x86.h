@@ -15,6 +15,13 @@
 /* x2APIC registers through which a guest could aim an interrupt at a vector the hypervisor
  * takes as its own (an exception vector once the guest has left): their writes exit
  * (x2apic_write_exits in icr.c); all other x2APIC MSRs pass through. */
+#define MSR_APIC_BASE 0x1b
+#define APIC_BASE_DEFAULT 0xfee00000ull
+#define APIC_BASE_ENABLE (1u << 11)
+#define APIC_BASE_X2APIC (1u << 10)
+#define APIC_BASE_BSP (1u << 8)
+#define MSR_X2APIC_FIRST 0x800
+#define MSR_X2APIC_LAST 0x8ff
 #define MSR_X2APIC_LVT_CMCI 0x82f
 #define MSR_X2APIC_ICR 0x830
 #define MSR_X2APIC_LVT_TIMER 0x832

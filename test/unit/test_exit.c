@@ -14,6 +14,7 @@
 #include "fake_backend.h"
 #include "guest-stubs/include/sidecore/abi.h"
 #include "vmexit/exit.h"
+#include "vmexit/exit_handlers.h"
 #include "vmexit/vcpu.h"
 
 #define X86_GP 13
@@ -207,6 +208,32 @@ static void test_hypercall_unknown_op(void **state)
 }
 
 /* ---- MSRs */
+
+/* IA32_APIC_BASE reads as the partition's LAPIC is: enabled, x2APIC in x2APIC mode, BSP on
+ * vCPU 0 only; writing the same value back is accepted, any change refused. */
+static void test_apic_base_reads_the_virtual_lapic(void **state)
+{
+    (void)state;
+    reset(2);
+    struct vcpu_exit r = msr(VCPU_EXIT_MSR_READ, 0x1b, 0);
+    assert_int_equal(handle(&r), EXIT_RESUME);
+    assert_counted(SC_EXIT_MSR_READ);
+    assert_skipped(2);
+    uint64_t want = 0xfee00000ull | (1u << 11) | (1u << 8) | (fake.x2apic ? 1u << 10 : 0);
+    assert_int_equal(v0->regs.rax, want);
+    assert_int_equal(v0->regs.rdx, 0);
+    assert_int_equal(msr_apic_base(true, 1), 0xfee00c00ull); /* no BSP flag on vCPU 1 */
+    assert_int_equal(msr_apic_base(false, 0), 0xfee00900ull);
+
+    reset(2);
+    struct vcpu_exit same = msr(VCPU_EXIT_MSR_WRITE, 0x1b, want);
+    assert_int_equal(handle(&same), EXIT_RESUME);
+    assert_skipped(2);
+    reset(2);
+    struct vcpu_exit moved = msr(VCPU_EXIT_MSR_WRITE, 0x1b, want & ~(uint64_t)(1u << 11));
+    assert_int_equal(handle(&moved), EXIT_RESUME);
+    assert_gp(); /* disabling or moving the LAPIC is not the guest's */
+}
 
 static void test_msr_not_owned_gets_gp(void **state)
 {
@@ -627,6 +654,7 @@ int main(void)
         cmocka_unit_test_setup(test_hypercall_exit_leaves_the_loop, setup),
         cmocka_unit_test_setup(test_hypercall_refused_above_cpl0, setup),
         cmocka_unit_test_setup(test_hypercall_unknown_op, setup),
+        cmocka_unit_test_setup(test_apic_base_reads_the_virtual_lapic, setup),
         cmocka_unit_test_setup(test_msr_not_owned_gets_gp, setup),
         cmocka_unit_test_setup(test_icr_write_becomes_an_ipi, setup),
         cmocka_unit_test_setup(test_icr_all_means_the_partition, setup),

@@ -11,7 +11,7 @@
 #include "core/percpu.h"
 #include "core/refusal.h"
 #include "vmexit/cpuid.h"
-#include "vmexit/icr.h"
+#include "vmexit/msr_pass.h"
 #include "vmexit/partition.h"
 #include "vmexit/svm/vmcb.h"
 #include "vmexit/svm/vmcb_build.h"
@@ -124,16 +124,12 @@ static int build_permission_maps(struct palloc *pa)
     memset((void *)(uintptr_t)iopm_pa, 0xff, IOPM_PAGES * PAGE_SIZE);
     uint8_t *msrpm = (uint8_t *)(uintptr_t)msrpm_pa;
     memset(msrpm, 0xff, MSRPM_PAGES * PAGE_SIZE);
-    for (uint32_t m = 0x800; m <= 0x8ff; m++) /* x2APIC: timer count, EOI, TPR natively */
-        msrpm_pass(msrpm, m, true, !x2apic_write_exits(m));
-    static const uint32_t state_msrs[] = {
-        0x174,      0x175,      0x176,                  /* SYSENTER_CS/ESP/EIP (VMCB) */
-        0x6e0,                                          /* TSC_DEADLINE: the guest's own timer */
-        0xc0000081, 0xc0000082, 0xc0000083, 0xc0000084, /* STAR, LSTAR, CSTAR, SFMASK */
-        0xc0000100, 0xc0000101, 0xc0000102, 0xc0000103, /* FS/GS/KernelGS base, TSC_AUX */
-    };
-    for (unsigned i = 0; i < ARRAY_SIZE(state_msrs); i++)
-        msrpm_pass(msrpm, state_msrs[i], true, true);
+    for (uint32_t m = MSR_X2APIC_FIRST; m <= MSR_X2APIC_LAST; m++)
+        msrpm_pass(msrpm, m, msr_passes(m, false), msr_passes(m, true));
+    unsigned n;
+    const struct msr_pass *list = msr_pass_list(&n);
+    for (unsigned i = 0; i < n; i++)
+        msrpm_pass(msrpm, list[i].msr, list[i].read, list[i].write);
     return 0;
 }
 

@@ -116,7 +116,8 @@ struct sc_boot_info {
 };
 
 /* ---- Guest-physical layout of a partition.
- *   [0, 4K)             not mapped: a NULL dereference is a nested page fault
+ *   [0, 4K)             not mapped: a NULL dereference is a nested page fault (a Linux
+ *                       image's partition maps it, zeros: the kernel reads its BIOS data)
  *   0x1000              GDT the vCPUs start with: 0x10 64-bit code, 0x18 data (the
  *                       selectors of Linux's 64-bit boot protocol, used for every image)
  *   0x7000              Linux images: the zero page (struct boot_params), rsi at entry
