@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 # Copyright (c) 2026 The sidecore authors
-"""sidecore command-line tool: build, boot under QEMU, run the tests."""
+"""sidecore command-line tool: build, boot under QEMU, run the tests, build the Linux guest."""
 import argparse
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from sidecore_lib import acpidump, bench, build, cases, qemu  # noqa: E402
+from sidecore_lib import acpidump, bench, build, cases, linux, qemu  # noqa: E402
 
 
 def cmd_build(args):
@@ -73,6 +73,10 @@ def cmd_dump_acpi(args):
     return acpidump.dump(args.build_dir, args.smp, args.out)
 
 
+def cmd_linux(args):
+    return linux.build_linux(args.build_dir, jobs=args.jobs, force=args.force)
+
+
 def main():
     p = argparse.ArgumentParser(prog="tools/sidecore", description=__doc__)
     p.add_argument("--build-dir", default=os.environ.get("SIDECORE_BUILD_DIR",
@@ -113,6 +117,12 @@ def main():
     d.add_argument("--out", required=True, help="directory for <SIG>@<addr>.bin files")
     d.add_argument("--no-build", action="store_true")
     d.set_defaults(func=cmd_dump_acpi)
+
+    lx = sub.add_parser("linux", help="build the Linux guest kernel and initramfs "
+                                      "(Debian's linux-source-6.1, guest-stubs/linux)")
+    lx.add_argument("--jobs", "-j", type=int, help="make -j (default: the number of CPUs)")
+    lx.add_argument("--force", action="store_true", help="rebuild even if the inputs are unchanged")
+    lx.set_defaults(func=cmd_linux)
 
     args = p.parse_args()
     sys.exit(args.func(args))
