@@ -304,6 +304,10 @@ def kernel_stage(linux_dir, jobs, force, steps):
         os.unlink(logf)
     log(f"building the kernel in {tree} (log {logf})")
     build_kernel(tree, logf, jobs, steps)
+    others = sorted(d for d in os.listdir(linux_dir) if d.startswith("src-") and
+                    os.path.isdir(os.path.join(linux_dir, d)) and d != os.path.basename(tree))
+    if others:
+        log(f"older kernel trees, kept (they may hold work; ~2 GB each): {', '.join(others)}")
     return tree
 
 
