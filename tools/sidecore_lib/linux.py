@@ -31,7 +31,11 @@ APPLETS = ("sh", "mount", "poweroff")  # what the init script runs
 KERNEL_OUT = "linux.bzImage"
 INITRAMFS_OUT = "linux-initramfs.cpio.gz"
 # Bumped when the recipe below changes what it builds, so that old trees are not reused.
-RECIPE = "1"
+RECIPE = "2"
+# The guest ABI headers the patches include, copied from the hypervisor's own sources.
+ABI_DIR = os.path.join(build.SOURCE_DIR, "guest-stubs", "include", "sidecore")
+ABI_HEADERS = ("abi.h",)
+ABI_IN_TREE = os.path.join("arch", "x86", "include", "asm", "sidecore")
 STAMP = ".sidecore-built"
 # Fixed identity and dates: the same inputs give the same commits and the same kernel banner.
 FIXED_DATE = "2026-01-01T00:00:00+00:00"
@@ -112,7 +116,16 @@ def kernel_key():
     parts = [("recipe", RECIPE), ("package", package_version(SOURCE_PACKAGE)),
              ("series", read_bytes(SERIES)), ("fragment", read_bytes(FRAGMENT))]
     parts += [(os.path.basename(p), read_bytes(p)) for p in series_patches()]
+    parts += [(h, read_bytes(os.path.join(ABI_DIR, h))) for h in ABI_HEADERS]
     return digest(parts)
+
+
+def copy_abi_headers(tree):
+    """The MIT guest ABI headers, as the hypervisor has them, where the patches include them."""
+    dst = os.path.join(tree, ABI_IN_TREE)
+    os.makedirs(dst, exist_ok=True)
+    for h in ABI_HEADERS:
+        shutil.copyfile(os.path.join(ABI_DIR, h), os.path.join(dst, h))
 
 
 def initramfs_key():
@@ -234,6 +247,7 @@ def build_kernel(tree, logf, jobs, steps):
     steps.run(f"unpack {SOURCE_PACKAGE} {version}", unpack, tree, logf)
     n = steps.run("git init, commit, git am the series", apply_series, tree, logf, version)
     log(f"{n} patch(es) applied")
+    steps.run("copy the guest ABI headers", copy_abi_headers, tree)
     steps.run("configure (tinyconfig + kernel.config)", configure, tree, logf, jobs)
     steps.run("check the configuration", check_config, tree)
     steps.run(f"make -j{jobs} bzImage", make_kernel, tree, logf, jobs)
