@@ -22,6 +22,8 @@ void console_feed(struct console_stream *s, const char *text, size_t n,
 {
     for (size_t i = 0; i < n; i++) {
         char c = text[i];
+        if (c == '\r')
+            continue; /* a tty ends its lines with "\r\n" (the hvc console): one line end */
         if (c == '\n' || s->len == CONSOLE_LINE_MAX - 1) {
             s->line[s->len] = '\0';
             line_done(s->line, sink, req);

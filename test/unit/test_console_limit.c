@@ -68,6 +68,11 @@ static void test_lines_split_and_sanitized(void **state)
     q = feed(&r, &s, "\n", 1);
     assert_int_equal(q.printed, 1);
     assert_string_equal(r.line[3], "");
+    /* a tty's "\r\n" ends one line; a carriage return alone moves nothing back */
+    q = feed(&r, &s, "tty\r\nab\rcd\n", 12);
+    assert_int_equal(q.printed, 2);
+    assert_string_equal(r.line[4], "tty");
+    assert_string_equal(r.line[5], "abcd");
 }
 
 static void test_long_line_cut(void **state)

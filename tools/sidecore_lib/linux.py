@@ -34,7 +34,7 @@ INITRAMFS_OUT = "linux-initramfs.cpio.gz"
 RECIPE = "2"
 # The guest ABI headers the patches include, copied from the hypervisor's own sources.
 ABI_DIR = os.path.join(build.SOURCE_DIR, "guest-stubs", "include", "sidecore")
-ABI_HEADERS = ("abi.h",)
+ABI_HEADERS = ("abi.h", "ring.h", "ring_client.h", "svc.h")
 ABI_IN_TREE = os.path.join("arch", "x86", "include", "asm", "sidecore")
 STAMP = ".sidecore-built"
 # Fixed identity and dates: the same inputs give the same commits and the same kernel banner.
