@@ -744,18 +744,15 @@ static void check_partition(const struct config *cfg, const struct machine_facts
                       p->name, p->disk, o->name, o->line);
             break;
         }
-        if (j != pi && strcmp(o->image, p->disk) == 0) {
+        const char *what = j == pi                           ? NULL
+                           : strcmp(o->image, p->disk) == 0  ? "image"
+                           : strcmp(o->initrd, p->disk) == 0 ? "initrd"
+                                                             : NULL;
+        if (what) {
             cfg_error(errs, p->line,
-                      "partition '%s': disk '%s' is the image of partition '%s' "
+                      "partition '%s': disk '%s' is the %s of partition '%s' "
                       "(line %u)",
-                      p->name, p->disk, o->name, o->line);
-            break;
-        }
-        if (j != pi && strcmp(o->initrd, p->disk) == 0) {
-            cfg_error(errs, p->line,
-                      "partition '%s': disk '%s' is the initrd of partition '%s' "
-                      "(line %u)",
-                      p->name, p->disk, o->name, o->line);
+                      p->name, p->disk, what, o->name, o->line);
             break;
         }
     }
