@@ -15,6 +15,8 @@ const char *service_opcode_name(uint16_t op)
         return "null";
     case SC_OP_CPUID_TABLE:
         return "cpuid_table";
+    case SC_OP_EXIT_COUNTERS:
+        return "exit_counters";
     case SC_OP_PT_MAP:
         return "pt_map";
     case SC_OP_PT_UNMAP:
@@ -259,6 +261,20 @@ static int64_t do_cpuid_table(const struct svc_env *e, struct sc_ring_slot *r)
     return n;
 }
 
+/* The snapshot is taken into a private copy, then written to the guest in one piece. */
+static int64_t do_exit_counters(const struct svc_env *e, const struct sc_ring_slot *r)
+{
+    uint64_t vcpu = r->arg[0], gpa = r->arg[1];
+    struct sc_exit_counters snapshot;
+    if (vcpu >= e->nvcpus)
+        return -E_INVAL;
+    if (gpa > e->guest_size || sizeof(snapshot) > e->guest_size - gpa)
+        return -E_FAULT;
+    e->exit_counters(e->ctx, (unsigned)vcpu, &snapshot);
+    memcpy(e->guest_base + gpa, &snapshot, sizeof(snapshot));
+    return 0;
+}
+
 void service_execute(const struct svc_env *e, enum sc_service service, struct sc_ring_slot *r)
 {
     int64_t status;
@@ -268,6 +284,8 @@ void service_execute(const struct svc_env *e, enum sc_service service, struct sc
         status = 0;
     else if (r->opcode == SC_OP_CPUID_TABLE)
         status = do_cpuid_table(e, r);
+    else if (r->opcode == SC_OP_EXIT_COUNTERS)
+        status = do_exit_counters(e, r);
     else if (service == SC_SERVICE_PT)
         status = do_pt(e, r);
     else if (service == SC_SERVICE_IRQ)

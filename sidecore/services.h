@@ -33,6 +33,8 @@ struct svc_env {
     int (*start_vcpu)(void *ctx, unsigned vcpu, uint64_t rip, uint64_t rsp);
     void (*console)(void *ctx, const char *text, size_t len);
     void (*cpuid)(void *ctx, uint32_t leaf, uint32_t subleaf, struct cpuid_values *out);
+    /* a snapshot of vCPU vcpu's exit counters (vcpu < nvcpus) */
+    void (*exit_counters)(void *ctx, unsigned vcpu, struct sc_exit_counters *out);
     int (*blk_info)(void *ctx, uint64_t *sectors);
     int (*blk_setup)(void *ctx, uint64_t desc, uint64_t avail, uint64_t used, uint64_t size,
                      uint64_t vector);

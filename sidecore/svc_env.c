@@ -263,6 +263,16 @@ static void env_cpuid(void *ctx, uint32_t leaf, uint32_t subleaf, struct cpuid_v
     cpuid_virtualize(leaf, subleaf, &host, &g, out);
 }
 
+/* The owner's core keeps counting: each counter is read once, whole (8-byte loads). */
+static void env_exit_counters(void *ctx, unsigned id, struct sc_exit_counters *out)
+{
+    const struct sc_exit_counters *c = &((struct svc_call *)ctx)->v->partition->vcpus[id].counters;
+    out->total = __atomic_load_n(&c->total, __ATOMIC_RELAXED);
+    out->steady = __atomic_load_n(&c->steady, __ATOMIC_RELAXED);
+    for (unsigned i = 0; i < SC_EXIT_REASONS; i++)
+        out->by_reason[i] = __atomic_load_n(&c->by_reason[i], __ATOMIC_RELAXED);
+}
+
 static struct blk_backend backend_of(struct vcpu *v)
 {
     const struct partition *p = v->partition;
@@ -339,6 +349,7 @@ static void execute(struct svc_call *c, unsigned service, struct sc_ring_slot *s
         .start_vcpu = env_start_vcpu,
         .console = env_console,
         .cpuid = env_cpuid,
+        .exit_counters = env_exit_counters,
         .blk_info = env_blk_info,
         .blk_setup = env_blk_setup,
         .blk_kick = env_blk_kick,

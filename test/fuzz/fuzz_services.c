@@ -49,7 +49,7 @@ struct world {
     uint32_t max_basic, max_ext;
     /* what the hooks saw */
     unsigned map_calls, unmap_calls, protect_calls, query_calls, ipi_calls, kick_calls, stop_calls,
-        console_calls, cpuid_calls, blk_calls;
+        console_calls, cpuid_calls, blk_calls, counters_calls;
     uint64_t console_bytes; /* a console text may come in pieces, in order */
     uint64_t ipi_seen;      /* vCPUs that got an IPI */
     unsigned query_rights;
@@ -242,6 +242,22 @@ static void f_cpuid(void *ctx, uint32_t leaf, uint32_t subleaf, struct cpuid_val
     fake_cpuid(leaf, subleaf, out);
 }
 
+/* Distinct values per vCPU and counter, so a copy of the wrong vCPU or a partial one shows. */
+static uint64_t fake_counter(unsigned vcpu, unsigned i)
+{
+    return 0x1000000000ull * (vcpu + 1) + i * 7 + 3;
+}
+
+static void f_exit_counters(void *ctx, unsigned vcpu, struct sc_exit_counters *out)
+{
+    (void)ctx;
+    w.counters_calls++;
+    TRAP_IF(w.req.opcode != SC_OP_EXIT_COUNTERS || vcpu >= w.nvcpus || vcpu != w.req.arg[0]);
+    uint64_t *words = (uint64_t *)out;
+    for (unsigned i = 0; i < sizeof(*out) / 8; i++)
+        words[i] = fake_counter(vcpu, i);
+}
+
 /* The ABI, written out independently of services.c. *alt is a second acceptable status
  * where two checks fail at once and their order is not part of the ABI. */
 static int64_t expected(const struct sc_ring_slot *r, int64_t *alt)
@@ -261,6 +277,11 @@ static int64_t expected(const struct sc_ring_slot *r, int64_t *alt)
         if (end > w.ram_size || a0 > w.ram_size)
             return -E_FAULT;
         return (int64_t)n;
+    }
+    if (r->opcode == SC_OP_EXIT_COUNTERS) {
+        if (a0 >= w.nvcpus)
+            return -E_INVAL;
+        return (unsigned __int128)a1 + sizeof(struct sc_exit_counters) > w.ram_size ? -E_FAULT : 0;
     }
     switch (w.service) {
     case SC_SERVICE_PT:
@@ -392,6 +413,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .start_vcpu = f_start_vcpu,
         .console = f_console,
         .cpuid = f_cpuid,
+        .exit_counters = f_exit_counters,
         .blk_info = f_blk_info,
         .blk_setup = f_blk_setup,
         .blk_kick = f_blk_kick,
@@ -429,7 +451,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* the hooks' errors are distinct from these, so these come before any hook ran */
     if (st == -E_INVAL || st == -E_FAULT || st == -E_NOSYS)
         TRAP_IF(pt_calls + w.ipi_calls + w.kick_calls + w.stop_calls + w.console_calls +
-                    w.blk_calls !=
+                    w.blk_calls + w.counters_calls !=
                 0);
     if (valid_op && st >= 0) {
         switch (r->opcode) {
@@ -462,8 +484,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
 
-    /* guest RAM changes only where a successful CPUID table went, and holds exactly it */
-    if (valid_op && r->opcode == SC_OP_CPUID_TABLE && st > 0) {
+    TRAP_IF(w.counters_calls > 1 || (w.counters_calls && st != 0));
+    if (valid_op && r->opcode == SC_OP_EXIT_COUNTERS && st == 0) {
+        /* exactly the counters of the vCPU named, where it said, and nothing else */
+        TRAP_IF(w.counters_calls != 1);
+        uint64_t gpa = r->arg[1], bytes = sizeof(struct sc_exit_counters);
+        for (unsigned i = 0; i < bytes / 8; i++) {
+            uint64_t got;
+            memcpy(&got, w.ram + gpa + i * 8, 8);
+            TRAP_IF(got != fake_counter((unsigned)r->arg[0], i));
+        }
+        TRAP_IF(memcmp(w.ram, before, gpa) != 0 ||
+                memcmp(w.ram + gpa + bytes, before + gpa + bytes, ram_size - gpa - bytes) != 0);
+    } else if (valid_op && r->opcode == SC_OP_CPUID_TABLE && st > 0) {
+        /* guest RAM changes only where a successful CPUID table went, and holds exactly it */
         struct sc_cpuid_entry t[SVC_CPUID_MAX_ENTRIES];
         unsigned total = service_cpuid_leaves(w.max_basic, w.max_ext, t, SVC_CPUID_MAX_ENTRIES);
         TRAP_IF((uint64_t)st > total || (uint64_t)st > r->arg[1]);

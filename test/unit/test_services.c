@@ -73,6 +73,9 @@ struct recorder {
     uint32_t max_basic, max_ext;
     /* the block device (only counted: these tests cover its dispatch, not the device) */
     unsigned blk_calls;
+    /* exit counters */
+    unsigned counters_calls;
+    unsigned counters_vcpu;
 };
 
 struct fixture {
@@ -228,6 +231,22 @@ static void rec_cpuid(void *ctx, uint32_t leaf, uint32_t subleaf, struct cpuid_v
     fake_cpuid(r->max_basic, r->max_ext, leaf, subleaf, out);
 }
 
+/* A distinct value per vCPU and word, so the wrong vCPU or a partial copy shows. */
+static uint64_t counter_word(unsigned vcpu, unsigned i)
+{
+    return 0xc0ull << 56 | (uint64_t)vcpu << 32 | (i * 3 + 1);
+}
+
+static void rec_exit_counters(void *ctx, unsigned vcpu, struct sc_exit_counters *out)
+{
+    struct recorder *r = ctx;
+    r->counters_calls++;
+    r->counters_vcpu = vcpu;
+    uint64_t *words = (uint64_t *)out;
+    for (unsigned i = 0; i < sizeof(*out) / 8; i++)
+        words[i] = counter_word(vcpu, i);
+}
+
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
@@ -258,6 +277,7 @@ static int setup(void **state)
         .start_vcpu = rec_start_vcpu,
         .console = rec_console,
         .cpuid = rec_cpuid,
+        .exit_counters = rec_exit_counters,
         .blk_info = rec_blk_info,
         .blk_setup = rec_blk_setup,
         .blk_kick = rec_blk_kick,
@@ -279,7 +299,7 @@ static unsigned total_calls(const struct recorder *r)
 {
     return r->map_calls + r->unmap_calls + r->protect_calls + r->query_calls + r->ipi_calls +
            r->kick_calls + r->stop_calls + r->start_calls + r->console_calls + r->cpuid_calls +
-           r->blk_calls;
+           r->blk_calls + r->counters_calls;
 }
 
 static void assert_ram_untouched(const struct fixture *f)
@@ -461,7 +481,7 @@ static void test_opcode_of_another_service(void **state)
 static void test_unknown_opcodes(void **state)
 {
     struct fixture *f = *state;
-    static const uint16_t ops[] = {0x02,
+    static const uint16_t ops[] = {0x03,
                                    0x0f,
                                    0x14,
                                    0x1f,
@@ -496,7 +516,8 @@ static void test_opcode_names(void **state)
     assert_string_equal(service_opcode_name(SC_OP_VCPU_KICK), "vcpu_kick");
     assert_string_equal(service_opcode_name(SC_OP_VCPU_STOP), "vcpu_stop");
     assert_string_equal(service_opcode_name(SC_OP_CONSOLE), "console");
-    assert_string_equal(service_opcode_name(0x02), "unknown");
+    assert_string_equal(service_opcode_name(SC_OP_EXIT_COUNTERS), "exit_counters");
+    assert_string_equal(service_opcode_name(0x03), "unknown");
     assert_string_equal(service_opcode_name(0xffff), "unknown");
 }
 
@@ -1217,6 +1238,52 @@ static void test_cpuid_table_bad_destination(void **state)
     assert_table_at(f, RAM_SIZE - bytes, n);
 }
 
+/* ---- exit counters (common op) ---- */
+
+static void assert_counters_at(const struct fixture *f, uint64_t gpa, unsigned vcpu)
+{
+    const size_t bytes = sizeof(struct sc_exit_counters);
+    for (unsigned i = 0; i < bytes / 8; i++) {
+        uint64_t got;
+        memcpy(&got, f->ram + gpa + i * 8, 8);
+        assert_int_equal(got, counter_word(vcpu, i));
+    }
+    assert_memory_equal(f->ram, f->pristine, gpa);
+    assert_memory_equal(f->ram + gpa + bytes, f->pristine + gpa + bytes, RAM_SIZE - gpa - bytes);
+}
+
+static void test_exit_counters_of_each_vcpu(void **state)
+{
+    struct fixture *f = *state;
+    for (unsigned v = 0; v < NVCPUS; v++) {
+        unsigned service = services[v % ARRAY_SIZE(services)];
+        uint64_t gpa = 0x2008 + v * 0x400; /* 8-byte aligned is all the guest owes */
+        assert_int_equal(exec(f, service, SC_OP_EXIT_COUNTERS, v, gpa, 0), 0);
+        assert_int_equal(f->rec.counters_vcpu, v);
+        assert_counters_at(f, gpa, v);
+        memcpy(f->pristine, f->ram, RAM_SIZE);
+    }
+    assert_int_equal(total_calls(&f->rec), NVCPUS);
+    /* exactly at the end of RAM */
+    const uint64_t end = RAM_SIZE - sizeof(struct sc_exit_counters);
+    assert_int_equal(exec(f, SC_SERVICE_IO, SC_OP_EXIT_COUNTERS, 0, end, 0), 0);
+    assert_counters_at(f, end, 0);
+}
+
+static void test_exit_counters_refused(void **state)
+{
+    struct fixture *f = *state;
+    const uint64_t bytes = sizeof(struct sc_exit_counters);
+    static const uint64_t vcpus[] = {NVCPUS, NVCPUS + 1, 1ull << 32, ~0ull};
+    for (size_t i = 0; i < ARRAY_SIZE(vcpus); i++)
+        assert_int_equal(exec(f, SC_SERVICE_IRQ, SC_OP_EXIT_COUNTERS, vcpus[i], 0x100, 0), -E_INVAL);
+    const uint64_t gpas[] = {RAM_SIZE - bytes + 1, RAM_SIZE - 8, RAM_SIZE, ~0ull, ~0ull - bytes + 2};
+    for (size_t i = 0; i < ARRAY_SIZE(gpas); i++)
+        assert_int_equal(exec(f, SC_SERVICE_PT, SC_OP_EXIT_COUNTERS, 0, gpas[i], 0), -E_FAULT);
+    assert_int_equal(total_calls(&f->rec), 0);
+    assert_ram_untouched(f);
+}
+
 static void test_status_overwritten(void **state)
 {
     struct fixture *f = *state;
@@ -1270,6 +1337,8 @@ int main(void)
         T(test_cpuid_table_other_maxima),
         T(test_cpuid_table_capacity),
         T(test_cpuid_table_bad_destination),
+        T(test_exit_counters_of_each_vcpu),
+        T(test_exit_counters_refused),
         T(test_status_overwritten),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
