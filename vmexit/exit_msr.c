@@ -89,6 +89,7 @@ enum exit_action exit_msr(const struct exit_ctx *c, const struct vcpu_exit *e)
         return EXIT_RESUME;
     }
     uint8_t vector;
+    uint64_t lvt;
     int rc;
     if (e->msr.index == MSR_X2APIC_ICR) {
         icr_write(c, e->msr.value);
@@ -97,8 +98,8 @@ enum exit_action exit_msr(const struct exit_ctx *c, const struct vcpu_exit *e)
             c->hooks->send_ipi(c->hooks->apic_id(c->v->cpu), vector);
         else
             refused(c, "self-IPI", e->msr.value, rc);
-    } else if ((rc = lvt_validate(e->msr.value)) == 0) {
-        if (c->hooks->lapic_write(e->msr.index, e->msr.value)) {
+    } else if ((rc = lvt_validate(e->msr.index, e->msr.value, &lvt)) == 0) {
+        if (c->hooks->lapic_write(e->msr.index, lvt)) {
             exit_inject_gp(c); /* an LVT this core does not have: as the CPU would */
             return EXIT_RESUME;
         }

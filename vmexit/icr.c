@@ -15,7 +15,7 @@
 #define ICR_DEST(x) ((uint32_t)((x) >> 32))
 
 enum { SHORT_NONE, SHORT_SELF, SHORT_ALL_INCL, SHORT_ALL_EXCL };
-enum { DELIVERY_FIXED = 0 };
+enum { DELIVERY_FIXED = 0, DELIVERY_NMI = 4, DELIVERY_EXTINT = 7 };
 
 /* The vectors a guest may raise: any but an exception vector (the hypervisor keeps none). */
 _Static_assert(SC_VECTOR_MAX == 0xff, "every 8-bit vector from SC_VECTOR_MIN on");
@@ -71,12 +71,18 @@ int self_ipi_validate(uint64_t value, uint8_t *vector)
     return (value >> 8) == 0 && guest_vector(*vector) ? 0 : -E_INVAL;
 }
 
-int lvt_validate(uint64_t value)
+int lvt_validate(uint32_t msr, uint64_t value, uint64_t *apply)
 {
+    *apply = value;
     if (value >> 32)
         return -E_INVAL; /* a 32-bit register: the CPU gives #GP for the rest anyway */
     if (value & LVT_MASKED)
         return 0; /* masked: raises nothing, whatever it says */
+    bool pin = msr == MSR_X2APIC_LVT_LINT0 || msr == MSR_X2APIC_LVT_LINT1;
+    if (pin && (ICR_DELIVERY(value) == DELIVERY_NMI || ICR_DELIVERY(value) == DELIVERY_EXTINT)) {
+        *apply = value | LVT_MASKED;
+        return 0;
+    }
     if (ICR_DELIVERY(value) != DELIVERY_FIXED)
         return -E_PERM;
     return guest_vector(ICR_VECTOR(value)) ? 0 : -E_INVAL;

@@ -32,9 +32,10 @@ bool x2apic_write_exits(uint32_t msr);
 /* A write of value to the self-IPI register: 0 and the vector, or -E_INVAL (a vector the
  * guest may not use). */
 int self_ipi_validate(uint64_t value, uint8_t *vector);
-/* A write of value to an LVT register: 0 if masked, or unmasked with fixed delivery and a
- * vector SC_VECTOR_MIN..SC_VECTOR_MAX; else -E_PERM (NMI, SMI, INIT, ExtINT delivery) or -E_INVAL.
- */
-int lvt_validate(uint64_t value);
+/* A write of value to LVT register msr: 0 and the value to write (*apply), or -E_PERM (NMI,
+ * SMI, INIT, ExtINT delivery) or -E_INVAL. Accepted as written: masked, or fixed delivery
+ * with a vector SC_VECTOR_MIN..SC_VECTOR_MAX. The LINT0/LINT1 pins belong to the platform:
+ * NMI or ExtINT there (what every kernel programs at boot) is accepted, written masked. */
+int lvt_validate(uint32_t msr, uint64_t value, uint64_t *apply);
 
 #endif

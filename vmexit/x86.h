@@ -25,6 +25,8 @@
 #define MSR_X2APIC_LVT_CMCI 0x82f
 #define MSR_X2APIC_ICR 0x830
 #define MSR_X2APIC_LVT_TIMER 0x832
+#define MSR_X2APIC_LVT_LINT0 0x835
+#define MSR_X2APIC_LVT_LINT1 0x836
 #define MSR_X2APIC_LVT_ERROR 0x837 /* timer, thermal, perf, LINT0, LINT1, error: 0x832-0x837 */
 #define MSR_X2APIC_SELF_IPI 0x83f
 

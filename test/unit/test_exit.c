@@ -351,16 +351,19 @@ static void test_lvt_written_or_refused(void **state)
         uint32_t msr;
         uint64_t value;
         bool ok;
+        uint64_t written; /* when ok */
     } cases[] = {
-        {0x832, 0x20040, true},     /* timer, periodic, vector 0x40 */
-        {0x832, 0x10010, true},     /* masked: any vector */
-        {0x832, 0x00010, false},    /* an exception vector, unmasked */
-        {0x835, 0x00700, false},    /* LINT0 as ExtINT */
-        {0x836, 0x00400, false},    /* LINT1 as NMI */
-        {0x837, 0x000f0, true},     /* error LVT at 0xf0: every vector is the guest's */
-        {0x837, 0x0001f, false},    /* the last exception vector */
-        {0x82f, 0x00041, true},     /* CMCI */
-        {0x834, 0x100000041, false} /* bits above 31 */
+        {0x832, 0x20040, true, 0x20040}, /* timer, periodic, vector 0x40 */
+        {0x832, 0x10010, true, 0x10010}, /* masked: any vector */
+        {0x832, 0x00010, false, 0},      /* an exception vector, unmasked */
+        {0x832, 0x00400, false, 0},      /* the timer as an NMI source */
+        {0x835, 0x00700, true, 0x10700}, /* LINT0 as ExtINT: kept masked */
+        {0x836, 0x00400, true, 0x10400}, /* LINT1 as NMI: kept masked */
+        {0x836, 0x00200, false, 0},      /* LINT1 as SMI */
+        {0x837, 0x000f0, true, 0x000f0}, /* error LVT at 0xf0: every vector is the guest's */
+        {0x837, 0x0001f, false, 0},      /* the last exception vector */
+        {0x82f, 0x00041, true, 0x00041}, /* CMCI */
+        {0x834, 0x100000041, false, 0}   /* bits above 31 */
     };
     reset(2);
     fake.lapic_missing_lvt = 0x82f; /* a CPU without CMCI: an accepted write gets #GP */
@@ -377,7 +380,7 @@ static void test_lvt_written_or_refused(void **state)
             assert_skipped(2);
             assert_int_equal(fake.lapic_writes, 1);
             assert_int_equal(fake.lapic_msr, cases[i].msr);
-            assert_int_equal(fake.lapic_value, cases[i].value);
+            assert_int_equal(fake.lapic_value, cases[i].written);
         } else {
             assert_gp();
             assert_int_equal(fake.lapic_writes, 0);

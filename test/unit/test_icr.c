@@ -3,6 +3,7 @@
 /* icr_validate: which IPIs a guest's x2APIC ICR write may become, and which never. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "core/klib.h"
 #include "guest-stubs/include/sidecore/abi.h"
 #include "vmexit/icr.h"
+#include "vmexit/x86.h"
 
 /* x2APIC ICR fields */
 #define VEC(v) ((uint64_t)(v))
@@ -192,6 +194,14 @@ static void test_x2apic_write_exits(void **state)
     }
 }
 
+/* An accepted LVT write: the value written to the register. */
+static uint64_t lvt_ok(uint32_t msr, uint64_t value)
+{
+    uint64_t apply = 0xdead;
+    assert_int_equal(lvt_validate(msr, value, &apply), 0);
+    return apply;
+}
+
 static void test_self_ipi_and_lvt_values(void **state)
 {
     (void)state;
@@ -202,16 +212,27 @@ static void test_self_ipi_and_lvt_values(void **state)
     assert_int_equal(self_ipi_validate(0x1f, &v), -E_INVAL);
     assert_int_equal(self_ipi_validate(SC_VECTOR_MAX + 1, &v), -E_INVAL);
     assert_int_equal(self_ipi_validate(0x140, &v), -E_INVAL); /* reserved bits */
-    assert_int_equal(lvt_validate(0x40), 0);
-    assert_int_equal(lvt_validate(0x20000 | 0x40), 0);  /* periodic */
-    assert_int_equal(lvt_validate(0x10000 | 0x02), 0);  /* masked */
-    assert_int_equal(lvt_validate(0x10000 | 0x700), 0); /* masked ExtINT raises nothing */
-    assert_int_equal(lvt_validate(0x02), -E_INVAL);
-    assert_int_equal(lvt_validate(0xec), 0); /* Linux's local timer vector */
-    assert_int_equal(lvt_validate(0x1f), -E_INVAL);
-    for (unsigned mode = 1; mode < 8; mode++)
-        assert_int_equal(lvt_validate(MODE(mode) | 0x40), -E_PERM);
-    assert_int_equal(lvt_validate(1ull << 32 | 0x40), -E_INVAL);
+    assert_int_equal(lvt_ok(MSR_X2APIC_LVT_TIMER, 0x40), 0x40);
+    assert_int_equal(lvt_ok(MSR_X2APIC_LVT_TIMER, 0x20000 | 0x40), 0x20000 | 0x40); /* periodic */
+    assert_int_equal(lvt_ok(MSR_X2APIC_LVT_ERROR, 0x10000 | 0x02), 0x10000 | 0x02); /* masked */
+    /* masked ExtINT raises nothing */
+    assert_int_equal(lvt_ok(MSR_X2APIC_LVT_TIMER, 0x10000 | 0x700), 0x10000 | 0x700);
+    assert_int_equal(lvt_ok(MSR_X2APIC_LVT_TIMER, 0xec), 0xec); /* Linux's local timer vector */
+    uint64_t apply;
+    assert_int_equal(lvt_validate(MSR_X2APIC_LVT_TIMER, 0x02, &apply), -E_INVAL);
+    assert_int_equal(lvt_validate(MSR_X2APIC_LVT_ERROR, 0x1f, &apply), -E_INVAL);
+    for (uint32_t msr = MSR_X2APIC_LVT_TIMER; msr <= MSR_X2APIC_LVT_ERROR; msr++) {
+        bool pin = msr == MSR_X2APIC_LVT_LINT0 || msr == MSR_X2APIC_LVT_LINT1;
+        for (unsigned mode = 1; mode < 8; mode++) {
+            /* the pins' NMI and ExtINT: what kernels program at boot, kept masked */
+            if (pin && (mode == 4 || mode == 7))
+                assert_int_equal(lvt_ok(msr, MODE(mode) | 0x40), 0x10000 | MODE(mode) | 0x40);
+            else
+                assert_int_equal(lvt_validate(msr, MODE(mode) | 0x40, &apply), -E_PERM);
+        }
+        assert_int_equal(lvt_validate(msr, 1ull << 32 | 0x40, &apply), -E_INVAL);
+        assert_int_equal(lvt_validate(msr, 1ull << 32 | MODE(4), &apply), -E_INVAL);
+    }
 }
 
 int main(void)

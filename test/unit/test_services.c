@@ -1276,8 +1276,10 @@ static void test_exit_counters_refused(void **state)
     const uint64_t bytes = sizeof(struct sc_exit_counters);
     static const uint64_t vcpus[] = {NVCPUS, NVCPUS + 1, 1ull << 32, ~0ull};
     for (size_t i = 0; i < ARRAY_SIZE(vcpus); i++)
-        assert_int_equal(exec(f, SC_SERVICE_IRQ, SC_OP_EXIT_COUNTERS, vcpus[i], 0x100, 0), -E_INVAL);
-    const uint64_t gpas[] = {RAM_SIZE - bytes + 1, RAM_SIZE - 8, RAM_SIZE, ~0ull, ~0ull - bytes + 2};
+        assert_int_equal(exec(f, SC_SERVICE_IRQ, SC_OP_EXIT_COUNTERS, vcpus[i], 0x100, 0),
+                         -E_INVAL);
+    const uint64_t gpas[] = {RAM_SIZE - bytes + 1, RAM_SIZE - 8, RAM_SIZE, ~0ull,
+                             ~0ull - bytes + 2};
     for (size_t i = 0; i < ARRAY_SIZE(gpas); i++)
         assert_int_equal(exec(f, SC_SERVICE_PT, SC_OP_EXIT_COUNTERS, 0, gpas[i], 0), -E_FAULT);
     assert_int_equal(total_calls(&f->rec), 0);
