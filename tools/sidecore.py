@@ -17,9 +17,11 @@ def cmd_build(args):
 
 
 def cmd_run(args):
+    config = args.config or os.path.join(build.SOURCE_DIR, "efi", "sidecore.cfg")
     if not args.no_build:
         build.build(args.build_dir)
-    config = args.config or os.path.join(build.SOURCE_DIR, "efi", "sidecore.cfg")
+        if linux.config_uses_linux(config):
+            linux.build_linux(args.build_dir)  # nothing to do when its inputs are unchanged
     result = qemu.boot(build_dir=args.build_dir, smp=args.smp, memory=args.memory,
                        config_path=config, timeout=args.timeout, echo=True,
                        log_path=args.log)
@@ -74,7 +76,7 @@ def cmd_dump_acpi(args):
 
 
 def cmd_linux(args):
-    return linux.build_linux(args.build_dir, jobs=args.jobs, force=args.force)
+    return linux.build_linux(args.build_dir, jobs=args.jobs, force=args.force, check=args.check)
 
 
 def main():
@@ -122,6 +124,9 @@ def main():
                                       "(Debian's linux-source-6.1, guest-stubs/linux)")
     lx.add_argument("--jobs", "-j", type=int, help="make -j (default: the number of CPUs)")
     lx.add_argument("--force", action="store_true", help="rebuild even if the inputs are unchanged")
+    lx.add_argument("--check", action="store_true",
+                    help="then check the tree: the series applied in order, checkpatch.pl "
+                         "0 errors (exit status 1 otherwise)")
     lx.set_defaults(func=cmd_linux)
 
     args = p.parse_args()

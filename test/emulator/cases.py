@@ -6,7 +6,8 @@ Keys: name; smp; memory; config (inline text) or config_file (repository path) o
 no_config; use_kernel + append (QEMU -kernel/-append, config as LoadOptions);
 status (expected tools/sidecore exit status: 0 ok, 1 failure reported); expect /
 reject (regular expressions over the console); result (fields of the final RESULT line);
-partitions ({name: fields of its "RESULT partition=name" line}); files ({ESP name: bytes}).
+partitions ({name: fields of its "RESULT partition=name" line}); files ({ESP name: bytes});
+needs_linux (the case boots the Linux guest: it runs after the test that builds it).
 Guest cases check both the exit status and the guest's own PASS:/FAIL: lines.
 """
 
@@ -413,6 +414,40 @@ CASES = [
                               r"the irq ring \(0\)")],
         "reject": [NO_FAIL],
         "partitions": {"lin": {"status": "pass", "vcpus": 2}},
+    },
+    # ---- Linux 6.1 with the patch series (guest-stubs/linux/), built by the test
+    # linux.series_and_kernel ("needs_linux": the case runs after it, in its label "linux")
+    {
+        "name": "linux_guest_smp",
+        "needs_linux": True,
+        "smp": 4,
+        "memory": "1G",
+        "timeout": 300,
+        "config_file": "guest-stubs/linux/linux.cfg",
+        "expect": [guest_line("linux", 0, r"Linux version 6\.1\.\d+"),
+                   guest_line("linux", 0, r"Hypervisor detected: sidecore"),
+                   guest_line("linux", 0, r"sidecore: partition 'linux', 2 vCPUs"),
+                   guest_line("linux", r"\d", r"sidecore: IPIs through the irq request ring"),
+                   r"partition 'linux' vCPU 1 started at [0-9a-f]+$",
+                   guest_line("linux", r"\d", r"smp: Brought up 1 node, 2 CPUs"),
+                   guest_line("linux", r"\d", r"printk: console \[hvc0\] enabled"),
+                   guest_pass("linux", r"\d", "linux init reached"),
+                   guest_pass("linux", r"\d", r"2 CPUs online \(0-1\)"),
+                   guest_pass("linux", r"\d", r"steady phase: [1-9]\d* round trips and [1-9]\d* "
+                              r"IPIs between CPU 0 and CPU 1"),
+                   guest_pass("linux", r"\d", r"steady phase: cpu0 \(vcpu=0\) took 0 exits"),
+                   guest_pass("linux", r"\d", r"steady phase: cpu1 \(vcpu=1\) took 0 exits"),
+                   r"partition 'linux' vCPU 1 stopped by a request of its partition \(status 0\)",
+                   r"partition 'linux' vCPU 0 exited with status 0 ",
+                   r"partition 'linux' vCPU 0 \(cpu 1\): \d+ exits .*; steady phase: 0 exits$",
+                   r"partition 'linux' vCPU 1 \(cpu 2\): \d+ exits .*; steady phase: 0 exits$",
+                   r"ring linux\.1/irq on side core 0: [1-9]\d* requests, 0 errors",
+                   r"ring linux\.0/io on side core 0: [1-9]\d* requests, 0 errors",
+                   guest_pass("hello", 0, r"vCPU 0: CPUID 0x40000001 vCPU 0 of 1")],
+        "reject": [NO_FAIL, r"unchecked MSR access", r"Call Trace", r"Kernel panic"],
+        "partitions": {"linux": {"status": "pass", "vcpus": 2, "steady_exits": 0},
+                       "hello": {"status": "pass"}},
+        "result": {"status": "ok", "partitions": 2, "guest_cores": 3},
     },
     {
         "name": "linux_boot_protocol_refusals",

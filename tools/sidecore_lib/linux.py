@@ -27,7 +27,8 @@ SOURCE_PACKAGE = "linux-source-6.1"
 TARBALL = "/usr/src/linux-source-6.1.tar.xz"
 BUSYBOX_PACKAGE = "busybox-static"
 BUSYBOX = "/bin/busybox"
-APPLETS = ("sh", "mount", "poweroff")  # what the init script runs
+APPLETS = ("sh", "mount", "mkdir", "cat", "grep", "nproc", "taskset", "renice", "mkfifo", "sleep",
+           "kill", "poweroff", "reboot")  # what the init script runs
 KERNEL_OUT = "linux.bzImage"
 INITRAMFS_OUT = "linux-initramfs.cpio.gz"
 # Bumped when the recipe below changes what it builds, so that old trees are not reused.
@@ -336,6 +337,49 @@ def initramfs_stage(linux_dir, tree, force, steps):
     return out
 
 
+def patch_subject(path):
+    """A patch file's subject, unfolded, without its "[PATCH n/m]" tag."""
+    subject = None
+    with open(path, errors="replace") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if subject is None:
+                if line.startswith("Subject: "):
+                    subject = line[len("Subject: "):]
+            elif line.startswith((" ", "\t")):
+                subject += line  # RFC 2822 folding: the line break goes, the space stays
+            else:
+                break
+    return re.sub(r"^\[PATCH[^\]]*\]\s*", "", subject or "")
+
+
+def check_series(tree):
+    """The series as built: the tree's commits after tag "base" are the series' patches, in
+    order (git am applied each), and checkpatch.pl finds no error in any of them."""
+    out = subprocess.run(["git", "log", "--reverse", "--format=%s", "base..HEAD"], cwd=tree,
+                         capture_output=True, text=True, check=True).stdout.splitlines()
+    patches = series_patches()
+    want = [patch_subject(p) for p in patches]
+    if out != want:
+        raise SystemExit("sidecore: linux: the tree's commits after 'base' are not the series:\n"
+                         f"  tree:   {out}\n  series: {want}")
+    log(f"series: {len(out)} patch(es) applied by git am on Debian's source, in order")
+    errors = 0
+    for p in patches:
+        res = subprocess.run(["perl", "scripts/checkpatch.pl", "--no-tree", "--no-color", p],
+                             cwd=tree, capture_output=True, text=True)
+        m = re.search(r"^total: (\d+) errors, (\d+) warnings", res.stdout, re.MULTILINE)
+        if not m:
+            raise SystemExit(f"sidecore: linux: checkpatch.pl gave no verdict on {p}:\n"
+                             f"{res.stdout}{res.stderr}")
+        log(f"checkpatch {os.path.basename(p)}: {m.group(1)} errors, {m.group(2)} warnings")
+        if int(m.group(1)):
+            print(res.stdout)
+        errors += int(m.group(1))
+    if errors:
+        raise SystemExit(f"sidecore: linux: checkpatch.pl: {errors} error(s) in the series")
+
+
 def summary(tree, kernel, initramfs, steps, start):
     with open(os.path.join(tree, "include", "config", "kernel.release")) as f:
         release = f.read().strip()
@@ -347,7 +391,7 @@ def summary(tree, kernel, initramfs, steps, start):
     log(f"total {time.monotonic() - start:.1f} s" + ("" if steps.done else " (nothing to do)"))
 
 
-def build_linux(build_dir, jobs=None, force=False):
+def build_linux(build_dir, jobs=None, force=False, check=False):
     start = time.monotonic()
     jobs = jobs or os.cpu_count() or 2
     linux_dir = os.path.join(os.path.abspath(build_dir), "linux")
@@ -358,4 +402,16 @@ def build_linux(build_dir, jobs=None, force=False):
     kernel = install(os.path.join(tree, "arch", "x86", "boot", "bzImage"), build_dir, KERNEL_OUT)
     initramfs = install(initramfs, build_dir, INITRAMFS_OUT)
     summary(tree, kernel, initramfs, steps, start)
+    if check:
+        check_series(tree)
     return 0
+
+
+GUEST_FILE = re.compile(r"^\s*partition\b.*\b(?:image|initrd)=(?:%s|%s)(?:\s|$)" %
+                        (re.escape(KERNEL_OUT), re.escape(INITRAMFS_OUT)))
+
+
+def config_uses_linux(config_path):
+    """True if a partition of the configuration boots the Linux guest this module builds."""
+    with open(config_path) as f:
+        return any(GUEST_FILE.match(line) for line in f)
