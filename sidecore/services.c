@@ -264,7 +264,7 @@ static int64_t do_cpuid_table(const struct svc_env *e, struct sc_ring_slot *r)
 /* The snapshot is taken into a private copy, then written to the guest in one piece. */
 static int64_t do_exit_counters(const struct svc_env *e, const struct sc_ring_slot *r)
 {
-    uint64_t vcpu = r->arg[0], gpa = r->arg[1];
+    uint64_t gpa = r->arg[0], vcpu = r->arg[1];
     struct sc_exit_counters snapshot;
     if (vcpu >= e->nvcpus)
         return -E_INVAL;

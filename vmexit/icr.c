@@ -71,18 +71,51 @@ int self_ipi_validate(uint64_t value, uint8_t *vector)
     return (value >> 8) == 0 && guest_vector(*vector) ? 0 : -E_INVAL;
 }
 
+/* The bits software may set in each LVT (Intel SDM vol. 3, 11.5.1; AMD APM vol. 2, 16.4):
+ * a write that sets any other bit of an x2APIC register raises #GP, and the hypervisor is
+ * the one that writes it. */
+#define LVT_VECTOR 0xffu
+#define LVT_DELIVERY (7u << 8)
+#define LVT_POLARITY (1u << 13)
+#define LVT_TRIGGER (1u << 15)
+#define LVT_TIMER_MODE (3u << 17) /* one-shot, periodic, TSC deadline; 3 is reserved */
+
+static uint32_t lvt_writable(uint32_t msr)
+{
+    switch (msr) {
+    case MSR_X2APIC_LVT_TIMER:
+        return LVT_VECTOR | LVT_MASKED | LVT_TIMER_MODE;
+    case MSR_X2APIC_LVT_LINT0:
+    case MSR_X2APIC_LVT_LINT1:
+        return LVT_VECTOR | LVT_DELIVERY | LVT_POLARITY | LVT_TRIGGER | LVT_MASKED;
+    case MSR_X2APIC_LVT_ERROR:
+        return LVT_VECTOR | LVT_MASKED;
+    default: /* CMCI, thermal, performance counters */
+        return LVT_VECTOR | LVT_DELIVERY | LVT_MASKED;
+    }
+}
+
+static bool lint_delivery(uint64_t value)
+{
+    unsigned d = ICR_DELIVERY(value);
+    return d == DELIVERY_FIXED || d == DELIVERY_NMI || d == DELIVERY_EXTINT;
+}
+
 int lvt_validate(uint32_t msr, uint64_t value, uint64_t *apply)
 {
     *apply = value;
-    if (value >> 32)
-        return -E_INVAL; /* a 32-bit register: the CPU gives #GP for the rest anyway */
-    if (value & LVT_MASKED)
-        return 0; /* masked: raises nothing, whatever it says */
-    bool pin = msr == MSR_X2APIC_LVT_LINT0 || msr == MSR_X2APIC_LVT_LINT1;
-    if (pin && (ICR_DELIVERY(value) == DELIVERY_NMI || ICR_DELIVERY(value) == DELIVERY_EXTINT)) {
-        *apply = value | LVT_MASKED;
+    if (value & ~(uint64_t)lvt_writable(msr))
+        return -E_INVAL; /* a reserved bit (any of 63:32 included) */
+    if (msr == MSR_X2APIC_LVT_TIMER && (value & LVT_TIMER_MODE) == LVT_TIMER_MODE)
+        return -E_INVAL;
+    if (msr == MSR_X2APIC_LVT_LINT0 || msr == MSR_X2APIC_LVT_LINT1) {
+        if (!lint_delivery(value))
+            return -E_PERM;
+        *apply = value | LVT_MASKED; /* the pins are wired to the platform, not the partition */
         return 0;
     }
+    if (value & LVT_MASKED)
+        return 0; /* masked: raises nothing, whatever it says */
     if (ICR_DELIVERY(value) != DELIVERY_FIXED)
         return -E_PERM;
     return guest_vector(ICR_VECTOR(value)) ? 0 : -E_INVAL;

@@ -32,10 +32,12 @@ bool x2apic_write_exits(uint32_t msr);
 /* A write of value to the self-IPI register: 0 and the vector, or -E_INVAL (a vector the
  * guest may not use). */
 int self_ipi_validate(uint64_t value, uint8_t *vector);
-/* A write of value to LVT register msr: 0 and the value to write (*apply), or -E_PERM (NMI,
- * SMI, INIT, ExtINT delivery) or -E_INVAL. Accepted as written: masked, or fixed delivery
- * with a vector SC_VECTOR_MIN..SC_VECTOR_MAX. The LINT0/LINT1 pins belong to the platform:
- * NMI or ExtINT there (what every kernel programs at boot) is accepted, written masked. */
+/* A write of value to LVT register msr: 0 and the value to write (*apply), or -E_INVAL (a bit
+ * the register does not have, which the CPU would answer with #GP in the hypervisor, timer
+ * mode 3, an exception vector) or -E_PERM (NMI, SMI, INIT, ExtINT delivery). Accepted as
+ * written: masked, or fixed delivery with a vector SC_VECTOR_MIN..SC_VECTOR_MAX. The LINT0
+ * and LINT1 pins are wired to the platform: fixed, NMI or ExtINT (what every kernel programs
+ * at boot) is accepted there, and always written masked. */
 int lvt_validate(uint32_t msr, uint64_t value, uint64_t *apply);
 
 #endif

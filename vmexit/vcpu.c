@@ -186,7 +186,7 @@ bool vcpu_before_entry(struct vcpu *v)
 static void steady_begin(void *ctx)
 {
     struct vcpu *v = ctx;
-    v->counters.steady = 0;
+    __atomic_store_n(&v->counters.steady, 0, __ATOMIC_RELAXED); /* side cores read it */
     v->in_steady = true;
 }
 
@@ -198,8 +198,9 @@ static uint64_t steady_end(void *ctx)
     /* the SC_HC_STEADY_END exit itself was counted in the phase: it is the
      * closing bracket, not steady-state work */
     v->in_steady = false;
-    v->counters.steady--;
-    v->steady_exits = v->counters.steady;
+    uint64_t steady = v->counters.steady - 1;
+    __atomic_store_n(&v->counters.steady, steady, __ATOMIC_RELAXED);
+    v->steady_exits = steady;
     v->steady_seen = true;
     return v->steady_exits;
 }

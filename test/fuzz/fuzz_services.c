@@ -252,7 +252,7 @@ static void f_exit_counters(void *ctx, unsigned vcpu, struct sc_exit_counters *o
 {
     (void)ctx;
     w.counters_calls++;
-    TRAP_IF(w.req.opcode != SC_OP_EXIT_COUNTERS || vcpu >= w.nvcpus || vcpu != w.req.arg[0]);
+    TRAP_IF(w.req.opcode != SC_OP_EXIT_COUNTERS || vcpu >= w.nvcpus || vcpu != w.req.arg[1]);
     uint64_t *words = (uint64_t *)out;
     for (unsigned i = 0; i < sizeof(*out) / 8; i++)
         words[i] = fake_counter(vcpu, i);
@@ -279,9 +279,9 @@ static int64_t expected(const struct sc_ring_slot *r, int64_t *alt)
         return (int64_t)n;
     }
     if (r->opcode == SC_OP_EXIT_COUNTERS) {
-        if (a0 >= w.nvcpus)
+        if (a1 >= w.nvcpus)
             return -E_INVAL;
-        return (unsigned __int128)a1 + sizeof(struct sc_exit_counters) > w.ram_size ? -E_FAULT : 0;
+        return (unsigned __int128)a0 + sizeof(struct sc_exit_counters) > w.ram_size ? -E_FAULT : 0;
     }
     switch (w.service) {
     case SC_SERVICE_PT:
@@ -488,11 +488,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (valid_op && r->opcode == SC_OP_EXIT_COUNTERS && st == 0) {
         /* exactly the counters of the vCPU named, where it said, and nothing else */
         TRAP_IF(w.counters_calls != 1);
-        uint64_t gpa = r->arg[1], bytes = sizeof(struct sc_exit_counters);
+        uint64_t gpa = r->arg[0], bytes = sizeof(struct sc_exit_counters);
         for (unsigned i = 0; i < bytes / 8; i++) {
             uint64_t got;
             memcpy(&got, w.ram + gpa + i * 8, 8);
-            TRAP_IF(got != fake_counter((unsigned)r->arg[0], i));
+            TRAP_IF(got != fake_counter((unsigned)r->arg[1], i));
         }
         TRAP_IF(memcmp(w.ram, before, gpa) != 0 ||
                 memcmp(w.ram + gpa + bytes, before + gpa + bytes, ram_size - gpa - bytes) != 0);

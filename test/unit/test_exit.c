@@ -360,6 +360,9 @@ static void test_lvt_written_or_refused(void **state)
         {0x835, 0x00700, true, 0x10700}, /* LINT0 as ExtINT: kept masked */
         {0x836, 0x00400, true, 0x10400}, /* LINT1 as NMI: kept masked */
         {0x836, 0x00200, false, 0},      /* LINT1 as SMI */
+        {0x836, 0x00041, true, 0x10041}, /* LINT1 fixed: the pins stay masked */
+        {0x836, 0x1000400, false, 0},    /* LINT1 with a reserved bit (24) */
+        {0x837, 0x110000, false, 0},     /* masked, with a reserved bit (20): #GP in the host */
         {0x837, 0x000f0, true, 0x000f0}, /* error LVT at 0xf0: every vector is the guest's */
         {0x837, 0x0001f, false, 0},      /* the last exception vector */
         {0x82f, 0x00041, true, 0x00041}, /* CMCI */

@@ -214,24 +214,42 @@ static void test_self_ipi_and_lvt_values(void **state)
     assert_int_equal(self_ipi_validate(0x140, &v), -E_INVAL); /* reserved bits */
     assert_int_equal(lvt_ok(MSR_X2APIC_LVT_TIMER, 0x40), 0x40);
     assert_int_equal(lvt_ok(MSR_X2APIC_LVT_TIMER, 0x20000 | 0x40), 0x20000 | 0x40); /* periodic */
+    assert_int_equal(lvt_ok(MSR_X2APIC_LVT_TIMER, 0x40000 | 0xec), 0x40000 | 0xec); /* deadline */
     assert_int_equal(lvt_ok(MSR_X2APIC_LVT_ERROR, 0x10000 | 0x02), 0x10000 | 0x02); /* masked */
-    /* masked ExtINT raises nothing */
-    assert_int_equal(lvt_ok(MSR_X2APIC_LVT_TIMER, 0x10000 | 0x700), 0x10000 | 0x700);
+    /* masked NMI on the performance LVT raises nothing */
+    assert_int_equal(lvt_ok(MSR_X2APIC_LVT_PERF, 0x10000 | 0x400), 0x10000 | 0x400);
     assert_int_equal(lvt_ok(MSR_X2APIC_LVT_TIMER, 0xec), 0xec); /* Linux's local timer vector */
+    assert_int_equal(lvt_ok(MSR_X2APIC_LVT_ERROR, 0xfe), 0xfe);
     uint64_t apply;
     assert_int_equal(lvt_validate(MSR_X2APIC_LVT_TIMER, 0x02, &apply), -E_INVAL);
     assert_int_equal(lvt_validate(MSR_X2APIC_LVT_ERROR, 0x1f, &apply), -E_INVAL);
+    assert_int_equal(lvt_validate(MSR_X2APIC_LVT_TIMER, 0x60000 | 0x40, &apply), -E_INVAL);
     for (uint32_t msr = MSR_X2APIC_LVT_TIMER; msr <= MSR_X2APIC_LVT_ERROR; msr++) {
         bool pin = msr == MSR_X2APIC_LVT_LINT0 || msr == MSR_X2APIC_LVT_LINT1;
+        bool has_delivery = msr != MSR_X2APIC_LVT_TIMER && msr != MSR_X2APIC_LVT_ERROR;
         for (unsigned mode = 1; mode < 8; mode++) {
-            /* the pins' NMI and ExtINT: what kernels program at boot, kept masked */
-            if (pin && (mode == 4 || mode == 7))
+            int64_t rc = lvt_validate(msr, MODE(mode) | 0x40, &apply);
+            if (!has_delivery) /* bits 10:8 are reserved there */
+                assert_int_equal(rc, -E_INVAL);
+            else if (pin && (mode == 4 || mode == 7)) /* kept masked */
                 assert_int_equal(lvt_ok(msr, MODE(mode) | 0x40), 0x10000 | MODE(mode) | 0x40);
             else
-                assert_int_equal(lvt_validate(msr, MODE(mode) | 0x40, &apply), -E_PERM);
+                assert_int_equal(rc, -E_PERM);
         }
-        assert_int_equal(lvt_validate(msr, 1ull << 32 | 0x40, &apply), -E_INVAL);
-        assert_int_equal(lvt_validate(msr, 1ull << 32 | MODE(4), &apply), -E_INVAL);
+        /* the pins are always written masked, fixed delivery too */
+        if (pin)
+            assert_int_equal(lvt_ok(msr, 0xa000 | 0x40), 0x1a000 | 0x40);
+        /* every reserved bit, masked or not: the write would #GP in the hypervisor */
+        for (unsigned bit = 8; bit < 64; bit++) {
+            uint64_t b = 1ull << bit;
+            bool writable = bit == 16 || (has_delivery && bit <= 10) ||
+                            (pin && (bit == 13 || bit == 15)) ||
+                            (msr == MSR_X2APIC_LVT_TIMER && (bit == 17 || bit == 18));
+            if (writable)
+                continue;
+            assert_int_equal(lvt_validate(msr, b | 0x40, &apply), -E_INVAL);
+            assert_int_equal(lvt_validate(msr, b | 0x10000 | 0x40, &apply), -E_INVAL);
+        }
     }
 }
 

@@ -1258,7 +1258,7 @@ static void test_exit_counters_of_each_vcpu(void **state)
     for (unsigned v = 0; v < NVCPUS; v++) {
         unsigned service = services[v % ARRAY_SIZE(services)];
         uint64_t gpa = 0x2008 + v * 0x400; /* 8-byte aligned is all the guest owes */
-        assert_int_equal(exec(f, service, SC_OP_EXIT_COUNTERS, v, gpa, 0), 0);
+        assert_int_equal(exec(f, service, SC_OP_EXIT_COUNTERS, gpa, v, 0), 0);
         assert_int_equal(f->rec.counters_vcpu, v);
         assert_counters_at(f, gpa, v);
         memcpy(f->pristine, f->ram, RAM_SIZE);
@@ -1266,7 +1266,7 @@ static void test_exit_counters_of_each_vcpu(void **state)
     assert_int_equal(total_calls(&f->rec), NVCPUS);
     /* exactly at the end of RAM */
     const uint64_t end = RAM_SIZE - sizeof(struct sc_exit_counters);
-    assert_int_equal(exec(f, SC_SERVICE_IO, SC_OP_EXIT_COUNTERS, 0, end, 0), 0);
+    assert_int_equal(exec(f, SC_SERVICE_IO, SC_OP_EXIT_COUNTERS, end, 0, 0), 0);
     assert_counters_at(f, end, 0);
 }
 
@@ -1276,12 +1276,12 @@ static void test_exit_counters_refused(void **state)
     const uint64_t bytes = sizeof(struct sc_exit_counters);
     static const uint64_t vcpus[] = {NVCPUS, NVCPUS + 1, 1ull << 32, ~0ull};
     for (size_t i = 0; i < ARRAY_SIZE(vcpus); i++)
-        assert_int_equal(exec(f, SC_SERVICE_IRQ, SC_OP_EXIT_COUNTERS, vcpus[i], 0x100, 0),
+        assert_int_equal(exec(f, SC_SERVICE_IRQ, SC_OP_EXIT_COUNTERS, 0x100, vcpus[i], 0),
                          -E_INVAL);
     const uint64_t gpas[] = {RAM_SIZE - bytes + 1, RAM_SIZE - 8, RAM_SIZE, ~0ull,
                              ~0ull - bytes + 2};
     for (size_t i = 0; i < ARRAY_SIZE(gpas); i++)
-        assert_int_equal(exec(f, SC_SERVICE_PT, SC_OP_EXIT_COUNTERS, 0, gpas[i], 0), -E_FAULT);
+        assert_int_equal(exec(f, SC_SERVICE_PT, SC_OP_EXIT_COUNTERS, gpas[i], 0, 0), -E_FAULT);
     assert_int_equal(total_calls(&f->rec), 0);
     assert_ram_untouched(f);
 }

@@ -90,9 +90,10 @@ enum sc_opcode {
     SC_OP_NULL = 0x00,       /* no effect; status 0 (measures the transport) */
     SC_OP_CPUID_TABLE = 0x01, /* arg0 = GPA of struct sc_cpuid_entry[], arg1 = capacity;
                                  status = entries written: the whole virtual CPUID */
-    SC_OP_EXIT_COUNTERS = 0x02, /* arg0 = a vCPU of the caller's partition, arg1 = GPA of a
-                                   struct sc_exit_counters (abi.h) it receives: the exit
-                                   counters of a running core, read without stopping it */
+    SC_OP_EXIT_COUNTERS = 0x02, /* arg0 = GPA of a struct sc_exit_counters (abi.h), arg1 = a
+                                   vCPU of the caller's partition: as SC_HC_EXIT_COUNTERS, the
+                                   counters of a running core, read without stopping it (each
+                                   counter whole; total and by_reason may be a count apart) */
     /* pt: second-level (nested) mappings of the caller's own RAM */
     SC_OP_PT_MAP = 0x10,     /* arg0 = GPA, arg1 = size, arg2 = SC_PT_* rights: map RAM back */
     SC_OP_PT_UNMAP = 0x11,   /* arg0 = GPA, arg1 = size: applied at once; completes (status
