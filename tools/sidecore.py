@@ -18,11 +18,12 @@ def cmd_build(args):
 
 def cmd_run(args):
     config = args.config or os.path.join(build.SOURCE_DIR, "efi", "sidecore.cfg")
+    smp = args.smp or max(4, build.config_cpu_count(config))
     if not args.no_build:
         build.build(args.build_dir)
         if linux.config_uses_linux(config):
             linux.build_linux(args.build_dir)  # nothing to do when its inputs are unchanged
-    result = qemu.boot(build_dir=args.build_dir, smp=args.smp, memory=args.memory,
+    result = qemu.boot(build_dir=args.build_dir, smp=smp, memory=args.memory,
                        config_path=config, timeout=args.timeout, echo=True,
                        log_path=args.log)
     ops = bench.collect_ops(result, "shared")
@@ -89,7 +90,8 @@ def main():
     b.set_defaults(func=cmd_build)
 
     r = sub.add_parser("run", help="build, boot the hypervisor in QEMU, exit with its status")
-    r.add_argument("--smp", type=int, default=4, help="number of CPUs (default 4)")
+    r.add_argument("--smp", type=int, help="number of CPUs (default: 4, or as many as the "
+                                           "configuration names)")
     r.add_argument("--memory", default="1G", help="guest RAM for QEMU (default 1G)")
     r.add_argument("--config", help="configuration file (default efi/sidecore.cfg)")
     r.add_argument("--timeout", type=float, default=120.0, help="seconds before QEMU is killed")

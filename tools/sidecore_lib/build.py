@@ -2,6 +2,7 @@
 # Copyright (c) 2026 The sidecore authors
 """Configuring and building with CMake, running CTest."""
 import os
+import re
 import subprocess
 import sys
 
@@ -32,3 +33,17 @@ def ctest(build_dir, extra):
     env = dict(os.environ, SIDECORE_BUILD_DIR=os.path.abspath(build_dir))
     return subprocess.run(["ctest", "--output-on-failure"] + list(extra), cwd=build_dir,
                           env=env).returncode
+
+
+def config_cpu_count(config_path):
+    """One more than the highest CPU a configuration names (sidecore cpu=, partition cpus=);
+    0 if it names none. A quick look for the runner, not the parser: the hypervisor checks."""
+    highest = -1
+    with open(config_path) as f:
+        for line in f:
+            for m in re.finditer(r"(?:^|\s)cpus?=([0-9,-]+)", line.split("#", 1)[0]):
+                for part in m.group(1).split(","):
+                    for n in part.split("-"):
+                        if n.isdigit():
+                            highest = max(highest, int(n))
+    return highest + 1
