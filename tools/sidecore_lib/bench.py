@@ -8,7 +8,7 @@ import re
 import subprocess
 import tempfile
 
-from . import build, qemu
+from . import build, linux, qemu
 
 # "[  1.234567] cpu1  info  bench.0: BENCH op=null ..." -> ("bench", 0, "BENCH op=null ...")
 GUEST_LINE = re.compile(r"^\[[ 0-9.]+\] cpu\d+ +info +([A-Za-z0-9_-]+)\.(\d+): (.*)$")
@@ -64,17 +64,32 @@ def ops_config(n, dedicated):
             f"disk=bench.img args=\"mode=ops n={n}\"\n")
 
 
-def collect_ops(result, sidecore):
+def collect_ops(result, sidecore, guest="bare"):
+    """The BENCH lines of the bare bench guest, or (guest="linux") of the Linux partition."""
     ops = []
-    for _, _, f in guest_lines(result.lines, "BENCH"):
-        if "skipped" in f or "op" not in f:
+    for part, _, f in guest_lines(result.lines, "BENCH"):
+        if "skipped" in f or "failed" in f or "op" not in f:
+            continue
+        if (part == "linux") != (guest == "linux"):
             continue
         n = f.get("n", 0) or 1
         ops.append({"op": f["op"], "transport": f["transport"], "n": f["n"],
                     "cycles_median": f["cycles_median"], "cycles_p99": f["cycles_p99"],
                     "cycles_min": f["cycles_min"], "exits": f["exits"],
-                    "exits_per_op": f["exits"] / n, "sidecore": sidecore})
+                    "exits_per_op": f["exits"] / n, "sidecore": sidecore, "guest": guest})
     return ops
+
+
+def linux_config(n):
+    """The Linux demo (guest-stubs/linux/linux.cfg) with its benchmark on: n samples each."""
+    path = os.path.join(build.SOURCE_DIR, "guest-stubs", "linux", "linux.cfg")
+    with open(path) as f:
+        text = f.read()
+    out, count = re.subn(r'(^partition name=linux .*args="[^"]*)"', rf'\1 sidecore_bench={n}"',
+                         text, flags=re.MULTILINE)
+    if count != 1:
+        raise SystemExit(f"sidecore: {path}: no 'partition name=linux ... args=\"...\"' line")
+    return out
 
 
 def info_of(result):
@@ -123,7 +138,8 @@ def host_bench(build_dir):
 
 def print_results(results):
     for o in results.get("ops", []):
-        print(f"RESULT op={o['op']} transport={o['transport']} sidecore={o['sidecore']} "
+        print(f"RESULT op={o['op']} transport={o['transport']} guest={o.get('guest', 'bare')} "
+              f"sidecore={o['sidecore']} "
               f"exits_per_op={o['exits_per_op']:g} cycles_median={o['cycles_median']} "
               f"cycles_p99={o['cycles_p99']}")
 
@@ -156,6 +172,10 @@ def run(build_dir, quick=False, echo=False):
             results["scaling"].append(collect_scale(boot(build_dir, nv + 1, cfg, echo=echo),
                                                     nv, 200))
         results["host"] = host_bench(build_dir)
+        # the same operations inside Linux (guest-stubs/linux/linux.cfg, patch 0007)
+        linux.build_linux(build_dir)
+        r = boot(build_dir, 5, linux_config(n), echo=echo, timeout=600)
+        results["ops"] += collect_ops(r, "shared", guest="linux")
     out = os.path.join(build_dir, "bench")
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "results.json"), "w") as f:
@@ -168,14 +188,14 @@ def table(ops):
     """A plain-text table: one row per operation, ring against trap."""
     rows = {}
     for o in ops:
-        rows.setdefault((o["op"], o["sidecore"]), {})[o["transport"]] = o
-    out = [f"{'operation':<12} {'side core':<10} {'ring median':>12} {'trap median':>12} "
-           f"{'trap/ring':>9} {'exits/op ring':>13} {'exits/op trap':>13}"]
-    for (op, side), t in rows.items():
+        rows.setdefault((o["op"], o.get("guest", "bare"), o["sidecore"]), {})[o["transport"]] = o
+    out = [f"{'operation':<12} {'guest':<6} {'side core':<10} {'ring median':>12} "
+           f"{'trap median':>12} {'trap/ring':>9} {'exits/op ring':>13} {'exits/op trap':>13}"]
+    for (op, guest, side), t in rows.items():
         ring, trap = t.get("ring"), t.get("trap")
         ratio = (f"{trap['cycles_median'] / ring['cycles_median']:.1f}"
                  if ring and trap and ring["cycles_median"] else "-")
-        out.append(f"{op:<12} {side:<10} {ring['cycles_median'] if ring else '-':>12} "
+        out.append(f"{op:<12} {guest:<6} {side:<10} {ring['cycles_median'] if ring else '-':>12} "
                    f"{trap['cycles_median'] if trap else '-':>12} {ratio:>9} "
                    f"{ring['exits_per_op'] if ring else '-':>13} "
                    f"{trap['exits_per_op'] if trap else '-':>13}")

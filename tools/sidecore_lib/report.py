@@ -70,10 +70,13 @@ def _table(header, rows):
 # ---- The operations: one row per (operation, side-core placement), ring against trap.
 
 def _op_groups(ops):
-    """{(op, sidecore): {transport: entry}} in first-seen order."""
+    """{(op, placement): {transport: entry}} in first-seen order; the placement is the side
+    core's ("shared", "dedicated"), prefixed by the guest when it is not the bare one."""
     groups = {}
     for o in ops:
-        key = (str(o.get("op", "?")), str(o.get("sidecore", "-")))
+        side = str(o.get("sidecore", "-"))
+        guest = str(o.get("guest", "bare"))
+        key = (str(o.get("op", "?")), side if guest == "bare" else f"{guest}, {side}")
         groups.setdefault(key, {})[str(o.get("transport", "?"))] = o
     return groups
 
