@@ -7,7 +7,8 @@ no_config; use_kernel + append (QEMU -kernel/-append, config as LoadOptions);
 status (expected tools/sidecore exit status: 0 ok, 1 failure reported); expect /
 reject (regular expressions over the console); result (fields of the final RESULT line);
 partitions ({name: fields of its "RESULT partition=name" line}); files ({ESP name: bytes});
-needs_linux (the case boots the Linux guest: it runs after the test that builds it).
+needs_linux (the case boots the Linux guest: it runs after the test that builds it);
+linux_args (words added to the command line of the configuration's Linux partition).
 Guest cases check both the exit status and the guest's own PASS:/FAIL: lines.
 """
 
@@ -451,6 +452,22 @@ CASES = [
         "partitions": {"linux": {"status": "pass", "vcpus": 2, "steady_exits": 0},
                        "hello": {"status": "pass"}},
         "result": {"status": "ok", "partitions": 2, "guest_cores": 3, "sidecores": 2},
+    },
+    {
+        "name": "linux_guest_bench",
+        "needs_linux": True,
+        "smp": 5,
+        "memory": "1G",
+        "timeout": 300,
+        "config_file": "guest-stubs/linux/linux.cfg",
+        "linux_args": "sidecore_bench=20",
+        "expect": [guest_line("linux", 0, rf"BENCH op={op} transport={t} n=20 .* exits={e}$")
+                   for op in ("null", "cpuid", "pt_map", "ipi")
+                   for t, e in (("ring", 0), ("trap", 20))] +
+                  [guest_pass("linux", r"\d", "benchmark: 20 samples per operation and "
+                                            "transport")],
+        "reject": [NO_FAIL, r"BENCH .*failed=", r"Call Trace"],
+        "partitions": {"linux": {"status": "pass", "vcpus": 2}},
     },
     {
         "name": "linux_boot_protocol_refusals",

@@ -82,14 +82,8 @@ def collect_ops(result, sidecore, guest="bare"):
 
 def linux_config(n):
     """The Linux demo (guest-stubs/linux/linux.cfg) with its benchmark on: n samples each."""
-    path = os.path.join(build.SOURCE_DIR, "guest-stubs", "linux", "linux.cfg")
-    with open(path) as f:
-        text = f.read()
-    out, count = re.subn(r'(^partition name=linux .*args="[^"]*)"', rf'\1 sidecore_bench={n}"',
-                         text, flags=re.MULTILINE)
-    if count != 1:
-        raise SystemExit(f"sidecore: {path}: no 'partition name=linux ... args=\"...\"' line")
-    return out
+    with open(os.path.join(build.SOURCE_DIR, "guest-stubs", "linux", "linux.cfg")) as f:
+        return linux.config_with_args(f.read(), f"sidecore_bench={n}")
 
 
 def info_of(result):

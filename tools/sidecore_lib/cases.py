@@ -7,7 +7,7 @@ import re
 import shutil
 import tempfile
 
-from . import build, qemu
+from . import build, linux, qemu
 
 
 def load_table():
@@ -31,6 +31,12 @@ def run_case(name, build_dir, verbose=False):
             f.write(case["config"])
     elif "config_file" in case:
         cfg_path = os.path.join(build.SOURCE_DIR, case["config_file"])
+    if "linux_args" in case:
+        with open(cfg_path) as f:
+            text = linux.config_with_args(f.read(), case["linux_args"])
+        fd, cfg_path = tempfile.mkstemp(suffix=".cfg")
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
     scratch = tempfile.mkdtemp(prefix="sidecore-case-")
     extra = []
     for name, data in case.get("files", {}).items():
@@ -45,7 +51,7 @@ def run_case(name, build_dir, verbose=False):
                            append=case.get("append"), use_kernel=case.get("use_kernel", False),
                            extra_files=extra, cpu=case.get("cpu"))
     finally:
-        if "config" in case and cfg_path:
+        if ("config" in case or "linux_args" in case) and cfg_path:
             os.unlink(cfg_path)
         shutil.rmtree(scratch, ignore_errors=True)
     return check(case, result)

@@ -415,3 +415,16 @@ def config_uses_linux(config_path):
     """True if a partition of the configuration boots the Linux guest this module builds."""
     with open(config_path) as f:
         return any(GUEST_FILE.match(line) for line in f)
+
+
+LINUX_ARGS = re.compile(r'(^\s*partition name=linux\b.*\bargs="[^"]*)"', re.MULTILINE)
+
+
+def config_with_args(text, extra):
+    """A configuration's text with more words on the command line of its partition
+    "linux" (the benchmark's sidecore_bench=N, for instance)."""
+    out, count = LINUX_ARGS.subn(lambda m: f'{m.group(1)} {extra}"', text, count=1)
+    if count != 1:
+        raise SystemExit('sidecore: the configuration has no \'partition name=linux ... '
+                         'args="..."\' line')
+    return out
