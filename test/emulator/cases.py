@@ -460,12 +460,15 @@ CASES = [
         "memory": "1G",
         "timeout": 300,
         "config_file": "guest-stubs/linux/linux.cfg",
-        "linux_args": "sidecore_bench=20",
+        "linux_args": "sidecore_bench=20 sidecore_noise_ms=50",
         "expect": [guest_line("linux", 0, rf"BENCH op={op} transport={t} n=20 .* exits={e}$")
                    for op in ("null", "cpuid", "pt_map", "ipi")
                    for t, e in (("ring", 0), ("trap", 20))] +
                   [guest_pass("linux", r"\d", "benchmark: 20 samples per operation and "
-                                            "transport")],
+                                            "transport"),
+                   guest_line("linux", r"\d", r"NOISE_SUMMARY vcpu=0 ms=50 .* exits=0$"),
+                   guest_line("linux", r"\d", r"NOISE_SUMMARY vcpu=1 ms=50 .* exits=0$"),
+                   guest_pass("linux", r"\d", "noise: 50 ms on every CPU")],
         "reject": [NO_FAIL, r"BENCH .*failed=", r"Call Trace"],
         "partitions": {"linux": {"status": "pass", "vcpus": 2}},
     },

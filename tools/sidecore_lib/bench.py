@@ -80,10 +80,12 @@ def collect_ops(result, sidecore, guest="bare"):
     return ops
 
 
-def linux_config(n):
-    """The Linux demo (guest-stubs/linux/linux.cfg) with its benchmark on: n samples each."""
+def linux_config(n, noise_ms=200, threshold=2000):
+    """The Linux demo (guest-stubs/linux/linux.cfg) with its benchmark on (n samples each)
+    and its noise loop (noise_ms on every CPU, the bare guest's threshold)."""
     with open(os.path.join(build.SOURCE_DIR, "guest-stubs", "linux", "linux.cfg")) as f:
-        return linux.config_with_args(f.read(), f"sidecore_bench={n}")
+        return linux.config_with_args(f.read(), f"sidecore_bench={n} sidecore_noise_ms="
+                                      f"{noise_ms} sidecore_noise_threshold={threshold}")
 
 
 def info_of(result):
@@ -92,14 +94,16 @@ def info_of(result):
     return {}
 
 
-def collect_noise(result, phase):
+def collect_noise(result, phase, partition="noise"):
+    """The NOISE lines of a partition, by the vCPU each names (vcpu=): the bare bench guest
+    prints its own, the Linux kernel prints every CPU's from one of them."""
     summaries = {}
-    for part, vcpu, f in guest_lines(result.lines, "NOISE_SUMMARY"):
-        if part == "noise":
-            summaries[vcpu] = dict(f, phase=phase, vcpu=vcpu, detours=[])
-    for part, vcpu, f in guest_lines(result.lines, "NOISE"):
-        if part == "noise" and vcpu in summaries:
-            summaries[vcpu]["detours"].append([f["at_cycles"], f["len_cycles"]])
+    for part, _, f in guest_lines(result.lines, "NOISE_SUMMARY"):
+        if part == partition:
+            summaries[f["vcpu"]] = dict(f, phase=phase, detours=[])
+    for part, _, f in guest_lines(result.lines, "NOISE"):
+        if part == partition and f.get("vcpu") in summaries:
+            summaries[f["vcpu"]]["detours"].append([f["at_cycles"], f["len_cycles"]])
     return [summaries[v] for v in sorted(summaries)]
 
 
@@ -170,6 +174,7 @@ def run(build_dir, quick=False, echo=False):
         linux.build_linux(build_dir)
         r = boot(build_dir, 5, linux_config(n), echo=echo, timeout=600)
         results["ops"] += collect_ops(r, "shared", guest="linux")
+        results["noise"] += collect_noise(r, "linux", partition="linux")
     out = os.path.join(build_dir, "bench")
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "results.json"), "w") as f:
