@@ -14,8 +14,9 @@ PACKAGES=(
   # initramfs, and what a tinyconfig x86_64 build runs: flex and bison (kconfig's parser),
   # bc (kernel/timeconst.h), libelf-dev (objtool, always on for x86_64), xz-utils (unpacking
   # the source; tinyconfig's XZ-compressed kernel). Not needed: libssl-dev (no module signing
-  # or certificates), cpio (the initramfs is made by the kernel tree's usr/gen_init_cpio)
-  linux-source-6.1 busybox-static flex bison bc libelf-dev xz-utils
+  # or certificates), cpio (the initramfs is made by the kernel tree's usr/gen_init_cpio);
+  # git applies the patch series (git am) and perl (in build-essential) runs checkpatch.pl
+  linux-source-6.1 busybox-static flex bison bc libelf-dev xz-utils git
   # bochs, bochsbios, vgabios, grub-pc-bin, xorriso join when the VMX backend is tested
 )
 QEMU_MIN_MAJOR=10
