@@ -14,8 +14,11 @@
  *   mode=load ms=M             every vCPU: batches of SC_OP_NULL on all its rings
  * Output lines (after the hypervisor's "<partition>.<vcpu>: " prefix), decimal integers:
  *   BENCH_INFO tsc_hz=H vcpus=V cpu="BRAND"
- *   BENCH op=NAME transport=ring|trap n=N cycles_median=X cycles_p99=Y cycles_min=Z exits=E
- *     exits_x1000=F                         (one line; E = exits of vCPU 0 during the n ops)
+ *   BENCH op=NAME transport=ring|trap round=R n=N cycles_median=X cycles_p99=Y cycles_min=Z
+ *     exits=E exits_x1000=F                 (one line; E = exits of vCPU 0 during the n ops)
+ *     mode=ops runs ROUNDS rounds of every operation, ring then trap, n/ROUNDS samples each:
+ *     slow phases of the emulator's host then fall on both transports, and the spread of the
+ *     per-round trap/ring ratio says whether one run can tell them apart
  *   BENCH op=NAME transport=ring|trap skipped=REASON
  *   NOISE_SUMMARY vcpu=V ms=M threshold=T count=C total_cycles=S max_cycles=X exits=E
  *   NOISE vcpu=V at_cycles=A len_cycles=L
@@ -29,6 +32,7 @@
 #define NOISE_KEEP 2000    /* detours recorded per vCPU; the rest are only counted */
 #define NOISE_PRINT 300    /* NOISE lines per vCPU */
 #define WARMUP 8           /* untimed calls before each op's samples */
+#define ROUNDS 5           /* mode=ops: rounds of every operation on both transports */
 #define CONSOLE_WARMUP 2
 #define IPI_VECTOR 0x50
 #define WAIT_MS 3000  /* a hang guard for IPI delivery, never a timing assertion */
@@ -67,6 +71,7 @@ static struct sc_barrier barrier;
 static int failures[BENCH_MAX_VCPUS];
 static uint64_t tsc_hz;            /* bi->tsc_hz, or DEFAULT_TSC_HZ */
 static struct sc_svc_client *self; /* vCPU 0's client in mode=ops */
+static unsigned round_now;         /* mode=ops: the round being measured */
 
 /* ---- Small helpers. */
 
@@ -218,10 +223,10 @@ static void print_brand(const struct sc_boot_info *bi)
 static void report(const char *op, enum transport t, unsigned n, uint64_t exits)
 {
     struct bench_summary s = bench_summarize(buffers[0].samples, n);
-    sc_printf("BENCH op=%s transport=%s n=%u cycles_median=%llu cycles_p99=%llu cycles_min=%llu "
-              "exits=%llu exits_x1000=%llu\n",
-              op, transport_names[t], n, (unsigned long long)s.median, (unsigned long long)s.p99,
-              (unsigned long long)s.min, (unsigned long long)exits,
+    sc_printf("BENCH op=%s transport=%s round=%u n=%u cycles_median=%llu cycles_p99=%llu "
+              "cycles_min=%llu exits=%llu exits_x1000=%llu\n",
+              op, transport_names[t], round_now, n, (unsigned long long)s.median,
+              (unsigned long long)s.p99, (unsigned long long)s.min, (unsigned long long)exits,
               (unsigned long long)bench_per_op_x1000(exits, n));
 }
 
@@ -441,7 +446,8 @@ static int64_t op_blk_write(enum transport t, unsigned i)
     return blk_op(true, t, i);
 }
 
-static void bench_blk(unsigned n)
+/* The disk, set up for polled requests: false (a BENCH skipped line or a FAIL) without one. */
+static bool bench_blk_setup(void)
 {
     uint64_t sectors = 0;
     int rc = sc_blk_info(&sectors);
@@ -450,71 +456,70 @@ static void bench_blk(unsigned n)
         for (int o = 0; o < 2; o++)
             for (int t = RING; t <= TRAP; t++)
                 sc_printf("BENCH op=%s transport=%s skipped=no-disk\n", ops[o], transport_names[t]);
-        return;
+        return false;
     }
     if (rc || sectors < BLK_SECTORS) {
         sc_fail("bench: SC_OP_BLK_INFO: %d, %llu sectors (want at least %u)", rc,
                 (unsigned long long)sectors, BLK_SECTORS);
         failures[0]++;
-        return;
+        return false;
     }
     if ((rc = sc_blk_setup(0))) {
         sc_fail("bench: SC_OP_BLK_SETUP (polled): %d", rc);
         failures[0]++;
-        return;
+        return false;
     }
     blk_span = sectors / BLK_SECTORS * BLK_SECTORS;
     for (unsigned k = 0; k < sizeof(blk_buf); k++)
         blk_buf[k] = (uint8_t)(k * 7 + 1);
-    for (int t = RING; t <= TRAP; t++)
-        measure("blk_read", (enum transport)t, op_blk_read, n, WARMUP);
-    for (int t = RING; t <= TRAP; t++)
-        measure("blk_write", (enum transport)t, op_blk_write, n, WARMUP);
+    return true;
 }
 
 static void run_ops(const struct sc_boot_info *bi, const struct bench_args *a)
 {
-    unsigned n = (unsigned)a->n, count = bi->vcpu_count;
+    unsigned count = bi->vcpu_count;
+    unsigned n = (unsigned)a->n / ROUNDS ? (unsigned)a->n / ROUNDS : 1; /* per round */
+    unsigned nc = n / 10 ? n / 10 : 1;
     self = sc_svc_self();
     print_brand(bi);
 
-    for (int t = RING; t <= TRAP; t++)
-        measure("null", (enum transport)t, op_null, n, WARMUP);
-
     uint64_t args[6] = {(uint64_t)(uintptr_t)cpuid_table, CPUID_CAP};
     int64_t entries = call(RING, SC_SERVICE_PT, SC_OP_CPUID_TABLE, args, NULL);
-    if (entries <= 0 || entries > CPUID_CAP) {
-        op_failed("cpuid", RING, "SC_OP_CPUID_TABLE, call", 0, entries);
-    } else {
+    bool cpuid_ok = entries > 0 && entries <= CPUID_CAP;
+    if (cpuid_ok)
         cpuid_entries = (unsigned)entries;
-        for (int t = RING; t <= TRAP; t++)
-            measure("cpuid", (enum transport)t, op_cpuid, n, WARMUP);
-    }
+    else
+        op_failed("cpuid", RING, "SC_OP_CPUID_TABLE, call", 0, entries);
 
     /* a page in the free area, in a 2 MiB region of its own */
     uint64_t page = ((bi->free_gpa + MIB2 - 1) & ~(MIB2 - 1)) + 5 * PAGE;
-    if (page + PAGE > bi->stacks_gpa) {
+    bool page_ok = page + PAGE <= bi->stacks_gpa;
+    if (!page_ok) {
         sc_fail("bench: no room for the pt_map page 0x%llx below the stacks at 0x%llx",
                 (unsigned long long)page, (unsigned long long)bi->stacks_gpa);
         failures[0]++;
-    } else {
-        for (int t = RING; t <= TRAP; t++)
-            bench_pt_map((enum transport)t, n, page);
     }
-
-    if (count < 2) {
+    if (count < 2)
         for (int t = RING; t <= TRAP; t++)
             sc_printf("BENCH op=ipi transport=%s skipped=one-vcpu\n", transport_names[t]);
-    } else {
+    bool blk_ok = bench_blk_setup();
+
+    for (round_now = 0; round_now < ROUNDS; round_now++) {
         for (int t = RING; t <= TRAP; t++)
+            measure("null", (enum transport)t, op_null, n, WARMUP);
+        for (int t = RING; t <= TRAP && cpuid_ok; t++)
+            measure("cpuid", (enum transport)t, op_cpuid, n, WARMUP);
+        for (int t = RING; t <= TRAP && page_ok; t++)
+            bench_pt_map((enum transport)t, n, page);
+        for (int t = RING; t <= TRAP && count >= 2; t++)
             bench_ipi((enum transport)t, n);
+        for (int t = RING; t <= TRAP; t++)
+            measure("console", (enum transport)t, op_console, nc, CONSOLE_WARMUP);
+        for (int t = RING; t <= TRAP && blk_ok; t++)
+            measure("blk_read", (enum transport)t, op_blk_read, n, WARMUP);
+        for (int t = RING; t <= TRAP && blk_ok; t++)
+            measure("blk_write", (enum transport)t, op_blk_write, n, WARMUP);
     }
-
-    unsigned nc = n / 10 ? n / 10 : 1;
-    for (int t = RING; t <= TRAP; t++)
-        measure("console", (enum transport)t, op_console, nc, CONSOLE_WARMUP);
-
-    bench_blk(n);
 }
 
 /* ---- mode=noise: every vCPU reads the TSC in a tight loop; long gaps are detours. */

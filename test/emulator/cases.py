@@ -461,15 +461,18 @@ CASES = [
         "timeout": 300,
         "config_file": "guest-stubs/linux/linux.cfg",
         "linux_args": "sidecore_bench=20 sidecore_noise_ms=50",
-        "expect": [guest_line("linux", 0, rf"BENCH op={op} transport={t} n=20 .* exits={e}$")
-                   for op in ("null", "cpuid", "pt_map", "ipi")
-                   for t, e in (("ring", 0), ("trap", 20))] +
+        # 5 rounds of 4 samples, ring then trap
+        "expect": [guest_line("linux", 0, rf"BENCH op={op} transport={t} round={r} n=4 .* "
+                              rf"exits={e}$")
+                   for op in ("null", "cpuid", "pt_map", "ipi") for r in range(5)
+                   for t, e in (("ring", 0), ("trap", 4))] +
                   [guest_pass("linux", r"\d", "benchmark: 20 samples per operation and "
                                             "transport"),
                    guest_line("linux", r"\d", r"NOISE_SUMMARY vcpu=0 ms=50 .* exits=0$"),
                    guest_line("linux", r"\d", r"NOISE_SUMMARY vcpu=1 ms=50 .* exits=0$"),
                    guest_pass("linux", r"\d", "noise: 50 ms on every CPU")],
-        "reject": [NO_FAIL, r"BENCH .*failed=", r"Call Trace"],
+        "reject": [NO_FAIL, r"BENCH .*failed=", r"Call Trace",
+                   r"BENCH op=\w+ transport=ring .* exits=[1-9]"],
         "partitions": {"linux": {"status": "pass", "vcpus": 2}},
     },
     {
@@ -620,15 +623,17 @@ CASES = [
         "config": "sidecore cpu=0 services=pt,irq,io poll=spin\n"
                   "partition name=bench cpus=1-2 memory=32M image=bench.elf disk=bench.img "
                   "args=\"mode=ops n=20\"\n",
-        "expect": [guest_line("bench", 0, rf"BENCH op={op} transport=ring n=\d+ .* exits=0 exits_x1000=0$")
+        # every operation in each of the 5 rounds, ring then trap (4 samples a round)
+        "expect": [guest_line("bench", 0, rf"BENCH op={op} transport=ring round={r} n=\d+ .* "
+                              r"exits=0 exits_x1000=0$")
                    for op in ("null", "cpuid", "pt_map", "ipi", "console", "blk_read",
-                              "blk_write")] +
-                  [guest_line("bench", 0, rf"BENCH op={op} transport=trap n=(\d+) .* exits=[1-9]\d* "
-                              r"exits_x1000=([1-9]\d{3,})$")
+                              "blk_write") for r in range(5)] +
+                  [guest_line("bench", 0, rf"BENCH op={op} transport=trap round={r} n=(\d+) .* "
+                              r"exits=[1-9]\d* exits_x1000=([1-9]\d{3,})$")
                    for op in ("null", "cpuid", "pt_map", "ipi", "console", "blk_read",
-                              "blk_write")] +
+                              "blk_write") for r in range(5)] +
                   [guest_pass("bench", 0, "bench ops done")],
-        "reject": [NO_FAIL, r"skipped="],
+        "reject": [NO_FAIL, r"skipped=", r"BENCH op=\w+ transport=ring .* exits=[1-9]"],
         "partitions": {"bench": {"status": "pass"}},
     },
     # ---- issue 8: bounded console, intercepts, bad exits

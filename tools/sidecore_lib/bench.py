@@ -5,10 +5,12 @@ into results.json, and prints one RESULT line per operation and transport."""
 import json
 import os
 import re
+import statistics
 import subprocess
 import tempfile
 
 from . import build, linux, qemu
+from .report import ratio_spread
 
 # "[  1.234567] cpu1  info  bench.0: BENCH op=null ..." -> ("bench", 0, "BENCH op=null ...")
 GUEST_LINE = re.compile(r"^\[[ 0-9.]+\] cpu\d+ +info +([A-Za-z0-9_-]+)\.(\d+): (.*)$")
@@ -65,19 +67,33 @@ def ops_config(n, dedicated):
 
 
 def collect_ops(result, sidecore, guest="bare"):
-    """The BENCH lines of the bare bench guest, or (guest="linux") of the Linux partition."""
-    ops = []
+    """The BENCH lines of the bare bench guest, or (guest="linux") of the Linux partition,
+    one entry per operation and transport over every round: n and exits summed, the median
+    of the rounds' medians, the largest p99 and the smallest minimum, and each round's
+    median (round_medians, in round order) for the spread of the trap/ring ratio."""
+    ops = {}
     for part, _, f in guest_lines(result.lines, "BENCH"):
         if "skipped" in f or "failed" in f or "op" not in f:
             continue
         if (part == "linux") != (guest == "linux"):
             continue
-        n = f.get("n", 0) or 1
-        ops.append({"op": f["op"], "transport": f["transport"], "n": f["n"],
-                    "cycles_median": f["cycles_median"], "cycles_p99": f["cycles_p99"],
-                    "cycles_min": f["cycles_min"], "exits": f["exits"],
-                    "exits_per_op": f["exits"] / n, "sidecore": sidecore, "guest": guest})
-    return ops
+        o = ops.setdefault((f["op"], f["transport"]), {
+            "op": f["op"], "transport": f["transport"], "n": 0, "exits": 0, "rounds": {},
+            "cycles_p99": 0, "cycles_min": None, "sidecore": sidecore, "guest": guest})
+        o["n"] += f["n"]
+        o["exits"] += f["exits"]
+        o["rounds"][f.get("round", len(o["rounds"]))] = f["cycles_median"]
+        o["cycles_p99"] = max(o["cycles_p99"], f["cycles_p99"])
+        o["cycles_min"] = min(f["cycles_min"], o["cycles_min"] if o["cycles_min"] is not None
+                              else f["cycles_min"])
+    out = []
+    for o in ops.values():
+        rounds = o.pop("rounds")
+        o["round_medians"] = [rounds[k] for k in sorted(rounds)]
+        o["cycles_median"] = statistics.median_low(o["round_medians"])
+        o["exits_per_op"] = o["exits"] / (o["n"] or 1)
+        out.append(o)
+    return out
 
 
 def linux_config(n, noise_ms=200, threshold=2000):
@@ -189,13 +205,19 @@ def table(ops):
     for o in ops:
         rows.setdefault((o["op"], o.get("guest", "bare"), o["sidecore"]), {})[o["transport"]] = o
     out = [f"{'operation':<12} {'guest':<6} {'side core':<10} {'ring median':>12} "
-           f"{'trap median':>12} {'trap/ring':>9} {'exits/op ring':>13} {'exits/op trap':>13}"]
+           f"{'trap median':>12} {'trap/ring (rounds: low-high)':>30} {'exits/op ring':>13} "
+           f"{'exits/op trap':>13}"]
     for (op, guest, side), t in rows.items():
         ring, trap = t.get("ring"), t.get("trap")
-        ratio = (f"{trap['cycles_median'] / ring['cycles_median']:.1f}"
-                 if ring and trap and ring["cycles_median"] else "-")
-        out.append(f"{op:<12} {guest:<6} {side:<10} {ring['cycles_median'] if ring else '-':>12} "
-                   f"{trap['cycles_median'] if trap else '-':>12} {ratio:>9} "
+        spread = ratio_spread(ring, trap) if ring and trap else None
+        ratio = "-"
+        if spread:
+            low, mid, high = spread
+            ratio = f"{mid:.1f} ({low:.1f}-{high:.1f})" + (" undecided" if low < 1 < high
+                                                          else "")
+        out.append(f"{op:<12} {guest:<6} {side:<10} "
+                   f"{ring['cycles_median'] if ring else '-':>12} "
+                   f"{trap['cycles_median'] if trap else '-':>12} {ratio:>30} "
                    f"{ring['exits_per_op'] if ring else '-':>13} "
                    f"{trap['exits_per_op'] if trap else '-':>13}")
     return "\n".join(out)

@@ -3,6 +3,7 @@
 """The benchmark report: report.md and PNG plots (matplotlib, Agg) from a results dict."""
 import math
 import os
+import statistics
 import sys
 
 NOT_MEASURED = "not measured"
@@ -81,10 +82,16 @@ def _op_groups(ops):
     return groups
 
 
-def _ratio(trap, ring):
-    t = _num(trap.get("cycles_median")) if trap else None
-    r = _num(ring.get("cycles_median")) if ring else None
-    return t / r if t is not None and r else None
+def ratio_spread(ring, trap):
+    """(lowest, median, highest) of the per-round trap/ring ratios of one operation, over the
+    rounds both transports measured (results without rounds: one); None without any."""
+    rm = ring.get("round_medians") or [ring.get("cycles_median")]
+    tm = trap.get("round_medians") or [trap.get("cycles_median")]
+    ratios = sorted(_num(t) / _num(r) for r, t in zip(rm, tm)
+                    if _num(r) and _num(t) is not None)
+    if not ratios:
+        return None
+    return ratios[0], statistics.median(ratios), ratios[-1]
 
 
 def _ops_markdown(ops):
@@ -98,12 +105,20 @@ def _ops_markdown(ops):
             return (f"{_fmt(e.get('cycles_median'))}, {_fmt(e.get('cycles_p99'))}"
                     if e else NOT_MEASURED)
 
-        ratio = _ratio(trap, ring)
-        rows.append([op, cycles(ring), cycles(trap), f"{ratio:.1f}" if ratio else "-",
+        spread = ratio_spread(ring, trap) if ring and trap else None
+        ratio = "-"
+        if spread:
+            low, mid, high = spread
+            ratio = f"{mid:.1f} ({low:.1f}-{high:.1f})"
+            if low < 1 < high:
+                ratio += " undecided"
+        rows.append([op, cycles(ring), cycles(trap), ratio,
                      _fmt_g(ring.get("exits_per_op")) if ring else "-",
                      _fmt_g(trap.get("exits_per_op")) if trap else "-", side])
-    return _table(["op", "ring cycles (median, p99)", "trap cycles (median, p99)",
-                   "trap/ring ratio", "exits per op ring", "exits per op trap", "side core"],
+    return _table(["op", "ring cycles (median of rounds, p99)",
+                   "trap cycles (median of rounds, p99)",
+                   "trap/ring ratio (rounds: lowest-highest)", "exits per op ring",
+                   "exits per op trap", "side core"],
                   rows)
 
 
@@ -242,9 +257,11 @@ def _plot_latency(ops, emulator, path):
         ratios = []
         for side in sides:
             t = groups.get((op, side), {})
-            r = _ratio(t.get("trap"), t.get("ring"))
-            if r:
-                ratios.append((f"{side}: " if len(sides) > 1 else "") + f"×{r:.1f}")
+            spread = ratio_spread(t["ring"], t["trap"]) if "ring" in t and "trap" in t else None
+            if spread:
+                low, mid, high = spread
+                ratios.append((f"{side}: " if len(sides) > 1 else "") + f"×{mid:.1f}" +
+                              (" ?" if low < 1 < high else ""))
         if ratios:
             ax.annotate("\n".join(ratios), (j, 1), xycoords=("data", "axes fraction"),
                         xytext=(0, -4), textcoords="offset points", ha="center", va="top",
@@ -257,7 +274,8 @@ def _plot_latency(ops, emulator, path):
     ax.set_xlim(-0.6, len(op_names) - 0.4)
     ax.set_ylabel("cycles per operation (log scale)")
     ax.set_xlabel("operation")
-    title = "Ring vs trap: median, error bar to p99; trap/ring ratio on top"
+    title = ("Ring vs trap: median, error bar to p99; trap/ring ratio on top "
+             "(? where the rounds disagree)")
     if emulator:
         title += "\n(emulator timings: only the ratios mean anything)"
     ax.set_title(title, fontsize=10)
