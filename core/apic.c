@@ -148,13 +148,13 @@ void apic_timer_calibrate(void)
         timer_ticks_per_ms = 1;
 }
 
-/* Halt until the one-shot timer or any wake-up IPI arrives: a waiting boot CPU
- * costs an emulator nothing, unlike a PAUSE loop. */
 uint64_t apic_timer_hz(void)
 {
     return timer_ticks_per_ms * 16 * 1000; /* measured at divide-by-16 */
 }
 
+/* Halt until the one-shot timer or any wake-up IPI arrives: a waiting boot CPU
+ * costs an emulator nothing, unlike a PAUSE loop. */
 void apic_sleep_us(uint64_t us)
 {
     uint64_t ticks = us * timer_ticks_per_ms / 1000;

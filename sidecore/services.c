@@ -46,6 +46,12 @@ const char *service_opcode_name(uint16_t op)
     }
 }
 
+/* [gpa, gpa + len) lies in the caller's RAM (written so that no sum can wrap). */
+static bool in_ram(const struct svc_env *e, uint64_t gpa, uint64_t len)
+{
+    return gpa <= e->guest_size && len <= e->guest_size - gpa;
+}
+
 /* A page-aligned, non-empty range inside the caller's RAM. */
 static int ram_range(const struct svc_env *e, uint64_t gpa, uint64_t size)
 {
@@ -147,7 +153,7 @@ static int64_t do_console(const struct svc_env *e, const struct sc_ring_slot *r)
     uint64_t gpa = r->arg[0], len = r->arg[1];
     if (len > SC_CONSOLE_MAX)
         return -E_INVAL;
-    if (gpa > e->guest_size || len > e->guest_size - gpa)
+    if (!in_ram(e, gpa, len))
         return -E_FAULT;
     for (uint64_t off = 0; off < len; off += CONSOLE_PIECE) {
         size_t n = len - off < CONSOLE_PIECE ? (size_t)(len - off) : CONSOLE_PIECE;
@@ -254,7 +260,7 @@ static int64_t do_cpuid_table(const struct svc_env *e, struct sc_ring_slot *r)
     if (capacity < n)
         n = (unsigned)capacity;
     uint64_t bytes = (uint64_t)n * sizeof(struct sc_cpuid_entry);
-    if (gpa > e->guest_size || bytes > e->guest_size - gpa)
+    if (!in_ram(e, gpa, bytes))
         return -E_FAULT;
     struct leaf_writer w = {e, gpa, n};
     for_each_cpuid_leaf(v0.eax, v8.eax, write_leaf, &w);
@@ -268,7 +274,7 @@ static int64_t do_exit_counters(const struct svc_env *e, const struct sc_ring_sl
     struct sc_exit_counters snapshot;
     if (vcpu >= e->nvcpus)
         return -E_INVAL;
-    if (gpa > e->guest_size || sizeof(snapshot) > e->guest_size - gpa)
+    if (!in_ram(e, gpa, sizeof(snapshot)))
         return -E_FAULT;
     e->exit_counters(e->ctx, (unsigned)vcpu, &snapshot);
     memcpy(e->guest_base + gpa, &snapshot, sizeof(snapshot));
