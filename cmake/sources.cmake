@@ -18,6 +18,7 @@ set(SIDECORE_PORTABLE_SOURCES
   sidecore/placement.c
   sidecore/ring.c
   sidecore/services.c
+  sidecore/vpci.c
   vmexit/console_limit.c
   vmexit/cpuid.c
   vmexit/exit.c
@@ -26,10 +27,13 @@ set(SIDECORE_PORTABLE_SOURCES
   vmexit/exit_exception.c
   vmexit/exit_hypercall.c
   vmexit/exit_io.c
+  vmexit/exit_mmio.c
   vmexit/exit_msr.c
+  vmexit/guest_walk.c
   vmexit/hypercall.c
   vmexit/icr.c
   vmexit/lifecycle.c
+  vmexit/mmio_insn.c
   vmexit/msr_pass.c
   vmexit/npt.c
   vmexit/npt_retire.c

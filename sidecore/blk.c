@@ -39,6 +39,19 @@ static uint16_t *idx_field(const struct blk_backend *b, uint64_t ring)
     return (uint16_t *)(void *)(b->guest + ring + 2);
 }
 
+static void write_used_flags(const struct blk_queue *q, const struct blk_backend *b)
+{
+    uint16_t flags = q->notify ? 0 : SC_VQ_USED_F_NO_NOTIFY;
+    __atomic_store_n((uint16_t *)(void *)(b->guest + q->used), flags, __ATOMIC_RELEASE);
+}
+
+void blk_set_notify(struct blk_queue *q, const struct blk_backend *b, bool notify)
+{
+    q->notify = notify;
+    if (q->ready && rings_in_ram(b, q->desc, q->avail, q->used, q->size))
+        write_used_flags(q, b);
+}
+
 int blk_setup(struct blk_queue *q, const struct blk_backend *b, uint64_t desc, uint64_t avail,
               uint64_t used, uint64_t size, uint64_t vector)
 {
@@ -61,7 +74,9 @@ int blk_setup(struct blk_queue *q, const struct blk_backend *b, uint64_t desc, u
         .used_idx = __atomic_load_n(idx_field(b, used), __ATOMIC_RELAXED),
         .vector = (uint8_t)vector,
         .ready = true,
+        .notify = q->notify,
     };
+    write_used_flags(q, b);
     return 0;
 }
 

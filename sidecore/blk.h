@@ -48,18 +48,26 @@ struct blk_queue {
     uint16_t size;              /* entries: a power of two, 1..BLK_QUEUE_MAX */
     uint16_t last_avail;        /* the next avail->ring entry to serve (free-running) */
     uint16_t used_idx;          /* the device's private copy of used->idx */
-    uint8_t vector;             /* completion IPI vector; 0: the guest polls */
+    uint8_t vector;             /* completion IPI vector; 0: the guest polls, or the virtio-pci
+                                   device's MSI-X entry says (the caller decides) */
     bool ready, broken;
+    bool notify; /* the driver notifies and is served in that exit; else the side core polls
+                    (SC_OP_BLK_POLL). Kept across blk_setup. */
     uint64_t completed, errors; /* requests answered; of those, status != SC_BLK_S_OK */
 };
 
 /* SC_OP_BLK_SETUP: validates (desc 16-byte aligned, avail 2, used 4; every ring entirely
  * inside RAM; size a power of two 1..256; vector 0 or 32..255) and starts the queue at the
- * guest's current avail idx and used idx. Returns 0, or -E_INVAL (alignment, size, vector,
+ * guest's current avail idx and used idx, and writes used->flags for the notification mode
+ * (blk_set_notify). Returns 0, or -E_INVAL (alignment, size, vector,
  * a misaligned host mapping) / -E_FAULT (a ring outside RAM), and leaves q unchanged then.
  * Setting up again replaces the queue (a reset: not broken, counters cleared). */
 int blk_setup(struct blk_queue *q, const struct blk_backend *b, uint64_t desc, uint64_t avail,
               uint64_t used, uint64_t size, uint64_t vector);
+
+/* The notification mode (SC_OP_BLK_POLL): kept in q, and written to used->flags at once
+ * when the queue is set up (SC_VQ_USED_F_NO_NOTIFY when polled), and at every later setup. */
+void blk_set_notify(struct blk_queue *q, const struct blk_backend *b, bool notify);
 
 /* Serves up to max available requests in order. Returns how many were completed (>= 0; 0
  * on a queue never set up), or -E_BADMSG once the queue is broken (requests completed

@@ -41,6 +41,8 @@ const char *service_opcode_name(uint16_t op)
         return "blk_setup";
     case SC_OP_BLK_KICK:
         return "blk_kick";
+    case SC_OP_BLK_POLL:
+        return "blk_poll";
     default:
         return "unknown";
     }
@@ -180,6 +182,10 @@ static int64_t do_io(const struct svc_env *e, struct sc_ring_slot *r)
         return e->blk_setup(e->ctx, r->arg[0], r->arg[1], r->arg[2], r->arg[3], r->arg[4]);
     case SC_OP_BLK_KICK:
         return e->blk_kick(e->ctx);
+    case SC_OP_BLK_POLL:
+        if (r->arg[0] > 1)
+            return -E_INVAL;
+        return e->blk_poll_mode(e->ctx, r->arg[0] == 1);
     default:
         return -E_NOSYS;
     }

@@ -7,6 +7,7 @@
 #ifndef SIDECORE_SERVICES_H
 #define SIDECORE_SERVICES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,6 +40,8 @@ struct svc_env {
     int (*blk_setup)(void *ctx, uint64_t desc, uint64_t avail, uint64_t used, uint64_t size,
                      uint64_t vector);
     int (*blk_kick)(void *ctx);
+    /* poll: the side core serves the caller's queue; else the driver notifies (SC_OP_BLK_POLL) */
+    int (*blk_poll_mode)(void *ctx, bool poll);
 };
 
 /* Execute one request (a private copy: guest memory is read once). Sets

@@ -171,8 +171,11 @@ static bool pass(const struct sidecore_cpu *sc)
         /* a held completion is work due shortly: no dozing off before it */
         if (n > 0 || rc->deferred)
             served = true;
-        if (c->service == SC_SERVICE_IO && svc_blk_poll(c->v) > 0)
-            served = true; /* the block queue rides with the io ring: no notify needed */
+        /* the block queue rides with the io ring: no notify needed (unless the guest asked
+         * for notifications: then they serve it) */
+        if (c->service == SC_SERVICE_IO && !c->v->svc->blkq.notify &&
+            svc_blk_poll(c->v, BLK_BATCH) > 0)
+            served = true;
         if (n < 0 && !broken_logged[i]) {
             broken_logged[i] = true;
             log_warn("ring %s.%u/%s: corrupted indices (head %u, tail %u): marked broken, no "

@@ -19,10 +19,10 @@
 #include "core/spinlock.h"
 #include "sidecore/services.h"
 #include "sidecore/vcpu_services.h"
+#include "sidecore/vpci_env.h"
 #include "vmexit/svc_trap.h"
 #include "vmexit/vcpu.h"
 
-#define BLK_BATCH 8 /* block requests per queue per pass */
 
 _Static_assert(SC_PT_READ == PT_READ && SC_PT_WRITE == PT_WRITE && SC_PT_EXEC == PT_EXEC,
                "ring rights are the page-table builder's flags");
@@ -35,7 +35,7 @@ struct svc_call {
     struct npt_retired freed; /* table pages the unmap freed: reusable once flush_gen is done */
 };
 
-static uint32_t vcpu_apic(const struct vcpu *v)
+uint32_t vcpu_apic(const struct vcpu *v)
 {
     return cpus[v->cpu].apic_id;
 }
@@ -273,7 +273,7 @@ static void env_exit_counters(void *ctx, unsigned id, struct sc_exit_counters *o
         out->by_reason[i] = __atomic_load_n(&c->by_reason[i], __ATOMIC_RELAXED);
 }
 
-static struct blk_backend backend_of(struct vcpu *v)
+struct blk_backend svc_blk_backend(const struct vcpu *v)
 {
     const struct partition *p = v->partition;
     return (struct blk_backend){(uint8_t *)(uintptr_t)p->base, p->size,
@@ -296,28 +296,39 @@ static int env_blk_setup(void *ctx, uint64_t desc, uint64_t avail, uint64_t used
     struct vcpu *v = ((struct svc_call *)ctx)->v;
     if (!v->partition->disk)
         return -E_NODEV;
-    struct blk_backend b = backend_of(v);
+    struct blk_backend b = svc_blk_backend(v);
     spin_lock(&v->svc->blk_lock);
     int rc = blk_setup(&v->svc->blkq, &b, desc, avail, used, size, vector);
+    if (rc == 0)
+        v->svc->queue_is_vpci = false; /* the ring API's queue now, completions by vector */
     spin_unlock(&v->svc->blk_lock);
     return rc;
 }
 
-int svc_blk_poll(struct vcpu *v)
+int svc_blk_poll(struct vcpu *v, unsigned max)
 {
     struct vcpu_services *s = v->svc;
     if (!s->blkq.ready || s->blkq.broken)
         return 0;
-    struct blk_backend b = backend_of(v);
+    struct blk_backend b = svc_blk_backend(v);
+    struct vpci_msix_entry msg;
+    bool send_msg = false;
     spin_lock(&s->blk_lock);
-    int n = blk_poll(&s->blkq, &b, BLK_BATCH); /* bounded like a ring's share of a pass */
+    int n = blk_poll(&s->blkq, &b, max);
     bool was_logged = s->blk_broken_logged;
     s->blk_broken_logged |= s->blkq.broken;
+    if (s->queue_is_vpci && n > 0)
+        send_msg = vpci_raise(&s->vpci, true, &msg);
+    else if (s->queue_is_vpci && n == -E_BADMSG && !was_logged)
+        send_msg = vpci_needs_reset(&s->vpci, &msg); /* the driver learns it from the status */
     spin_unlock(&s->blk_lock);
     if (n == -E_BADMSG && !was_logged)
-        log_warn("block queue of %s.%u is corrupted: marked broken, no longer served",
-                 v->partition->name, v->id);
-    if (n > 0 && s->blkq.vector)
+        log_warn("block queue of %s.%u is corrupted: marked broken, no longer served%s",
+                 v->partition->name, v->id,
+                 s->queue_is_vpci ? " (virtio-pci device: NEEDS_RESET)" : "");
+    if (send_msg)
+        vpci_env_send(v, &msg);
+    else if (n > 0 && !s->queue_is_vpci && s->blkq.vector)
         apic_send_fixed(vcpu_apic(v), s->blkq.vector); /* completion by interrupt */
     return n;
 }
@@ -327,7 +338,19 @@ static int env_blk_kick(void *ctx)
     struct vcpu *v = ((struct svc_call *)ctx)->v;
     if (!v->svc->blkq.ready)
         return -E_INVAL;
-    return svc_blk_poll(v);
+    return svc_blk_poll(v, BLK_QUEUE_MAX); /* all of it: nothing else will serve the rest */
+}
+
+static int env_blk_poll_mode(void *ctx, bool poll)
+{
+    struct vcpu *v = ((struct svc_call *)ctx)->v;
+    if (!v->partition->disk)
+        return -E_NODEV;
+    struct blk_backend b = svc_blk_backend(v);
+    spin_lock(&v->svc->blk_lock);
+    blk_set_notify(&v->svc->blkq, &b, !poll);
+    spin_unlock(&v->svc->blk_lock);
+    return 0;
 }
 
 static void execute(struct svc_call *c, unsigned service, struct sc_ring_slot *slot)
@@ -353,6 +376,7 @@ static void execute(struct svc_call *c, unsigned service, struct sc_ring_slot *s
         .blk_info = env_blk_info,
         .blk_setup = env_blk_setup,
         .blk_kick = env_blk_kick,
+        .blk_poll_mode = env_blk_poll_mode,
     };
     service_execute(&env, (enum sc_service)service, slot);
 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "guest-stubs/include/sidecore/ring.h"
+#include "sidecore/blk.h"
 #include "sidecore/ring_consumer.h"
 #include "vmexit/npt_retire.h"
 
@@ -29,8 +30,15 @@ struct svc_ring_ctx {
 };
 enum ring_outcome svc_ring_handler(void *ctx, struct sc_ring_slot *slot, uint64_t *wait);
 bool svc_ring_ready(void *ctx, uint64_t wait, struct sc_ring_slot *slot);
-/* Serve a vCPU's block queue (io side core each pass; SC_OP_BLK_KICK on a trap);
- * returns requests completed, or -E_BADMSG once the queue is broken. */
-int svc_blk_poll(struct vcpu *v);
+/* Serve up to max requests of a vCPU's block queue (io side core each pass; SC_OP_BLK_KICK
+ * and the virtio-pci notify register on a trap) and send the completion interrupt: the
+ * queue's vector, or the virtio-pci device's MSI-X message. Returns requests completed, or
+ * -E_BADMSG once the queue is broken. */
+#define BLK_BATCH 8 /* block requests per queue per side-core pass */
+int svc_blk_poll(struct vcpu *v, unsigned max);
+/* The block device's view of the vCPU's partition: its RAM and disk. */
+struct blk_backend svc_blk_backend(const struct vcpu *v);
+/* The APIC ID of the core a vCPU is pinned to. */
+uint32_t vcpu_apic(const struct vcpu *v);
 
 #endif

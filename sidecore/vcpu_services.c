@@ -4,6 +4,7 @@
 #include "sidecore/vcpu_services.h"
 
 #include "core/klib.h"
+#include "core/boot_info.h"
 #include "core/palloc.h"
 #include "vmexit/vcpu.h"
 
@@ -20,6 +21,10 @@ int vcpu_services_create(struct vcpu *v, struct palloc *pa)
     struct vcpu_services *s = (struct vcpu_services *)(uintptr_t)at;
     memset(s, 0, sizeof(*s));
     s->blk_chain = (struct sc_vq_desc *)(uintptr_t)chain;
+    if (p->disk && v->id == 0) {
+        s->has_vpci = true;
+        vpci_init(&s->vpci, (uint32_t)SC_GPA_VIRTIO_BLK, p->disk->size / SC_BLK_SECTOR);
+    }
     for (unsigned sv = 0; sv < SC_SERVICES; sv++)
         ring_consumer_init(&s->rings[sv],
                            (struct sc_ring *)(uintptr_t)(p->window_hpa + SC_RING_OFFSET(v->id, sv)),

@@ -14,6 +14,7 @@
 #include "guest-stubs/include/sidecore/ring.h"
 #include "sidecore/blk.h"
 #include "sidecore/ring_consumer.h"
+#include "sidecore/vpci.h"
 #include "vmexit/console_limit.h"
 
 struct vcpu;
@@ -31,6 +32,12 @@ struct vcpu_services {
                                      allocated for partitions with a disk */
     struct spinlock blk_lock;
     bool blk_broken_logged;
+    /* vCPU 0 of a partition with a disk: the virtio-pci device whose queue is this blkq
+     * (queue_is_vpci once the device set it up), and the PCI address latch (port 0xcf8).
+     * All of it under blk_lock: any vCPU's exit and the io side core reach it. */
+    bool has_vpci, queue_is_vpci, msi_refused_logged;
+    uint32_t pci_address;
+    struct vpci_dev vpci;
 };
 
 /* Boot CPU, for each vCPU of a built partition: allocate its service state and initialise

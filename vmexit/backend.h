@@ -73,7 +73,7 @@ struct vcpu_exit {
 };
 
 /* Guest registers a backend keeps outside struct guest_regs. */
-enum vcpu_reg { VCPU_REG_RFLAGS, VCPU_REG_DR7 };
+enum vcpu_reg { VCPU_REG_RFLAGS, VCPU_REG_DR7, VCPU_REG_RSP };
 
 struct vcpu_backend {
     const char *name;

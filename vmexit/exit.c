@@ -54,11 +54,6 @@ enum exit_action exit_unexpected(const struct exit_ctx *c, const struct vcpu_exi
                      c->be->hw_info_names[1], (unsigned long long)e->hw_info[1]);
 }
 
-static const char *access_name(enum vcpu_access a)
-{
-    return a == VCPU_ACCESS_WRITE ? "write" : a == VCPU_ACCESS_FETCH ? "fetch" : "read";
-}
-
 enum exit_action exit_dispatch(const struct exit_ctx *c, const struct vcpu_exit *e)
 {
     struct vcpu *v = c->v;
@@ -83,11 +78,8 @@ enum exit_action exit_dispatch(const struct exit_ctx *c, const struct vcpu_exit 
     case VCPU_EXIT_INTR:
         vcpu_count_exit(v, SC_EXIT_INTR);
         return EXIT_RESUME;
-    case VCPU_EXIT_STAGE2_FAULT: /* outside the partition: nothing else is mapped */
-        vcpu_count_exit(v, SC_EXIT_NPF);
-        return exit_stop(c, "nested page fault at guest-physical %llx (%s, error %llx), rip %llx",
-                         (unsigned long long)e->fault.gpa, access_name(e->fault.access),
-                         (unsigned long long)e->hw_info[0], (unsigned long long)e->rip);
+    case VCPU_EXIT_STAGE2_FAULT:
+        return exit_stage2_fault(c, e);
     case VCPU_EXIT_TRIPLE_FAULT:
         vcpu_count_exit(v, SC_EXIT_SHUTDOWN);
         return exit_stop(c, "triple fault (shutdown) at rip %llx", (unsigned long long)e->rip);

@@ -30,6 +30,13 @@ struct exit_hooks {
     /* write an LVT of this core's x2APIC that the policy accepted: 0, or nonzero if this
      * LAPIC has no such LVT */
     int (*lapic_write)(uint32_t msr, uint64_t value);
+    /* the partition's emulated devices (the virtio-pci disk): does one decode guest-physical
+     * gpa; a register access at gpa (size 1, 2, 4 or 8; *value in for a write, out for a
+     * read); an access to an I/O port: false when no device has the port */
+    bool (*device_at)(const struct vcpu *v, uint64_t gpa);
+    void (*device_mmio)(struct vcpu *v, uint64_t gpa, unsigned size, bool write, uint64_t *value);
+    bool (*device_port)(struct vcpu *v, uint16_t port, unsigned size, bool write,
+                        uint32_t *value);
     void (*warn)(const char *line); /* one log line at warning level */
     /* stop the vCPU's partition: the reason logged, the vCPU's state dumped, the other
      * vCPUs kicked out; this vCPU is VCPU_STOPPED afterwards */

@@ -5,6 +5,7 @@
 #include "core/cpu.h"
 #include "core/log.h"
 #include "core/percpu.h"
+#include "vmexit/dev_trap.h"
 #include "vmexit/exit.h"
 #include "vmexit/vcpu.h"
 
@@ -47,6 +48,9 @@ const struct exit_hooks vcpu_exit_hooks = {
     .apic_id = apic_id,
     .send_ipi = send_ipi,
     .lapic_write = lapic_write,
+    .device_at = dev_trap_at,
+    .device_mmio = dev_trap_mmio,
+    .device_port = dev_trap_port,
     .warn = warn,
     .stop = stop,
     .before_entry = vcpu_before_entry,

@@ -38,6 +38,7 @@ struct guest_regs {
 struct guest_state {
     uint64_t rsp, rip, rflags, cr0, cr2, cr3, cr4, efer;
     uint16_t cs, ss;
+    uint8_t code_bits; /* 16, 32 or 64: the code size CS gives (64: long mode, CS.L) */
     struct guest_regs regs;
 };
 

@@ -9,6 +9,11 @@
 #define X86_GP 13
 #define X86_AC 17
 
+#define X86_EFER_LMA (1ull << 10) /* long mode active */
+#define X86_CR0_PG (1ull << 31)
+#define X86_CR4_PAE (1ull << 5)
+#define X86_CR4_LA57 (1ull << 12)
+
 #define RFLAGS_RF (1ull << 16) /* resume flag: set in the rflags a fault pushes */
 #define DR7_GD (1ull << 13)    /* general detect: cleared when #DB is delivered */
 

@@ -31,7 +31,9 @@ void fake_reset(unsigned nvcpus)
     struct partition *p = &fake_partition;
     memset(p, 0, sizeof(*p));
     p->name = "p";
+    p->base = (uint64_t)(uintptr_t)fake.guest;
     p->size = FAKE_GUEST_SIZE;
+    fake.code_bits = 64;
     p->nvcpus = nvcpus;
     for (unsigned i = 0; i < nvcpus; i++)
         p->vcpus[i] = (struct vcpu){.partition = p, .id = i, .cpu = 1 + i, .state = VCPU_RUNNING};
@@ -102,7 +104,7 @@ static void fake_inject(struct vcpu *v, unsigned vector, bool has_error, uint32_
 static uint64_t fake_read_reg(const struct vcpu *v, enum vcpu_reg reg)
 {
     (void)v;
-    return reg == VCPU_REG_DR7 ? fake.dr7 : fake.rflags;
+    return reg == VCPU_REG_DR7 ? fake.dr7 : reg == VCPU_REG_RSP ? fake.rsp : fake.rflags;
 }
 
 static void fake_write_reg(struct vcpu *v, enum vcpu_reg reg, uint64_t value)
@@ -110,13 +112,23 @@ static void fake_write_reg(struct vcpu *v, enum vcpu_reg reg, uint64_t value)
     (void)v;
     if (reg == VCPU_REG_DR7)
         fake.dr7 = value;
+    else if (reg == VCPU_REG_RSP)
+        fake.rsp = value;
     else
         fake.rflags = value;
 }
 
 static void fake_state(const struct vcpu *v, struct guest_state *out)
 {
-    *out = (struct guest_state){.rip = fake.rip, .rflags = fake.rflags, .regs = v->regs};
+    *out = (struct guest_state){.rip = fake.rip,
+                                .rsp = fake.rsp,
+                                .rflags = fake.rflags,
+                                .cr0 = fake.cr0,
+                                .cr3 = fake.cr3,
+                                .cr4 = fake.cr4,
+                                .efer = fake.efer,
+                                .code_bits = fake.code_bits,
+                                .regs = v->regs};
 }
 
 static void fake_flush(struct vcpu *v)
@@ -232,6 +244,41 @@ static int lapic_write(uint32_t msr, uint64_t value)
     return 0;
 }
 
+static bool device_at(const struct vcpu *v, uint64_t gpa)
+{
+    (void)v;
+    return fake.dev_base && gpa >= fake.dev_base && gpa - fake.dev_base < 0x1000;
+}
+
+static void device_access(uint64_t where, unsigned size, bool write, uint64_t *value)
+{
+    fake.dev_calls++;
+    fake.dev_gpa = where;
+    fake.dev_size = size;
+    fake.dev_write = write;
+    if (write)
+        fake.dev_value = *value;
+    else
+        *value = fake.dev_value;
+}
+
+static void device_mmio(struct vcpu *v, uint64_t gpa, unsigned size, bool write, uint64_t *value)
+{
+    (void)v;
+    device_access(gpa, size, write, value);
+}
+
+static bool device_port(struct vcpu *v, uint16_t port, unsigned size, bool write, uint32_t *value)
+{
+    (void)v;
+    if (!fake.dev_port || port != fake.dev_port)
+        return false;
+    uint64_t wide = *value;
+    device_access(port, size, write, &wide);
+    *value = (uint32_t)wide;
+    return true;
+}
+
 static void warn(const char *line)
 {
     fake.warns++;
@@ -276,6 +323,9 @@ const struct exit_hooks fake_hooks = {
     .apic_id = fake_apic_id,
     .send_ipi = send_ipi,
     .lapic_write = lapic_write,
+    .device_at = device_at,
+    .device_mmio = device_mmio,
+    .device_port = device_port,
     .warn = warn,
     .stop = stop,
     .before_entry = before_entry,

@@ -16,7 +16,9 @@
 
 struct fake {
     /* the guest state the backend keeps apart from struct guest_regs */
-    uint64_t rip, rflags, dr7;
+    uint64_t rip, rflags, dr7, rsp;
+    uint64_t cr0, cr3, cr4, efer; /* paging, for the MMIO handler's instruction fetch */
+    uint8_t code_bits;            /* 64 after fake_reset */
     /* what the policy asked the backend */
     unsigned skips, skipped_bytes;
     unsigned injections, inj_vector, inj_error;
@@ -48,6 +50,14 @@ struct fake {
     const struct vcpu_exit *exits; /* what decode_exit hands out, one per entry */
     unsigned nexits, next_exit;
     bool stop_on_nmi; /* an NMI exit comes with the partition stopped (a stop's kick) */
+    /* an emulated device: registers at [dev_base, dev_base + 0x1000) (dev_base 0: none) and
+     * one I/O port (dev_port 0: none); the last access, reads answer dev_value */
+    uint64_t dev_base;
+    uint16_t dev_port;
+    unsigned dev_calls;
+    uint64_t dev_gpa, dev_value;
+    unsigned dev_size;
+    bool dev_write;
 };
 
 extern struct fake fake;

@@ -221,6 +221,7 @@ static void test_setup_validation(void **state)
     struct blk_queue q;
     const struct blk_backend *b = &f->b;
     memset(&q, 0x5a, sizeof(q));
+    q.ready = q.broken = q.notify = false; /* bools: a value a bool may hold */
     struct blk_queue before = q;
 #define BAD(rc, d, a, u, s, v)                                                                     \
     do {                                                                                           \
@@ -833,6 +834,38 @@ static void test_counters(void **state)
     assert_int_equal(f->q.errors, 3);
 }
 
+/* ---- Notification mode: used->flags tells the driver whether to notify. */
+static void test_notify_mode(void **state)
+{
+    struct fixture *f = *state;
+    put16(f, USED, 0xabcd); /* whatever the guest left there */
+    start_queue(f, 8, 0);
+    assert_false(f->q.notify);
+    assert_int_equal(get16(f, USED), SC_VQ_USED_F_NO_NOTIFY); /* polled: the default */
+    blk_set_notify(&f->q, &f->b, true);
+    assert_int_equal(get16(f, USED), 0);
+    /* a new setup (a driver's reset) keeps the mode and writes it again */
+    put16(f, USED, SC_VQ_USED_F_NO_NOTIFY);
+    start_queue(f, 8, 0);
+    assert_true(f->q.notify);
+    assert_int_equal(get16(f, USED), 0);
+    blk_set_notify(&f->q, &f->b, false);
+    assert_int_equal(get16(f, USED), SC_VQ_USED_F_NO_NOTIFY);
+    /* requests are served the same either way: the mode only says who starts serving */
+    uint64_t st;
+    uint16_t head = add_req(f, SC_BLK_T_FLUSH, 0, NULL, 0, &st);
+    publish(f);
+    assert_int_equal(blk_poll(&f->q, &f->b, 16), 1);
+    expect_completion(f, head, st, SC_BLK_S_OK, 1);
+    assert_int_equal(get16(f, USED), SC_VQ_USED_F_NO_NOTIFY); /* completions keep the flags */
+    /* a queue never set up: the mode is kept, nothing is written */
+    struct blk_queue idle = {0};
+    put16(f, USED, 0x1234);
+    blk_set_notify(&idle, &f->b, true);
+    assert_true(idle.notify);
+    assert_int_equal(get16(f, USED), 0x1234);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -856,6 +889,7 @@ int main(void)
         T(test_idx_wraparound),
         T(test_used_idx_is_the_devices),
         T(test_counters),
+        T(test_notify_mode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

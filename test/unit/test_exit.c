@@ -16,6 +16,7 @@
 #include "vmexit/exit.h"
 #include "vmexit/exit_handlers.h"
 #include "vmexit/vcpu.h"
+#include "vmexit/x86.h"
 
 #define X86_GP 13
 #define ICR_NMI_MODE (4ull << 8)
@@ -594,6 +595,184 @@ static void test_stage2_fault_stops(void **state)
     }
 }
 
+/* ---- An emulated device's registers: the MOV at rip, fetched and decoded, done on it. */
+#define DEV 0xfe000000ull
+
+static struct vcpu_exit npf(uint64_t gpa, enum vcpu_access a, uint64_t rip)
+{
+    return (struct vcpu_exit){.reason = VCPU_EXIT_STAGE2_FAULT, .rip = rip, .fault = {gpa, a}};
+}
+
+/* Paging off: rip is the instruction's guest-physical address. */
+static void code_at(uint64_t gpa, const uint8_t *bytes, size_t n)
+{
+    fake.dev_base = DEV;
+    memcpy(fake.guest + gpa, bytes, n);
+}
+
+static void test_mmio_write_from_register(void **state)
+{
+    (void)state;
+    reset(2);
+    static const uint8_t mov[] = {0x48, 0x89, 0x9f, 0x10, 0, 0, 0}; /* mov [rdi+0x10], rbx */
+    code_at(0x2000, mov, sizeof(mov));
+    v0->regs.rbx = 0x1122334455667788ull;
+    struct vcpu_exit e = npf(DEV + 0x10, VCPU_ACCESS_WRITE, 0x2000);
+    assert_int_equal(handle(&e), EXIT_RESUME);
+    assert_counted(SC_EXIT_NPF);
+    assert_skipped(sizeof(mov));
+    assert_int_equal(fake.dev_calls, 1);
+    assert_int_equal(fake.dev_gpa, DEV + 0x10);
+    assert_int_equal(fake.dev_size, 8);
+    assert_true(fake.dev_write);
+    assert_int_equal(fake.dev_value, 0x1122334455667788ull);
+}
+
+static void test_mmio_reads_merge_like_the_cpu(void **state)
+{
+    (void)state;
+    static const struct {
+        uint8_t bytes[4];
+        uint8_t len, size;
+        uint64_t rax;
+    } cases[] = {
+        {{0x8b, 0x07}, 2, 4, 0x00000000a1b2c3d4ull},       /* mov eax,[rdi]: zero-extends */
+        {{0x66, 0x8b, 0x07}, 3, 2, 0x111122223333c3d4ull}, /* mov ax,[rdi]: keeps the rest */
+        {{0x8a, 0x07}, 2, 1, 0x11112222333344d4ull},       /* mov al,[rdi] */
+        {{0x8a, 0x67, 0x01}, 3, 1, 0x111122223333d444ull}, /* mov ah,[rdi+1] */
+        {{0x0f, 0xb6, 0x07}, 3, 1, 0x00000000000000d4ull}, /* movzx eax, byte [rdi] */
+        {{0x48, 0x8b, 0x07}, 3, 8, 0xe5f60718a1b2c3d4ull}, /* mov rax,[rdi] */
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        reset(2);
+        code_at(0x3000, cases[i].bytes, cases[i].len);
+        v0->regs.rax = 0x1111222233334444ull;
+        fake.dev_value = 0xe5f60718a1b2c3d4ull & (cases[i].size == 8 ? ~0ull
+                                                                      : (1ull << (8 * cases[i].size)) - 1);
+        struct vcpu_exit e = npf(DEV + 0x20, VCPU_ACCESS_READ, 0x3000);
+        assert_int_equal(handle(&e), EXIT_RESUME);
+        assert_skipped(cases[i].len);
+        assert_int_equal(fake.dev_size, cases[i].size);
+        assert_false(fake.dev_write);
+        assert_int_equal(v0->regs.rax, cases[i].rax);
+    }
+}
+
+static void test_mmio_rsp_is_the_backends(void **state)
+{
+    (void)state;
+    reset(2);
+    static const uint8_t mov[] = {0x48, 0x8b, 0x27}; /* mov rsp,[rdi] */
+    code_at(0x2000, mov, sizeof(mov));
+    fake.dev_value = 0x7000;
+    struct vcpu_exit e = npf(DEV, VCPU_ACCESS_READ, 0x2000);
+    assert_int_equal(handle(&e), EXIT_RESUME);
+    assert_int_equal(fake.rsp, 0x7000);
+    assert_int_equal(v0->regs.rdi, 0);
+}
+
+/* Long mode, 4-level tables built in the fake RAM: the instruction's two halves lie on two
+ * pages that are not next to each other in guest-physical memory. */
+static void test_mmio_fetch_through_guest_page_tables(void **state)
+{
+    (void)state;
+    reset(2);
+    fake.dev_base = DEV;
+    uint64_t pml4 = 0x1000, pdpt = 0x2000, pd = 0x3000, pt = 0x4000;
+    uint64_t entries[][2] = {{pml4, pdpt | 3}, {pdpt, pd | 3}, {pd + 8 * 2, pt | 3},
+                             {pt, 0x6000 | 3}, {pt + 8, 0x8000 | 3}};
+    for (size_t i = 0; i < ARRAY_SIZE(entries); i++)
+        memcpy(fake.guest + entries[i][0], &entries[i][1], 8);
+    fake.cr0 = X86_CR0_PG | 1;
+    fake.cr3 = pml4;
+    fake.cr4 = X86_CR4_PAE;
+    fake.efer = X86_EFER_LMA;
+    /* mov dword [rdi+0x10], 0x12345678 (c7 47 10 imm32) at linear 0x400ffd */
+    static const uint8_t mov[] = {0xc7, 0x47, 0x10, 0x78, 0x56, 0x34, 0x12};
+    memcpy(fake.guest + 0x6ffd, mov, 3);
+    memcpy(fake.guest + 0x8000, mov + 3, 4);
+    struct vcpu_exit e = npf(DEV + 0x10, VCPU_ACCESS_WRITE, 0x400ffd);
+    assert_int_equal(handle(&e), EXIT_RESUME);
+    assert_skipped(sizeof(mov));
+    assert_int_equal(fake.dev_size, 4);
+    assert_int_equal(fake.dev_value, 0x12345678);
+    /* the second page unmapped: the instruction cannot be read whole */
+    reset(2);
+    for (size_t i = 0; i < ARRAY_SIZE(entries) - 1; i++)
+        memcpy(fake.guest + entries[i][0], &entries[i][1], 8);
+    fake.dev_base = DEV;
+    fake.cr0 = X86_CR0_PG | 1;
+    fake.cr3 = pml4;
+    fake.cr4 = X86_CR4_PAE;
+    fake.efer = X86_EFER_LMA;
+    memcpy(fake.guest + 0x6ffd, mov, 3);
+    e = npf(DEV + 0x10, VCPU_ACCESS_WRITE, 0x400ffd);
+    assert_int_equal(handle(&e), EXIT_LEAVE);
+    assert_int_equal(fake.dev_calls, 0);
+    assert_non_null(strstr(fake.stop_reason, "is not an emulated MOV (3 bytes: c7 47 10"));
+}
+
+static void test_mmio_refusals_stop(void **state)
+{
+    (void)state;
+    static const uint8_t lock_add[] = {0xf0, 0x01, 0x07}, mov_load[] = {0x8b, 0x07};
+    static const struct {
+        const uint8_t *bytes;
+        size_t n;
+        enum vcpu_access access;
+        uint8_t code_bits;
+        const char *reason;
+    } cases[] = {
+        {lock_add, sizeof(lock_add), VCPU_ACCESS_WRITE, 64,
+         "MMIO at fe000000: the write at rip 2000 is not an emulated MOV (15 bytes: f0 01 07 00)"},
+        {mov_load, sizeof(mov_load), VCPU_ACCESS_WRITE, 64, /* the bytes changed under us */
+         "MMIO at fe000000: the write at rip 2000 is not an emulated MOV (15 bytes: 8b 07 00 00)"},
+        {mov_load, sizeof(mov_load), VCPU_ACCESS_READ, 32,
+         "MMIO at fe000000 from 32-bit code (rip 2000): only 64-bit code is emulated"},
+        {mov_load, sizeof(mov_load), VCPU_ACCESS_FETCH, 64,
+         "nested page fault at guest-physical fe000000 (fetch, error 0), rip 2000"},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        reset(2);
+        code_at(0x2000, cases[i].bytes, cases[i].n);
+        fake.code_bits = cases[i].code_bits;
+        struct vcpu_exit e = npf(DEV, cases[i].access, 0x2000);
+        assert_int_equal(handle(&e), EXIT_LEAVE);
+        assert_counted(SC_EXIT_NPF);
+        assert_stopped(cases[i].reason);
+        assert_int_equal(fake.dev_calls, 0);
+    }
+}
+
+static void test_device_port(void **state)
+{
+    (void)state;
+    reset(2);
+    fake.dev_port = 0xcfc;
+    v0->regs.rax = 0x1111222233334444ull;
+    fake.dev_value = 0xabcd;
+    struct vcpu_exit e = io(0xcfc, 2, true, false, false, 2);
+    assert_int_equal(handle(&e), EXIT_RESUME);
+    assert_counted(SC_EXIT_IO);
+    assert_skipped(2);
+    assert_int_equal(v0->regs.rax, 0x111122223333abcdull); /* in ax: the rest kept */
+    assert_int_equal(fake.warns, 0);                        /* a device's port is not logged */
+    reset(2);
+    fake.dev_port = 0xcfc;
+    v0->regs.rax = 0x11223344aabbccddull;
+    e = io(0xcfc, 4, false, false, false, 1);
+    assert_int_equal(handle(&e), EXIT_RESUME);
+    assert_int_equal(fake.dev_value, 0xaabbccdd);
+    assert_true(fake.dev_write);
+    /* string I/O to the device's port: #GP, the device untouched */
+    reset(2);
+    fake.dev_port = 0xcfc;
+    e = io(0xcfc, 4, true, true, false, 1);
+    assert_int_equal(handle(&e), EXIT_RESUME);
+    assert_gp();
+    assert_int_equal(fake.dev_calls, 0);
+}
+
 static void test_triple_fault_stops(void **state)
 {
     (void)state;
@@ -679,6 +858,12 @@ int main(void)
         cmocka_unit_test_setup(test_invd_wbinvd_above_cpl0_get_gp, setup),
         cmocka_unit_test_setup(test_nmi_and_intr_only_counted, setup),
         cmocka_unit_test_setup(test_stage2_fault_stops, setup),
+        cmocka_unit_test_setup(test_mmio_write_from_register, setup),
+        cmocka_unit_test_setup(test_mmio_reads_merge_like_the_cpu, setup),
+        cmocka_unit_test_setup(test_mmio_rsp_is_the_backends, setup),
+        cmocka_unit_test_setup(test_mmio_fetch_through_guest_page_tables, setup),
+        cmocka_unit_test_setup(test_mmio_refusals_stop, setup),
+        cmocka_unit_test_setup(test_device_port, setup),
         cmocka_unit_test_setup(test_triple_fault_stops, setup),
         cmocka_unit_test_setup(test_entry_failure_stops, setup),
         cmocka_unit_test_setup(test_unknown_exit_stops_with_its_code, setup),

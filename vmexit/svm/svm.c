@@ -316,6 +316,8 @@ static uint64_t svm_read_reg(const struct vcpu *v, enum vcpu_reg reg)
         return st->rflags;
     case VCPU_REG_DR7:
         return st->dr7;
+    case VCPU_REG_RSP:
+        return st->rsp;
     }
     return 0;
 }
@@ -330,7 +332,17 @@ static void svm_write_reg(struct vcpu *v, enum vcpu_reg reg, uint64_t value)
     case VCPU_REG_DR7:
         st->dr7 = value;
         return;
+    case VCPU_REG_RSP:
+        st->rsp = value;
+        return;
     }
+}
+
+static uint8_t code_bits(const struct vmcb_state *st)
+{
+    if ((st->efer & X86_EFER_LMA) && (st->cs.attrib & VMCB_ATTR_L))
+        return 64;
+    return (st->cs.attrib & VMCB_ATTR_DB) ? 32 : 16;
 }
 
 static void svm_vcpu_state(const struct vcpu *v, struct guest_state *out)
@@ -348,6 +360,7 @@ static void svm_vcpu_state(const struct vcpu *v, struct guest_state *out)
         .efer = st->efer,
         .cs = st->cs.selector,
         .ss = st->ss.selector,
+        .code_bits = code_bits(st),
         .regs = v->regs,
     };
 }

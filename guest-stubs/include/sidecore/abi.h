@@ -128,6 +128,9 @@ struct sc_boot_info {
  *   stacks_gpa ..       16 KiB initial stack per vCPU, at the top of RAM
  *   0xe0000000          the request-ring window: SC_SERVICES rings of SC_RING_BYTES per
  *                       vCPU, vCPU-major (ring.h), shared with the side cores
+ *   0xfe000000          a partition with a disk: BAR0 of its virtio-pci block device
+ *                       (16 KiB of device registers, emulated: every access exits; PCI
+ *                       bus 0 is reached through ports 0xcf8/0xcfc)
  *   0xfee00000          xAPIC mode only: the local APIC page of the vCPU's own core
  *                       (timer, EOI natively). In x2APIC mode (SC_BOOT_X2APIC) the
  *                       LAPIC is reached through its MSRs, all passed through except
@@ -148,6 +151,7 @@ struct sc_boot_info {
 #define SC_GPA_IMAGE_MIN 0x200000ull
 #define SC_STACK_SIZE 0x4000ull
 #define SC_GPA_RING_WINDOW 0xe0000000ull
+#define SC_GPA_VIRTIO_BLK 0xfe000000ull
 #define SC_GPA_LAPIC 0xfee00000ull
 #define SC_MAX_VCPUS 256
 

@@ -127,6 +127,13 @@ enum sc_opcode {
                                 this vCPU's io ring polls the queue: the guest never notifies. */
     SC_OP_BLK_KICK = 0x33,   /* process the queue now (the trap path's way to drive it);
                                 status = requests completed */
+    SC_OP_BLK_POLL = 0x34,   /* arg0 = 1 (the default): the io side core polls the caller's
+                                queue and its used ring carries SC_VQ_USED_F_NO_NOTIFY; 0: the
+                                side core leaves the queue alone, the used ring asks for
+                                notifications and each one (SC_OP_BLK_KICK, or a write to the
+                                virtio-pci device's notify register) serves the queue inside
+                                that exit. The mode outlives a new setup of the queue. The
+                                virtio-pci device's queue is vCPU 0's. -ENODEV: no disk */
 };
 
 /* The virtio split virtqueue (virtio 1.x, 2.7) and the virtio-blk request, as the
@@ -146,6 +153,7 @@ struct sc_vq_used_elem {
 };
 /* avail: uint16_t flags, idx, ring[size]; used: uint16_t flags, idx, then
  * struct sc_vq_used_elem ring[size] (at offset 4). */
+#define SC_VQ_USED_F_NO_NOTIFY 1 /* used.flags: the device polls, the driver need not notify */
 struct sc_blk_req_header {
     uint32_t type; /* SC_BLK_T_* */
     uint32_t reserved;

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The sidecore authors */
+/* The virtio-pci disk on the hypervisor: PCI configuration mechanism #1 (ports 0xcf8 and
+ * 0xcfc-0xcff) and BAR0 at SC_GPA_VIRTIO_BLK reach the register model (sidecore/vpci.c)
+ * from any vCPU's exit; what a write asks for (starting, resetting or serving the queue,
+ * messages a mask held back) is done here. The device, its queue and the address latch
+ * are vCPU 0's, under its blk_lock, which the io side core takes too (a bounded hold by
+ * hypervisor code on either side). */
+#include "sidecore/vpci_env.h"
+
+#include "core/apic.h"
+#include "core/log.h"
+#include "core/spinlock.h"
+#include "guest-stubs/include/sidecore/abi.h"
+#include "sidecore/svc_env.h"
+#include "sidecore/vcpu_services.h"
+#include "vmexit/dev_trap.h"
+#include "vmexit/vcpu.h"
+
+#define PCI_ADDRESS_PORT 0xcf8
+#define PCI_DATA_PORT 0xcfc
+#define PCI_ENABLE (1u << 31)
+#define MSI_ADDRESS_BASE 0xfee00000u
+#define MSI_ADDRESS_MASK 0xfff00000u
+#define MSI_DEST_LOGICAL (1u << 2)
+#define MSI_DELIVERY_MODE(data) (((data) >> 8) & 7u) /* 0 fixed, 1 lowest priority */
+
+/* The device of v's partition, or NULL: vCPU 0's services hold it. */
+static struct vcpu_services *device_of(const struct vcpu *v)
+{
+    struct vcpu_services *s = v->partition->vcpus[0].svc;
+    return s && s->has_vpci ? s : NULL;
+}
+
+bool dev_trap_at(const struct vcpu *v, uint64_t gpa)
+{
+    return device_of(v) && gpa >= SC_GPA_VIRTIO_BLK && gpa - SC_GPA_VIRTIO_BLK < VPCI_BAR_SIZE;
+}
+
+static void refuse_msi(struct vcpu *v, struct vcpu_services *s, const struct vpci_msix_entry *m,
+                       const char *why)
+{
+    if (__atomic_exchange_n(&s->msi_refused_logged, true, __ATOMIC_RELAXED))
+        return;
+    log_warn("partition '%s': virtio-pci MSI-X message (address %x:%x, data %x) not sent: %s "
+             "(logged once)",
+             v->partition->name, m->addr_hi, m->addr_lo, m->data, why);
+}
+
+void vpci_env_send(struct vcpu *v, const struct vpci_msix_entry *m)
+{
+    struct vcpu_services *s = device_of(v);
+    if (!s)
+        return;
+    uint32_t vector = m->data & 0xff, dest = (m->addr_lo >> 12) & 0xff;
+    if (m->addr_hi || (m->addr_lo & MSI_ADDRESS_MASK) != MSI_ADDRESS_BASE)
+        return refuse_msi(v, s, m, "not an interrupt message address");
+    if ((m->addr_lo & MSI_DEST_LOGICAL) || MSI_DELIVERY_MODE(m->data) > 1)
+        return refuse_msi(v, s, m, "only fixed interrupts to one physical APIC ID are sent");
+    if (vector < SC_VECTOR_MIN || vector > SC_VECTOR_MAX)
+        return refuse_msi(v, s, m, "the vector is not a guest vector");
+    const struct partition *p = v->partition;
+    for (unsigned i = 0; i < p->nvcpus; i++) {
+        if (vcpu_apic(&p->vcpus[i]) == dest) {
+            apic_send_fixed(dest, (uint8_t)vector);
+            return;
+        }
+    }
+    refuse_msi(v, s, m, "the destination is not a core of the partition");
+}
+
+/* What a write asked for, done under the lock; messages to send once it is released. */
+struct todo {
+    struct vpci_msix_entry msg[VPCI_MSIX_ENTRIES + 1];
+    unsigned nmsg;
+    bool serve;
+    int setup_rc;
+};
+
+static void apply(struct vcpu *v0, struct vcpu_services *s, unsigned what, struct todo *t)
+{
+    if (what & VPCI_DO_RESET) {
+        s->blkq.ready = false; /* served no more; the notification mode stays */
+        s->blkq.broken = false;
+        s->blk_broken_logged = false;
+    }
+    if (what & VPCI_DO_QUEUE_ENABLE) {
+        uint64_t desc, avail, used;
+        uint16_t size;
+        vpci_queue_rings(&s->vpci, &desc, &avail, &used, &size);
+        struct blk_backend b = svc_blk_backend(v0);
+        t->setup_rc = blk_setup(&s->blkq, &b, desc, avail, used, size, 0);
+        if (t->setup_rc == 0)
+            s->queue_is_vpci = true;
+        else if (vpci_needs_reset(&s->vpci, &t->msg[t->nmsg]))
+            t->nmsg++;
+    }
+    if (what & VPCI_DO_UNMASKED)
+        while (t->nmsg < VPCI_MSIX_ENTRIES + 1 && vpci_take_pending(&s->vpci, &t->msg[t->nmsg]))
+            t->nmsg++;
+    if (what & VPCI_DO_NOTIFY)
+        t->serve = s->queue_is_vpci;
+}
+
+static void finish(struct vcpu *v, struct vcpu_services *s, const struct todo *t)
+{
+    if (t->setup_rc)
+        log_warn("partition '%s': virtio-pci queue refused (error %d: rings outside the "
+                 "partition's RAM, misaligned or a bad size): device needs reset",
+                 v->partition->name, t->setup_rc);
+    for (unsigned i = 0; i < t->nmsg; i++)
+        vpci_env_send(v, &t->msg[i]);
+    if (t->serve) /* in notification mode this is the one way in; polled, it saves a pass */
+        (void)svc_blk_poll(&v->partition->vcpus[0], BLK_QUEUE_MAX);
+    (void)s;
+}
+
+void dev_trap_mmio(struct vcpu *v, uint64_t gpa, unsigned size, bool write, uint64_t *value)
+{
+    struct vcpu_services *s = device_of(v);
+    if (!s || !dev_trap_at(v, gpa)) {
+        if (!write)
+            *value = 0;
+        return;
+    }
+    uint64_t offset = gpa - SC_GPA_VIRTIO_BLK;
+    struct todo t = {0};
+    spin_lock(&s->blk_lock);
+    if (write)
+        apply(&v->partition->vcpus[0], s, vpci_bar_write(&s->vpci, offset, size, *value), &t);
+    else
+        *value = vpci_bar_read(&s->vpci, offset, size);
+    spin_unlock(&s->blk_lock);
+    finish(v, s, &t);
+}
+
+bool dev_trap_port(struct vcpu *v, uint16_t port, unsigned size, bool write, uint32_t *value)
+{
+    struct vcpu_services *s = device_of(v);
+    if (!s)
+        return false;
+    if (port == PCI_ADDRESS_PORT && size == 4) {
+        spin_lock(&s->blk_lock);
+        if (write)
+            s->pci_address = *value;
+        else
+            *value = s->pci_address;
+        spin_unlock(&s->blk_lock);
+        return true;
+    }
+    if (port < PCI_DATA_PORT || port > PCI_DATA_PORT + 3)
+        return false;
+    struct todo t = {0};
+    spin_lock(&s->blk_lock);
+    uint32_t a = s->pci_address;
+    /* bus 0 only; configuration cycles off: the data port reads as nothing */
+    bool on_bus = (a & PCI_ENABLE) && ((a >> 16) & 0xff) == 0;
+    unsigned devfn = on_bus ? (a >> 8) & 0xff : 0x100;
+    unsigned offset = (a & 0xfc) + (unsigned)(port - PCI_DATA_PORT);
+    if (write)
+        apply(&v->partition->vcpus[0], s, vpci_config_write(&s->vpci, devfn, offset, size, *value),
+              &t);
+    else
+        *value = vpci_config_read(&s->vpci, devfn, offset, size);
+    spin_unlock(&s->blk_lock);
+    finish(v, s, &t);
+    return true;
+}
