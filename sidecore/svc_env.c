@@ -23,7 +23,6 @@
 #include "vmexit/svc_trap.h"
 #include "vmexit/vcpu.h"
 
-
 _Static_assert(SC_PT_READ == PT_READ && SC_PT_WRITE == PT_WRITE && SC_PT_EXEC == PT_EXEC,
                "ring rights are the page-table builder's flags");
 

@@ -21,7 +21,7 @@
  * the largest request blk.c serves, and a chain (header, data, status) fits the queue */
 #define SEG_MAX 126u
 #define SIZE_MAX_BYTES 8192u
-_Static_assert(SEG_MAX * SIZE_MAX_BYTES <= SC_BLK_MAX_BYTES, "a whole request is served");
+_Static_assert(SEG_MAX *SIZE_MAX_BYTES <= SC_BLK_MAX_BYTES, "a whole request is served");
 _Static_assert(SEG_MAX + 2 <= BLK_QUEUE_MAX, "a chain fits the largest queue");
 
 /* PCI configuration space */
@@ -139,8 +139,7 @@ static void config_image(const struct vpci_dev *d, uint8_t c[256])
     put(c, CAP_MSIX_AT + 8, 4, VPCI_MSIX_PBA_OFF);
 }
 
-uint32_t vpci_config_read(const struct vpci_dev *d, unsigned devfn, unsigned offset,
-                          unsigned size)
+uint32_t vpci_config_read(const struct vpci_dev *d, unsigned devfn, unsigned offset, unsigned size)
 {
     if (size != 1 && size != 2 && size != 4)
         return 0;
@@ -456,7 +455,7 @@ bool vpci_take_pending(struct vpci_dev *d, struct vpci_msix_entry *msg)
 {
     for (unsigned i = 0; i < VPCI_MSIX_ENTRIES; i++) {
         if ((d->pending & (1u << i)) && may_deliver(d, i)) {
-            d->pending &= (uint8_t)~(1u << i);
+            d->pending &= (uint8_t) ~(1u << i);
             *msg = d->msix[i];
             return true;
         }

@@ -84,8 +84,7 @@ struct vpci_dev {
 void vpci_init(struct vpci_dev *d, uint32_t bar0, uint64_t capacity);
 
 /* Configuration space of bus 0, devfn, at offset (0..255), size 1, 2 or 4. */
-uint32_t vpci_config_read(const struct vpci_dev *d, unsigned devfn, unsigned offset,
-                          unsigned size);
+uint32_t vpci_config_read(const struct vpci_dev *d, unsigned devfn, unsigned offset, unsigned size);
 unsigned vpci_config_write(struct vpci_dev *d, unsigned devfn, unsigned offset, unsigned size,
                            uint32_t value);
 

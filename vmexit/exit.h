@@ -35,8 +35,7 @@ struct exit_hooks {
      * read); an access to an I/O port: false when no device has the port */
     bool (*device_at)(const struct vcpu *v, uint64_t gpa);
     void (*device_mmio)(struct vcpu *v, uint64_t gpa, unsigned size, bool write, uint64_t *value);
-    bool (*device_port)(struct vcpu *v, uint16_t port, unsigned size, bool write,
-                        uint32_t *value);
+    bool (*device_port)(struct vcpu *v, uint16_t port, unsigned size, bool write, uint32_t *value);
     void (*warn)(const char *line); /* one log line at warning level */
     /* stop the vCPU's partition: the reason logged, the vCPU's state dumped, the other
      * vCPUs kicked out; this vCPU is VCPU_STOPPED afterwards */

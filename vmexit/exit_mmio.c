@@ -60,19 +60,20 @@ enum exit_action exit_stage2_fault(const struct exit_ctx *c, const struct vcpu_e
     struct guest_state st;
     c->be->vcpu_state(v, &st);
     if (st.code_bits != 64)
-        return exit_stop(c, "MMIO at %llx from %u-bit code (rip %llx): only 64-bit code is emulated",
-                         (unsigned long long)e->fault.gpa, st.code_bits,
-                         (unsigned long long)e->rip);
+        return exit_stop(
+            c, "MMIO at %llx from %u-bit code (rip %llx): only 64-bit code is emulated",
+            (unsigned long long)e->fault.gpa, st.code_bits, (unsigned long long)e->rip);
     /* the instruction, copied once from the guest's memory through its page tables */
     const struct partition *p = v->partition;
     struct guest_paging pg = {st.cr0, st.cr3, st.cr4, st.efer};
     uint8_t bytes[MMIO_INSN_MAX];
-    unsigned n = guest_read_linear((const uint8_t *)(uintptr_t)p->base, p->size, &pg, e->rip,
-                                   bytes, sizeof(bytes));
+    unsigned n = guest_read_linear((const uint8_t *)(uintptr_t)p->base, p->size, &pg, e->rip, bytes,
+                                   sizeof(bytes));
     struct mmio_insn in;
     if (mmio_insn_decode(bytes, n, &in) != 0 || in.write != (e->fault.access == VCPU_ACCESS_WRITE))
-        return exit_stop(c, "MMIO at %llx: the %s at rip %llx is not an emulated MOV (%u bytes: "
-                            "%02x %02x %02x %02x)",
+        return exit_stop(c,
+                         "MMIO at %llx: the %s at rip %llx is not an emulated MOV (%u bytes: "
+                         "%02x %02x %02x %02x)",
                          (unsigned long long)e->fault.gpa, access_name(e->fault.access),
                          (unsigned long long)e->rip, n, n > 0 ? bytes[0] : 0, n > 1 ? bytes[1] : 0,
                          n > 2 ? bytes[2] : 0, n > 3 ? bytes[3] : 0);

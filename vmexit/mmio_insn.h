@@ -19,13 +19,13 @@
 #define MMIO_INSN_MAX 15 /* the architectural limit of an instruction's length */
 
 struct mmio_insn {
-    uint8_t len;  /* bytes, prefixes included: what rip advances by */
-    uint8_t size; /* of the memory access: 1, 2, 4 or 8 */
-    bool write;   /* memory is written (from reg or imm); else read into reg */
-    bool has_imm; /* writes: the value is imm, not a register */
-    uint64_t imm; /* already sign-extended to size */
-    uint8_t reg;  /* general register number (0 rax .. 15 r15) */
-    bool high_byte; /* byte register 4..7 without REX: AH, CH, DH, BH (bits 15:8 of reg-4) */
+    uint8_t len;      /* bytes, prefixes included: what rip advances by */
+    uint8_t size;     /* of the memory access: 1, 2, 4 or 8 */
+    bool write;       /* memory is written (from reg or imm); else read into reg */
+    bool has_imm;     /* writes: the value is imm, not a register */
+    uint64_t imm;     /* already sign-extended to size */
+    uint8_t reg;      /* general register number (0 rax .. 15 r15) */
+    bool high_byte;   /* byte register 4..7 without REX: AH, CH, DH, BH (bits 15:8 of reg-4) */
     uint8_t reg_size; /* reads: the register width written (size, or wider for MOVZX) */
 };
 

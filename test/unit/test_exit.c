@@ -647,8 +647,8 @@ static void test_mmio_reads_merge_like_the_cpu(void **state)
         reset(2);
         code_at(0x3000, cases[i].bytes, cases[i].len);
         v0->regs.rax = 0x1111222233334444ull;
-        fake.dev_value = 0xe5f60718a1b2c3d4ull & (cases[i].size == 8 ? ~0ull
-                                                                      : (1ull << (8 * cases[i].size)) - 1);
+        fake.dev_value = 0xe5f60718a1b2c3d4ull &
+                         (cases[i].size == 8 ? ~0ull : (1ull << (8 * cases[i].size)) - 1);
         struct vcpu_exit e = npf(DEV + 0x20, VCPU_ACCESS_READ, 0x3000);
         assert_int_equal(handle(&e), EXIT_RESUME);
         assert_skipped(cases[i].len);
@@ -679,8 +679,11 @@ static void test_mmio_fetch_through_guest_page_tables(void **state)
     reset(2);
     fake.dev_base = DEV;
     uint64_t pml4 = 0x1000, pdpt = 0x2000, pd = 0x3000, pt = 0x4000;
-    uint64_t entries[][2] = {{pml4, pdpt | 3}, {pdpt, pd | 3}, {pd + 8 * 2, pt | 3},
-                             {pt, 0x6000 | 3}, {pt + 8, 0x8000 | 3}};
+    uint64_t entries[][2] = {{pml4, pdpt | 3},
+                             {pdpt, pd | 3},
+                             {pd + 8 * 2, pt | 3},
+                             {pt, 0x6000 | 3},
+                             {pt + 8, 0x8000 | 3}};
     for (size_t i = 0; i < ARRAY_SIZE(entries); i++)
         memcpy(fake.guest + entries[i][0], &entries[i][1], 8);
     fake.cr0 = X86_CR0_PG | 1;
@@ -756,7 +759,7 @@ static void test_device_port(void **state)
     assert_counted(SC_EXIT_IO);
     assert_skipped(2);
     assert_int_equal(v0->regs.rax, 0x111122223333abcdull); /* in ax: the rest kept */
-    assert_int_equal(fake.warns, 0);                        /* a device's port is not logged */
+    assert_int_equal(fake.warns, 0);                       /* a device's port is not logged */
     reset(2);
     fake.dev_port = 0xcfc;
     v0->regs.rax = 0x11223344aabbccddull;
