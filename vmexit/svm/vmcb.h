@@ -173,9 +173,9 @@ _Static_assert(sizeof(struct vmcb_seg) == 16, "segment");
 /* Segment attributes in VMCB form. */
 #define VMCB_ATTR_L (1u << 9)   /* 64-bit code segment */
 #define VMCB_ATTR_DB (1u << 10) /* default operand size 32 */
-#define SVM_ATTR_CODE64 0x029b /* P, S, type 0xb, L */
-#define SVM_ATTR_DATA 0x0c93   /* P, S, type 0x3, D/B, G */
-#define SVM_ATTR_TSS64 0x008b  /* P, type 0xb (busy 64-bit TSS) */
+#define SVM_ATTR_CODE64 0x029b  /* P, S, type 0xb, L */
+#define SVM_ATTR_DATA 0x0c93    /* P, S, type 0x3, D/B, G */
+#define SVM_ATTR_TSS64 0x008b   /* P, type 0xb (busy 64-bit TSS) */
 #define SVM_ATTR_LDT 0x0082
 
 /* Exit codes (APM vol. 2, appendix C) used by the dispatcher. */
