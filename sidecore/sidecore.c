@@ -240,10 +240,12 @@ void sidecore_report(void)
             const struct svc_ring_ctx *c = &rings[i].ctx;
             const struct ring_consumer *rc = &c->v->svc->rings[c->service];
             const struct blk_queue *q = &c->v->svc->blkq;
-            if (c->service == SC_SERVICE_IO && q->ready)
-                log_info("block queue %s.%u on side core %u: %llu requests, %llu errors%s",
-                         c->v->partition->name, c->v->id, cpu, (unsigned long long)q->completed,
-                         (unsigned long long)q->errors, q->broken ? ", BROKEN" : "");
+            if (c->service == SC_SERVICE_IO && (q->ready || q->completed))
+                log_info("block queue %s.%u on side core %u%s: %llu requests, %llu errors%s%s",
+                         c->v->partition->name, c->v->id, cpu,
+                         c->v->svc->queue_is_vpci ? " (virtio-pci)" : "",
+                         (unsigned long long)q->completed, (unsigned long long)q->errors,
+                         q->broken ? ", BROKEN" : "", q->ready ? "" : ", reset by the driver");
             if (!rc->requests && !rc->broken && !rc->deferred)
                 continue;
             char deferred[64] = "";

@@ -222,6 +222,15 @@ static int f_blk_kick(void *ctx)
     return w.blk_fail ? -E_IO : BLK_KICK_DONE;
 }
 
+static int f_blk_poll_mode(void *ctx, bool poll)
+{
+    (void)ctx;
+    w.blk_calls++;
+    expect_op(SC_SERVICE_IO, SC_OP_BLK_POLL);
+    TRAP_IF(w.req.arg[0] > 1 || poll != (w.req.arg[0] == 1)); /* 0 or 1 only reach it */
+    return w.blk_fail ? -E_NODEV : 0;
+}
+
 static void fake_cpuid(uint32_t leaf, uint32_t subleaf, struct cpuid_values *out)
 {
     out->eax = leaf * 0x01000193u ^ subleaf;
@@ -357,6 +366,8 @@ static int64_t expected(const struct sc_ring_slot *r, int64_t *alt)
             return w.blk_fail ? -E_BUSY : 0;
         if (r->opcode == SC_OP_BLK_KICK)
             return w.blk_fail ? -E_IO : BLK_KICK_DONE;
+        if (r->opcode == SC_OP_BLK_POLL)
+            return a0 > 1 ? -E_INVAL : w.blk_fail ? -E_NODEV : 0;
         if (r->opcode != SC_OP_CONSOLE)
             return -E_NOSYS;
         if (a1 > SC_CONSOLE_MAX)
@@ -417,6 +428,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .blk_info = f_blk_info,
         .blk_setup = f_blk_setup,
         .blk_kick = f_blk_kick,
+        .blk_poll_mode = f_blk_poll_mode,
     };
     struct sc_ring_slot slot = w.req; /* the side core's private copy */
     service_execute(&env, (enum sc_service)w.service, &slot);

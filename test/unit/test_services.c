@@ -73,6 +73,7 @@ struct recorder {
     uint32_t max_basic, max_ext;
     /* the block device (only counted: these tests cover its dispatch, not the device) */
     unsigned blk_calls;
+    bool blk_poll; /* the last SC_OP_BLK_POLL mode */
     /* exit counters */
     unsigned counters_calls;
     unsigned counters_vcpu;
@@ -206,6 +207,14 @@ static int rec_blk_kick(void *ctx)
     return 0;
 }
 
+static int rec_blk_poll_mode(void *ctx, bool poll)
+{
+    struct recorder *r = ctx;
+    r->blk_calls++;
+    r->blk_poll = poll;
+    return 0;
+}
+
 /* The fake CPU's answer for (leaf, subleaf); leaves 0 and 0x80000000 report the maxima. */
 static void fake_cpuid(uint32_t max_basic, uint32_t max_ext, uint32_t leaf, uint32_t subleaf,
                        struct cpuid_values *out)
@@ -281,6 +290,7 @@ static int setup(void **state)
         .blk_info = rec_blk_info,
         .blk_setup = rec_blk_setup,
         .blk_kick = rec_blk_kick,
+        .blk_poll_mode = rec_blk_poll_mode,
     };
     *state = f;
     return 0;
@@ -469,7 +479,8 @@ static void test_opcode_of_another_service(void **state)
         }
     }
     /* the block device's opcodes belong to io */
-    static const uint16_t blk[] = {SC_OP_BLK_INFO, SC_OP_BLK_SETUP, SC_OP_BLK_KICK};
+    static const uint16_t blk[] = {SC_OP_BLK_INFO, SC_OP_BLK_SETUP, SC_OP_BLK_KICK,
+                                   SC_OP_BLK_POLL};
     for (size_t i = 0; i < ARRAY_SIZE(blk); i++) {
         assert_int_equal(exec(f, SC_SERVICE_PT, blk[i], 0x1000, 0x2000, 0x3000), -E_NOSYS);
         assert_int_equal(exec(f, SC_SERVICE_IRQ, blk[i], 0x1000, 0x2000, 0x3000), -E_NOSYS);
@@ -1286,6 +1297,22 @@ static void test_exit_counters_refused(void **state)
     assert_ram_untouched(f);
 }
 
+/* SC_OP_BLK_POLL: 1 polls, 0 asks for notifications, anything else is refused unseen. */
+static void test_blk_poll_mode(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(exec(f, SC_SERVICE_IO, SC_OP_BLK_POLL, 0, 0, 0), 0);
+    assert_false(f->rec.blk_poll);
+    assert_int_equal(exec(f, SC_SERVICE_IO, SC_OP_BLK_POLL, 1, 0, 0), 0);
+    assert_true(f->rec.blk_poll);
+    assert_int_equal(f->rec.blk_calls, 2);
+    static const uint64_t bad[] = {2, 0x101, 1ull << 32, ~0ull};
+    for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+        assert_int_equal(exec(f, SC_SERVICE_IO, SC_OP_BLK_POLL, bad[i], 0, 0), -E_INVAL);
+    assert_int_equal(f->rec.blk_calls, 2);
+    assert_string_equal(service_opcode_name(SC_OP_BLK_POLL), "blk_poll");
+}
+
 static void test_status_overwritten(void **state)
 {
     struct fixture *f = *state;
@@ -1341,6 +1368,7 @@ int main(void)
         T(test_cpuid_table_bad_destination),
         T(test_exit_counters_of_each_vcpu),
         T(test_exit_counters_refused),
+        T(test_blk_poll_mode),
         T(test_status_overwritten),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -31,6 +31,10 @@ APPLETS = ("sh", "mount", "mkdir", "cat", "grep", "nproc", "taskset", "renice", 
            "kill", "poweroff", "reboot")  # what the init script runs
 KERNEL_OUT = "linux.bzImage"
 INITRAMFS_OUT = "linux-initramfs.cpio.gz"
+# The Linux partition's disk (disk= of linux.cfg): 4 MiB, each 512-byte sector starting with
+# its own number, so that a read shows where on the disk it came from.
+DISK_OUT = "linux-disk.img"
+DISK_SECTORS = 8192
 # Bumped when the recipe below changes what it builds, so that old trees are not reused.
 RECIPE = "2"
 # The guest ABI headers the patches include, copied from the hypervisor's own sources.
@@ -391,6 +395,30 @@ def summary(tree, kernel, initramfs, steps, start):
     log(f"total {time.monotonic() - start:.1f} s" + ("" if steps.done else " (nothing to do)"))
 
 
+def disk_image():
+    """The bytes of the Linux partition's disk."""
+    sectors = []
+    for n in range(DISK_SECTORS):
+        head = f"sidecore-disk sector {n:08d}\n".encode()
+        sectors.append(head + bytes(512 - len(head)))
+    return b"".join(sectors)
+
+
+def install_disk(build_dir):
+    path = os.path.join(build_dir, "guest-stubs", DISK_OUT)
+    image = disk_image()
+    try:
+        with open(path, "rb") as f:
+            if f.read() == image:
+                return path
+    except OSError:
+        pass
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(image)
+    return path
+
+
 def build_linux(build_dir, jobs=None, force=False, check=False):
     start = time.monotonic()
     jobs = jobs or os.cpu_count() or 2
@@ -401,7 +429,9 @@ def build_linux(build_dir, jobs=None, force=False, check=False):
     initramfs = initramfs_stage(linux_dir, tree, force, steps)
     kernel = install(os.path.join(tree, "arch", "x86", "boot", "bzImage"), build_dir, KERNEL_OUT)
     initramfs = install(initramfs, build_dir, INITRAMFS_OUT)
+    disk = install_disk(build_dir)
     summary(tree, kernel, initramfs, steps, start)
+    log(f"disk: {disk} ({DISK_SECTORS} sectors)")
     if check:
         check_series(tree)
     return 0
