@@ -447,8 +447,20 @@ CASES = [
                    r"partition 'linux' vCPU 1 started again at [0-9a-f]+$",
                    r"ring linux\.1/irq on side core 0: [1-9]\d* requests, 0 errors",
                    r"ring linux\.0/io on side core 4: [1-9]\d* requests, 0 errors",
+                   # the disk: Linux's own virtio_blk on the virtio-pci device
+                   guest_line("linux", r"\d", r"pci 0000:00:01\.0: \[1af4:1042\] type 00"),
+                   guest_line("linux", r"\d", r"virtio_blk virtio0: \[vda\] 8192 512-byte "
+                              r"logical blocks"),
+                   guest_pass("linux", r"\d", r"virtio-blk: /dev/vda has 8192 sectors"),
+                   guest_pass("linux", r"\d", r"virtio-blk: sector 4096 read with direct I/O "
+                              r"holds the image's own line"),
+                   guest_pass("linux", r"\d", r"virtio-blk: 1 MiB written and read back with "
+                              r"direct I/O, checksums match"),
+                   r"block queue linux\.0 on side core 4 \(virtio-pci\): [1-9]\d* requests, "
+                   r"0 errors",
                    guest_pass("hello", 0, r"vCPU 0: CPUID 0x40000001 vCPU 0 of 1")],
-        "reject": [NO_FAIL, r"unchecked MSR access", r"Call Trace", r"Kernel panic"],
+        "reject": [NO_FAIL, r"unchecked MSR access", r"Call Trace", r"Kernel panic",
+                   r"virtio-pci MSI-X message", r"MMIO at", r"BROKEN"],
         "partitions": {"linux": {"status": "pass", "vcpus": 2, "steady_exits": 0},
                        "hello": {"status": "pass"}},
         "result": {"status": "ok", "partitions": 2, "guest_cores": 3, "sidecores": 2},
@@ -464,8 +476,8 @@ CASES = [
         # 5 rounds of 4 samples, ring then trap
         "expect": [guest_line("linux", 0, rf"BENCH op={op} transport={t} round={r} n=4 .* "
                               rf"exits={e}$")
-                   for op in ("null", "cpuid", "pt_map", "ipi") for r in range(5)
-                   for t, e in (("ring", 0), ("trap", 4))] +
+                   for op in ("null", "cpuid", "pt_map", "ipi", "blk_write", "blk_read")
+                   for r in range(5) for t, e in (("ring", 0), ("trap", 4))] +
                   [guest_pass("linux", r"\d", "benchmark: 20 samples per operation and "
                                             "transport"),
                    guest_line("linux", r"\d", r"NOISE_SUMMARY vcpu=0 ms=50 .* exits=0$"),

@@ -28,7 +28,7 @@ TARBALL = "/usr/src/linux-source-6.1.tar.xz"
 BUSYBOX_PACKAGE = "busybox-static"
 BUSYBOX = "/bin/busybox"
 APPLETS = ("sh", "mount", "mkdir", "cat", "grep", "nproc", "taskset", "renice", "mkfifo", "sleep",
-           "kill", "poweroff", "reboot")  # what the init script runs
+           "kill", "poweroff", "reboot", "dd", "seq", "head", "md5sum")  # what init runs
 KERNEL_OUT = "linux.bzImage"
 INITRAMFS_OUT = "linux-initramfs.cpio.gz"
 # The Linux partition's disk (disk= of linux.cfg): 4 MiB, each 512-byte sector starting with
