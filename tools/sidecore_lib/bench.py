@@ -104,6 +104,29 @@ def linux_config(n, noise_ms=200, threshold=2000):
                                       f"{noise_ms} sidecore_noise_threshold={threshold}")
 
 
+# The Linux benchmark's operations that involve other CPUs or the block device: their ring
+# path is measured again with 1, 2 and 4 Linux vCPUs, one side core serving every service.
+LINUX_SCALING_OPS = ("ipi", "blk_write", "blk_read")
+
+
+def linux_scaling_config(nvcpus, n):
+    """linux.cfg's partition alone on vCPUs 1..nvcpus, side core 0 serving pt, irq and io."""
+    cpus = "1" if nvcpus == 1 else f"1-{nvcpus}"
+    return ("sidecore cpu=0 services=pt,irq,io poll=spin\n"
+            f"partition name=linux cpus={cpus} memory=128M image={linux.KERNEL_OUT} "
+            f"initrd={linux.INITRAMFS_OUT} disk={linux.DISK_OUT} args=\"console=hvc0 "
+            f"rdinit=/init expect_cpus={nvcpus} expect_disk_sectors={linux.DISK_SECTORS} "
+            f"sidecore_bench={n}\"\n")
+
+
+def collect_linux_scaling(result, nvcpus):
+    """The ring rows of LINUX_SCALING_OPS from one boot of linux_scaling_config."""
+    return [{"vcpus": nvcpus, "op": o["op"], "cycles_median": o["cycles_median"],
+             "exits_per_op": o["exits_per_op"], "n": o["n"]}
+            for o in collect_ops(result, "shared", guest="linux")
+            if o["transport"] == "ring" and o["op"] in LINUX_SCALING_OPS]
+
+
 def info_of(result):
     for _, _, f in guest_lines(result.lines, "BENCH_INFO"):
         return f
@@ -191,6 +214,10 @@ def run(build_dir, quick=False, echo=False):
         r = boot(build_dir, 5, linux_config(n), echo=echo, timeout=600)
         results["ops"] += collect_ops(r, "shared", guest="linux")
         results["noise"] += collect_noise(r, "linux", partition="linux")
+        results["linux_scaling"] = []
+        for nv in (1, 2, 4):
+            r = boot(build_dir, nv + 1, linux_scaling_config(nv, 50), echo=echo, timeout=600)
+            results["linux_scaling"] += collect_linux_scaling(r, nv)
     out = os.path.join(build_dir, "bench")
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "results.json"), "w") as f:

@@ -152,6 +152,23 @@ def _scaling_markdown(scaling):
                   rows)
 
 
+def _linux_scaling_markdown(rows):
+    if not rows:
+        return [f"Linux scaling: {NOT_MEASURED}."]
+    ops = sorted({r.get("op") for r in rows})
+    by = {(_num(r.get("vcpus")), r.get("op")): r for r in rows}
+    vcpus = sorted({_num(r.get("vcpus")) for r in rows if _num(r.get("vcpus")) is not None})
+    table = []
+    for v in vcpus:
+        cells = [_fmt(v)]
+        for op in ops:
+            r = by.get((v, op))
+            cells.append(f"{_fmt(r.get('cycles_median'))} ({_fmt(r.get('exits_per_op'))})"
+                         if r else "-")
+        table.append(cells)
+    return _table(["Linux vCPUs"] + [f"{op}: median cycles (exits/op)" for op in ops], table)
+
+
 # ---- The host: the ring code on real silicon against a cache-line ping-pong.
 
 def _host_value(host, *keys):
@@ -474,6 +491,10 @@ def write_report(results: dict, out_dir: str) -> list[str]:
     md += ["## Scaling: one side core serving more vCPUs", ""]
     md += _scaling_markdown(_list(results, "scaling"))
     md += png("scaling.png", "throughput and latency against vCPUs")
+    md += ["", "Inside Linux: the ring path of the operations that cross CPUs or reach the "
+           "disk, from CPU 0, with 1, 2 and 4 Linux vCPUs and one side core serving pt, irq "
+           "and io (ipi needs a second CPU).", ""]
+    md += _linux_scaling_markdown(_list(results, "linux_scaling"))
     md += ["## Real silicon: the ring code against a cache-line ping-pong", ""]
     md += _host_markdown(results.get("host"))
     if drawn:
