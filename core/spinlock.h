@@ -6,6 +6,7 @@
 #ifndef CORE_SPINLOCK_H
 #define CORE_SPINLOCK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/cpu.h"
@@ -30,6 +31,20 @@ static inline void spin_lock(struct spinlock *l)
     while (__atomic_load_n(&l->owner, __ATOMIC_ACQUIRE) != me)
         cpu_relax();
     __atomic_store_n(&l->holder, spin_self(), __ATOMIC_RELAXED);
+}
+
+/* Takes l only if it is free now: true if taken. For a side core, which must never wait
+ * for a lock a guest core's exit may hold for long. */
+static inline bool spin_trylock(struct spinlock *l)
+{
+    kassert(__atomic_load_n(&l->holder, __ATOMIC_RELAXED) != spin_self());
+    uint32_t owner = __atomic_load_n(&l->owner, __ATOMIC_ACQUIRE);
+    uint32_t free_ticket = owner; /* free: the next ticket is the one being served */
+    if (!__atomic_compare_exchange_n(&l->next, &free_ticket, owner + 1, false, __ATOMIC_ACQUIRE,
+                                     __ATOMIC_RELAXED))
+        return false;
+    __atomic_store_n(&l->holder, spin_self(), __ATOMIC_RELAXED);
+    return true;
 }
 
 /* For code that must run with l held. */

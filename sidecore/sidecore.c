@@ -173,8 +173,7 @@ static bool pass(const struct sidecore_cpu *sc)
             served = true;
         /* the block queue rides with the io ring: no notify needed (unless the guest asked
          * for notifications: then they serve it) */
-        if (c->service == SC_SERVICE_IO && !c->v->svc->blkq.notify &&
-            svc_blk_poll(c->v, BLK_BATCH) > 0)
+        if (c->service == SC_SERVICE_IO && svc_blk_poll(c->v, BLK_PASS) > 0)
             served = true;
         if (n < 0 && !broken_logged[i]) {
             broken_logged[i] = true;

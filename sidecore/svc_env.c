@@ -289,14 +289,25 @@ static int env_blk_info(void *ctx, uint64_t *sectors)
     return 0;
 }
 
+/* The queue's lock: waited for on the caller's own core, only tried on a side core. */
+static bool blk_lock_take(struct vcpu_services *s, bool may_wait)
+{
+    if (!may_wait)
+        return spin_trylock(&s->blk_lock);
+    spin_lock(&s->blk_lock);
+    return true;
+}
+
 static int env_blk_setup(void *ctx, uint64_t desc, uint64_t avail, uint64_t used, uint64_t size,
                          uint64_t vector)
 {
-    struct vcpu *v = ((struct svc_call *)ctx)->v;
+    struct svc_call *call = ctx;
+    struct vcpu *v = call->v;
     if (!v->partition->disk)
         return -E_NODEV;
     struct blk_backend b = svc_blk_backend(v);
-    spin_lock(&v->svc->blk_lock);
+    if (!blk_lock_take(v->svc, call->trap))
+        return -E_BUSY; /* the guest's own trap is serving the queue: try again */
     int rc = blk_setup(&v->svc->blkq, &b, desc, avail, used, size, vector);
     if (rc == 0)
         v->svc->queue_is_vpci = false; /* the ring API's queue now, completions by vector */
@@ -304,51 +315,66 @@ static int env_blk_setup(void *ctx, uint64_t desc, uint64_t avail, uint64_t used
     return rc;
 }
 
-int svc_blk_poll(struct vcpu *v, unsigned max)
+int svc_blk_poll(struct vcpu *v, enum blk_server who)
 {
     struct vcpu_services *s = v->svc;
-    if (!s->blkq.ready || s->blkq.broken)
+    if (!s->blk_chain)
+        return 0; /* no disk: no queue */
+    if (!blk_lock_take(s, who == BLK_TRAP))
         return 0;
+    if (!s->blkq.ready || s->blkq.broken || (who == BLK_PASS && s->blkq.notify)) {
+        int rc = s->blkq.ready ? 0 : -E_INVAL;
+        spin_unlock(&s->blk_lock);
+        return rc;
+    }
     struct blk_backend b = svc_blk_backend(v);
     struct vpci_msix_entry msg;
     bool send_msg = false;
-    spin_lock(&s->blk_lock);
-    int n = blk_poll(&s->blkq, &b, max);
-    bool was_logged = s->blk_broken_logged;
+    int n = blk_poll(&s->blkq, &b, who == BLK_TRAP ? BLK_QUEUE_MAX : BLK_BATCH);
+    /* the queue was not broken on entry: -E_BADMSG means it broke in this call */
+    bool log_broken = n == -E_BADMSG && !s->blk_broken_logged; /* once per vCPU, ever */
     s->blk_broken_logged |= s->blkq.broken;
-    if (s->queue_is_vpci && n > 0)
+    bool vpci = s->queue_is_vpci; /* copied under the lock: a setup may change them */
+    uint8_t vector = s->blkq.vector;
+    if (vpci && n > 0)
         send_msg = vpci_raise(&s->vpci, true, &msg);
-    else if (s->queue_is_vpci && n == -E_BADMSG && !was_logged)
+    else if (vpci && n == -E_BADMSG)
         send_msg = vpci_needs_reset(&s->vpci, &msg); /* the driver learns it from the status */
     spin_unlock(&s->blk_lock);
-    if (n == -E_BADMSG && !was_logged)
+    if (log_broken)
         log_warn("block queue of %s.%u is corrupted: marked broken, no longer served%s",
-                 v->partition->name, v->id,
-                 s->queue_is_vpci ? " (virtio-pci device: NEEDS_RESET)" : "");
+                 v->partition->name, v->id, vpci ? " (virtio-pci device: NEEDS_RESET)" : "");
     if (send_msg)
         vpci_env_send(v, &msg);
-    else if (n > 0 && !s->queue_is_vpci && s->blkq.vector)
-        apic_send_fixed(vcpu_apic(v), s->blkq.vector); /* completion by interrupt */
+    else if (n > 0 && !vpci && vector)
+        apic_send_fixed(vcpu_apic(v), vector); /* completion by interrupt */
     return n;
 }
 
 static int env_blk_kick(void *ctx)
 {
-    struct vcpu *v = ((struct svc_call *)ctx)->v;
-    if (!v->svc->blkq.ready)
-        return -E_INVAL;
-    return svc_blk_poll(v, BLK_QUEUE_MAX); /* all of it: nothing else will serve the rest */
+    struct svc_call *call = ctx;
+    if (!call->v->svc->blk_chain)
+        return -E_INVAL; /* no disk: never set up */
+    return svc_blk_poll(call->v, call->trap ? BLK_TRAP : BLK_RING_KICK);
 }
 
 static int env_blk_poll_mode(void *ctx, bool poll)
 {
-    struct vcpu *v = ((struct svc_call *)ctx)->v;
+    struct svc_call *call = ctx;
+    struct vcpu *v = call->v;
     if (!v->partition->disk)
         return -E_NODEV;
     struct blk_backend b = svc_blk_backend(v);
-    spin_lock(&v->svc->blk_lock);
+    if (!blk_lock_take(v->svc, call->trap))
+        return -E_BUSY;
     blk_set_notify(&v->svc->blkq, &b, !poll);
     spin_unlock(&v->svc->blk_lock);
+    /* a request published before the driver saw the flag change was not notified: look at
+     * the queue once now (the side core its batch, a trap all of it) */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (!poll)
+        (void)svc_blk_poll(v, call->trap ? BLK_TRAP : BLK_RING_KICK);
     return 0;
 }
 

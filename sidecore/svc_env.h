@@ -30,12 +30,19 @@ struct svc_ring_ctx {
 };
 enum ring_outcome svc_ring_handler(void *ctx, struct sc_ring_slot *slot, uint64_t *wait);
 bool svc_ring_ready(void *ctx, uint64_t wait, struct sc_ring_slot *slot);
-/* Serve up to max requests of a vCPU's block queue (io side core each pass; SC_OP_BLK_KICK
- * and the virtio-pci notify register on a trap) and send the completion interrupt: the
- * queue's vector, or the virtio-pci device's MSI-X message. Returns requests completed, or
- * -E_BADMSG once the queue is broken. */
+/* Who serves a vCPU's block queue. A side core never waits for the queue's lock: a guest
+ * core's exit may hold it to serve a whole queue; the side core then tries again next pass. */
+enum blk_server {
+    BLK_PASS,      /* the io side core's pass: a polled queue only, BLK_BATCH requests */
+    BLK_RING_KICK, /* SC_OP_BLK_KICK on the ring: BLK_BATCH requests, either mode */
+    BLK_TRAP,      /* a guest core's exit (SC_OP_BLK_KICK by trap, the virtio-pci notify
+                      register): every request available, waiting for the lock */
+};
 #define BLK_BATCH 8 /* block requests per queue per side-core pass */
-int svc_blk_poll(struct vcpu *v, unsigned max);
+/* Serve the queue and send the completion interrupt: the queue's vector, or the virtio-pci
+ * device's MSI-X message. Returns requests completed (0 also when the side core found the
+ * lock taken), -E_INVAL for a queue never set up, or -E_BADMSG once the queue is broken. */
+int svc_blk_poll(struct vcpu *v, enum blk_server who);
 /* The block device's view of the vCPU's partition: its RAM and disk. */
 struct blk_backend svc_blk_backend(const struct vcpu *v);
 /* The APIC ID of the core a vCPU is pinned to. */

@@ -35,7 +35,7 @@ struct vcpu_services {
     /* vCPU 0 of a partition with a disk: the virtio-pci device whose queue is this blkq
      * (queue_is_vpci once the device set it up), and the PCI address latch (port 0xcf8).
      * All of it under blk_lock: any vCPU's exit and the io side core reach it. */
-    bool has_vpci, queue_is_vpci, msi_refused_logged;
+    bool has_vpci, queue_is_vpci, msi_refused_logged, queue_refusal_logged;
     uint32_t pci_address;
     struct vpci_dev vpci;
 };

@@ -82,7 +82,6 @@ static void apply(struct vcpu *v0, struct vcpu_services *s, unsigned what, struc
     if (what & VPCI_DO_RESET) {
         s->blkq.ready = false; /* served no more; the notification mode stays */
         s->blkq.broken = false;
-        s->blk_broken_logged = false;
     }
     if (what & VPCI_DO_QUEUE_ENABLE) {
         uint64_t desc, avail, used;
@@ -98,21 +97,20 @@ static void apply(struct vcpu *v0, struct vcpu_services *s, unsigned what, struc
     if (what & VPCI_DO_UNMASKED)
         while (t->nmsg < VPCI_MSIX_ENTRIES + 1 && vpci_take_pending(&s->vpci, &t->msg[t->nmsg]))
             t->nmsg++;
-    if (what & VPCI_DO_NOTIFY)
-        t->serve = s->queue_is_vpci;
+    if (what & VPCI_DO_NOTIFY) /* polled, the side core serves it: nothing to do here */
+        t->serve = s->queue_is_vpci && s->blkq.notify;
 }
 
 static void finish(struct vcpu *v, struct vcpu_services *s, const struct todo *t)
 {
-    if (t->setup_rc)
+    if (t->setup_rc && !__atomic_exchange_n(&s->queue_refusal_logged, true, __ATOMIC_RELAXED))
         log_warn("partition '%s': virtio-pci queue refused (error %d: rings outside the "
-                 "partition's RAM, misaligned or a bad size): device needs reset",
+                 "partition's RAM, misaligned or a bad size): device needs reset (logged once)",
                  v->partition->name, t->setup_rc);
     for (unsigned i = 0; i < t->nmsg; i++)
         vpci_env_send(v, &t->msg[i]);
-    if (t->serve) /* in notification mode this is the one way in; polled, it saves a pass */
-        (void)svc_blk_poll(&v->partition->vcpus[0], BLK_QUEUE_MAX);
-    (void)s;
+    if (t->serve) /* in notification mode this is the one way in */
+        (void)svc_blk_poll(&v->partition->vcpus[0], BLK_TRAP);
 }
 
 void dev_trap_mmio(struct vcpu *v, uint64_t gpa, unsigned size, bool write, uint64_t *value)

@@ -59,6 +59,9 @@ struct vcpu_exit {
         struct {
             uint64_t gpa;
             enum vcpu_access access;
+            /* not the instruction's own access to gpa: the CPU walking the guest's page
+             * tables, or delivering an event (IDT, stack), faulted there */
+            bool not_the_access;
         } fault;
         struct {
             uint8_t vector;

@@ -55,7 +55,10 @@ enum exit_action exit_stage2_fault(const struct exit_ctx *c, const struct vcpu_e
 {
     struct vcpu *v = c->v;
     vcpu_count_exit(v, SC_EXIT_NPF);
-    if (!c->hooks->device_at(v, e->fault.gpa) || e->fault.access == VCPU_ACCESS_FETCH)
+    /* only an instruction's own load or store is emulated: a fetch, a page-table walk or an
+     * event's delivery (IDT, stack) through the registers is the guest's error */
+    if (!c->hooks->device_at(v, e->fault.gpa) || e->fault.access == VCPU_ACCESS_FETCH ||
+        e->fault.not_the_access)
         return outside(c, e);
     struct guest_state st;
     c->be->vcpu_state(v, &st);

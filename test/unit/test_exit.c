@@ -586,7 +586,7 @@ static void test_stage2_fault_stops(void **state)
         reset(2);
         struct vcpu_exit e = {.reason = VCPU_EXIT_STAGE2_FAULT,
                               .rip = 0x200123,
-                              .fault = {0x1100000, cases[i].access},
+                              .fault = {0x1100000, cases[i].access, false},
                               .hw_info = {cases[i].error, 0x1100000}};
         assert_int_equal(handle(&e), EXIT_LEAVE);
         assert_counted(SC_EXIT_NPF);
@@ -600,7 +600,8 @@ static void test_stage2_fault_stops(void **state)
 
 static struct vcpu_exit npf(uint64_t gpa, enum vcpu_access a, uint64_t rip)
 {
-    return (struct vcpu_exit){.reason = VCPU_EXIT_STAGE2_FAULT, .rip = rip, .fault = {gpa, a}};
+    return (struct vcpu_exit){
+        .reason = VCPU_EXIT_STAGE2_FAULT, .rip = rip, .fault = {gpa, a, false}};
 }
 
 /* Paging off: rip is the instruction's guest-physical address. */
@@ -734,12 +735,16 @@ static void test_mmio_refusals_stop(void **state)
          "MMIO at fe000000 from 32-bit code (rip 2000): only 64-bit code is emulated"},
         {mov_load, sizeof(mov_load), VCPU_ACCESS_FETCH, 64,
          "nested page fault at guest-physical fe000000 (fetch, error 0), rip 2000"},
+        /* a page-table walk or an event's delivery through the registers (not_the_access) */
+        {mov_load, sizeof(mov_load), VCPU_ACCESS_READ, 0,
+         "nested page fault at guest-physical fe000000 (read, error 0), rip 2000"},
     };
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
         reset(2);
         code_at(0x2000, cases[i].bytes, cases[i].n);
-        fake.code_bits = cases[i].code_bits;
+        fake.code_bits = cases[i].code_bits ? cases[i].code_bits : 64;
         struct vcpu_exit e = npf(DEV, cases[i].access, 0x2000);
+        e.fault.not_the_access = cases[i].code_bits == 0;
         assert_int_equal(handle(&e), EXIT_LEAVE);
         assert_counted(SC_EXIT_NPF);
         assert_stopped(cases[i].reason);

@@ -479,8 +479,7 @@ static void test_opcode_of_another_service(void **state)
         }
     }
     /* the block device's opcodes belong to io */
-    static const uint16_t blk[] = {SC_OP_BLK_INFO, SC_OP_BLK_SETUP, SC_OP_BLK_KICK,
-                                   SC_OP_BLK_POLL};
+    static const uint16_t blk[] = {SC_OP_BLK_INFO, SC_OP_BLK_SETUP, SC_OP_BLK_KICK, SC_OP_BLK_POLL};
     for (size_t i = 0; i < ARRAY_SIZE(blk); i++) {
         assert_int_equal(exec(f, SC_SERVICE_PT, blk[i], 0x1000, 0x2000, 0x3000), -E_NOSYS);
         assert_int_equal(exec(f, SC_SERVICE_IRQ, blk[i], 0x1000, 0x2000, 0x3000), -E_NOSYS);

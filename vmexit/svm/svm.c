@@ -46,6 +46,8 @@ void svm_world_switch(struct guest_regs *regs, uint64_t vmcb_pa, uint64_t host_v
 /* EXITINFO1 of a nested page fault: the page-fault error code */
 #define NPF_WRITE (1u << 1)
 #define NPF_FETCH (1u << 4)
+#define NPF_TABLE_WALK (1ull << 33)    /* the fault is on a guest page-table entry */
+#define EXITINTINFO_VALID (1ull << 31) /* an event was being delivered */
 /* exceptions that push an error code (EXITINFO1 holds it) */
 #define X86_ERROR_CODE_VECTORS 0x60227d00u /* 8, 10-14, 17, 21, 29, 30 */
 
@@ -281,6 +283,9 @@ static void svm_decode_exit(const struct vcpu *v, struct vcpu_exit *e)
         e->fault.access = (c->exitinfo1 & NPF_WRITE)   ? VCPU_ACCESS_WRITE
                           : (c->exitinfo1 & NPF_FETCH) ? VCPU_ACCESS_FETCH
                                                        : VCPU_ACCESS_READ;
+        /* bit 32 (the final address) is not required: not every SVM sets it */
+        e->fault.not_the_access =
+            (c->exitinfo1 & NPF_TABLE_WALK) || (c->exitintinfo & EXITINTINFO_VALID);
         return;
     case SVM_EXIT_SHUTDOWN:
         e->reason = VCPU_EXIT_TRIPLE_FAULT;
