@@ -5,6 +5,7 @@
 #include "sidecore/vpci.h"
 
 #include "core/klib.h"
+#include "guest-stubs/include/sidecore/abi.h"
 #include "sidecore/blk.h"
 
 #define VENDOR_VIRTIO 0x1af4u
@@ -461,6 +462,28 @@ bool vpci_take_pending(struct vpci_dev *d, struct vpci_msix_entry *msg)
         }
     }
     return false;
+}
+
+#define MSI_ADDRESS_BASE 0xfee00000u
+#define MSI_ADDRESS_MASK 0xfff00000u
+#define MSI_REMAPPABLE (1u << 4)
+#define MSI_DEST_LOGICAL (1u << 2)
+#define MSI_DATA_DELIVERY(data) (((data) >> 8) & 7u) /* 0 fixed, 1 lowest priority */
+
+const char *vpci_msi_decode(const struct vpci_msix_entry *m, uint32_t *apic_id, uint8_t *vector)
+{
+    uint32_t v = m->data & 0xff;
+    if (m->addr_hi || (m->addr_lo & MSI_ADDRESS_MASK) != MSI_ADDRESS_BASE)
+        return "not an interrupt message address";
+    if (m->addr_lo & MSI_REMAPPABLE)
+        return "an interrupt-remapping format, and there is no remapping";
+    if ((m->addr_lo & MSI_DEST_LOGICAL) || MSI_DATA_DELIVERY(m->data) > 1)
+        return "only fixed interrupts to one physical APIC ID are sent";
+    if (v < SC_VECTOR_MIN || v > SC_VECTOR_MAX)
+        return "the vector is not a guest vector";
+    *apic_id = ((m->addr_lo >> 12) & 0xff) | ((m->addr_lo >> 5) & 0x7f) << 8;
+    *vector = (uint8_t)v;
+    return NULL;
 }
 
 bool vpci_needs_reset(struct vpci_dev *d, struct vpci_msix_entry *msg)

@@ -105,6 +105,14 @@ bool vpci_needs_reset(struct vpci_dev *d, struct vpci_msix_entry *msg);
  * vector) or it is held back by a mask (then pending, sent by vpci_take_pending). */
 bool vpci_raise(struct vpci_dev *d, bool queue, struct vpci_msix_entry *msg);
 
+/* An MSI-X message as the hypervisor sends it: NULL with the destination APIC ID and the
+ * vector, or why it is not sent. Only a fixed (or lowest-priority, taken as fixed) interrupt
+ * in physical destination mode, in the compatibility format (not an interrupt-remapping
+ * one), with a guest vector (32-255). The APIC ID is address bits 19:12, and bits 11:5 as
+ * its bits 14:8 (the extended destination ID that hypervisors offer Linux for APIC IDs
+ * above 255). Whether that APIC ID is the partition's is the caller's check. */
+const char *vpci_msi_decode(const struct vpci_msix_entry *m, uint32_t *apic_id, uint8_t *vector);
+
 /* After VPCI_DO_UNMASKED: the next pending message that may now be sent (clearing its
  * pending bit); false when none. */
 bool vpci_take_pending(struct vpci_dev *d, struct vpci_msix_entry *msg);

@@ -20,10 +20,6 @@
 #define PCI_ADDRESS_PORT 0xcf8
 #define PCI_DATA_PORT 0xcfc
 #define PCI_ENABLE (1u << 31)
-#define MSI_ADDRESS_BASE 0xfee00000u
-#define MSI_ADDRESS_MASK 0xfff00000u
-#define MSI_DEST_LOGICAL (1u << 2)
-#define MSI_DELIVERY_MODE(data) (((data) >> 8) & 7u) /* 0 fixed, 1 lowest priority */
 
 /* The device of v's partition, or NULL: vCPU 0's services hold it. */
 static struct vcpu_services *device_of(const struct vcpu *v)
@@ -52,17 +48,15 @@ void vpci_env_send(struct vcpu *v, const struct vpci_msix_entry *m)
     struct vcpu_services *s = device_of(v);
     if (!s)
         return;
-    uint32_t vector = m->data & 0xff, dest = (m->addr_lo >> 12) & 0xff;
-    if (m->addr_hi || (m->addr_lo & MSI_ADDRESS_MASK) != MSI_ADDRESS_BASE)
-        return refuse_msi(v, s, m, "not an interrupt message address");
-    if ((m->addr_lo & MSI_DEST_LOGICAL) || MSI_DELIVERY_MODE(m->data) > 1)
-        return refuse_msi(v, s, m, "only fixed interrupts to one physical APIC ID are sent");
-    if (vector < SC_VECTOR_MIN || vector > SC_VECTOR_MAX)
-        return refuse_msi(v, s, m, "the vector is not a guest vector");
+    uint32_t dest;
+    uint8_t vector;
+    const char *why = vpci_msi_decode(m, &dest, &vector);
+    if (why)
+        return refuse_msi(v, s, m, why);
     const struct partition *p = v->partition;
     for (unsigned i = 0; i < p->nvcpus; i++) {
         if (vcpu_apic(&p->vcpus[i]) == dest) {
-            apic_send_fixed(dest, (uint8_t)vector);
+            apic_send_fixed(dest, vector);
             return;
         }
     }

@@ -288,6 +288,46 @@ static void test_msix_masks_and_pending(void **state)
     assert_int_equal(bar(0x14, 1), 0);
 }
 
+static void test_msi_decode(void **state)
+{
+    (void)state;
+    static const struct {
+        uint32_t addr_lo, addr_hi, data;
+        uint32_t apic_id; /* ~0: refused */
+        uint8_t vector;
+    } cases[] = {
+        {0xfee01000, 0, 0x0041, 1, 0x41},      /* fixed, APIC ID 1 */
+        {0xfeeff000, 0, 0x01ff, 0xff, 0xff},   /* lowest priority, the last 8-bit ID */
+        {0xfee00020, 0, 0x0020, 0x100, 0x20},  /* extended destination: bits 11:5 = 1 */
+        {0xfee34fe0, 0, 0x0050, 0x7f34, 0x50}, /* the largest extended ID */
+        {0xfee01000, 0, 0x001f, ~0u, 0},       /* vector 31: the hypervisor's */
+        {0xfee01000, 0, 0x0002, ~0u, 0},       /* vector 2 */
+        {0xfee01004, 0, 0x0041, ~0u, 0},       /* logical destination */
+        {0xfee01010, 0, 0x0041, ~0u, 0},       /* remappable format */
+        {0xfee01000, 0, 0x0441, ~0u, 0},       /* NMI */
+        {0xfee01000, 0, 0x0541, ~0u, 0},       /* INIT */
+        {0xfee01000, 0, 0x0241, ~0u, 0},       /* SMI */
+        {0xfee01000, 0, 0x0741, ~0u, 0},       /* ExtINT */
+        {0xfed01000, 0, 0x0041, ~0u, 0},       /* not 0xfee..... */
+        {0xfee01000, 1, 0x0041, ~0u, 0},       /* above 4 GiB */
+        {0x00000000, 0, 0x0000, ~0u, 0},       /* an entry never written */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct vpci_msix_entry m = {cases[i].addr_lo, cases[i].addr_hi, cases[i].data, 0};
+        uint32_t id = 0xdead;
+        uint8_t vector = 0;
+        const char *why = vpci_msi_decode(&m, &id, &vector);
+        if (cases[i].apic_id == ~0u) {
+            assert_non_null(why);
+            assert_int_equal(id, 0xdead); /* nothing filled */
+        } else {
+            assert_null(why);
+            assert_int_equal(id, cases[i].apic_id);
+            assert_int_equal(vector, cases[i].vector);
+        }
+    }
+}
+
 /* Anything at any offset and size: no crash, and the invariants the hypervisor relies on
  * hold (vectors name an entry or none, the BAR stays where it is). */
 static void test_random_accesses(void **state)
@@ -327,10 +367,15 @@ static void test_random_accesses(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(test_identity_and_empty_slots),     T(test_virtio_capabilities),
-        T(test_bar_sizing_and_fixed_address), T(test_feature_negotiation),
-        T(test_device_configuration),         T(test_queue_setup),
-        T(test_msix_masks_and_pending),       T(test_random_accesses),
+        T(test_identity_and_empty_slots),
+        T(test_virtio_capabilities),
+        T(test_bar_sizing_and_fixed_address),
+        T(test_feature_negotiation),
+        T(test_device_configuration),
+        T(test_queue_setup),
+        T(test_msix_masks_and_pending),
+        T(test_msi_decode),
+        T(test_random_accesses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
