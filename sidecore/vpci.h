@@ -88,6 +88,18 @@ uint32_t vpci_config_read(const struct vpci_dev *d, unsigned devfn, unsigned off
 unsigned vpci_config_write(struct vpci_dev *d, unsigned devfn, unsigned offset, unsigned size,
                            uint32_t value);
 
+/* Configuration mechanism #1: the address port 0xcf8 (32-bit accesses only; the latch is
+ * the caller's, one per partition) and the data ports 0xcfc-0xcff, which reach bus 0 at the
+ * latched devfn and register when its enable bit is set (anything else reads all ones).
+ * false: not one of these ports, or not a size they take (the caller's "nothing there").
+ * A write's VPCI_DO_* bits go to *todo. */
+#define VPCI_PORT_ADDRESS 0xcf8
+#define VPCI_PORT_DATA 0xcfc
+bool vpci_port_read(const struct vpci_dev *d, const uint32_t *latch, uint16_t port, unsigned size,
+                    uint32_t *value);
+bool vpci_port_write(struct vpci_dev *d, uint32_t *latch, uint16_t port, unsigned size,
+                     uint32_t value, unsigned *todo);
+
 /* BAR0 at offset (0..VPCI_BAR_SIZE-1), size 1, 2, 4 or 8. Reading ISR clears it. */
 uint64_t vpci_bar_read(struct vpci_dev *d, uint64_t offset, unsigned size);
 unsigned vpci_bar_write(struct vpci_dev *d, uint64_t offset, unsigned size, uint64_t value);

@@ -17,10 +17,6 @@
 #include "vmexit/dev_trap.h"
 #include "vmexit/vcpu.h"
 
-#define PCI_ADDRESS_PORT 0xcf8
-#define PCI_DATA_PORT 0xcfc
-#define PCI_ENABLE (1u << 31)
-
 /* The device of v's partition, or NULL: vCPU 0's services hold it. */
 static struct vcpu_services *device_of(const struct vcpu *v)
 {
@@ -131,30 +127,13 @@ bool dev_trap_port(struct vcpu *v, uint16_t port, unsigned size, bool write, uin
     struct vcpu_services *s = device_of(v);
     if (!s)
         return false;
-    if (port == PCI_ADDRESS_PORT && size == 4) {
-        spin_lock(&s->blk_lock);
-        if (write)
-            s->pci_address = *value;
-        else
-            *value = s->pci_address;
-        spin_unlock(&s->blk_lock);
-        return true;
-    }
-    if (port < PCI_DATA_PORT || port > PCI_DATA_PORT + 3)
-        return false;
     struct todo t = {0};
+    unsigned what = 0;
     spin_lock(&s->blk_lock);
-    uint32_t a = s->pci_address;
-    /* bus 0 only; configuration cycles off: the data port reads as nothing */
-    bool on_bus = (a & PCI_ENABLE) && ((a >> 16) & 0xff) == 0;
-    unsigned devfn = on_bus ? (a >> 8) & 0xff : 0x100;
-    unsigned offset = (a & 0xfc) + (unsigned)(port - PCI_DATA_PORT);
-    if (write)
-        apply(&v->partition->vcpus[0], s, vpci_config_write(&s->vpci, devfn, offset, size, *value),
-              &t);
-    else
-        *value = vpci_config_read(&s->vpci, devfn, offset, size);
+    bool ours = write ? vpci_port_write(&s->vpci, &s->pci_address, port, size, *value, &what)
+                      : vpci_port_read(&s->vpci, &s->pci_address, port, size, value);
+    apply(&v->partition->vcpus[0], s, what, &t);
     spin_unlock(&s->blk_lock);
     finish(v, s, &t);
-    return true;
+    return ours;
 }

@@ -288,6 +288,45 @@ static void test_msix_masks_and_pending(void **state)
     assert_int_equal(bar(0x14, 1), 0);
 }
 
+/* Configuration mechanism #1: the latch, the enable bit, bus 0 only, byte lanes. */
+static void test_config_ports(void **state)
+{
+    (void)state;
+    uint32_t latch = 0, v = 0;
+    unsigned todo = 99;
+    assert_true(vpci_port_write(&d, &latch, 0xcf8, 4, 0x80000800u, &todo)); /* 00:01.0, 0 */
+    assert_int_equal(todo, 0);
+    assert_true(vpci_port_read(&d, &latch, 0xcf8, 4, &v));
+    assert_int_equal(v, 0x80000800u);
+    assert_true(vpci_port_read(&d, &latch, 0xcfc, 4, &v));
+    assert_int_equal(v, 0x10421af4);
+    assert_true(vpci_port_read(&d, &latch, 0xcfe, 2, &v)); /* the upper half */
+    assert_int_equal(v, 0x1042);
+    assert_true(vpci_port_read(&d, &latch, 0xcfd, 1, &v));
+    assert_int_equal(v, 0x1a);
+    /* register 0x84, the MSI-X capability: its message control through port 0xcfe */
+    latch = 0x80000884u;
+    assert_true(vpci_port_write(&d, &latch, 0xcfe, 2, 0x8000, &todo));
+    assert_int_equal(cfg(0x86, 2) & 0x8000, 0x8000);
+    /* enable bit off, another bus, another device: nothing there */
+    static const uint32_t nothing[] = {0x00000800u, 0x80010800u, 0x80001000u, 0x8000ff00u};
+    for (size_t i = 0; i < sizeof(nothing) / sizeof(nothing[0]); i++) {
+        latch = nothing[i];
+        assert_true(vpci_port_read(&d, &latch, 0xcfc, 4, &v));
+        assert_int_equal(v, 0xffffffffu);
+        assert_true(vpci_port_write(&d, &latch, 0xcfc, 2, 0x0006, &todo));
+        assert_int_equal(todo, 0);
+    }
+    assert_int_equal(cfg(0x04, 2), 0); /* none of those writes reached the command register */
+    /* ports and sizes that are not the mechanism's */
+    assert_false(vpci_port_read(&d, &latch, 0xcf8, 2, &v));
+    assert_false(vpci_port_write(&d, &latch, 0xcf9, 1, 6, &todo)); /* the reset control */
+    assert_false(vpci_port_read(&d, &latch, 0xcfb, 1, &v));
+    assert_false(vpci_port_read(&d, &latch, 0xd00, 4, &v));
+    assert_false(vpci_port_read(&d, &latch, 0xcfc, 8, &v));
+    assert_int_equal(latch, nothing[3]); /* refused accesses leave the latch alone */
+}
+
 static void test_msi_decode(void **state)
 {
     (void)state;
@@ -375,6 +414,7 @@ int main(void)
         T(test_queue_setup),
         T(test_msix_masks_and_pending),
         T(test_msi_decode),
+        T(test_config_ports),
         T(test_random_accesses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
