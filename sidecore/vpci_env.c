@@ -69,7 +69,7 @@ struct todo {
 
 static void apply(struct vcpu *v0, struct vcpu_services *s, unsigned what, struct todo *t)
 {
-    if (what & VPCI_DO_RESET) {
+    if ((what & VPCI_DO_RESET) && s->queue_is_vpci) { /* not a queue of the ring API */
         s->blkq.ready = false; /* served no more; the notification mode stays */
         s->blkq.broken = false;
     }
