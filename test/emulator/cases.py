@@ -627,6 +627,44 @@ CASES = [
         "partitions": {"blk": {"status": "pass"}},
         "result": {"status": "ok"},
     },
+    # the virtio-pci disk driven by a hostile driver, beside a partition whose disk the same
+    # io side core keeps serving
+    {
+        "name": "vpci_hostile_driver",
+        "smp": 3,
+        "files": {"vd.img": bytes((i * 7 + 1) & 0xff for i in range(512)) + bytes(64 * 1024),
+                  "disk.img": bytes(1024 * 1024)},
+        "config": "sidecore cpu=0 services=pt,irq,io poll=adaptive spin=2000 sleep_us=50\n"
+                  "partition name=hv cpus=1 memory=16M image=vpcihostile.elf disk=vd.img\n"
+                  "partition name=blk cpus=2 memory=16M image=blk.elf disk=disk.img\n",
+        "expect": [guest_pass("hv", 0, r"vpci: 00:01\.0 is 1af4:1042"),
+                   guest_pass("hv", 0, r"vpci: 00:02\.0 reads all ones"),
+                   guest_pass("hv", 0, r"vpci: BAR0 at 0xfe000000"),
+                   guest_pass("hv", 0, r"vpci: a queue outside the partition's RAM: refused, "
+                              r"DEVICE_NEEDS_RESET \(status 0x4f\)"),
+                   r"partition 'hv': virtio-pci queue refused \(error -\d+: rings outside",
+                   guest_pass("hv", 0, r"vpci: reset clears the status"),
+                   guest_pass("hv", 0, r"vpci: queue started \(status 0xf\), the used ring says "
+                              r"NO_NOTIFY"),
+                   guest_pass("hv", 0, r"vpci: sector 0 read through the device with 0 exits, "
+                              r"completion by MSI-X vector 0x60 \(1 interrupt\), the image's "
+                              r"bytes"),
+                   guest_pass("hv", 0, r"vpci: a looping chain: DEVICE_NEEDS_RESET \(status "
+                              r"0x4f\), nothing completed \(used idx 1\), ISR 0x2"),
+                   r"block queue of hv\.0 is corrupted: marked broken, no longer served "
+                   r"\(virtio-pci device: NEEDS_RESET\)",
+                   guest_pass("hv", 0, r"vpci: an MSI-X entry aimed outside the partition: the "
+                              r"request completed, no interrupt arrived \(0\)"),
+                   r"partition 'hv': virtio-pci MSI-X message \(address 0:fee[0-9a-f]{5}, data "
+                   r"60\) not sent: the destination is not a core of the partition",
+                   # the other partition's disk, on the same io side core, all along
+                   guest_pass("blk", 0, r"ring: wrote sectors 0\.\.63 in \d+ requests, read "
+                              r"them back in \d+: every byte equal"),
+                   r"block queue blk\.0 on side core 0: \d+ requests, 0 errors"],
+        "reject": [NO_FAIL, r"MMIO at"],
+        "partitions": {"hv": {"status": "pass"}, "blk": {"status": "pass"}},
+        "result": {"status": "ok"},
+    },
     # ---- benchmarks (issue 5): exact exit counts only, never timings
     {
         "name": "bench_exits_per_op",
