@@ -5,6 +5,8 @@
  *   - gives it a queue outside the partition's RAM: refused, DEVICE_NEEDS_RESET;
  *   - after a reset, a good queue: the used ring says NO_NOTIFY, a read of sector 0 returns
  *     the image's bytes with 0 exits, its completion the MSI-X message's vector;
+ *   - a data buffer outside the partition's RAM: that request fails with an I/O error and the
+ *     next one completes;
  *   - a chain that loops: the queue breaks, DEVICE_NEEDS_RESET, nothing completes, the ISR
  *     says "configuration change" (no vector for it);
  *   - after a reset, an MSI-X entry aimed at an APIC ID outside the partition: the request
@@ -137,21 +139,25 @@ static void msix_entry1(uint32_t apic_id, uint32_t vector)
     w32(MSIX_ENTRY1 + 12, 0); /* unmasked */
 }
 
-/* Posts one request at head: descriptors head, head+1, ... as given; loop: the last links
- * back to the first instead of ending. */
-static void post(uint16_t head, bool loop)
+/* Posts a read of sector 0 at head: descriptors head (header), head+1 (data at buf), head+2
+ * (status); loop: the data descriptor links back to the header instead. */
+static void post_to(uint16_t head, bool loop, uint64_t buf)
 {
     hdr = (struct sc_blk_req_header){.type = SC_BLK_T_IN, .sector = 0};
     status_byte = 0xff;
     desc[head] = (struct sc_vq_desc){(uint64_t)(uintptr_t)&hdr, sizeof(hdr), SC_VQ_DESC_F_NEXT,
                                      (uint16_t)(head + 1)};
-    desc[head + 1] = (struct sc_vq_desc){(uint64_t)(uintptr_t)data, sizeof(data),
-                                         SC_VQ_DESC_F_WRITE | SC_VQ_DESC_F_NEXT,
+    desc[head + 1] = (struct sc_vq_desc){buf, sizeof(data), SC_VQ_DESC_F_WRITE | SC_VQ_DESC_F_NEXT,
                                          (uint16_t)(loop ? head : head + 2)};
     desc[head + 2] =
         (struct sc_vq_desc){(uint64_t)(uintptr_t)&status_byte, 1, SC_VQ_DESC_F_WRITE, 0};
     avail.ring[avail.idx % QSIZE] = head;
     __atomic_store_n(&avail.idx, (uint16_t)(avail.idx + 1), __ATOMIC_RELEASE);
+}
+
+static void post(uint16_t head, bool loop)
+{
+    post_to(head, loop, (uint64_t)(uintptr_t)data);
 }
 
 /* Waits up to ms for used->idx to reach want (and, if irq_too, an interrupt); true if so. */
@@ -223,6 +229,18 @@ int main(const struct sc_boot_info *bi)
                    "MSI-X vector 0x%x (%u interrupt%s), the image's bytes",
                    (unsigned long long)exits, VECTOR, irqs - before, irqs - before == 1 ? "" : "s");
 
+    /* a data buffer outside the partition: an I/O error for that request, the queue goes on */
+    post_to(0, false, bi->memory_size + 0x1000);
+    done = wait_used(2, false, 0, hz, 5000);
+    ok &= sc_check(done && status_byte == SC_BLK_S_IOERR && used.ring[1].len == 1,
+                   "vpci: a data buffer outside the partition's RAM: the request failed with "
+                   "an I/O error (status %u)",
+                   status_byte);
+    post(0, false);
+    done = wait_used(3, false, 0, hz, 5000);
+    ok &= sc_check(done && status_byte == SC_BLK_S_OK,
+                   "vpci: the next request completes normally (status %u)", status_byte);
+
     /* a chain that loops */
     post(3, true);
     uint64_t end = sc_rdtsc() + hz * 5;
@@ -230,7 +248,7 @@ int main(const struct sc_boot_info *bi)
         sc_pause();
     st = r8(STATUS);
     uint8_t isr = r8(ISR);
-    ok &= sc_check((st & S_NEEDS_RESET) && used.idx == 1 && isr == 2,
+    ok &= sc_check((st & S_NEEDS_RESET) && used.idx == 3 && isr == 2,
                    "vpci: a looping chain: DEVICE_NEEDS_RESET (status 0x%x), nothing completed "
                    "(used idx %u), ISR 0x%x (configuration change)",
                    st, used.idx, isr);
@@ -241,8 +259,9 @@ int main(const struct sc_boot_info *bi)
     w8(STATUS, 0);
     msix_entry1((bi->apic_ids[0] + 0x40) & 0xff, VECTOR);
     start_device((uintptr_t)desc, (uintptr_t)&avail, (uintptr_t)&used);
+    sc_irq_enable(); /* the completions above interrupted with interrupts off: take them */
+    sc_wait_until(sc_rdtsc() + hz / 100);
     before = irqs;
-    sc_irq_enable();
     post(0, false);
     done = wait_used(1, false, before, hz, 5000);
     sc_wait_until(sc_rdtsc() + hz / 20); /* 50 ms for a stray interrupt to show */
