@@ -329,23 +329,24 @@ int svc_blk_poll(struct vcpu *v, enum blk_server who)
     }
     struct blk_backend b = svc_blk_backend(v);
     struct vpci_msix_entry msg;
-    bool send_msg = false;
+    const char *refused = NULL;
     int n = blk_poll(&s->blkq, &b, who == BLK_TRAP ? BLK_QUEUE_MAX : BLK_BATCH);
     /* the queue was not broken on entry: -E_BADMSG means it broke in this call */
     bool log_broken = n == -E_BADMSG && !s->blk_broken_logged; /* once per vCPU, ever */
     s->blk_broken_logged |= s->blkq.broken;
     bool vpci = s->queue_is_vpci; /* copied under the lock: a setup may change them */
     uint8_t vector = s->blkq.vector;
-    if (vpci && n > 0)
-        send_msg = vpci_raise(&s->vpci, true, &msg);
-    else if (vpci && n == -E_BADMSG)
-        send_msg = vpci_needs_reset(&s->vpci, &msg); /* the driver learns it from the status */
+    /* the message goes out under the lock: no mask or reset can come in between */
+    if (vpci && n > 0 && vpci_raise(&s->vpci, true, &msg))
+        refused = vpci_env_send(v, &msg);
+    else if (vpci && n == -E_BADMSG && vpci_needs_reset(&s->vpci, &msg))
+        refused = vpci_env_send(v, &msg); /* the driver learns it from the status */
     spin_unlock(&s->blk_lock);
     if (log_broken)
         log_warn("block queue of %s.%u is corrupted: marked broken, no longer served%s",
                  v->partition->name, v->id, vpci ? " (virtio-pci device: NEEDS_RESET)" : "");
-    if (send_msg)
-        vpci_env_send(v, &msg);
+    if (refused)
+        vpci_env_refused(v, &msg, refused);
     else if (n > 0 && !vpci && vector)
         apic_send_fixed(vcpu_apic(v), vector); /* completion by interrupt */
     return n;

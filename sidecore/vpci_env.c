@@ -29,43 +29,50 @@ bool dev_trap_at(const struct vcpu *v, uint64_t gpa)
     return device_of(v) && gpa >= SC_GPA_VIRTIO_BLK && gpa - SC_GPA_VIRTIO_BLK < VPCI_BAR_SIZE;
 }
 
-static void refuse_msi(struct vcpu *v, struct vcpu_services *s, const struct vpci_msix_entry *m,
-                       const char *why)
+void vpci_env_refused(struct vcpu *v, const struct vpci_msix_entry *m, const char *why)
 {
-    if (__atomic_exchange_n(&s->msi_refused_logged, true, __ATOMIC_RELAXED))
+    struct vcpu_services *s = device_of(v);
+    if (!s || __atomic_exchange_n(&s->msi_refused_logged, true, __ATOMIC_RELAXED))
         return;
     log_warn("partition '%s': virtio-pci MSI-X message (address %x:%x, data %x) not sent: %s "
              "(logged once)",
              v->partition->name, m->addr_hi, m->addr_lo, m->data, why);
 }
 
-void vpci_env_send(struct vcpu *v, const struct vpci_msix_entry *m)
+const char *vpci_env_send(const struct vcpu *v, const struct vpci_msix_entry *m)
 {
-    struct vcpu_services *s = device_of(v);
-    if (!s)
-        return;
     uint32_t dest;
     uint8_t vector;
     const char *why = vpci_msi_decode(m, &dest, &vector);
     if (why)
-        return refuse_msi(v, s, m, why);
+        return why;
     const struct partition *p = v->partition;
     for (unsigned i = 0; i < p->nvcpus; i++) {
         if (vcpu_apic(&p->vcpus[i]) == dest) {
             apic_send_fixed(dest, vector);
-            return;
+            return NULL;
         }
     }
-    refuse_msi(v, s, m, "the destination is not a core of the partition");
+    return "the destination is not a core of the partition";
 }
 
-/* What a write asked for, done under the lock; messages to send once it is released. */
+/* What a write asked for, done under the lock (messages sent there too); what is left for
+ * once it is released: a refused message to log, the queue to serve. */
 struct todo {
-    struct vpci_msix_entry msg[VPCI_MSIX_ENTRIES + 1];
-    unsigned nmsg;
+    struct vpci_msix_entry refused;
+    const char *why;
     bool serve;
     int setup_rc;
 };
+
+static void send(const struct vcpu *v0, const struct vpci_msix_entry *m, struct todo *t)
+{
+    const char *why = vpci_env_send(v0, m);
+    if (why && !t->why) {
+        t->why = why;
+        t->refused = *m;
+    }
+}
 
 static void apply(struct vcpu *v0, struct vcpu_services *s, unsigned what, struct todo *t)
 {
@@ -79,14 +86,16 @@ static void apply(struct vcpu *v0, struct vcpu_services *s, unsigned what, struc
         vpci_queue_rings(&s->vpci, &desc, &avail, &used, &size);
         struct blk_backend b = svc_blk_backend(v0);
         t->setup_rc = blk_setup(&s->blkq, &b, desc, avail, used, size, 0);
+        struct vpci_msix_entry m;
         if (t->setup_rc == 0)
             s->queue_is_vpci = true;
-        else if (vpci_needs_reset(&s->vpci, &t->msg[t->nmsg]))
-            t->nmsg++;
+        else if (vpci_needs_reset(&s->vpci, &m))
+            send(v0, &m, t);
     }
-    if (what & VPCI_DO_UNMASKED)
-        while (t->nmsg < VPCI_MSIX_ENTRIES + 1 && vpci_take_pending(&s->vpci, &t->msg[t->nmsg]))
-            t->nmsg++;
+    struct vpci_msix_entry m;
+    if (what & VPCI_DO_UNMASKED) /* at most one per entry: taking clears its pending bit */
+        while (vpci_take_pending(&s->vpci, &m))
+            send(v0, &m, t);
     if (what & VPCI_DO_NOTIFY) /* polled, the side core serves it: nothing to do here */
         t->serve = s->queue_is_vpci && s->blkq.notify;
 }
@@ -97,8 +106,8 @@ static void finish(struct vcpu *v, struct vcpu_services *s, const struct todo *t
         log_warn("partition '%s': virtio-pci queue refused (error %d: rings outside the "
                  "partition's RAM, misaligned or a bad size): device needs reset (logged once)",
                  v->partition->name, t->setup_rc);
-    for (unsigned i = 0; i < t->nmsg; i++)
-        vpci_env_send(v, &t->msg[i]);
+    if (t->why)
+        vpci_env_refused(v, &t->refused, t->why);
     if (t->serve) /* in notification mode this is the one way in */
         (void)svc_blk_poll(&v->partition->vcpus[0], BLK_TRAP);
 }
