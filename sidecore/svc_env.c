@@ -298,17 +298,25 @@ static bool blk_lock_take(struct vcpu_services *s, bool may_wait)
     return true;
 }
 
+/* The caller's queue, locked for a request: 0, -E_NODEV (no disk) or -E_BUSY (the guest's
+ * own trap is serving the queue and a side core does not wait: try again). */
+static int blk_request_lock(const struct svc_call *call, struct blk_backend *b)
+{
+    if (!call->v->partition->disk)
+        return -E_NODEV;
+    *b = svc_blk_backend(call->v);
+    return blk_lock_take(call->v->svc, call->trap) ? 0 : -E_BUSY;
+}
+
 static int env_blk_setup(void *ctx, uint64_t desc, uint64_t avail, uint64_t used, uint64_t size,
                          uint64_t vector)
 {
-    struct svc_call *call = ctx;
-    struct vcpu *v = call->v;
-    if (!v->partition->disk)
-        return -E_NODEV;
-    struct blk_backend b = svc_blk_backend(v);
-    if (!blk_lock_take(v->svc, call->trap))
-        return -E_BUSY; /* the guest's own trap is serving the queue: try again */
-    int rc = blk_setup(&v->svc->blkq, &b, desc, avail, used, size, vector);
+    struct vcpu *v = ((struct svc_call *)ctx)->v;
+    struct blk_backend b;
+    int rc = blk_request_lock(ctx, &b);
+    if (rc)
+        return rc;
+    rc = blk_setup(&v->svc->blkq, &b, desc, avail, used, size, vector);
     if (rc == 0)
         v->svc->queue_is_vpci = false; /* the ring API's queue now, completions by vector */
     spin_unlock(&v->svc->blk_lock);
@@ -364,11 +372,10 @@ static int env_blk_poll_mode(void *ctx, bool poll)
 {
     struct svc_call *call = ctx;
     struct vcpu *v = call->v;
-    if (!v->partition->disk)
-        return -E_NODEV;
-    struct blk_backend b = svc_blk_backend(v);
-    if (!blk_lock_take(v->svc, call->trap))
-        return -E_BUSY;
+    struct blk_backend b;
+    int rc = blk_request_lock(call, &b);
+    if (rc)
+        return rc;
     blk_set_notify(&v->svc->blkq, &b, !poll);
     spin_unlock(&v->svc->blk_lock);
     /* a request published before the driver saw the flag change was not notified: look at
