@@ -494,7 +494,7 @@ def write_report(results: dict, out_dir: str) -> list[str]:
     md += ["", "Inside Linux: the ring path of the operations that cross CPUs or reach the "
            "disk, from CPU 0, with 1, 2 and 4 Linux vCPUs and one side core serving pt, irq "
            "and io (ipi needs a second CPU).", ""]
-    md += _linux_scaling_markdown(_list(results, "linux_scaling"))
+    md += _linux_scaling_markdown(_list(results, "linux_scaling")) + [""]
     md += ["## Real silicon: the ring code against a cache-line ping-pong", ""]
     md += _host_markdown(results.get("host"))
     if drawn:
