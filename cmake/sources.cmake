@@ -10,6 +10,7 @@ set(SIDECORE_PORTABLE_SOURCES
   core/exception_names.c
   core/fmt.c
   core/log_lock.c
+  core/multiboot2.c
   core/palloc.c
   core/pgtable.c
   core/refusal.c
