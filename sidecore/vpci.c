@@ -203,48 +203,55 @@ unsigned vpci_config_write(struct vpci_dev *d, unsigned devfn, unsigned offset, 
 /* ---- Configuration mechanism #1 */
 #define CONFIG_ENABLE (1u << 31)
 
-/* The devfn the latch selects on bus 0 (0x100, which no function has, when the enable
- * bit is off or another bus is named), and the register the data port reaches. */
-static unsigned latched(uint32_t latch, uint16_t port, unsigned *offset)
+enum port_kind { PORT_NONE, PORT_ADDRESS, PORT_DATA };
+
+/* Which of the mechanism's ports an access is; for the data port, the devfn the latch
+ * selects on bus 0 (0x100, which no function has, when the enable bit is off or another
+ * bus is named) and the register it reaches. */
+static enum port_kind port_kind(uint32_t latch, uint16_t port, unsigned size, unsigned *devfn,
+                                unsigned *offset)
 {
+    if (port == VPCI_PORT_ADDRESS && size == 4)
+        return PORT_ADDRESS;
+    if (port < VPCI_PORT_DATA || port > VPCI_PORT_DATA + 3 || (size != 1 && size != 2 && size != 4))
+        return PORT_NONE;
     *offset = (latch & 0xfc) + (unsigned)(port - VPCI_PORT_DATA);
     bool bus0 = (latch & CONFIG_ENABLE) && ((latch >> 16) & 0xff) == 0;
-    return bus0 ? (latch >> 8) & 0xff : 0x100;
-}
-
-static bool data_port(uint16_t port, unsigned size)
-{
-    return port >= VPCI_PORT_DATA && port <= VPCI_PORT_DATA + 3 &&
-           (size == 1 || size == 2 || size == 4);
+    *devfn = bus0 ? (latch >> 8) & 0xff : 0x100;
+    return PORT_DATA;
 }
 
 bool vpci_port_read(const struct vpci_dev *d, const uint32_t *latch, uint16_t port, unsigned size,
                     uint32_t *value)
 {
-    if (port == VPCI_PORT_ADDRESS && size == 4) {
+    unsigned devfn = 0, offset = 0;
+    switch (port_kind(*latch, port, size, &devfn, &offset)) {
+    case PORT_ADDRESS:
         *value = *latch;
         return true;
-    }
-    if (!data_port(port, size))
+    case PORT_DATA:
+        *value = vpci_config_read(d, devfn, offset, size);
+        return true;
+    default:
         return false;
-    unsigned offset, devfn = latched(*latch, port, &offset);
-    *value = vpci_config_read(d, devfn, offset, size);
-    return true;
+    }
 }
 
 bool vpci_port_write(struct vpci_dev *d, uint32_t *latch, uint16_t port, unsigned size,
                      uint32_t value, unsigned *todo)
 {
+    unsigned devfn = 0, offset = 0;
     *todo = 0;
-    if (port == VPCI_PORT_ADDRESS && size == 4) {
+    switch (port_kind(*latch, port, size, &devfn, &offset)) {
+    case PORT_ADDRESS:
         *latch = value;
         return true;
-    }
-    if (!data_port(port, size))
+    case PORT_DATA:
+        *todo = vpci_config_write(d, devfn, offset, size, value);
+        return true;
+    default:
         return false;
-    unsigned offset, devfn = latched(*latch, port, &offset);
-    *todo = vpci_config_write(d, devfn, offset, size, value);
-    return true;
+    }
 }
 
 /* ---- BAR0 */

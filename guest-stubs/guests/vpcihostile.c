@@ -12,6 +12,7 @@
  *   - after a reset, an MSI-X entry aimed at an APIC ID outside the partition: the request
  *     still completes, and no interrupt arrives.
  * The disk's sector 0 must hold the bytes (i * 7 + 1) & 0xff. One vCPU. */
+#include "core/cpu.h"
 #include "sidecore/guest.h"
 #include "sidecore/ring.h"
 
@@ -34,21 +35,6 @@
 #define MSIX_ENTRY1 0x3810
 #define S_NEEDS_RESET 0x40
 #define S_FEATURES_OK 8
-
-static inline void outl(uint16_t port, uint32_t v)
-{
-    __asm__ volatile("outl %0, %1" ::"a"(v), "Nd"(port));
-}
-static inline void outw(uint16_t port, uint16_t v)
-{
-    __asm__ volatile("outw %0, %1" ::"a"(v), "Nd"(port));
-}
-static inline uint32_t inl(uint16_t port)
-{
-    uint32_t v;
-    __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
-    return v;
-}
 
 static uint32_t cfg_read32(unsigned reg)
 {
