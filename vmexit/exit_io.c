@@ -8,21 +8,26 @@
 #include "vmexit/exit_handlers.h"
 #include "vmexit/vcpu.h"
 
+/* What IN does to rax: a 32-bit load zero-extends, 8- and 16-bit ones keep the other bytes. */
+static uint64_t in_result(uint64_t rax, unsigned size, uint32_t value)
+{
+    if (size == 4)
+        return value;
+    uint64_t mask = (1ull << (8 * size)) - 1;
+    return (rax & ~mask) | (value & mask);
+}
+
 enum exit_action exit_io(const struct exit_ctx *c, const struct vcpu_exit *e)
 {
     struct vcpu *v = c->v;
     struct partition *p = v->partition;
     vcpu_count_exit(v, SC_EXIT_IO);
-    if (!e->io.string) {
-        uint32_t value = (uint32_t)v->regs.rax;
-        if (c->hooks->device_port(v, e->io.port, e->io.size, !e->io.in, &value)) {
-            if (e->io.in) /* as IN: a 32-bit load zero-extends, smaller ones merge */
-                v->regs.rax = e->io.size == 4 ? value
-                                              : (v->regs.rax & ~((1ull << (8 * e->io.size)) - 1)) |
-                                                    (value & ((1u << (8 * e->io.size)) - 1));
-            c->be->skip_instruction(v, e->insn_len);
-            return EXIT_RESUME;
-        }
+    uint32_t value = (uint32_t)v->regs.rax;
+    if (!e->io.string && c->hooks->device_port(v, e->io.port, e->io.size, !e->io.in, &value)) {
+        if (e->io.in)
+            v->regs.rax = in_result(v->regs.rax, e->io.size, value);
+        c->be->skip_instruction(v, e->insn_len);
+        return EXIT_RESUME;
     }
     if (__atomic_fetch_add(&p->io_exits_logged, 1, __ATOMIC_RELAXED) == 0)
         exit_warn(c,
@@ -34,14 +39,8 @@ enum exit_action exit_io(const struct exit_ctx *c, const struct vcpu_exit *e)
         exit_inject_gp(c);
         return EXIT_RESUME;
     }
-    if (e->io.in) {
-        if (e->io.size == 1)
-            v->regs.rax |= 0xff; /* the other bytes of rax are kept */
-        else if (e->io.size == 2)
-            v->regs.rax |= 0xffff;
-        else
-            v->regs.rax = 0xffffffff; /* a 32-bit register write zero-extends */
-    }
+    if (e->io.in)
+        v->regs.rax = in_result(v->regs.rax, e->io.size, 0xffffffffu); /* nothing there */
     c->be->skip_instruction(v, e->insn_len);
     return EXIT_RESUME;
 }
