@@ -3,6 +3,7 @@
 # Hardware-independent sources: compiled into the hypervisor and into the host tests.
 set(SIDECORE_PORTABLE_SOURCES
   core/acpi.c
+  core/boot_mem.c
   core/bzimage.c
   core/config.c
   core/config_lex.c

@@ -3,10 +3,13 @@
 /* Multiboot2 boot information to struct boot_info (see multiboot2.h). */
 #include "core/multiboot2.h"
 
+#include "core/boot_mem.h"
+#include "core/fmt.h"
 #include "core/klib.h"
 
 enum {
     TAG_END = 0,
+    TAG_CMDLINE = 1,
     TAG_MODULE = 3,
     TAG_MMAP = 6,
     TAG_ACPI_OLD = 14,
@@ -19,6 +22,7 @@ enum {
 #define RSDP_V1_BYTES 20u
 #define RSDP_V2_BYTES 36u
 #define PAGE 4096u
+#define CONFIG_WORD "config="
 
 static uint32_t get32(const uint8_t *p)
 {
@@ -89,7 +93,8 @@ static int module_name(const uint8_t *s, uint32_t n, char name[BOOT_FILE_NAME_MA
     return 0;
 }
 
-static int module(const uint8_t *t, uint32_t size, struct boot_info *out, struct refusal *why)
+static int module(const uint8_t *t, uint32_t size, const char *config_name, bool *have_config,
+                  struct boot_info *out, struct refusal *why)
 {
     if (size < TAG_HEADER + MODULE_FIXED + 1)
         return refuse(why, E_INVAL, "module tag of %u bytes", size);
@@ -104,9 +109,10 @@ static int module(const uint8_t *t, uint32_t size, struct boot_info *out, struct
                       "module '%s' at %x-%x: not page aligned, or ends before it "
                       "starts",
                       name, start, end);
-    if (!strcmp(name, MB2_CONFIG_NAME)) {
-        if (out->config_len)
-            return refuse(why, E_INVAL, "two modules named %s", MB2_CONFIG_NAME);
+    if (!strcmp(name, config_name)) {
+        if (*have_config)
+            return refuse(why, E_INVAL, "two modules named %s", config_name);
+        *have_config = true;
         out->config_text = start;
         out->config_len = end - start;
         return 0;
@@ -123,6 +129,70 @@ static int module(const uint8_t *t, uint32_t size, struct boot_info *out, struct
     return 0;
 }
 
+/* The command line: empty, or config=NAME (the module that is the configuration). */
+static int command_line(const uint8_t *s, uint32_t n, char name[BOOT_FILE_NAME_MAX],
+                        struct refusal *why)
+{
+    uint32_t len = 0;
+    while (len < n && s[len])
+        len++;
+    if (len == n)
+        return refuse(why, E_INVAL, "command line not terminated");
+    uint32_t i = 0;
+    while (i < len) {
+        if (s[i] == ' ') {
+            i++;
+            continue;
+        }
+        uint32_t end = i;
+        while (end < len && s[end] != ' ')
+            end++;
+        const uint32_t w = sizeof(CONFIG_WORD) - 1;
+        if (end - i <= w || memcmp(s + i, CONFIG_WORD, w) || end - i - w >= BOOT_FILE_NAME_MAX)
+            return refuse(why, E_INVAL,
+                          "command line word %u bytes at %u: only config=NAME is understood "
+                          "(NAME 1 to %u characters)",
+                          end - i, i, BOOT_FILE_NAME_MAX - 1);
+        memcpy(name, s + i + w, end - i - w);
+        name[end - i - w] = '\0';
+        i = end;
+    }
+    return 0;
+}
+
+/* The tag at offset at of the information (total bytes, at 8-aligned): its type and size
+ * checked to lie inside; the offset of the next tag in *next. */
+static int tag_at(const uint8_t *info, uint32_t total, uint32_t at, uint32_t *type, uint32_t *size,
+                  uint32_t *next, struct refusal *why)
+{
+    if (total - at < TAG_HEADER)
+        return refuse(why, E_INVAL, "no end tag in %u bytes", total);
+    *type = get32(info + at);
+    *size = get32(info + at + 4);
+    if (*size < TAG_HEADER || *size > total - at)
+        return refuse(why, E_INVAL, "tag %u at offset %u: %u bytes", *type, at, *size);
+    uint64_t step = ((uint64_t)*size + 7) & ~7ull; /* tags start 8-aligned */
+    if (*type != TAG_END && step > total - at)
+        return refuse(why, E_INVAL, "tag %u at offset %u runs past the end", *type, at);
+    *next = at + (uint32_t)step;
+    return 0;
+}
+
+/* The information's own pages and every module's are the hypervisor's from now on. */
+static int reserve(struct boot_info *out, uint64_t base, uint32_t total, struct refusal *why)
+{
+    int err = boot_mem_carve(out, base, total, BOOT_MEM_HYPERVISOR);
+    if (!err)
+        err = boot_mem_carve(out, out->config_text, out->config_len, BOOT_MEM_HYPERVISOR);
+    for (uint32_t i = 0; i < out->nfiles && !err; i++)
+        err = boot_mem_carve(out, out->files[i].address, out->files[i].size, BOOT_MEM_HYPERVISOR);
+    return err ? refuse(why, E_INVAL,
+                        "more than %u memory ranges once the modules are set "
+                        "apart",
+                        BOOT_MAX_MEM_RANGES)
+               : 0;
+}
+
 int mb2_boot_info(const uint8_t *info, size_t len, uint64_t base, struct boot_info *out,
                   struct refusal *why)
 {
@@ -130,7 +200,6 @@ int mb2_boot_info(const uint8_t *info, size_t len, uint64_t base, struct boot_in
     out->magic = BOOT_INFO_MAGIC;
     out->version = BOOT_INFO_VERSION;
     out->loader = BOOT_LOADER_MULTIBOOT2;
-    memcpy(out->config_source, "module " MB2_CONFIG_NAME, sizeof("module " MB2_CONFIG_NAME));
     if (len < 8 || base % 8)
         return refuse(why, E_INVAL, "boot information of %llu bytes at %llx",
                       (unsigned long long)len, (unsigned long long)base);
@@ -138,22 +207,28 @@ int mb2_boot_info(const uint8_t *info, size_t len, uint64_t base, struct boot_in
     if (total < 8 + TAG_HEADER || total > len)
         return refuse(why, E_INVAL, "boot information says %u bytes, %llu readable", total,
                       (unsigned long long)len);
-    bool ended = false, mmap = false;
+    /* first the command line, which may name the configuration module */
+    char config_name[BOOT_FILE_NAME_MAX] = MB2_CONFIG_NAME;
+    uint32_t type = 1, size, next;
+    for (uint32_t at = 8; type != TAG_END; at = next) {
+        int err = tag_at(info, total, at, &type, &size, &next, why);
+        if (!err && type == TAG_CMDLINE)
+            err = command_line(info + at + TAG_HEADER, size - TAG_HEADER, config_name, why);
+        if (err)
+            return err;
+    }
+    ksnprintf(out->config_source, sizeof(out->config_source), "%s", config_name);
+    bool mmap = false, have_config = false;
     unsigned rsdp_bytes = 0;
-    for (uint32_t at = 8; !ended;) {
-        if (total - at < TAG_HEADER)
-            return refuse(why, E_INVAL, "no end tag in %u bytes", total);
+    type = 1;
+    for (uint32_t at = 8; type != TAG_END; at = next) {
+        int err = tag_at(info, total, at, &type, &size, &next, why);
         const uint8_t *t = info + at;
-        uint32_t type = get32(t), size = get32(t + 4);
-        if (size < TAG_HEADER || size > total - at)
-            return refuse(why, E_INVAL, "tag %u at offset %u: %u bytes", type, at, size);
-        int err = 0;
+        if (err)
+            return err;
         switch (type) {
-        case TAG_END:
-            ended = true;
-            break;
         case TAG_MODULE:
-            err = module(t, size, out, why);
+            err = module(t, size, config_name, &have_config, out, why);
             break;
         case TAG_MMAP:
             err = memory_map(t, size, out, why);
@@ -175,15 +250,11 @@ int mb2_boot_info(const uint8_t *info, size_t len, uint64_t base, struct boot_in
         }
         if (err)
             return err;
-        uint64_t next = ((uint64_t)size + 7) & ~7ull; /* tags start 8-aligned */
-        if (!ended && next > total - at)
-            return refuse(why, E_INVAL, "tag %u at offset %u runs past the end", type, at);
-        at += (uint32_t)next;
     }
     if (!mmap || out->nmem == 0)
         return refuse(why, E_INVAL, "no memory map");
-    if (!out->config_len)
-        return refuse(why, E_INVAL, "no module named %s (module2 /sidecore.cfg %s)",
-                      MB2_CONFIG_NAME, MB2_CONFIG_NAME);
-    return 0;
+    if (!have_config)
+        return refuse(why, E_INVAL, "no module named %s (module2 /%s %s)", config_name, config_name,
+                      config_name);
+    return reserve(out, base, total, why);
 }

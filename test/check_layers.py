@@ -29,13 +29,14 @@ ALLOWED = {
     # guest runtime and test guests; they share core/fmt.c, core/string.c,
     # core/exception_names.c and core/gprs.inc with the hypervisor
     "guest-stubs": {ABI, "core"},
-    "efi": {"core"},  # the loader: boot_info to core_start
+    "efi": {"core"},  # the UEFI loader: boot_info to core_start
+    "mb2": {"core"},  # the Multiboot2 loader, the same
     "vmexit": {"core", ABI},  # virtualization
     "sidecore": {"core", "vmexit", ABI},  # services
     "boot": {"core", "iommu", "vmexit", "sidecore", ABI},  # boot CPU's path, role dispatch
     "bench/guests": {ABI},
     "bench": {ABI, "sidecore"},  # ring_host: the ring consumer on Linux threads
-    "test": {ABI, "core", "iommu", "guest-stubs", "efi", "vmexit", "sidecore", "boot",
+    "test": {ABI, "core", "iommu", "guest-stubs", "efi", "mb2", "vmexit", "sidecore", "boot",
              "bench/guests", "bench"},
 }
 

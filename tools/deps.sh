@@ -17,7 +17,11 @@ PACKAGES=(
   # or certificates), cpio (the initramfs is made by the kernel tree's usr/gen_init_cpio);
   # git applies the patch series (git am) and perl (in build-essential) runs checkpatch.pl
   linux-source-6.1 busybox-static flex bison bc libelf-dev xz-utils git
-  # bochs, bochsbios, vgabios, grub-pc-bin, xorriso join when the VMX backend is tested
+  # The Multiboot2 ISO (tools/sidecore iso): grub-mkrescue with GRUB's BIOS and UEFI
+  # modules, so one ISO boots under SeaBIOS and OVMF; xorriso writes the ISO. Bochs (the
+  # VMX backend's emulator) with its BIOS and VGA BIOS
+  grub-common grub-pc-bin grub-efi-amd64-bin xorriso
+  bochs bochsbios vgabios
 )
 QEMU_MIN_MAJOR=10
 BACKPORTS_LIST=/etc/apt/sources.list.d/sidecore-backports.sources

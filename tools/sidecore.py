@@ -25,7 +25,7 @@ def cmd_run(args):
             linux.build_linux(args.build_dir)  # nothing to do when its inputs are unchanged
     result = qemu.boot(build_dir=args.build_dir, smp=smp, memory=args.memory,
                        config_path=config, timeout=args.timeout, echo=True,
-                       log_path=args.log)
+                       log_path=args.log, platform=args.platform)
     ops = bench.collect_ops(result, "shared")
     if ops:  # the default configuration runs a short benchmark: its table and RESULT lines
         print(bench.table(ops))
@@ -76,6 +76,16 @@ def cmd_dump_acpi(args):
     return acpidump.dump(args.build_dir, args.smp, args.out)
 
 
+def cmd_iso(args):
+    from sidecore_lib import iso
+    config = args.config or os.path.join(build.SOURCE_DIR, "efi", "sidecore.cfg")
+    if not args.no_build:
+        build.build(args.build_dir)
+    iso.make_iso(args.build_dir, args.out, config, qemu.files_for(config, args.build_dir))
+    print(f"sidecore: wrote {args.out} (GRUB for BIOS and UEFI, Multiboot2)")
+    return 0
+
+
 def cmd_linux(args):
     return linux.build_linux(args.build_dir, jobs=args.jobs, force=args.force, check=args.check)
 
@@ -97,6 +107,9 @@ def main():
     r.add_argument("--timeout", type=float, default=120.0, help="seconds before QEMU is killed")
     r.add_argument("--log", help="also write the console to this file")
     r.add_argument("--no-build", action="store_true", help="use the existing build")
+    r.add_argument("--platform", default="qemu", choices=qemu.PLATFORMS,
+                   help="qemu: OVMF loads BOOTX64.EFI (default); qemu-iso-bios, qemu-iso-efi: "
+                        "SeaBIOS or OVMF boots GRUB from the Multiboot2 ISO")
     r.set_defaults(func=cmd_run)
 
     be = sub.add_parser("bench", help="run the latency, noise and scaling benchmarks")
@@ -121,6 +134,13 @@ def main():
     d.add_argument("--out", required=True, help="directory for <SIG>@<addr>.bin files")
     d.add_argument("--no-build", action="store_true")
     d.set_defaults(func=cmd_dump_acpi)
+
+    i = sub.add_parser("iso", help="a bootable ISO: GRUB (BIOS and UEFI) loading the hypervisor "
+                                   "through Multiboot2, with the configuration and its files")
+    i.add_argument("--config", help="configuration file (default efi/sidecore.cfg)")
+    i.add_argument("--out", required=True, help="the ISO file to write")
+    i.add_argument("--no-build", action="store_true", help="use the existing build")
+    i.set_defaults(func=cmd_iso)
 
     lx = sub.add_parser("linux", help="build the Linux guest kernel and initramfs "
                                       "(Debian's linux-source-6.1, guest-stubs/linux)")

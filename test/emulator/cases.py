@@ -8,7 +8,10 @@ status (expected tools/sidecore exit status: 0 ok, 1 failure reported); expect /
 reject (regular expressions over the console); result (fields of the final RESULT line);
 partitions ({name: fields of its "RESULT partition=name" line}); files ({ESP name: bytes});
 needs_linux (the case boots the Linux guest: it runs after the test that builds it);
-linux_args (words added to the command line of the configuration's Linux partition).
+linux_args (words added to the command line of the configuration's Linux partition);
+platform (how the machine starts, tools/sidecore run --platform: "qemu", the default, is
+OVMF loading BOOTX64.EFI; "qemu-iso-bios" and "qemu-iso-efi" boot GRUB from the Multiboot2
+ISO under SeaBIOS and under OVMF).
 Guest cases check both the exit status and the guest's own PASS:/FAIL: lines.
 """
 
@@ -842,3 +845,20 @@ CASES = [
         "result": {"status": "ok"},
     },
 ]
+
+
+def multiboot2_iso(name, platform):
+    """The default configuration again, from the Multiboot2 ISO: the same result, and the
+    GRUB, loader and core lines that show which way it came."""
+    base = next(c for c in CASES if c["name"] == "boot_smp4_default")
+    return dict(base, name=name, platform=platform, timeout=180, expect=base["expect"] + [
+        r"sidecore-grub: loading the hypervisor and 4 modules",
+        r"^sidecore-mb2: configuration: module sidecore\.cfg \(\d+ bytes\); 3 other modules",
+        r"^sidecore-mb2: module bench\.img \(1048576 bytes\) at [0-9a-f]+$",
+        r"^sidecore-mb2: ACPI RSDP at [0-9a-f]+; TSC [1-9]\d* MHz \(PIT\)$",
+        r"cpu0 +info +sidecore hypervisor: core entered from the Multiboot2 loader",
+        r"hypervisor image +0*1000000-"])
+
+
+CASES += [multiboot2_iso("multiboot2_iso_seabios", "qemu-iso-bios"),
+          multiboot2_iso("multiboot2_iso_ovmf", "qemu-iso-efi")]

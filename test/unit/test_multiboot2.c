@@ -99,8 +99,7 @@ static size_t typical(void)
 {
     begin();
     size_t at = tag(1);
-    memcpy(mbi + used, "sidecore", 9);
-    used += 9;
+    mbi[used++] = '\0'; /* GRUB's command line when the menu gives none */
     end_tag(at);
     mmap(ram, 8, 24);
     acpi(14, 20);
@@ -109,6 +108,19 @@ static size_t typical(void)
     module(0x201000, 0x301000, "hello.elf");
     module(0x400000, 0x400000, "  empty.img  extra words");
     return finish();
+}
+
+/* The type of the range holding address a, 0 if none does; every address in at most one. */
+static uint32_t type_at(uint64_t a)
+{
+    uint32_t type = 0;
+    for (uint32_t i = 0; i < bi.nmem; i++) {
+        if (a - bi.mem[i].base < bi.mem[i].size) {
+            assert_int_equal(type, 0);
+            type = bi.mem[i].type;
+        }
+    }
+    return type;
 }
 
 static void test_typical(void **state)
@@ -126,14 +138,29 @@ static void test_typical(void **state)
     assert_int_equal(bi.files[0].size, 0x100000);
     assert_string_equal(bi.files[1].name, "empty.img");
     assert_int_equal(bi.files[1].size, 0);
-    /* 7 ranges: the empty one is dropped; the types mapped */
-    assert_int_equal(bi.nmem, 7);
-    static const uint32_t types[] = {BOOT_MEM_USABLE,       BOOT_MEM_RESERVED, BOOT_MEM_USABLE,
-                                     BOOT_MEM_ACPI_RECLAIM, BOOT_MEM_ACPI_NVS, BOOT_MEM_RESERVED,
-                                     BOOT_MEM_BAD};
-    for (unsigned i = 0; i < 7; i++)
-        assert_int_equal(bi.mem[i].type, types[i]);
-    assert_int_equal(bi.mem[6].base, 0x200000000ull);
+    /* 7 ranges, the empty one dropped and the types mapped; then the information's page
+     * and the modules' carved out of the usable ones as the hypervisor's: 12 */
+    assert_int_equal(bi.nmem, 12);
+    static const uint64_t expect[][2] = {
+        {0, BOOT_MEM_USABLE},
+        {BASE, BOOT_MEM_HYPERVISOR},
+        {BASE + 0xfff, BOOT_MEM_HYPERVISOR},
+        {BASE + 0x1000, BOOT_MEM_USABLE},
+        {0x9fc00, BOOT_MEM_RESERVED},
+        {0x1fffff, BOOT_MEM_USABLE},
+        {0x200000, BOOT_MEM_HYPERVISOR}, /* the configuration, rounded up to its page */
+        {0x200fff, BOOT_MEM_HYPERVISOR},
+        {0x201000, BOOT_MEM_HYPERVISOR},
+        {0x300fff, BOOT_MEM_HYPERVISOR},
+        {0x301000, BOOT_MEM_USABLE},
+        {0x7fe0000, BOOT_MEM_ACPI_RECLAIM},
+        {0x7f000000, BOOT_MEM_ACPI_NVS},
+        {0xfffc0000, BOOT_MEM_RESERVED},
+        {0x100000000ull, 0}, /* the empty range is gone */
+        {0x200000000ull, BOOT_MEM_BAD},
+    };
+    for (unsigned i = 0; i < sizeof(expect) / sizeof(expect[0]); i++)
+        assert_int_equal(type_at(expect[i][0]), expect[i][1]);
     /* the new RSDP, at its address inside the information */
     assert_memory_equal(mbi + (bi.rsdp - BASE), "RSD PTR ", 8);
     uint32_t type;
@@ -151,8 +178,38 @@ static void test_old_rsdp_only_and_wide_entries(void **state)
     size_t n = finish();
     assert_int_equal(mb2_boot_info(mbi, n, BASE, &bi, &why), 0);
     assert_int_equal(bi.rsdp, BASE + rsdp);
-    assert_int_equal(bi.nmem, 3);
-    assert_int_equal(bi.mem[2].size, 0x7ee0000);
+    /* three ranges, two of them split by the information's page and the configuration's */
+    assert_int_equal(bi.nmem, 7);
+    assert_int_equal(type_at(0x9fc00), BOOT_MEM_RESERVED);
+    assert_int_equal(type_at(0x7fdffff), BOOT_MEM_USABLE);
+    assert_int_equal(type_at(0x7fe0000), 0);
+}
+
+static void command_line(const char *text)
+{
+    size_t at = tag(1);
+    memcpy(mbi + used, text, strlen(text) + 1);
+    used += strlen(text) + 1;
+    end_tag(at);
+}
+
+/* config=NAME picks the configuration among the modules, wherever the command line is. */
+static void test_command_line_names_the_configuration(void **state)
+{
+    (void)state;
+    begin();
+    mmap(ram, 3, 24);
+    module(0x200000, 0x200010, "sidecore.cfg");
+    module(0x201000, 0x201020, "node7.cfg");
+    command_line("  config=node7.cfg ");
+    size_t n = finish();
+    assert_int_equal(mb2_boot_info(mbi, n, BASE, &bi, &why), 0);
+    assert_int_equal(bi.config_text, 0x201000);
+    assert_int_equal(bi.config_len, 0x20);
+    assert_string_equal(bi.config_source, "node7.cfg");
+    assert_int_equal(bi.nfiles, 1); /* the default one is an ordinary file now */
+    assert_string_equal(bi.files[0].name, "sidecore.cfg");
+    assert_int_equal(type_at(0x201000), BOOT_MEM_HYPERVISOR);
 }
 
 static void refused(size_t n, uint64_t base, const char *text)
@@ -237,6 +294,30 @@ static void test_refusals(void **state)
     acpi(15, 20); /* a new RSDP must have 36 bytes */
     refused(finish(), BASE, "ACPI tag 15");
 
+    /* command lines: other words, an empty or too long name, a missing module */
+    static const char *const lines[] = {"sidecore", "config=", "config=a.cfg x", "configx=a"};
+    for (size_t i = 0; i < 4; i++) {
+        begin();
+        mmap(ram, 1, 24);
+        module(0x200000, 0x200010, "sidecore.cfg");
+        command_line(lines[i]);
+        refused(finish(), BASE, "only config=NAME");
+    }
+    begin();
+    mmap(ram, 1, 24);
+    command_line("config=other.cfg");
+    module(0x200000, 0x200010, "sidecore.cfg");
+    refused(finish(), BASE, "no module named other.cfg");
+    begin();
+    mmap(ram, 1, 24);
+    {
+        size_t at = tag(1);
+        memset(mbi + used, 'c', 12); /* no terminating NUL inside the tag */
+        used += 12;
+        end_tag(at);
+    }
+    refused(finish(), BASE, "not terminated");
+
     /* a tag whose size runs past the end, and one smaller than its header */
     n = typical();
     put32(8 + 4, (uint32_t)n);
@@ -251,6 +332,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_typical),
         cmocka_unit_test(test_old_rsdp_only_and_wide_entries),
+        cmocka_unit_test(test_command_line_names_the_configuration),
         cmocka_unit_test(test_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -49,7 +49,8 @@ def run_case(name, build_dir, verbose=False):
                            config_path=cfg_path if not case.get("no_config") else None,
                            timeout=case.get("timeout", 120), echo=verbose,
                            append=case.get("append"), use_kernel=case.get("use_kernel", False),
-                           extra_files=extra, cpu=case.get("cpu"))
+                           extra_files=extra, cpu=case.get("cpu"),
+                           platform=case.get("platform", "qemu"))
     finally:
         if ("config" in case or "linux_args" in case) and cfg_path:
             os.unlink(cfg_path)

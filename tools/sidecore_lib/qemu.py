@@ -16,7 +16,8 @@ OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
 OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
 DEBUG_EXIT_SUCCESS = 33  # hypervisor wrote 0x10 to isa-debug-exit: (0x10 << 1) | 1
 DEBUG_EXIT_FAILURE = 35  # 0x11
-LOADER_ERROR = "sidecore-efi: error:"
+# loaders' error prefixes (UEFI loader, Multiboot2 loader): tools/sidecore stops at once
+LOADER_ERRORS = ("sidecore-efi: error:", "sidecore-mb2: error:")
 ANSI = re.compile(r"\x1b\[[0-9;=?]*[A-Za-z]|\x1b[()][0-9A-Za-z]|\r")
 
 APIC_MODE_RE = re.compile(r"local APIC mode: (x2APIC|xAPIC)")
@@ -109,12 +110,21 @@ def default_cpu():
     return os.environ.get("SIDECORE_QEMU_CPU", DEFAULT_CPU)
 
 
-def qemu_command(smp, memory, vars_path, esp_path=None, kernel=None, append=None, cpu=None):
+# How the machine starts: "qemu" OVMF loading BOOTX64.EFI from an ESP (the default);
+# "qemu-iso-bios" SeaBIOS and "qemu-iso-efi" OVMF, each booting GRUB from the Multiboot2 ISO.
+PLATFORMS = ("qemu", "qemu-iso-bios", "qemu-iso-efi")
+
+
+def qemu_command(smp, memory, vars_path, esp_path=None, kernel=None, append=None, cpu=None,
+                 iso_path=None):
     cmd = ["qemu-system-x86_64", "-machine", "q35", "-accel", "tcg", "-cpu", cpu or default_cpu(),
-           "-smp", str(smp), "-m", str(memory),
-           "-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={OVMF_CODE}",
-           "-drive", f"if=pflash,format=raw,unit=1,file={vars_path}",
-           "-display", "none", "-serial", "stdio", "-monitor", "none", "-net", "none",
+           "-smp", str(smp), "-m", str(memory)]
+    if vars_path:  # OVMF; without it QEMU's SeaBIOS
+        cmd += ["-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={OVMF_CODE}",
+                "-drive", f"if=pflash,format=raw,unit=1,file={vars_path}"]
+    if iso_path:
+        cmd += ["-cdrom", iso_path]
+    cmd += ["-display", "none", "-serial", "stdio", "-monitor", "none", "-net", "none",
            "-no-reboot", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
     if esp_path:
         cmd += ["-drive", f"format=raw,file={esp_path}"]
@@ -125,9 +135,22 @@ def qemu_command(smp, memory, vars_path, esp_path=None, kernel=None, append=None
     return cmd
 
 
+def files_for(config_path, build_dir, extra_files=()):
+    """The (source, name) pairs a boot medium carries: extra_files, then what the
+    configuration names that they do not."""
+    files = list(extra_files)
+    if config_path:
+        given = {name for _, name in files}
+        files += [f for f in images_named(config_path, build_dir) if f[1] not in given]
+    return files
+
+
 def boot(build_dir, smp=4, memory="1G", config_path=None, timeout=120.0, echo=True,
-         log_path=None, append=None, use_kernel=False, extra_files=(), cpu=None):
+         log_path=None, append=None, use_kernel=False, extra_files=(), cpu=None,
+         platform="qemu"):
     """Boot once; return a BootResult. Never hangs: QEMU is killed at the time-out."""
+    if platform not in PLATFORMS:
+        raise SystemExit(f"sidecore: unknown QEMU platform '{platform}'")
     efi = build.efi_image(build_dir)
     if not os.path.exists(efi):
         raise SystemExit(f"sidecore: {efi} is missing; build first")
@@ -135,17 +158,21 @@ def boot(build_dir, smp=4, memory="1G", config_path=None, timeout=120.0, echo=Tr
     try:
         vars_path = os.path.join(work, "vars.fd")
         shutil.copyfile(OVMF_VARS, vars_path)
-        if use_kernel:
+        if platform != "qemu":
+            from . import iso
+            if not config_path or use_kernel:
+                raise SystemExit("sidecore: the ISO platforms need a configuration file")
+            iso_path = iso.make_iso(build_dir, os.path.join(work, "sidecore.iso"), config_path,
+                                    files_for(config_path, build_dir, extra_files))
+            cmd = qemu_command(smp, memory, vars_path if platform == "qemu-iso-efi" else None,
+                               cpu=cpu, iso_path=iso_path)
+        elif use_kernel:
             cmd = qemu_command(smp, memory, vars_path, kernel=efi, append=append, cpu=cpu)
         else:
             esp = os.path.join(work, "esp.img")
-            files = list(extra_files)
-            if config_path:
-                given = {name for _, name in files}
-                files += [f for f in images_named(config_path, build_dir) if f[1] not in given]
-            make_esp(esp, efi, config_path, files)
+            make_esp(esp, efi, config_path, files_for(config_path, build_dir, extra_files))
             cmd = qemu_command(smp, memory, vars_path, esp_path=esp, cpu=cpu)
-        build.log(f"booting QEMU {qemu_version()}: -cpu {cpu or default_cpu()} -smp {smp} -m {memory}, "
+        build.log(f"booting QEMU {qemu_version()} ({platform}): -cpu {cpu or default_cpu()} -smp {smp} -m {memory}, "
                   f"time-out {timeout:.0f} s")
         return _run(cmd, timeout, echo, log_path)
     finally:
@@ -182,7 +209,7 @@ def _run(cmd, timeout, echo, log_path):
                     print(line, flush=True)
                 if logf:
                     logf.write(line + "\n")
-                if line.startswith(LOADER_ERROR) or LOADER_ERROR in line:
+                if any(e in line for e in LOADER_ERRORS):
                     reason = "loader error"
             if reason:
                 break
