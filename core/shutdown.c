@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The sidecore authors */
-/* Shutdown: QEMU's debug-exit device when running under QEMU, the ACPI reset
- * register on hardware, or a halt. */
+/* Shutdown: the emulator's exit device under QEMU or Bochs, the ACPI reset register on
+ * hardware, or a halt. */
 #include "core/shutdown.h"
 
 #include "core/acpi.h"
@@ -31,6 +31,24 @@ static bool running_under_qemu(void)
     return memcmp(sig, "TCGTCGTCGTCG", 12) == 0 || memcmp(sig, "KVMKVMKVM", 9) == 0;
 }
 
+/* Bochs with its port 0xe9 console (tools/sidecore turns it on) reads 0xe9 back there;
+ * nothing else answers that port with its own number. */
+static bool running_under_bochs(void)
+{
+    return inb(BOCHS_E9_PORT) == BOCHS_E9_PORT;
+}
+
+/* QEMU's isa-debug-exit ends QEMU with a status; Bochs's shutdown port (0x8900) ends Bochs:
+ * 'D' stops in its debugger, whose command file then quits with status 0, and "Shutdown"
+ * quits with status 1. Each emulator ignores the other's port. */
+static void emulator_exit(bool success)
+{
+    outl(DEBUG_EXIT_PORT, success ? DEBUG_EXIT_SUCCESS : DEBUG_EXIT_FAILURE);
+    const char *word = success ? "D" : "Shutdown";
+    for (; *word; word++)
+        outb(BOCHS_SHUTDOWN_PORT, (uint8_t)*word);
+}
+
 void shutdown_configure(enum shutdown_method m, const struct acpi_info *acpi)
 {
     method = m;
@@ -48,9 +66,9 @@ void machine_shutdown(bool success)
     serial_drain(); /* or the last lines are cut */
     enum shutdown_method m = method;
     if (m == SHUTDOWN_AUTO)
-        m = running_under_qemu() ? SHUTDOWN_DEBUG_EXIT : SHUTDOWN_RESET;
+        m = running_under_qemu() || running_under_bochs() ? SHUTDOWN_DEBUG_EXIT : SHUTDOWN_RESET;
     if (m == SHUTDOWN_DEBUG_EXIT)
-        outl(DEBUG_EXIT_PORT, success ? DEBUG_EXIT_SUCCESS : DEBUG_EXIT_FAILURE);
+        emulator_exit(success);
     if (m == SHUTDOWN_RESET && reset_io_ok)
         outb(reset_port, reset_value);
     for (;;)

@@ -13,6 +13,9 @@
 #define DEBUG_EXIT_PORT 0xf4
 #define DEBUG_EXIT_SUCCESS 0x10 /* exit status 33 */
 #define DEBUG_EXIT_FAILURE 0x11 /* exit status 35 */
+/* Bochs: its shutdown port, and the port 0xe9 console that reads back 0xe9 */
+#define BOCHS_SHUTDOWN_PORT 0x8900
+#define BOCHS_E9_PORT 0xe9
 
 struct acpi_info;
 void shutdown_configure(enum shutdown_method method, const struct acpi_info *acpi);

@@ -112,6 +112,7 @@ void mb2_main(uint32_t magic, uint64_t info_pa)
     boot.tsc_hz = tsc_hz_from_pit();
     say("ACPI RSDP at %llx; TSC %llu MHz (PIT)", (unsigned long long)boot.rsdp,
         (unsigned long long)(boot.tsc_hz / 1000000));
+    serial_drain(); /* the core sets the UART up again: nothing may be left in its FIFO */
     boot.handoff_tsc = rdtsc();
     core_start(&boot);
 }

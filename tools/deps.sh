@@ -21,7 +21,7 @@ PACKAGES=(
   # modules, so one ISO boots under SeaBIOS and OVMF; xorriso writes the ISO. Bochs (the
   # VMX backend's emulator) with its BIOS and VGA BIOS
   grub-common grub-pc-bin grub-efi-amd64-bin xorriso
-  bochs bochsbios vgabios
+  bochs bochs-term bochsbios vgabios
 )
 QEMU_MIN_MAJOR=10
 BACKPORTS_LIST=/etc/apt/sources.list.d/sidecore-backports.sources

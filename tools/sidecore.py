@@ -8,7 +8,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from sidecore_lib import acpidump, bench, build, cases, linux, qemu  # noqa: E402
+from sidecore_lib import acpidump, bench, bochs, build, cases, linux, platforms, qemu  # noqa: E402
 
 
 def cmd_build(args):
@@ -23,16 +23,17 @@ def cmd_run(args):
         build.build(args.build_dir)
         if linux.config_uses_linux(config):
             linux.build_linux(args.build_dir)  # nothing to do when its inputs are unchanged
-    result = qemu.boot(build_dir=args.build_dir, smp=smp, memory=args.memory,
-                       config_path=config, timeout=args.timeout, echo=True,
-                       log_path=args.log, platform=args.platform)
+    if args.platform == platforms.BOCHS:
+        smp = args.smp or min(bochs.MAX_CPUS, smp)
+    result = platforms.boot(args.platform, args.build_dir, smp=smp, memory=args.memory,
+                            config_path=config, timeout=args.timeout, echo=True,
+                            log_path=args.log)
     ops = bench.collect_ops(result, "shared")
     if ops:  # the default configuration runs a short benchmark: its table and RESULT lines
         print(bench.table(ops))
         print(f"({bench.EMULATOR_NOTE})")
         bench.print_results({"ops": ops})
-    print(f"sidecore: QEMU {qemu.qemu_version()}, -cpu {qemu.default_cpu()}, local APIC mode "
-          f"{result.apic_mode() or 'unknown'}", file=sys.stderr)
+    print(f"sidecore: {platforms.describe(args.platform, result)}", file=sys.stderr)
     print(f"sidecore: {result.summary()}", file=sys.stderr)
     return result.status
 
@@ -107,9 +108,10 @@ def main():
     r.add_argument("--timeout", type=float, default=120.0, help="seconds before QEMU is killed")
     r.add_argument("--log", help="also write the console to this file")
     r.add_argument("--no-build", action="store_true", help="use the existing build")
-    r.add_argument("--platform", default="qemu", choices=qemu.PLATFORMS,
-                   help="qemu: OVMF loads BOOTX64.EFI (default); qemu-iso-bios, qemu-iso-efi: "
-                        "SeaBIOS or OVMF boots GRUB from the Multiboot2 ISO")
+    r.add_argument("--platform", default="qemu", choices=platforms.ALL,
+                   help="qemu: OVMF loads BOOTX64.EFI (AMD SVM; the default); qemu-iso-bios, "
+                        "qemu-iso-efi: SeaBIOS or OVMF boots GRUB from the Multiboot2 ISO; "
+                        "bochs-vmx: Bochs (Intel VMX) boots the ISO")
     r.set_defaults(func=cmd_run)
 
     be = sub.add_parser("bench", help="run the latency, noise and scaling benchmarks")

@@ -7,7 +7,7 @@ import re
 import shutil
 import tempfile
 
-from . import build, linux, qemu
+from . import build, linux, platforms, qemu
 
 
 def load_table():
@@ -45,12 +45,11 @@ def run_case(name, build_dir, verbose=False):
             f.write(data)
         extra.append((path, name))
     try:
-        result = qemu.boot(build_dir, smp=case.get("smp", 4), memory=case.get("memory", "512M"),
+        result = platforms.boot(case.get("platform", "qemu"), build_dir, smp=case.get("smp", 4), memory=case.get("memory", "512M"),
                            config_path=cfg_path if not case.get("no_config") else None,
                            timeout=case.get("timeout", 120), echo=verbose,
                            append=case.get("append"), use_kernel=case.get("use_kernel", False),
-                           extra_files=extra, cpu=case.get("cpu"),
-                           platform=case.get("platform", "qemu"))
+                           extra_files=extra, cpu=case.get("cpu"))
     finally:
         if ("config" in case or "linux_args" in case) and cfg_path:
             os.unlink(cfg_path)

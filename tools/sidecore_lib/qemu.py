@@ -10,15 +10,12 @@ import sys
 import tempfile
 import time
 
-from . import build
+from . import build, console
 
 OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
 OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
 DEBUG_EXIT_SUCCESS = 33  # hypervisor wrote 0x10 to isa-debug-exit: (0x10 << 1) | 1
 DEBUG_EXIT_FAILURE = 35  # 0x11
-# loaders' error prefixes (UEFI loader, Multiboot2 loader): tools/sidecore stops at once
-LOADER_ERRORS = ("sidecore-efi: error:", "sidecore-mb2: error:")
-ANSI = re.compile(r"\x1b\[[0-9;=?]*[A-Za-z]|\x1b[()][0-9A-Za-z]|\r")
 
 APIC_MODE_RE = re.compile(r"local APIC mode: (x2APIC|xAPIC)")
 
@@ -180,13 +177,13 @@ def boot(build_dir, smp=4, memory="1G", config_path=None, timeout=120.0, echo=Tr
 
 
 def _run(cmd, timeout, echo, log_path):
-    logf = open(log_path, "w") if log_path else None
+    con = console.Console(echo, log_path)
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
     sel = selectors.DefaultSelector()
     sel.register(proc.stdout, selectors.EVENT_READ)
     deadline = time.monotonic() + timeout
-    lines, pending, reason = [], b"", None
+    reason = None
     try:
         while True:
             left = deadline - time.monotonic()
@@ -200,27 +197,15 @@ def _run(cmd, timeout, echo, log_path):
             chunk = os.read(proc.stdout.fileno(), 65536)
             if not chunk:
                 break
-            pending += chunk
-            *complete, pending = pending.split(b"\n")
-            for raw in complete:
-                line = ANSI.sub("", raw.decode("utf-8", "replace"))
-                lines.append(line)
-                if echo:
-                    print(line, flush=True)
-                if logf:
-                    logf.write(line + "\n")
-                if any(e in line for e in LOADER_ERRORS):
-                    reason = "loader error"
-            if reason:
+            con.feed(chunk)
+            if con.loader_error:
+                reason = "loader error"
                 break
     finally:
         if proc.poll() is None:
             proc.kill()
         proc.wait()
-        if pending:
-            lines.append(ANSI.sub("", pending.decode("utf-8", "replace")))
-        if logf:
-            logf.close()
+        lines = con.close()
     rc = proc.returncode
     if reason == "timed out":
         return BootResult(STATUS_TIMEOUT, reason, lines, rc)
