@@ -43,6 +43,8 @@ set(SIDECORE_PORTABLE_SOURCES
   vmexit/svm/vmcb_build.c
   vmexit/svm/vmcb_check.c
   vmexit/tlb_sync.c
+  vmexit/vmx/vmcs_build.c
+  vmexit/vmx/vmcs_check.c
 )
 list(REMOVE_DUPLICATES SIDECORE_PORTABLE_SOURCES)
 list(TRANSFORM SIDECORE_PORTABLE_SOURCES PREPEND ${PROJECT_SOURCE_DIR}/)

@@ -74,6 +74,12 @@ struct percpu {
     uint64_t stack_block;          /* its stacks and their guard pages (core/stacks.c) */
     bool emergency;                /* in an exception or a panic: the log lock is not waited for */
     struct sidecore_cpu *sidecore; /* its state if it is a side core (sidecore/sidecore.c) */
+    /* NMIs in the hypervisor (core/trap.c). nmi_taken is set by every one; whoever must not
+     * miss one clears it first and looks at it last (the VMX entry: vmexit/vmx). An NMI at
+     * an rip in [nmi_restart_start, nmi_restart_end) resumes at nmi_restart_start, so such
+     * a last look cannot be passed by an NMI that comes just after it. */
+    volatile uint8_t nmi_taken;
+    uintptr_t nmi_restart_start, nmi_restart_end;
     uint8_t backend[PERCPU_BACKEND_BYTES] __attribute__((aligned(16)));
     struct gdt_table gdt;
     struct tss tss;

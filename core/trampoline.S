@@ -26,7 +26,8 @@ trampoline_start:
     orl $0x100, %eax                /* EFER.LME */
     wrmsr
     movl %cr0, %eax
-    orl $0x80000001, %eax           /* CR0.PG | CR0.PE */
+    andl $~0x60000000, %eax         /* CR0.CD, CR0.NW: an AP starts with caching off */
+    orl $0x80000021, %eax           /* CR0.PG | CR0.NE | CR0.PE */
     movl %eax, %cr0
     ljmpl *TRAMP(tramp_far64)
 

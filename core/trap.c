@@ -50,10 +50,16 @@ void trap_dispatch(struct trap_frame *f)
     case VECTOR_NMI:
         /* a wake: the interrupted loop takes its work (cpu_work.h); a hlt about to start
          * after the mailbox was found empty is skipped, or this wake would be lost */
-        __atomic_fetch_add(&this_cpu()->pub.nmis, 1, __ATOMIC_RELAXED);
-        if (f->rip >= (uintptr_t)&cpu_work_halt && f->rip < (uintptr_t)cpu_work_halt_end)
-            f->rip = (uintptr_t)cpu_work_halt_end;
-        return;
+        {
+            struct percpu *pc = this_cpu();
+            __atomic_fetch_add(&pc->pub.nmis, 1, __ATOMIC_RELAXED);
+            pc->nmi_taken = 1;
+            if (f->rip >= (uintptr_t)&cpu_work_halt && f->rip < (uintptr_t)cpu_work_halt_end)
+                f->rip = (uintptr_t)cpu_work_halt_end;
+            else if (f->rip >= pc->nmi_restart_start && f->rip < pc->nmi_restart_end)
+                f->rip = pc->nmi_restart_start;
+            return;
+        }
     default: {
         if (f->vector >= 32) {
             /* a stray interrupt meant for a guest that has left this core */

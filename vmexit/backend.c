@@ -9,7 +9,7 @@
 
 const struct vcpu_backend *vcpu_backend;
 
-static const struct vcpu_backend *const backends[] = {&svm_backend};
+static const struct vcpu_backend *const backends[] = {&svm_backend, &vmx_backend};
 
 int vcpu_backend_select(struct refusal *why)
 {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The sidecore authors */
-/* The vendor backend interface (SVM now, VMX next): mechanism only. A backend enters the
+/* The vendor backend interface (AMD SVM, Intel VMX): mechanism only. A backend enters the
  * guest, decodes each exit into one vendor-neutral struct vcpu_exit and carries out what
  * the exit policy (exit.c and exit_*.c, written once) decides. It decides nothing itself:
  * which exits are errors, what a guest sees for a port or an MSR, when a partition stops
@@ -82,6 +82,7 @@ struct vcpu_backend {
     const char *name;
     const char *hw_info_names[2];          /* e.g. "exitinfo1", "exitinfo2" */
     const struct pt_format *stage2_format; /* the nested tables' entry encoding */
+    uint32_t boot_flags;                   /* SC_BOOT_* a guest needs (SC_BOOT_VMCALL) */
 
     /* ---- on the boot CPU */
     /* Can this machine run guests with this backend? Fill why on refusal. */
@@ -128,6 +129,7 @@ struct vcpu_backend {
 
 /* The backends compiled in, tried in turn by vcpu_backend_select. */
 extern const struct vcpu_backend svm_backend;
+extern const struct vcpu_backend vmx_backend;
 
 /* The backend chosen at boot, or NULL if this machine cannot run guests. */
 extern const struct vcpu_backend *vcpu_backend;

@@ -124,7 +124,7 @@ static void write_boot_info(struct partition *p, const struct cfg_partition *cfg
         .version = SC_ABI_VERSION,
         .vcpu_id = id,
         .vcpu_count = p->nvcpus,
-        .flags = apic_x2apic_mode() ? SC_BOOT_X2APIC : 0,
+        .flags = (apic_x2apic_mode() ? SC_BOOT_X2APIC : 0) | vcpu_backend->boot_flags,
         .memory_size = p->size,
         .tsc_hz = time_tsc_hz(),
         .free_gpa = p->free_gpa,

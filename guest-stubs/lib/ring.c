@@ -60,7 +60,7 @@ int64_t sc_svc_trap(enum sc_service s, uint16_t op, const uint64_t args[6], uint
 {
     struct sc_ring_slot slot; /* on the stack: identity-mapped, so its address is its GPA */
     sc_svc_slot_fill(&slot, op, TRAP_TAG, args);
-    int64_t status = sc_svc_trap_slot(s, &slot, (uint64_t)(uintptr_t)&slot);
+    int64_t status = sc_hypercall(SC_HC_RING_OP, s, (long)(uintptr_t)&slot, 0);
     if (out)
         for (unsigned i = 0; i < 6; i++)
             out[i] = slot.arg[i];

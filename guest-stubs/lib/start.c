@@ -76,8 +76,11 @@ static void install_idt(void)
     __asm__ volatile("lidt %0" : : "m"(p) : "memory");
 }
 
+bool sc_vmcall;
+
 void sc_vcpu_setup(const struct sc_boot_info *bi)
 {
+    sc_vmcall = (bi->flags & SC_BOOT_VMCALL) != 0; /* before this vCPU's first hypercall */
     static struct sc_vcpu_local locals[SC_MAX_VCPUS];
     if (bi->vcpu_id >= SC_MAX_VCPUS)
         sc_exit(SC_STATUS_BAD_BOOT_INFO);

@@ -19,12 +19,6 @@
 #include "vmexit/vcpu.h"
 #include "vmexit/x86.h"
 
-_Static_assert(offsetof(struct guest_regs, rbx) == 0, "svm_switch.S R_RBX");
-_Static_assert(offsetof(struct guest_regs, rdi) == 32, "svm_switch.S R_RDI");
-_Static_assert(offsetof(struct guest_regs, r8) == 48, "svm_switch.S R_R8");
-_Static_assert(offsetof(struct guest_regs, r15) == 104, "svm_switch.S R_R15");
-_Static_assert(offsetof(struct guest_regs, rax) == 112, "rax after what svm_switch.S moves");
-
 void svm_world_switch(struct guest_regs *regs, uint64_t vmcb_pa, uint64_t host_vmcb_pa);
 
 #define CPUID_8000000A_EDX_NP (1u << 0)

@@ -96,6 +96,7 @@ struct sc_exit_counters {
  * an identity map of the partition's RAM, interrupts off, rsp = its stack). */
 #define SC_BOOT_MAGIC 0x746f6f6265646973ull /* "sideboot" */
 #define SC_BOOT_X2APIC (1u << 0) /* the LAPIC is in x2APIC mode: MSRs 0x800-0x8ff, no page */
+#define SC_BOOT_VMCALL (1u << 1) /* hypercalls are VMCALL (Intel VMX), not VMMCALL (AMD SVM) */
 struct sc_boot_info {
     uint64_t magic;
     uint32_t version;

@@ -21,13 +21,20 @@ int main(const struct sc_boot_info *bi);
 #define SC_STATUS_EXCEPTION(vec) (0x200 + (vec)) /* unexpected CPU exception */
 #define SC_STATUS_UNEXPECTED_IRQ 0x300           /* an interrupt without a handler */
 
-/* ---- Hypercalls (VMMCALL: rax = op, rdi/rsi/rdx = arguments, rax = result). Buffers are
- * passed by address: the image, bss and stacks are identity-mapped, so a pointer is a GPA.
- * The argument registers are treated as clobbered, since abi.h does not promise them. */
+/* ---- Hypercalls (rax = op, rdi/rsi/rdx = arguments, rax = result): VMMCALL on AMD SVM,
+ * VMCALL on Intel VMX (the boot info's SC_BOOT_VMCALL, kept in sc_vmcall by guest_start).
+ * Buffers are passed by address: the image, bss and stacks are identity-mapped, so a pointer
+ * is a GPA. The argument registers are treated as clobbered, since abi.h does not promise
+ * them; memory is too (the hypervisor may write any buffer it was given). */
+extern bool sc_vmcall;
+
 static inline long sc_hypercall(long op, long a0, long a1, long a2)
 {
     long ret = op;
-    __asm__ volatile("vmmcall" : "+a"(ret), "+D"(a0), "+S"(a1), "+d"(a2) : : "memory");
+    if (sc_vmcall)
+        __asm__ volatile("vmcall" : "+a"(ret), "+D"(a0), "+S"(a1), "+d"(a2) : : "memory");
+    else
+        __asm__ volatile("vmmcall" : "+a"(ret), "+D"(a0), "+S"(a1), "+d"(a2) : : "memory");
     return ret;
 }
 

@@ -85,25 +85,12 @@ static inline int64_t sc_svc_client_call(struct sc_svc_client *c, enum sc_servic
     return status == -SC_ETIMEDOUT && sc_svc_broken(&c->ring[s]) ? -SC_EPIPE : status;
 }
 
-/* ---- The same request as a trap: SC_HC_RING_OP with slot, whose guest-physical address is
- * slot_gpa (libguest: the pointer itself; Linux: a per-CPU slot and its __pa, not the
- * stack, which may be vmalloc'ed). The hypervisor writes the results into the slot. */
-#ifndef SC_HYPERCALL_INSN
-#define SC_HYPERCALL_INSN "vmmcall" /* AMD SVM; "vmcall" on Intel VMX */
-#endif
+/* ---- The same request as a trap: SC_HC_RING_OP with the slot's guest-physical address
+ * (libguest: the pointer itself; Linux: a per-CPU slot and its __pa, not the stack, which may
+ * be vmalloc'ed), made with the guest's own hypercall (VMMCALL or VMCALL, SC_BOOT_VMCALL).
+ * The hypervisor writes the results into the slot. */
 
-static inline int64_t sc_svc_trap_slot(enum sc_service s, struct sc_ring_slot *slot,
-                                       uint64_t slot_gpa)
-{
-    uint64_t rax = SC_HC_RING_OP, rdi = (uint64_t)s, rsi = slot_gpa;
-    __asm__ volatile(SC_HYPERCALL_INSN
-                     : "+a"(rax), "+D"(rdi), "+S"(rsi), "+m"(*slot)
-                     :
-                     : "rdx", "memory");
-    return (int64_t)rax;
-}
-
-/* Fills slot with {op, tag, args} (args may be null: zeros) for sc_svc_trap_slot. */
+/* Fills slot with {op, tag, args} (args may be null: zeros) for the trap path. */
 static inline void sc_svc_slot_fill(struct sc_ring_slot *slot, uint16_t op, uint32_t tag,
                                     const uint64_t args[6])
 {
