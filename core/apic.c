@@ -47,8 +47,17 @@ static volatile uint32_t *mmio;
 static uint64_t mmio_phys;
 static uint64_t timer_ticks_per_ms; /* at divide-by-16, measured against the TSC */
 
+/* The legacy 8259 PICs' interrupt masks (OCW1) */
+#define PIC_MASTER_DATA 0x21
+#define PIC_SLAVE_DATA 0xa1
+
 void apic_init_bsp(uint64_t mmio_base)
 {
+    /* every interrupt comes through the LAPICs: a BIOS leaves the 8259's timer (IRQ 0)
+     * unmasked, and it would arrive as an ExtINT on vector 8, an exception vector (UEFI
+     * firmware masks it already) */
+    outb(PIC_SLAVE_DATA, 0xff);
+    outb(PIC_MASTER_DATA, 0xff);
     x2apic = (cpuid(1, 0).ecx & CPUID_1_ECX_X2APIC) != 0;
     mmio = (volatile uint32_t *)(uintptr_t)mmio_base;
     mmio_phys = mmio_base;

@@ -68,7 +68,7 @@ def cmd_test(args):
 
 
 def cmd_case(args):
-    return cases.run_case(args.name, args.build_dir, verbose=args.verbose)
+    return cases.run_case(args.name, args.build_dir, verbose=args.verbose, platform=args.platform)
 
 
 def cmd_dump_acpi(args):
@@ -129,6 +129,8 @@ def main():
     c = sub.add_parser("case", help="run one emulator test case from test/emulator/cases.py")
     c.add_argument("name")
     c.add_argument("-v", "--verbose", action="store_true")
+    c.add_argument("--platform", choices=platforms.ALL,
+                   help="run it there (default: the first of the case's platforms)")
     c.set_defaults(func=cmd_case)
 
     d = sub.add_parser("dump-acpi", help="boot QEMU and save its ACPI tables as test fixtures")

@@ -9,9 +9,12 @@ reject (regular expressions over the console); result (fields of the final RESUL
 partitions ({name: fields of its "RESULT partition=name" line}); files ({ESP name: bytes});
 needs_linux (the case boots the Linux guest: it runs after the test that builds it);
 linux_args (words added to the command line of the configuration's Linux partition);
-platform (how the machine starts, tools/sidecore run --platform: "qemu", the default, is
-OVMF loading BOOTX64.EFI; "qemu-iso-bios" and "qemu-iso-efi" boot GRUB from the Multiboot2
-ISO under SeaBIOS and under OVMF).
+platforms (where it runs, tools/sidecore run --platform; default ["qemu"]: OVMF loading
+BOOTX64.EFI under QEMU, AMD SVM; "qemu-iso-bios" and "qemu-iso-efi" boot GRUB from the
+Multiboot2 ISO under SeaBIOS and under OVMF; "bochs-vmx" boots that ISO under Bochs, Intel
+VMX); not_on_bochs (why a case does not run on Bochs: every case says one or the other);
+bochs_timeout (the time-out there, when it differs). A pattern may be {"svm": ..., "vmx": ...}:
+the one for the platform's vendor (None: nothing to check there).
 Guest cases check both the exit status and the guest's own PASS:/FAIL: lines.
 """
 
@@ -21,6 +24,19 @@ SIDE0 = "sidecore cpu=0 services=pt,irq,io\n"
 
 
 NO_FAIL = r"^.*\b[a-z]+\.\d+: FAIL:.*$"
+
+# Where a case runs: QEMU (AMD SVM) and Bochs (Intel VMX), or QEMU alone for one of these
+# reasons (every case gives one or the other; test_harness.py checks it).
+BOTH = ["qemu", "bochs-vmx"]
+NO_GUEST_CODE = ("the hypervisor's own CPU handling, before or without a guest: no vendor code "
+                 "runs; Bochs boots the same core in every bochs case")
+MANY_CPUS = "more CPUs than the 4 Bochs runs are kept to (one host thread emulates them all)"
+BEFORE_CORES = "refused before any core starts: nothing vendor-specific runs"
+XAPIC_ONLY = "needs a CPU without x2APIC (QEMU -cpu max,-x2apic); Bochs's model here has x2APIC"
+UEFI_LOADER = "the UEFI loader's behaviour: Bochs has no UEFI (it boots the Multiboot2 ISO)"
+LINUX_TOO_SLOW = ("the Linux demo takes Bochs far longer than the CI's time (docs/testing.md has "
+                  "what was measured)")
+ISO_FIRMWARE = "QEMU's SeaBIOS and OVMF are what it tests; every bochs case boots the same ISO"
 
 
 def guest_line(partition, vcpu, text):
@@ -43,6 +59,7 @@ def cpu_row(cpu, apic, state, role):
 CASES = [
     {
         "name": "boot_smp1",
+        "not_on_bochs": NO_GUEST_CODE,
         "smp": 1,
         "config": SIDE0,
         "expect": [cpu_row(0, 0, "running", r"side core: pt irq io \(poll spin\)")],
@@ -50,6 +67,7 @@ CASES = [
     },
     {
         "name": "boot_smp2",
+        "platforms": BOTH,
         "smp": 2,
         "config": SIDE0 + "partition name=one cpus=1 memory=32M\n",
         "expect": [cpu_row(1, 1, "running", r"guest core: partition 'one' vCPU 0"),
@@ -59,6 +77,7 @@ CASES = [
     },
     {
         "name": "boot_smp4_default",
+        "platforms": BOTH,
         "smp": 4,
         "config_file": "efi/sidecore.cfg",
         "expect": [cpu_row(0, 0, "running", r"side core: pt irq io \(poll spin\)"),
@@ -77,6 +96,7 @@ CASES = [
     },
     {
         "name": "boot_smp16",
+        "not_on_bochs": MANY_CPUS,
         "smp": 16,
         "config": "sidecore cpu=0 services=pt,irq poll=adaptive\n"
                   "sidecore cpu=1 services=io\n"
@@ -91,6 +111,7 @@ CASES = [
     },
     {
         "name": "boot_smp64",
+        "not_on_bochs": MANY_CPUS,
         "smp": 64,
         "timeout": 300,
         "config": "sidecore cpu=0 services=pt,irq,io\nsidecore cpu=1 services=io\n"
@@ -102,6 +123,7 @@ CASES = [
         # x2APIC IDs above 255: only x2APIC MADT entries describe them, and only x2APIC
         # mode can address them. The one many-core case of the suite.
         "name": "boot_smp288_partition_above_255",
+        "not_on_bochs": MANY_CPUS,
         "smp": 288,
         "memory": "2G",
         "timeout": 1200,
@@ -120,6 +142,7 @@ CASES = [
     },
     {
         "name": "config_errors_refused",
+        "not_on_bochs": BEFORE_CORES,
         "smp": 4,
         "status": FAIL,
         "config": "# three errors only the machine reveals; all are reported\n"
@@ -135,6 +158,7 @@ CASES = [
     },
     {
         "name": "config_syntax_error",
+        "not_on_bochs": BEFORE_CORES,
         "smp": 2,
         "status": FAIL,
         "config": SIDE0 + "partition name=p cpus=1 memory=3M\n",
@@ -144,6 +168,7 @@ CASES = [
     },
     {
         "name": "config_xapic_passthrough_must_be_accepted",
+        "not_on_bochs": XAPIC_ONLY,
         "smp": 2,
         "cpu": XAPIC,
         "status": FAIL,
@@ -156,6 +181,7 @@ CASES = [
     },
     {
         "name": "config_disk_shared_refused",
+        "not_on_bochs": BEFORE_CORES,
         "smp": 3,
         "status": FAIL,
         "files": {"shared.img": b"SECRET-OF-PARTITION-WRITER".ljust(4096, b"\0")},
@@ -168,6 +194,7 @@ CASES = [
     },
     {
         "name": "config_memory_too_large",
+        "not_on_bochs": BEFORE_CORES,
         "smp": 2,
         "memory": "512M",
         "status": FAIL,
@@ -179,6 +206,7 @@ CASES = [
     },
     {
         "name": "config_service_unplaced",
+        "not_on_bochs": BEFORE_CORES,
         "smp": 2,
         "status": FAIL,
         "config": "sidecore cpu=0 services=pt,irq\npartition name=p cpus=1 memory=8M\n",
@@ -187,6 +215,7 @@ CASES = [
     },
     {
         "name": "cpu_does_not_come_up",
+        "not_on_bochs": NO_GUEST_CODE,
         "smp": 4,
         "status": FAIL,
         "config": SIDE0 + "partition name=p cpus=1-3 memory=16M\n"
@@ -199,6 +228,7 @@ CASES = [
     },
     {
         "name": "cpu_does_not_take_its_role",
+        "not_on_bochs": NO_GUEST_CODE,
         "smp": 4,
         "status": FAIL,
         "config": SIDE0 + "partition name=p cpus=1-3 memory=16M image=hello.elf\n"
@@ -211,6 +241,7 @@ CASES = [
     },
     {
         "name": "exception_parks_one_cpu",
+        "not_on_bochs": NO_GUEST_CODE,
         "smp": 4,
         "status": FAIL,
         "config": SIDE0 + "partition name=p cpus=1-3 memory=16M\ndebug fault_cpu=3\n",
@@ -225,6 +256,7 @@ CASES = [
     },
     {
         "name": "loader_no_config",
+        "not_on_bochs": UEFI_LOADER,
         "smp": 2,
         "status": FAIL,
         "no_config": True,
@@ -234,6 +266,7 @@ CASES = [
     },
     {
         "name": "loader_missing_image",
+        "not_on_bochs": UEFI_LOADER,
         "smp": 2,
         "status": FAIL,
         "config": SIDE0 + "partition name=p cpus=1 memory=8M image=nothere.elf\n",
@@ -243,6 +276,7 @@ CASES = [
     },
     {
         "name": "config_from_load_options",
+        "not_on_bochs": UEFI_LOADER,
         "smp": 2,
         "use_kernel": True,
         "append": "sidecore cpu=0 services=pt,irq,io;partition name=opt cpus=1 memory=8M",
@@ -252,19 +286,23 @@ CASES = [
     },
     # ---- guests under AMD SVM (issue 3)
     {
-        "name": "svm_hello",
+        "name": "guest_hello",
+        "platforms": BOTH,
         "smp": 2,
         "config": SIDE0 + "partition name=hello cpus=1 memory=16M image=hello.elf\n",
         "expect": [guest_pass("hello", 0, r"vCPU 0: CPUID 0x40000000 signature SidecoreHypv"),
                    guest_pass("hello", 0, r"vCPU 0: CPUID 0x40000001 vCPU 0 of 1"),
-                   r"SVM revision \d+, \d+ ASIDs, nested paging",
+                   {"svm": r"SVM revision \d+, \d+ ASIDs, nested paging",
+                    "vmx": r"VMX revision \d+ \(true controls\), EPT \(1G pages, single-context "
+                           r"INVEPT\), VPID, unrestricted guest"},
                    r"partition 'hello' vCPU 0 \(cpu 1\): \d+ exits cpuid=\d+ hypercall=\d+$"],
         "reject": [NO_FAIL],
         "partitions": {"hello": {"status": "pass", "vcpus": 1}},
         "result": {"status": "ok", "partitions": 1},
     },
     {
-        "name": "svm_steady_state_no_exits",
+        "name": "guest_steady_state_no_exits",
+        "platforms": BOTH,
         "smp": 3,
         "config": SIDE0 + "partition name=steady cpus=1-2 memory=32M image=steady.elf\n",
         "expect": [guest_pass("steady", 0, "vCPU 0: no exits during the steady phase"),
@@ -277,7 +315,8 @@ CASES = [
         "result": {"status": "ok"},
     },
     {
-        "name": "svm_lapic_timer_native",
+        "name": "guest_lapic_timer_native",
+        "platforms": BOTH,
         "smp": 2,
         "config": SIDE0 + "partition name=timer cpus=1 memory=16M image=timer.elf\n",
         "expect": [r"local APIC mode: x2APIC$",
@@ -290,6 +329,7 @@ CASES = [
     },
     {
         "name": "xapic_passthrough_hello_and_timer",
+        "not_on_bochs": XAPIC_ONLY,
         "smp": 3,
         "cpu": XAPIC,
         "config": SIDE0 + "partition name=hello cpus=1 memory=16M image=hello.elf lapic=passthrough\n"
@@ -305,6 +345,7 @@ CASES = [
     },
     {
         "name": "x2apic_icr_validated",
+        "platforms": BOTH,
         "smp": 4,
         "config": SIDE0 + "partition name=icr cpus=1-2 memory=16M image=icr.elf args=foreign=3,0\n"
                   "partition name=other cpus=3 memory=16M image=timer.elf\n",
@@ -327,7 +368,8 @@ CASES = [
         "result": {"status": "ok", "parked": 0},
     },
     {
-        "name": "svm_exit_accounting",
+        "name": "guest_exit_accounting",
+        "platforms": BOTH,
         "smp": 2,
         "config": SIDE0 + "partition name=count cpus=1 memory=16M image=exitcount.elf\n",
         "expect": [guest_pass("count", 0, "vCPU 0: cpuid exits rose by 10 for 10 CPUIDs"),
@@ -336,7 +378,8 @@ CASES = [
         "partitions": {"count": {"status": "pass"}},
     },
     {
-        "name": "svm_triple_fault_isolated",
+        "name": "guest_triple_fault_isolated",
+        "platforms": BOTH,
         "smp": 3,
         "status": FAIL,
         "config": SIDE0 + "partition name=crash cpus=1 memory=16M image=triplefault.elf\n"
@@ -350,7 +393,8 @@ CASES = [
         "result": {"status": "fail", "online": 3, "parked": 0},
     },
     {
-        "name": "svm_out_of_partition_access",
+        "name": "guest_out_of_partition_access",
+        "platforms": BOTH,
         "smp": 4,
         "status": FAIL,
         "config": SIDE0 + "partition name=rd cpus=1 memory=16M image=oob.elf\n"
@@ -367,7 +411,8 @@ CASES = [
         "result": {"status": "fail"},
     },
     {
-        "name": "svm_run_timeout_stops_partition",
+        "name": "guest_run_timeout_stops_partition",
+        "platforms": BOTH,
         "smp": 3,
         "status": FAIL,
         "config": SIDE0 + "boot run_timeout_ms=50\n"
@@ -381,7 +426,8 @@ CASES = [
         "result": {"status": "fail"},
     },
     {
-        "name": "svm_bad_image_refused",
+        "name": "guest_bad_image_refused",
+        "platforms": BOTH,
         "smp": 2,
         "status": FAIL,
         "files": {"bad.elf": b"#!/bin/sh\necho this is not an ELF image\n"},
@@ -393,6 +439,7 @@ CASES = [
     # ---- the Linux boot protocol, on a test guest wrapped as a bzImage (guest-stubs/bzimage/)
     {
         "name": "linux_boot_protocol_bzimage",
+        "platforms": BOTH,
         "smp": 3,
         "config": SIDE0 + "partition name=lin cpus=1-2 memory=64M image=bzboot.bzImage "
                           "initrd=bzboot.initrd args=\"console=hvc0 rdinit=/init quiet\"\n",
@@ -423,6 +470,7 @@ CASES = [
     # linux.series_and_kernel ("needs_linux": the case runs after it, in its label "linux")
     {
         "name": "linux_guest_smp",
+        "not_on_bochs": LINUX_TOO_SLOW,
         "needs_linux": True,
         "smp": 5,
         "memory": "1G",
@@ -470,6 +518,7 @@ CASES = [
     },
     {
         "name": "linux_guest_bench",
+        "not_on_bochs": LINUX_TOO_SLOW,
         "needs_linux": True,
         "smp": 5,
         "memory": "1G",
@@ -492,6 +541,7 @@ CASES = [
     },
     {
         "name": "linux_boot_protocol_refusals",
+        "platforms": BOTH,
         "smp": 2,
         "status": FAIL,
         "config": SIDE0 + "partition name=small cpus=1 memory=16M image=bzboot.bzImage\n",
@@ -503,6 +553,7 @@ CASES = [
     },
     {
         "name": "linux_initrd_needs_a_bzimage",
+        "platforms": BOTH,
         "smp": 2,
         "status": FAIL,
         "config": SIDE0 + "partition name=elf cpus=1 memory=16M image=hello.elf "
@@ -515,6 +566,7 @@ CASES = [
     # ---- side cores, request rings and services (issue 4)
     {
         "name": "rings_every_op_ring_vs_trap",
+        "platforms": BOTH,
         "smp": 3,
         "config": "sidecore cpu=0 services=pt,irq,io poll=adaptive spin=2000 sleep_us=50\n"
                   "partition name=svc cpus=1-2 memory=32M image=services.elf\n",
@@ -538,6 +590,7 @@ CASES = [
     },
     {
         "name": "rings_hostile_guest_isolated",
+        "platforms": BOTH,
         "smp": 4,
         "config": "sidecore cpu=0 services=pt,irq,io poll=adaptive spin=2000 sleep_us=50\n"
                   "partition name=hostile cpus=1 memory=16M image=hostile.elf\n"
@@ -554,6 +607,7 @@ CASES = [
     },
     {
         "name": "rings_placed_on_named_side_cores",
+        "platforms": BOTH,
         "smp": 5,
         "config": "sidecore cpu=0 services=pt poll=adaptive spin=2000 sleep_us=50\n"
                   "sidecore cpu=1 services=irq poll=adaptive spin=2000 sleep_us=50\n"
@@ -573,6 +627,7 @@ CASES = [
     },
     {
         "name": "rings_service_split_across_side_cores",
+        "platforms": BOTH,
         "smp": 4,
         "config": "sidecore cpu=0 services=pt,irq,io poll=adaptive spin=2000 sleep_us=50\n"
                   "sidecore cpu=1 services=io poll=adaptive spin=2000 sleep_us=50\n"
@@ -587,6 +642,7 @@ CASES = [
     },
     {
         "name": "rings_vcpu_stop_and_start",
+        "platforms": BOTH,
         "smp": 3,
         "config": "sidecore cpu=0 services=pt,irq,io poll=adaptive spin=2000 sleep_us=50\n"
                   "partition name=ss cpus=1-2 memory=16M image=startstop.elf\n",
@@ -600,6 +656,7 @@ CASES = [
     },
     {
         "name": "rings_restart_never_sees_a_stale_event",
+        "platforms": BOTH,
         "smp": 3,
         "timeout": 240,
         "config": "sidecore cpu=0 services=pt,irq,io poll=adaptive spin=2000 sleep_us=50\n"
@@ -614,6 +671,7 @@ CASES = [
     },
     {
         "name": "rings_block_device",
+        "platforms": BOTH,
         "smp": 2,
         "files": {"disk.img": bytes(1024 * 1024)},
         "config": "sidecore cpu=0 services=pt,irq,io poll=adaptive spin=2000 sleep_us=50\n"
@@ -634,6 +692,7 @@ CASES = [
     # io side core keeps serving
     {
         "name": "vpci_hostile_driver",
+        "platforms": BOTH,
         "smp": 3,
         "files": {"vd.img": bytes((i * 7 + 1) & 0xff for i in range(512)) + bytes(64 * 1024),
                   "disk.img": bytes(1024 * 1024)},
@@ -674,6 +733,7 @@ CASES = [
     # ---- benchmarks (issue 5): exact exit counts only, never timings
     {
         "name": "bench_exits_per_op",
+        "platforms": BOTH,
         "smp": 3,
         "files": {"bench.img": bytes(1024 * 1024)},
         "config": "sidecore cpu=0 services=pt,irq,io poll=spin\n"
@@ -695,6 +755,7 @@ CASES = [
     # ---- issue 8: bounded console, intercepts, bad exits
     {
         "name": "console_flood_bounded",
+        "platforms": BOTH,
         "smp": 3,
         "config": "sidecore cpu=0 services=pt,irq,io poll=spin\n"
                   "boot run_timeout_ms=60000\n"
@@ -717,7 +778,8 @@ CASES = [
         "result": {"status": "ok"},
     },
     {
-        "name": "svm_debug_exception_loop",
+        "name": "guest_debug_exception_loop",
+        "platforms": BOTH,
         "smp": 3,
         "status": FAIL,
         "config": SIDE0 + "boot run_timeout_ms=5000\n"
@@ -738,7 +800,8 @@ CASES = [
         "result": {"status": "fail", "parked": 0},
     },
     {
-        "name": "svm_bad_exits",
+        "name": "guest_bad_exits",
+        "platforms": BOTH,
         "smp": 3,
         "status": FAIL,
         "config": SIDE0 +
@@ -781,6 +844,7 @@ CASES = [
     # ---- a stack overflow runs into the guard page and parks only that CPU (issue 8)
     {
         "name": "stack_overflow_parks_one_cpu",
+        "not_on_bochs": NO_GUEST_CODE,
         "smp": 4,
         "status": FAIL,
         "config": SIDE0 + "partition name=p cpus=1-3 memory=16M\ndebug overflow_cpu=2\n",
@@ -798,6 +862,7 @@ CASES = [
     # ---- an exception while holding the log lock parks that CPU; the others keep logging
     {
         "name": "exception_holding_log_lock",
+        "not_on_bochs": NO_GUEST_CODE,
         "smp": 4,
         "status": FAIL,
         "config": SIDE0 + "partition name=p cpus=1-3 memory=16M\ndebug log_fault_cpu=2\n",
@@ -820,6 +885,7 @@ CASES = [
     # ---- a side core never waits on a guest core (issue 8, finding 3)
     {
         "name": "rings_unmap_never_waits_on_a_trapped_sibling",
+        "platforms": BOTH,
         "smp": 4,
         "config": "sidecore cpu=0 services=pt,irq,io poll=adaptive spin=2000 sleep_us=50\n"
                   "debug slow_trap_ms=1000\n"
@@ -851,7 +917,8 @@ def multiboot2_iso(name, platform):
     """The default configuration again, from the Multiboot2 ISO: the same result, and the
     GRUB, loader and core lines that show which way it came."""
     base = next(c for c in CASES if c["name"] == "boot_smp4_default")
-    return dict(base, name=name, platform=platform, timeout=180, expect=base["expect"] + [
+    return dict(base, name=name, platforms=[platform], not_on_bochs=ISO_FIRMWARE, timeout=180,
+                expect=base["expect"] + [
         r"sidecore-grub: loading the hypervisor and 4 modules",
         r"^sidecore-mb2: configuration: module sidecore\.cfg \(\d+ bytes\); 3 other modules",
         r"^sidecore-mb2: module bench\.img \(1048576 bytes\) at [0-9a-f]+$",

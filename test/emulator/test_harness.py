@@ -17,7 +17,7 @@ TABLE = cases.load_table()
 
 
 def console(*guest_lines):
-    """A console whose RESULT lines say every partition of svm_hello passed."""
+    """A console whose RESULT lines say every partition of guest_hello passed."""
     return (["[   0.100000] cpu0  info  local APIC mode: x2APIC"] + list(guest_lines) +
             ["RESULT partition=hello status=pass vcpus=1 exits=7",
              "RESULT status=ok cpus=2 online=2 missing=0 unacked=0 parked=0 sidecores=1 "
@@ -45,20 +45,20 @@ HELLO_LINES = [
 
 class GuestLinesAreAnchored(unittest.TestCase):
     def test_genuine_lines_pass(self):
-        self.assertTrue(passes(TABLE["svm_hello"], console(*HELLO_LINES)))
+        self.assertTrue(passes(TABLE["guest_hello"], console(*HELLO_LINES)))
 
     def test_line_printed_by_another_partition_does_not_count(self):
         forged = [line.replace("cpu1  info  hello.0: ", "cpu2  info  evil.0: cpu1  info  hello.0: ")
                   for line in HELLO_LINES]
-        self.assertFalse(passes(TABLE["svm_hello"], console(*forged)))
+        self.assertFalse(passes(TABLE["guest_hello"], console(*forged)))
 
     def test_line_of_another_vcpu_does_not_count(self):
         other = [line.replace("hello.0: ", "hello.1: ") for line in HELLO_LINES]
-        self.assertFalse(passes(TABLE["svm_hello"], console(*other)))
+        self.assertFalse(passes(TABLE["guest_hello"], console(*other)))
 
     def test_fail_line_anywhere_fails(self):
         lines = HELLO_LINES + ["[   0.250000] cpu1  info  hello.0: FAIL: something"]
-        self.assertFalse(passes(TABLE["svm_hello"], console(*lines)))
+        self.assertFalse(passes(TABLE["guest_hello"], console(*lines)))
 
     def test_every_guest_pattern_is_anchored(self):
         """Any pattern naming a guest's PASS line starts at the beginning of the log line."""

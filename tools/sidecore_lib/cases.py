@@ -18,12 +18,39 @@ def load_table():
     return {c["name"]: c for c in mod.CASES}
 
 
-def run_case(name, build_dir, verbose=False):
+def case_platforms(case):
+    """The platforms a case runs on, its first the default."""
+    return case.get("platforms", ["qemu"])
+
+
+def case_timeout(case, platform):
+    """Seconds before the emulator is killed: Bochs has its own where a case gives one."""
+    if platform == platforms.BOCHS and "bochs_timeout" in case:
+        return case["bochs_timeout"]
+    return case.get("timeout", 120)
+
+
+def vendor_of(platform):
+    return "vmx" if platform == platforms.BOCHS else "svm"
+
+
+def pattern_for(pattern, platform):
+    """A pattern as it is, or a {"svm": ..., "vmx": ...} choice by the platform's vendor (None:
+    nothing to check there)."""
+    return pattern.get(vendor_of(platform)) if isinstance(pattern, dict) else pattern
+
+
+def run_case(name, build_dir, verbose=False, platform=None):
     table = load_table()
     if name not in table:
         print(f"unknown case '{name}'; known: {', '.join(sorted(table))}")
         return 2
     case = table[name]
+    platform = platform or case_platforms(case)[0]
+    if platform not in case_platforms(case):
+        print(f"case {name} does not run on {platform}: "
+              f"{case.get('not_on_bochs', 'not in its platforms')}")
+        return 2
     cfg_path = None
     if "config" in case:
         fd, cfg_path = tempfile.mkstemp(suffix=".cfg")
@@ -45,29 +72,31 @@ def run_case(name, build_dir, verbose=False):
             f.write(data)
         extra.append((path, name))
     try:
-        result = platforms.boot(case.get("platform", "qemu"), build_dir, smp=case.get("smp", 4), memory=case.get("memory", "512M"),
+        result = platforms.boot(platform, build_dir, smp=case.get("smp", 4), memory=case.get("memory", "512M"),
                            config_path=cfg_path if not case.get("no_config") else None,
-                           timeout=case.get("timeout", 120), echo=verbose,
+                           timeout=case_timeout(case, platform), echo=verbose,
                            append=case.get("append"), use_kernel=case.get("use_kernel", False),
                            extra_files=extra, cpu=case.get("cpu"))
     finally:
         if ("config" in case or "linux_args" in case) and cfg_path:
             os.unlink(cfg_path)
         shutil.rmtree(scratch, ignore_errors=True)
-    return check(case, result)
+    return check(case, result, platform)
 
 
-def check(case, result):
+def check(case, result, platform="qemu"):
     failures = []
     want = case.get("status", qemu.STATUS_OK)
     if result.status != want:
         failures.append(f"exit status {result.status} ({result.reason}), expected {want}")
     text = "\n".join(result.lines)
     for pattern in case.get("expect", []):
-        if not re.search(pattern, text, re.MULTILINE):
+        pattern = pattern_for(pattern, platform)
+        if pattern and not re.search(pattern, text, re.MULTILINE):
             failures.append(f"missing line matching: {pattern}")
     for pattern in case.get("reject", []):
-        m = re.search(pattern, text, re.MULTILINE)
+        pattern = pattern_for(pattern, platform)
+        m = pattern and re.search(pattern, text, re.MULTILINE)
         if m:
             failures.append(f"unexpected line matching {pattern}: {m.group(0)!r}")
     fields = result.result_fields()
@@ -83,9 +112,9 @@ def check(case, result):
                 failures.append(f"RESULT partition={name} {key}={have}, expected {value}")
     if failures:
         print("\n".join(result.lines[-80:]))
-        print(f"case {case['name']}: FAIL")
+        print(f"case {case['name']} ({platform}): FAIL")
         for f in failures:
             print(f"  - {f}")
         return 1
-    print(f"case {case['name']}: PASS ({result.summary()})")
+    print(f"case {case['name']} ({platform}): PASS ({result.summary()})")
     return 0

@@ -19,7 +19,8 @@
 
 void vmcs_set(struct vmcs_image *img, enum vmcs_field field, uint64_t value)
 {
-    for (unsigned i = 0; i < img->n; i++) {
+    unsigned n = img->n < VMCS_IMAGE_MAX ? img->n : VMCS_IMAGE_MAX;
+    for (unsigned i = 0; i < n; i++) {
         if (img->w[i].field == field) {
             img->w[i].value = value;
             return;

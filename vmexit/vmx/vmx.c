@@ -26,6 +26,7 @@ void vmx_vm_exit(void);
 void vmx_unblock_nmis(void);
 extern const char vmx_entry_window[], vmx_entry_window_end[];
 
+#define INTERRUPTIBILITY_NMI (1u << 3) /* blocking by NMI */
 #define GUEST_VPID 1 /* one vCPU per core: VPIDs only need to differ from the host's 0 */
 #define CR4_VMXE (1ull << 13)
 #define DR6_FIXED 0xffff0ff0ull
@@ -397,8 +398,15 @@ static void vmx_enter(struct vcpu *v)
     if (reason & VMX_EXIT_ENTRY_FAILED)
         return;
     if (VMX_EXIT_REASON_BASIC(reason) == VMX_EXIT_EXCEPTION_NMI &&
-        EVENT_TYPE(vmread(VMCS_EXIT_INTR_INFO)) == EVENT_TYPE_NMI)
+        EVENT_TYPE(vmread(VMCS_EXIT_INTR_INFO)) == EVENT_TYPE_NMI) {
+        /* the kick NMI leaves NMIs blocked after the exit (SDM 28.1), and a CPU may also
+         * save that blocking into the guest's state: at the next entry the guest would hold
+         * every later kick pending until it executes an IRET. No NMI is ever the guest's. */
         vmx_unblock_nmis();
+        uint64_t intr = vmread(VMCS_GUEST_INTERRUPTIBILITY);
+        if (intr & INTERRUPTIBILITY_NMI)
+            vmwrite(VMCS_GUEST_INTERRUPTIBILITY, intr & ~(uint64_t)INTERRUPTIBILITY_NMI);
+    }
     rearm_interrupted_event();
 }
 
