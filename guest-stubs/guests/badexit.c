@@ -4,8 +4,9 @@
  * a port it does not own, string I/O, MSRs the hypervisor does not know, INVD and WBINVD:
  * each must be exactly one exit of its reason (read back with SC_HC_EXIT_COUNTERS), with
  * the architectural result (IN: all ones, a 32-bit IN zero-extends; #GP where the
- * hypervisor refuses, caught here and skipped). Then CLGI, which the hypervisor intercepts
- * and has no handler for: the partition must be stopped with the exit code. */
+ * hypervisor refuses, caught here and skipped). Then an instruction of the virtualization
+ * extension itself, which always exits and has no handler: CLGI on AMD SVM, VMXOFF on Intel
+ * VMX (SC_BOOT_VMCALL). The partition must be stopped with the exit code. */
 #include "core/fmt.h"
 #include "sidecore/guest.h"
 
@@ -253,9 +254,15 @@ int main(const struct sc_boot_info *bi)
     cache_flushes();
     if (failures)
         return failures;
-    /* EFER.SVME is set in a guest (VMRUN needs it), so CLGI exits instead of raising #UD */
-    sc_printf("badexit: CLGI next: intercepted, without a handler\n");
-    __asm__ volatile("clgi" ::: "memory");
-    sc_fail("badexit: still running after CLGI");
+    if (bi->flags & SC_BOOT_VMCALL) {
+        /* VMX instructions exit unconditionally in a guest */
+        sc_printf("badexit: VMXOFF next: it exits, without a handler\n");
+        __asm__ volatile("vmxoff" ::: "cc", "memory");
+    } else {
+        /* EFER.SVME is set in a guest (VMRUN needs it), so CLGI exits instead of raising #UD */
+        sc_printf("badexit: CLGI next: intercepted, without a handler\n");
+        __asm__ volatile("clgi" ::: "memory");
+    }
+    sc_fail("badexit: still running after it");
     return 1;
 }

@@ -607,7 +607,7 @@ CASES = [
     },
     {
         "name": "rings_placed_on_named_side_cores",
-        "platforms": BOTH,
+        "not_on_bochs": MANY_CPUS,
         "smp": 5,
         "config": "sidecore cpu=0 services=pt poll=adaptive spin=2000 sleep_us=50\n"
                   "sidecore cpu=1 services=irq poll=adaptive spin=2000 sleep_us=50\n"
@@ -831,8 +831,10 @@ CASES = [
                                  r"\+1, #GP 0$"),
                    r"cpu1 +warn +partition 'bad' vCPU 0: in from port 0x404, not owned: reads "
                    r"give all ones, writes are dropped, string I/O gets #GP \(logged once\)$",
-                   r"cpu1 +error +partition 'bad' stopped by vCPU 0: unexpected exit 0x85 "
-                   r"\(exitinfo1 0, exitinfo2 0\)$",
+                   {"svm": r"cpu1 +error +partition 'bad' stopped by vCPU 0: unexpected exit 0x85 "
+                           r"\(exitinfo1 0, exitinfo2 0\)$",  # CLGI
+                    "vmx": r"cpu1 +error +partition 'bad' stopped by vCPU 0: unexpected exit 0x1a "
+                           r"\(qualification 0, intr-info/gpa 0\)$"},  # VMXOFF (26)
                    r"cpu1 +error +bad\.0 guest state: rip [0-9a-f]{16} ",
                    r"cpu0 +info +partition 'bad' vCPU 0 \(cpu 1\): \d+ exits hypercall=\d+ "
                    r"msr_read=2 msr_write=2 io=9 other=3$",
@@ -903,8 +905,10 @@ CASES = [
                    # the figures: printed, never judged
                    r"a\.0: flushwait: vCPU 0: 64 unmaps .* longest unmap \d+ us",
                    r"b\.0: flushwait: ping: \d+ null requests .* longest \d+ us",
-                   r"ring a\.0/pt on side core 0: 192 requests, 64 errors, largest batch \d+, "
-                   r"\d+ deferred$",
+                   # deferred flushes are counted when the side core met one; whether it did
+                   # depends on how the cores interleave (Bochs runs them in turns)
+                   r"ring a\.0/pt on side core 0: 192 requests, 64 errors, largest batch \d+"
+                   r"(, \d+ deferred)?$",
                    r"side core 0: longest service call \d+ us \(\w+ on ring [ab]\.\d/\w+\)$"],
         "reject": [NO_FAIL, r"did not flush"],
         "partitions": {"a": {"status": "pass", "vcpus": 2}, "b": {"status": "pass"}},

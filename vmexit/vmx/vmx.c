@@ -45,6 +45,7 @@ struct vmx_cpu {
     uint64_t vmxon_pa;
     uint64_t vmcs_pa;
     struct vmcs_image *image; /* everything written at cpu_enable; later, reset states */
+    uint8_t vmxon_done;       /* the core is in VMX operation */
     uint8_t loaded;           /* the VMCS is current on the vCPU's core */
     uint8_t launched;         /* VMLAUNCH done since VMCLEAR: VMRESUME from now on */
     uint8_t flush;            /* INVEPT before the next entry */
@@ -321,13 +322,18 @@ static int vmx_cpu_enable(struct vcpu *v, struct refusal *why)
     uint64_t cr0 = (read_cr0() | caps.cr0_fixed0) & caps.cr0_fixed1;
     __asm__ volatile("mov %0, %%cr0" ::"r"(cr0) : "memory");
     write_cr4((read_cr4() | caps.cr4_fixed0 | CR4_VMXE) & caps.cr4_fixed1);
-    uint32_t revision = VMX_BASIC_REVISION(caps.basic);
-    memcpy((void *)(uintptr_t)s->vmxon_pa, &revision, sizeof(revision));
-    memcpy((void *)(uintptr_t)s->vmcs_pa, &revision, sizeof(revision));
-    if (!vmx_op_pa(OP_VMXON, s->vmxon_pa))
-        return refuse(why, E_IO, "VMXON failed (region %llx, CR0 %llx, CR4 %llx)",
-                      (unsigned long long)s->vmxon_pa, (unsigned long long)read_cr0(),
-                      (unsigned long long)read_cr4());
+    /* a vCPU started again after a stop finds its core in VMX operation already, and the
+     * regions are not to be written while in use */
+    if (!s->vmxon_done) {
+        uint32_t revision = VMX_BASIC_REVISION(caps.basic);
+        memcpy((void *)(uintptr_t)s->vmxon_pa, &revision, sizeof(revision));
+        memcpy((void *)(uintptr_t)s->vmcs_pa, &revision, sizeof(revision));
+        if (!vmx_op_pa(OP_VMXON, s->vmxon_pa))
+            return refuse(why, E_IO, "VMXON failed (region %llx, CR0 %llx, CR4 %llx)",
+                          (unsigned long long)s->vmxon_pa, (unsigned long long)read_cr0(),
+                          (unsigned long long)read_cr4());
+        s->vmxon_done = 1;
+    }
     if (!vmx_op_pa(OP_VMCLEAR, s->vmcs_pa) || !vmx_op_pa(OP_VMPTRLD, s->vmcs_pa))
         return refuse(why, E_IO, "VMCLEAR/VMPTRLD of the VMCS at %llx failed",
                       (unsigned long long)s->vmcs_pa);

@@ -204,7 +204,9 @@ int sc_svc_poll(int64_t seq, int64_t *status, uint64_t out[6]);
 #define X2APIC_MSR(reg) (0x800u + (reg) / 16)
 
 #define LAPIC_SVR_ENABLE (1u << 8)
-#define LAPIC_SPURIOUS_VECTOR 0xff
+/* not 0xff, so that 0xff is a vector like the others for a guest's IPIs (Bochs does not
+ * deliver a fixed interrupt on the spurious vector as hardware does, and then delivers none) */
+#define LAPIC_SPURIOUS_VECTOR 0x3f
 #define LAPIC_LVT_MASKED (1u << 16)
 #define LAPIC_LVT_PERIODIC (1u << 17)
 
