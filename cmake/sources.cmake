@@ -31,6 +31,7 @@ set(SIDECORE_PORTABLE_SOURCES
   vmexit/exit_io.c
   vmexit/exit_mmio.c
   vmexit/exit_msr.c
+  vmexit/exit_xsetbv.c
   vmexit/guest_walk.c
   vmexit/hypercall.c
   vmexit/icr.c

@@ -41,7 +41,10 @@ def cmd_run(args):
 def cmd_bench(args):
     build.build(args.build_dir)
     results = bench.run(args.build_dir, quick=args.quick, echo=args.verbose)
+    print("AMD SVM under QEMU:")
     print(bench.table(results["ops"]))
+    print(f"Intel VMX under Bochs ({results['vmx']['platform']}):")
+    print(bench.table(results["vmx"]["ops"]))
     print(f"({bench.EMULATOR_NOTE})")
     bench.print_results(results)
     return 0

@@ -5,9 +5,18 @@
 
 #include "core/fmt.h"
 #include "core/klib.h"
+#include "core/palloc.h"
 #include "core/refusal.h"
 
 const struct vcpu_backend *vcpu_backend;
+
+int backend_alloc_zeroed(struct palloc *pa, unsigned pages, uint64_t *out)
+{
+    int rc = palloc_alloc(pa, pages * PAGE_SIZE, PAGE_SIZE, 0, out);
+    if (!rc)
+        memset((void *)(uintptr_t)*out, 0, pages * PAGE_SIZE);
+    return rc;
+}
 
 static const struct vcpu_backend *const backends[] = {&svm_backend, &vmx_backend};
 

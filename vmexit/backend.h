@@ -29,6 +29,7 @@ enum vcpu_exit_reason {
     VCPU_EXIT_EXCEPTION, /* an intercepted exception */
     VCPU_EXIT_INVD,
     VCPU_EXIT_WBINVD,       /* WBINVD and WBNOINVD */
+    VCPU_EXIT_XSETBV,       /* XSETBV (it always exits on VMX; SVM does not intercept it) */
     VCPU_EXIT_NMI,          /* a physical NMI: the hypervisor's kick */
     VCPU_EXIT_INTR,         /* a physical interrupt (not intercepted: never, by construction) */
     VCPU_EXIT_STAGE2_FAULT, /* nested page fault (SVM), EPT violation (VMX) */
@@ -55,7 +56,7 @@ struct vcpu_exit {
         struct {
             uint32_t index; /* ecx */
             uint64_t value; /* writes: edx:eax */
-        } msr;
+        } msr;              /* and XSETBV's extended control register */
         struct {
             uint64_t gpa;
             enum vcpu_access access;
@@ -130,6 +131,10 @@ struct vcpu_backend {
 /* The backends compiled in, tried in turn by vcpu_backend_select. */
 extern const struct vcpu_backend svm_backend;
 extern const struct vcpu_backend vmx_backend;
+
+/* For the backends: pages of their control structures and maps, zeroed, page aligned,
+ * anywhere. 0 or -E_NOMEM. */
+int backend_alloc_zeroed(struct palloc *pa, unsigned pages, uint64_t *out);
 
 /* The backend chosen at boot, or NULL if this machine cannot run guests. */
 extern const struct vcpu_backend *vcpu_backend;

@@ -72,6 +72,8 @@ enum exit_action exit_dispatch(const struct exit_ctx *c, const struct vcpu_exit 
     case VCPU_EXIT_INVD:
     case VCPU_EXIT_WBINVD:
         return exit_cache_flush(c, e);
+    case VCPU_EXIT_XSETBV:
+        return exit_xsetbv(c, e);
     case VCPU_EXIT_NMI:
         vcpu_count_exit(v, SC_EXIT_NMI); /* a kick: the run loop checks for work */
         return EXIT_RESUME;

@@ -13,6 +13,7 @@ enum exit_action exit_msr(const struct exit_ctx *c, const struct vcpu_exit *e);
 enum exit_action exit_io(const struct exit_ctx *c, const struct vcpu_exit *e);
 enum exit_action exit_exception(const struct exit_ctx *c, const struct vcpu_exit *e);
 enum exit_action exit_cache_flush(const struct exit_ctx *c, const struct vcpu_exit *e);
+enum exit_action exit_xsetbv(const struct exit_ctx *c, const struct vcpu_exit *e);
 enum exit_action exit_stage2_fault(const struct exit_ctx *c, const struct vcpu_exit *e);
 
 /* Stop the partition with a formatted reason; returns EXIT_LEAVE. */

@@ -30,6 +30,11 @@ static int lapic_write(uint32_t msr, uint64_t value)
     return apic_write_guest_lvt(msr, (uint32_t)value);
 }
 
+static void load_xcr0(uint64_t value)
+{
+    xsetbv(0, value);
+}
+
 static void warn(const char *line)
 {
     log_warn("%s", line);
@@ -51,6 +56,7 @@ const struct exit_hooks vcpu_exit_hooks = {
     .device_at = dev_trap_at,
     .device_mmio = dev_trap_mmio,
     .device_port = dev_trap_port,
+    .xsetbv = load_xcr0,
     .warn = warn,
     .stop = stop,
     .before_entry = vcpu_before_entry,

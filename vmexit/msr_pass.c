@@ -11,6 +11,8 @@ static const struct msr_pass pass[] = {
     {0x174, true, true},      /* SYSENTER_CS: VMCB/VMCS state */
     {0x175, true, true},      /* SYSENTER_ESP */
     {0x176, true, true},      /* SYSENTER_EIP */
+    {0x1a0, true, false},     /* MISC_ENABLE (Intel): read by Linux's first CPU checks (XD
+                                 disabled?), never written: a write gets #GP */
     {0x277, true, true},      /* PAT: the guest's own under nested paging (VMCB gPAT, VMCS
                                  guest PAT), combined with the host's */
     {0x6e0, true, true},      /* TSC_DEADLINE: the guest's own core's timer */

@@ -155,6 +155,12 @@ const struct vcpu_backend fake_backend = {
 
 /* ---- the hypervisor's side */
 
+static void xsetbv_hook(uint64_t value)
+{
+    fake.xsetbvs++;
+    fake.xcr0 = value;
+}
+
 static void host_cpuid(uint32_t leaf, uint32_t subleaf, struct cpuid_values *out)
 {
     fake.host_cpuid_calls++;
@@ -326,6 +332,7 @@ const struct exit_hooks fake_hooks = {
     .device_at = device_at,
     .device_mmio = device_mmio,
     .device_port = device_port,
+    .xsetbv = xsetbv_hook,
     .warn = warn,
     .stop = stop,
     .before_entry = before_entry,

@@ -35,6 +35,8 @@ struct fake {
     uint32_t lapic_msr;
     uint64_t lapic_value;
     uint32_t lapic_missing_lvt; /* this LVT does not exist: its write fails */
+    unsigned xsetbvs;           /* XCR0 loads, the last value kept */
+    uint64_t xcr0;
     unsigned warns;
     char warn[256];
     unsigned stops;

@@ -549,6 +549,65 @@ static void test_invd_wbinvd_above_cpl0_get_gp(void **state)
     }
 }
 
+/* ---- XSETBV: the guest's XCR0 loaded when the CPU would take it, #GP otherwise */
+
+static struct vcpu_exit xsetbv_exit(uint32_t index, uint64_t value, uint8_t cpl)
+{
+    return (struct vcpu_exit){.reason = VCPU_EXIT_XSETBV,
+                              .insn_len = 3,
+                              .cpl = cpl,
+                              .msr = {.index = index, .value = value}};
+}
+
+static void test_xsetbv_loads_a_valid_xcr0(void **state)
+{
+    (void)state;
+    static const uint64_t good[] = {0x1, 0x3, 0x7, 0xe7, 0x1f};
+    for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
+        reset(2);
+        fake.host_cpuid = (struct cpuid_values){.eax = 0x2ff}; /* x87 .. PKRU but AMX */
+        struct vcpu_exit e = xsetbv_exit(0, good[i], 0);
+        assert_int_equal(handle(&e), EXIT_RESUME);
+        assert_counted(SC_EXIT_OTHER);
+        assert_int_equal(fake.host_cpuid_leaf, 0xd); /* what the CPU supports */
+        assert_int_equal(fake.xsetbvs, 1);
+        assert_int_equal(fake.xcr0, good[i]);
+        assert_skipped(3);
+        assert_int_equal(fake.injections, 0);
+    }
+}
+
+static void test_xsetbv_refuses_what_the_cpu_would(void **state)
+{
+    (void)state;
+    static const struct {
+        uint32_t index;
+        uint64_t value;
+        uint8_t cpl;
+    } bad[] = {
+        {0, 0x0, 0},        /* x87 off */
+        {0, 0x2, 0},        /* x87 off, SSE on */
+        {0, 0x5, 0},        /* AVX without SSE */
+        {0, 0x63, 0},       /* AVX-512 states without AVX */
+        {0, 0x27, 0},       /* one AVX-512 state of three */
+        {0, 0xf, 0},        /* one MPX state of two */
+        {0, 0x20007, 0},    /* one AMX state of two */
+        {0, 0x60007, 0},    /* AMX: the CPU has none */
+        {0, 1ull << 40, 0}, /* a state no CPU has */
+        {1, 0x3, 0},        /* XCR1 is not writable */
+        {0, 0x3, 3},        /* from user mode */
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+        reset(2);
+        fake.host_cpuid = (struct cpuid_values){.eax = 0x2ff};
+        struct vcpu_exit e = xsetbv_exit(bad[i].index, bad[i].value, bad[i].cpl);
+        assert_int_equal(handle(&e), EXIT_RESUME);
+        assert_counted(SC_EXIT_OTHER);
+        assert_gp();
+        assert_int_equal(fake.xsetbvs, 0);
+    }
+}
+
 /* ---- exits that only count, and those that stop the partition */
 
 static void test_nmi_and_intr_only_counted(void **state)
@@ -864,6 +923,8 @@ int main(void)
         cmocka_unit_test_setup(test_other_exception_stops, setup),
         cmocka_unit_test_setup(test_invd_wbinvd_are_no_ops, setup),
         cmocka_unit_test_setup(test_invd_wbinvd_above_cpl0_get_gp, setup),
+        cmocka_unit_test_setup(test_xsetbv_loads_a_valid_xcr0, setup),
+        cmocka_unit_test_setup(test_xsetbv_refuses_what_the_cpu_would, setup),
         cmocka_unit_test_setup(test_nmi_and_intr_only_counted, setup),
         cmocka_unit_test_setup(test_stage2_fault_stops, setup),
         cmocka_unit_test_setup(test_mmio_write_from_register, setup),

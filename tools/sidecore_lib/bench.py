@@ -9,7 +9,7 @@ import statistics
 import subprocess
 import tempfile
 
-from . import build, linux, qemu
+from . import bochs, build, linux, platforms, qemu
 from .report import ratio_spread
 
 # "[  1.234567] cpu1  info  bench.0: BENCH op=null ..." -> ("bench", 0, "BENCH op=null ...")
@@ -36,15 +36,15 @@ def guest_lines(lines, kind):
             yield m.group(1), int(m.group(2)), fields(m.group(3)[len(kind) + 1:])
 
 
-def boot(build_dir, smp, config, echo=False, timeout=240):
+def boot(build_dir, smp, config, echo=False, timeout=240, platform="qemu"):
     with tempfile.TemporaryDirectory(prefix="sidecore-bench-") as d:
         path = os.path.join(d, "bench.cfg")
         with open(path, "w") as f:
             f.write(config)
         with open(os.path.join(d, "bench.img"), "wb") as f:
             f.truncate(DISK_BYTES)
-        result = qemu.boot(build_dir, smp=smp, memory="1G", config_path=path, timeout=timeout,
-                           echo=echo)
+        result = platforms.boot(platform, build_dir, smp=smp, memory="1G", config_path=path,
+                                timeout=timeout, echo=echo)
     if result.status != qemu.STATUS_OK:
         tail = "\n".join(result.lines[-40:])
         raise SystemExit(f"sidecore: benchmark boot failed: {result.summary()}\n{tail}")
@@ -174,9 +174,11 @@ def host_bench(build_dir):
 
 
 def print_results(results):
-    for o in results.get("ops", []):
+    vmx = (results.get("vmx") or {}).get("ops", [])
+    for o in [dict(x, vendor="svm") for x in results.get("ops", [])] + \
+            [dict(x, vendor="vmx") for x in vmx]:
         print(f"RESULT op={o['op']} transport={o['transport']} guest={o.get('guest', 'bare')} "
-              f"sidecore={o['sidecore']} "
+              f"sidecore={o['sidecore']} vendor={o['vendor']} "
               f"exits_per_op={o['exits_per_op']:g} cycles_median={o['cycles_median']} "
               f"cycles_p99={o['cycles_p99']}")
 
@@ -191,6 +193,13 @@ def run(build_dir, quick=False, echo=False):
                "qemu": qemu.qemu_version(), "qemu_cpu": qemu.default_cpu(),
                "apic_mode": r.apic_mode() or "unknown",
                "config": ops_config(n, dedicated=False), "ops": collect_ops(r, "shared")}
+    # the same operations under Intel VMX (Bochs), fewer samples: Bochs is slower
+    vmx_n = 30
+    r = boot(build_dir, 3, ops_config(vmx_n, dedicated=False), echo=echo, timeout=600,
+             platform=platforms.BOCHS)
+    results["vmx"] = {"platform": f"Bochs {bochs.bochs_version()} (Intel VMX, "
+                                  f"{bochs.CPU_MODEL})", "n": vmx_n,
+                      "tsc_hz": info_of(r).get("tsc_hz", 0), "ops": collect_ops(r, "shared")}
     if not quick:
         r = boot(build_dir, 5, ops_config(n, dedicated=True), echo=echo)
         results["ops"] += collect_ops(r, "dedicated")

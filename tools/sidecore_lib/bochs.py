@@ -27,7 +27,9 @@ EXIT_DEBUGGER_QUIT, EXIT_SHUTDOWN = 0, 1
 BOCHSRC = """\
 # written by tools/sidecore for one run
 megs: {megs}
-cpu: model={model}, count={count}, ips={ips}, reset_on_triple_fault=0, ignore_bad_msrs=0
+# an MSR Bochs does not model reads as 0 (IA32_MISC_ENABLE, which Linux reads first thing
+# on Intel and real CPUs have), instead of #GP
+cpu: model={model}, count={count}, ips={ips}, reset_on_triple_fault=0, ignore_bad_msrs=1
 romimage: file={bios}
 vgaromimage: file={vga_bios}
 ata0-master: type=cdrom, path={iso}, status=inserted

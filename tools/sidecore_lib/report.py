@@ -122,6 +122,32 @@ def _ops_markdown(ops):
                   rows)
 
 
+def _vendor_row(t):
+    ring, trap = t.get("ring"), t.get("trap")
+    spread = ratio_spread(ring, trap) if ring and trap else None
+    ratio = f"{spread[1]:.1f}" if spread else "-"
+    return [_fmt(ring.get("cycles_median")) if ring else "-",
+            _fmt(trap.get("cycles_median")) if trap else "-", ratio,
+            _fmt_g(ring.get("exits_per_op")) if ring else "-",
+            _fmt_g(trap.get("exits_per_op")) if trap else "-"]
+
+
+def _vendors_markdown(svm_ops, vmx_ops):
+    """One row per operation of the bare guest with a shared side core: both vendors side by
+    side (each emulator's cycles are its own: compare the ratios and the exits)."""
+    if not vmx_ops:
+        return [f"Intel VMX: {NOT_MEASURED}."]
+    svm = {op: t for (op, side), t in _op_groups(svm_ops).items() if side == "shared"}
+    vmx = {op: t for (op, side), t in _op_groups(vmx_ops).items() if side == "shared"}
+    rows = []
+    for op in list(dict.fromkeys(list(svm) + list(vmx))):
+        rows.append([op] + (_vendor_row(svm[op]) if op in svm else ["-"] * 5) +
+                    (_vendor_row(vmx[op]) if op in vmx else ["-"] * 5))
+    cols = ["ring cycles", "trap cycles", "trap/ring", "exits/op ring", "exits/op trap"]
+    return _table(["op"] + [f"SVM (QEMU) {c}" for c in cols] + [f"VMX (Bochs) {c}" for c in cols],
+                  rows)
+
+
 # ---- Noise: selfish-detour style measurements per phase and vCPU.
 
 def _noise_markdown(noise, tsc_hz):
@@ -485,6 +511,13 @@ def write_report(results: dict, out_dir: str) -> list[str]:
            "core are exact.", ""]
     md += _ops_markdown(_list(results, "ops"))
     md += png("latency.png", "latency per operation, ring vs trap")
+    vmx = results.get("vmx") if isinstance(results.get("vmx"), dict) else {}
+    md += ["## Both vendors: AMD SVM (QEMU) and Intel VMX (Bochs)", ""]
+    md += [f"The bare guest with one shared side core on each; VMX: {vmx.get('platform', '?')}, "
+           f"n={vmx.get('n', '?')} per round. Each emulator counts cycles its own way (Bochs's "
+           "TSC follows its instruction count): compare the trap/ring ratios and the exits, "
+           "not cycles across columns.", ""]
+    md += _vendors_markdown(_list(results, "ops"), _list(vmx, "ops")) + [""]
     md += ["## Noise on guest cores (selfish detour)", ""]
     md += _noise_markdown(_list(results, "noise"), tsc_hz)
     md += png("noise.png", "detours over time per vCPU and phase")
@@ -544,7 +577,11 @@ def _synthetic():
             "tsc_hz": hz, "emulator": True,
             "config": "sidecore cpu=0 services=pt,irq,io poll=spin\n"
                       "partition name=bench cpus=1-2 memory=32M image=bench.elf\n",
-            "ops": ops, "noise": noise, "scaling": scaling, "host": host}
+            "ops": ops, "noise": noise, "scaling": scaling, "host": host,
+            "vmx": {"platform": "Bochs 2.7 (Intel VMX, corei7_icelake_u) — synthetic", "n": 30,
+                    "ops": [dict(o, cycles_median=o["cycles_median"] // 20,
+                                 round_medians=[m // 20 for m in o.get("round_medians", [])])
+                            for o in ops if o["sidecore"] == "shared"]}}
 
 
 if __name__ == "__main__":

@@ -84,14 +84,6 @@ static int svm_probe(struct refusal *why)
     return 0;
 }
 
-static int alloc_zeroed(struct palloc *pa, unsigned pages, uint64_t *out)
-{
-    int rc = palloc_alloc(pa, pages * PAGE_SIZE, PAGE_SIZE, 0, out);
-    if (!rc)
-        memset((void *)(uintptr_t)*out, 0, pages * PAGE_SIZE);
-    return rc;
-}
-
 /* Two bits per MSR (read, write) in three 2 KiB blocks (APM vol. 2, 15.11). */
 static void msrpm_pass(uint8_t *map, uint32_t msr, bool read, bool write)
 {
@@ -114,7 +106,8 @@ static int build_permission_maps(struct palloc *pa)
 {
     if (iopm_pa)
         return 0;
-    if (alloc_zeroed(pa, IOPM_PAGES, &iopm_pa) || alloc_zeroed(pa, MSRPM_PAGES, &msrpm_pa))
+    if (backend_alloc_zeroed(pa, IOPM_PAGES, &iopm_pa) ||
+        backend_alloc_zeroed(pa, MSRPM_PAGES, &msrpm_pa))
         return -E_NOMEM;
     /* every port intercepted: partitions own no ports yet */
     memset((void *)(uintptr_t)iopm_pa, 0xff, IOPM_PAGES * PAGE_SIZE);
@@ -147,8 +140,8 @@ static int svm_vcpu_prepare(struct vcpu *v, struct palloc *pa)
 {
     struct svm_cpu *s = svm_cpu_of(v);
     const struct partition *p = v->partition;
-    if (build_permission_maps(pa) || alloc_zeroed(pa, 1, &s->vmcb_pa) ||
-        alloc_zeroed(pa, 1, &s->hsave_pa) || alloc_zeroed(pa, 1, &s->host_vmcb_pa))
+    if (build_permission_maps(pa) || backend_alloc_zeroed(pa, 1, &s->vmcb_pa) ||
+        backend_alloc_zeroed(pa, 1, &s->hsave_pa) || backend_alloc_zeroed(pa, 1, &s->host_vmcb_pa))
         return -E_NOMEM;
     s->vmcb = (struct vmcb *)(uintptr_t)s->vmcb_pa;
     v->arch = s;

@@ -9,6 +9,7 @@
  * Called with GIF clear; returns with GIF clear. */
 
 #include "asm_offsets.h"
+#include "vmexit/guest_regs.inc"
 
 .text
 .globl svm_world_switch
@@ -23,19 +24,7 @@ svm_world_switch:
     pushq %rdx                  /* host VMCB */
     movq %rsi, %rax             /* guest VMCB: VMLOAD/VMRUN/VMSAVE take it in rax */
 
-    movq GUEST_RBX(%rdi), %rbx
-    movq GUEST_RCX(%rdi), %rcx
-    movq GUEST_RDX(%rdi), %rdx
-    movq GUEST_RSI(%rdi), %rsi
-    movq GUEST_RBP(%rdi), %rbp
-    movq GUEST_R8(%rdi), %r8
-    movq GUEST_R9(%rdi), %r9
-    movq GUEST_R10(%rdi), %r10
-    movq GUEST_R11(%rdi), %r11
-    movq GUEST_R12(%rdi), %r12
-    movq GUEST_R13(%rdi), %r13
-    movq GUEST_R14(%rdi), %r14
-    movq GUEST_R15(%rdi), %r15
+    LOAD_GUEST_REGS_BUT_RAX_RDI
     movq GUEST_RDI(%rdi), %rdi
 
     vmload %rax
@@ -44,19 +33,7 @@ svm_world_switch:
 
     pushq %rdi                  /* guest rdi; regs is now at 16(%rsp) */
     movq 16(%rsp), %rdi
-    movq %rbx, GUEST_RBX(%rdi)
-    movq %rcx, GUEST_RCX(%rdi)
-    movq %rdx, GUEST_RDX(%rdi)
-    movq %rsi, GUEST_RSI(%rdi)
-    movq %rbp, GUEST_RBP(%rdi)
-    movq %r8, GUEST_R8(%rdi)
-    movq %r9, GUEST_R9(%rdi)
-    movq %r10, GUEST_R10(%rdi)
-    movq %r11, GUEST_R11(%rdi)
-    movq %r12, GUEST_R12(%rdi)
-    movq %r13, GUEST_R13(%rdi)
-    movq %r14, GUEST_R14(%rdi)
-    movq %r15, GUEST_R15(%rdi)
+    SAVE_GUEST_REGS_BUT_RAX_RDI
     popq %rax
     movq %rax, GUEST_RDI(%rdi)
 

@@ -29,6 +29,9 @@ extern const char vmx_entry_window[], vmx_entry_window_end[];
 #define INTERRUPTIBILITY_NMI (1u << 3) /* blocking by NMI */
 #define GUEST_VPID 1 /* one vCPU per core: VPIDs only need to differ from the host's 0 */
 #define CR4_VMXE (1ull << 13)
+#define CR4_OSXSAVE (1ull << 18)
+#define CPUID_1_ECX_XSAVE (1u << 26)
+#define XCR0_X87 1ull
 #define DR6_FIXED 0xffff0ff0ull
 #define MSR_PAT 0x277
 #define MSR_FS_BASE 0xc0000100
@@ -37,7 +40,7 @@ extern const char vmx_entry_window[], vmx_entry_window_end[];
 #define INVEPT_ALL 2
 /* MSRs the guest reaches directly that no VMCS field holds: zeroed at a reset, so nothing
  * of a stopped guest is seen by its restart (STAR, LSTAR, CSTAR, SFMASK, KERNEL_GS_BASE,
- * TSC_AUX) */
+ * TSC_AUX; XCR0 likewise) */
 static const uint32_t shared_msrs[] = {0xc0000081, 0xc0000082, 0xc0000083,
                                        0xc0000084, 0xc0000102, 0xc0000103};
 
@@ -178,14 +181,6 @@ static enum pt_page_size vmx_stage2_largest_page(void)
 
 /* ---- per-vCPU structures, built on the boot CPU ---- */
 
-static int alloc_zeroed(struct palloc *pa, unsigned pages, uint64_t *out)
-{
-    int rc = palloc_alloc(pa, pages * PAGE_SIZE, PAGE_SIZE, 0, out);
-    if (!rc)
-        memset((void *)(uintptr_t)*out, 0, pages * PAGE_SIZE);
-    return rc;
-}
-
 /* One bit per MSR and direction: reads of 0-0x1fff at 0, of 0xc0000000-0xc0001fff at 0x400,
  * writes at 0x800 and 0xc00 (SDM 25.6.9). A set bit exits; MSRs outside both ranges
  * always exit. */
@@ -209,7 +204,7 @@ static int build_bitmaps(struct palloc *pa)
 {
     if (io_bitmap_pa)
         return 0;
-    if (alloc_zeroed(pa, 2, &io_bitmap_pa) || alloc_zeroed(pa, 1, &msr_bitmap_pa))
+    if (backend_alloc_zeroed(pa, 2, &io_bitmap_pa) || backend_alloc_zeroed(pa, 1, &msr_bitmap_pa))
         return -E_NOMEM;
     /* every port exits: partitions own no ports */
     memset((void *)(uintptr_t)io_bitmap_pa, 0xff, 2 * PAGE_SIZE);
@@ -243,6 +238,8 @@ static void vmx_vcpu_reset(struct vcpu *v, uint64_t rip, uint64_t rsp)
         write_image(s->image, VMCS_GUEST, false);
         for (unsigned i = 0; i < ARRAY_SIZE(shared_msrs); i++)
             wrmsr(shared_msrs[i], 0);
+        if (read_cr4() & CR4_OSXSAVE) /* XCR0 too is the CPU's, not the VMCS's */
+            xsetbv(0, XCR0_X87);
         __asm__ volatile("mov %0, %%dr6" ::"r"(DR6_FIXED));
     }
 }
@@ -253,8 +250,8 @@ static int vmx_vcpu_prepare(struct vcpu *v, struct palloc *pa)
     const struct partition *p = v->partition;
     uint64_t image_pa;
     _Static_assert(sizeof(struct vmcs_image) <= PAGE_SIZE, "one page");
-    if (build_bitmaps(pa) || alloc_zeroed(pa, 1, &s->vmcs_pa) ||
-        alloc_zeroed(pa, 1, &s->vmxon_pa) || alloc_zeroed(pa, 1, &image_pa))
+    if (build_bitmaps(pa) || backend_alloc_zeroed(pa, 1, &s->vmcs_pa) ||
+        backend_alloc_zeroed(pa, 1, &s->vmxon_pa) || backend_alloc_zeroed(pa, 1, &image_pa))
         return -E_NOMEM;
     s->image = (struct vmcs_image *)(uintptr_t)image_pa;
     v->arch = s;
@@ -321,7 +318,9 @@ static int vmx_cpu_enable(struct vcpu *v, struct refusal *why)
     /* VMX operation fixes some CR0/CR4 bits (CR0.NE, CR4.VMXE) */
     uint64_t cr0 = (read_cr0() | caps.cr0_fixed0) & caps.cr0_fixed1;
     __asm__ volatile("mov %0, %%cr0" ::"r"(cr0) : "memory");
-    write_cr4((read_cr4() | caps.cr4_fixed0 | CR4_VMXE) & caps.cr4_fixed1);
+    /* OSXSAVE: XSETBV, which always exits, loads the guest's XCR0 from here (exit_xsetbv.c) */
+    uint64_t osxsave = (cpuid(1, 0).ecx & CPUID_1_ECX_XSAVE) ? CR4_OSXSAVE : 0;
+    write_cr4((read_cr4() | caps.cr4_fixed0 | CR4_VMXE | osxsave) & caps.cr4_fixed1);
     /* a vCPU started again after a stop finds its core in VMX operation already, and the
      * regions are not to be written while in use */
     if (!s->vmxon_done) {
@@ -534,7 +533,13 @@ static void vmx_decode_exit(const struct vcpu *v, struct vcpu_exit *e)
     case VMX_EXIT_EPT_VIOLATION:
         decode_ept_violation(q, e);
         return;
-    default: /* INIT, SIPI, EPT misconfiguration, CR access, XSETBV, VMX instructions... */
+    case VMX_EXIT_XSETBV:
+        e->reason = VCPU_EXIT_XSETBV;
+        e->insn_len = len;
+        e->msr.index = (uint32_t)v->regs.rcx;
+        e->msr.value = (v->regs.rdx << 32) | (uint32_t)v->regs.rax;
+        return;
+    default: /* INIT, SIPI, EPT misconfiguration, CR access, VMX instructions... */
         return;
     }
 }

@@ -10,6 +10,7 @@
  * if the instruction failed (VM-instruction error in the VMCS). The host's rflags (IF) are
  * restored: a VM exit clears them. */
 #include "asm_offsets.h"
+#include "vmexit/guest_regs.inc"
 
 #define VMCS_HOST_RSP 0x6c14
 #define VMX_SWITCH_EXITED 0
@@ -32,19 +33,7 @@ vmx_world_switch:
     vmwrite %rsp, %rax
 
     movq GUEST_RAX(%rdi), %rax
-    movq GUEST_RBX(%rdi), %rbx
-    movq GUEST_RCX(%rdi), %rcx
-    movq GUEST_RDX(%rdi), %rdx
-    movq GUEST_RSI(%rdi), %rsi
-    movq GUEST_RBP(%rdi), %rbp
-    movq GUEST_R8(%rdi), %r8
-    movq GUEST_R9(%rdi), %r9
-    movq GUEST_R10(%rdi), %r10
-    movq GUEST_R11(%rdi), %r11
-    movq GUEST_R12(%rdi), %r12
-    movq GUEST_R13(%rdi), %r13
-    movq GUEST_R14(%rdi), %r14
-    movq GUEST_R15(%rdi), %r15
+    LOAD_GUEST_REGS_BUT_RAX_RDI
     movq GUEST_RDI(%rdi), %rdi
 
 /* The last look for a kick, and the entry. An NMI taken anywhere in here resumes at
@@ -74,19 +63,7 @@ save_guest:                     /* (%rsp) result, 8 launched, 16 regs */
     pushq %rdi
     movq 24(%rsp), %rdi
     movq %rax, GUEST_RAX(%rdi)
-    movq %rbx, GUEST_RBX(%rdi)
-    movq %rcx, GUEST_RCX(%rdi)
-    movq %rdx, GUEST_RDX(%rdi)
-    movq %rsi, GUEST_RSI(%rdi)
-    movq %rbp, GUEST_RBP(%rdi)
-    movq %r8, GUEST_R8(%rdi)
-    movq %r9, GUEST_R9(%rdi)
-    movq %r10, GUEST_R10(%rdi)
-    movq %r11, GUEST_R11(%rdi)
-    movq %r12, GUEST_R12(%rdi)
-    movq %r13, GUEST_R13(%rdi)
-    movq %r14, GUEST_R14(%rdi)
-    movq %r15, GUEST_R15(%rdi)
+    SAVE_GUEST_REGS_BUT_RAX_RDI
     popq %rax
     movq %rax, GUEST_RDI(%rdi)
     popq %rax                   /* the result */
