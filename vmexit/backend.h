@@ -126,6 +126,10 @@ struct vcpu_backend {
 
     /* A vendor-neutral snapshot for dumps, while the vCPU is out of its guest. */
     void (*vcpu_state)(const struct vcpu *v, struct guest_state *out);
+    /* After VCPU_EXIT_ENTRY_FAILED: the entry checks run again on the state the CPU refused;
+     * true with why naming the field and the rule when one of them fails (the CPU may also
+     * refuse for a reason they do not cover). */
+    bool (*diagnose_entry)(const struct vcpu *v, struct refusal *why);
 };
 
 /* The backends compiled in, tried in turn by vcpu_backend_select. */

@@ -85,10 +85,15 @@ enum exit_action exit_dispatch(const struct exit_ctx *c, const struct vcpu_exit 
     case VCPU_EXIT_TRIPLE_FAULT:
         vcpu_count_exit(v, SC_EXIT_SHUTDOWN);
         return exit_stop(c, "triple fault (shutdown) at rip %llx", (unsigned long long)e->rip);
-    case VCPU_EXIT_ENTRY_FAILED:
+    case VCPU_EXIT_ENTRY_FAILED: {
         vcpu_count_exit(v, SC_EXIT_OTHER);
-        return exit_stop(c, "%s refused the guest state at entry (exit 0x%x)", c->be->name,
-                         e->hw_code);
+        struct refusal why;
+        if (c->be->diagnose_entry(v, &why))
+            exit_warn(c, "partition '%s' vCPU %u: the entry checks say: %s", v->partition->name,
+                      v->id, why.text);
+        return exit_stop(c, "%s refused the guest state at entry (exit 0x%x, %s %llx)", c->be->name,
+                         e->hw_code, c->be->hw_info_names[0], (unsigned long long)e->hw_info[0]);
+    }
     case VCPU_EXIT_UNKNOWN:
         break;
     }

@@ -137,6 +137,14 @@ static void fake_flush(struct vcpu *v)
     trace("flush");
 }
 
+static bool fake_diagnose_entry(const struct vcpu *v, struct refusal *why)
+{
+    (void)v;
+    if (!fake.entry_diagnosis[0])
+        return false;
+    return refuse(why, E_INVAL, "%s", fake.entry_diagnosis) != 0;
+}
+
 const struct vcpu_backend fake_backend = {
     .name = "Fake VM",
     .hw_info_names = {"qual", "info"},
@@ -151,6 +159,7 @@ const struct vcpu_backend fake_backend = {
     .write_reg = fake_write_reg,
     .flush_guest_tlb = fake_flush,
     .vcpu_state = fake_state,
+    .diagnose_entry = fake_diagnose_entry,
 };
 
 /* ---- the hypervisor's side */

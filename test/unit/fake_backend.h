@@ -37,6 +37,7 @@ struct fake {
     uint32_t lapic_missing_lvt; /* this LVT does not exist: its write fails */
     unsigned xsetbvs;           /* XCR0 loads, the last value kept */
     uint64_t xcr0;
+    char entry_diagnosis[64]; /* what diagnose_entry says, if anything */
     unsigned warns;
     char warn[256];
     unsigned stops;

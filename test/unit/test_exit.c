@@ -852,10 +852,18 @@ static void test_triple_fault_stops(void **state)
 static void test_entry_failure_stops(void **state)
 {
     (void)state;
-    struct vcpu_exit e = {.reason = VCPU_EXIT_ENTRY_FAILED, .hw_code = 0xffffffffu};
+    struct vcpu_exit e = {
+        .reason = VCPU_EXIT_ENTRY_FAILED, .hw_code = 0xffffffffu, .hw_info = {7, 0}};
     assert_int_equal(handle(&e), EXIT_LEAVE);
     assert_counted(SC_EXIT_OTHER);
-    assert_stopped("Fake VM refused the guest state at entry (exit 0xffffffff)");
+    assert_stopped("Fake VM refused the guest state at entry (exit 0xffffffff, qual 7)");
+    assert_int_equal(fake.warns, 0); /* the checks found nothing to say */
+    /* when the entry checks find what the CPU refused, the log says it before the stop */
+    reset(2);
+    strcpy(fake.entry_diagnosis, "guest RFLAGS 0: reserved bits");
+    assert_int_equal(handle(&e), EXIT_LEAVE);
+    assert_int_equal(fake.warns, 1);
+    assert_non_null(strstr(fake.warn, "vCPU 0: the entry checks say: guest RFLAGS 0: reserved"));
 }
 
 static void test_unknown_exit_stops_with_its_code(void **state)

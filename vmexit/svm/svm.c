@@ -363,6 +363,11 @@ static void svm_flush_guest_tlb(struct vcpu *v)
     s->first_run = true; /* next VMRUN flushes this ASID */
 }
 
+static bool svm_diagnose_entry(const struct vcpu *v, struct refusal *why)
+{
+    return vmcb_check(vmcb_of(v), max_phys_bits, why) != 0;
+}
+
 const struct vcpu_backend svm_backend = {
     .name = "AMD SVM",
     .hw_info_names = {"exitinfo1", "exitinfo2"},
@@ -382,4 +387,5 @@ const struct vcpu_backend svm_backend = {
     .write_reg = svm_write_reg,
     .flush_guest_tlb = svm_flush_guest_tlb,
     .vcpu_state = svm_vcpu_state,
+    .diagnose_entry = svm_diagnose_entry,
 };

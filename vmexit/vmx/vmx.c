@@ -47,12 +47,13 @@ static const uint32_t shared_msrs[] = {0xc0000081, 0xc0000082, 0xc0000083,
 struct vmx_cpu {
     uint64_t vmxon_pa;
     uint64_t vmcs_pa;
-    struct vmcs_image *image; /* everything written at cpu_enable; later, reset states */
-    uint8_t vmxon_done;       /* the core is in VMX operation */
-    uint8_t loaded;           /* the VMCS is current on the vCPU's core */
-    uint8_t launched;         /* VMLAUNCH done since VMCLEAR: VMRESUME from now on */
-    uint8_t flush;            /* INVEPT before the next entry */
-    uint8_t switch_result;    /* of the last vmx_world_switch */
+    struct vmcs_image *image;    /* everything written at cpu_enable; later, reset states */
+    struct vmcs_image *readback; /* the VMCS read back, to tell why an entry failed */
+    uint8_t vmxon_done;          /* the core is in VMX operation */
+    uint8_t loaded;              /* the VMCS is current on the vCPU's core */
+    uint8_t launched;            /* VMLAUNCH done since VMCLEAR: VMRESUME from now on */
+    uint8_t flush;               /* INVEPT before the next entry */
+    uint8_t switch_result;       /* of the last vmx_world_switch */
 };
 
 _Static_assert(sizeof(struct vmx_cpu) <= PERCPU_BACKEND_BYTES, "lives in struct percpu");
@@ -248,12 +249,14 @@ static int vmx_vcpu_prepare(struct vcpu *v, struct palloc *pa)
 {
     struct vmx_cpu *s = vmx_cpu_of(v);
     const struct partition *p = v->partition;
-    uint64_t image_pa;
+    uint64_t image_pa, readback_pa;
     _Static_assert(sizeof(struct vmcs_image) <= PAGE_SIZE, "one page");
     if (build_bitmaps(pa) || backend_alloc_zeroed(pa, 1, &s->vmcs_pa) ||
-        backend_alloc_zeroed(pa, 1, &s->vmxon_pa) || backend_alloc_zeroed(pa, 1, &image_pa))
+        backend_alloc_zeroed(pa, 1, &s->vmxon_pa) || backend_alloc_zeroed(pa, 1, &image_pa) ||
+        backend_alloc_zeroed(pa, 1, &readback_pa))
         return -E_NOMEM;
     s->image = (struct vmcs_image *)(uintptr_t)image_pa;
+    s->readback = (struct vmcs_image *)(uintptr_t)readback_pa;
     v->arch = s;
     v->arch_pa = s->vmcs_pa;
     struct vmcs_tables t = {io_bitmap_pa, io_bitmap_pa + PAGE_SIZE, msr_bitmap_pa, p->npt.root,
@@ -631,6 +634,19 @@ static void vmx_vcpu_state(const struct vcpu *v, struct guest_state *out)
     };
 }
 
+/* Every field the backend wrote, as the CPU holds it now, through the same checks that
+ * passed before the first entry: a field the guest or an exit changed since shows up. */
+static bool vmx_diagnose_entry(const struct vcpu *v, struct refusal *why)
+{
+    const struct vmx_cpu *s = v->arch;
+    if (!s->loaded)
+        return false;
+    s->readback->n = 0;
+    for (unsigned i = 0; i < s->image->n && i < VMCS_IMAGE_MAX; i++)
+        vmcs_set(s->readback, s->image->w[i].field, vmread(s->image->w[i].field));
+    return vmcs_check(s->readback, &caps, why) != 0;
+}
+
 const struct vcpu_backend vmx_backend = {
     .name = "Intel VMX",
     .hw_info_names = {"qualification", "intr-info/gpa"},
@@ -651,4 +667,5 @@ const struct vcpu_backend vmx_backend = {
     .write_reg = vmx_write_reg,
     .flush_guest_tlb = vmx_flush_guest_tlb,
     .vcpu_state = vmx_vcpu_state,
+    .diagnose_entry = vmx_diagnose_entry,
 };
