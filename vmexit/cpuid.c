@@ -13,8 +13,8 @@ void cpuid_virtualize(uint32_t leaf, uint32_t subleaf, const struct cpuid_values
     *out = *host;
     switch (leaf) {
     case 1:
-        out->ecx &= ~CPUID_1_ECX_VMX;
-        out->ecx |= CPUID_1_ECX_HV;
+        out->ecx &= ~(CPUID_1_ECX_VMX | CPUID_1_ECX_OSXSAVE);
+        out->ecx |= CPUID_1_ECX_HV | (g->osxsave ? CPUID_1_ECX_OSXSAVE : 0);
         /* initial APIC ID of the core it really runs on: the LAPIC is passed through */
         out->ebx = (out->ebx & 0x00ffffffu) | (g->apic_id << 24);
         break;

@@ -38,7 +38,7 @@ struct exit_hooks {
     bool (*device_port)(struct vcpu *v, uint16_t port, unsigned size, bool write, uint32_t *value);
     /* load XCR0 (a value exit_xsetbv accepted) into this core: the guest's own, as the
      * hypervisor keeps no extended state of its own */
-    void (*xsetbv)(uint64_t xcr0);
+    int (*xsetbv)(uint64_t xcr0);   /* 0, or nonzero if this core cannot (no CR4.OSXSAVE) */
     void (*warn)(const char *line); /* one log line at warning level */
     /* stop the vCPU's partition: the reason logged, the vCPU's state dumped, the other
      * vCPUs kicked out; this vCPU is VCPU_STOPPED afterwards */

@@ -30,9 +30,12 @@ static int lapic_write(uint32_t msr, uint64_t value)
     return apic_write_guest_lvt(msr, (uint32_t)value);
 }
 
-static void load_xcr0(uint64_t value)
+static int load_xcr0(uint64_t value)
 {
+    if (!(read_cr4() & X86_CR4_OSXSAVE))
+        return -E_NOSYS;
     xsetbv(0, value);
+    return 0;
 }
 
 static void warn(const char *line)

@@ -145,9 +145,12 @@ static void console(void *ctx, const char *text, size_t len)
 struct cpuid_guest_view vcpu_cpuid_view(const struct vcpu *v)
 {
     const struct partition *p = v->partition;
-    return (struct cpuid_guest_view){v->id, p->nvcpus, cpus[v->cpu].apic_id,
+    return (struct cpuid_guest_view){v->id,
+                                     p->nvcpus,
+                                     cpus[v->cpu].apic_id,
                                      p->window_size ? SC_GPA_RING_WINDOW : 0,
-                                     (uint32_t)p->window_size};
+                                     (uint32_t)p->window_size,
+                                     false};
 }
 
 void vcpu_guest_enter(struct vcpu *v)

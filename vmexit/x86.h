@@ -6,6 +6,7 @@
 
 /* exception vectors */
 #define X86_DB 1
+#define X86_UD 6
 #define X86_GP 13
 #define X86_AC 17
 

@@ -164,10 +164,13 @@ const struct vcpu_backend fake_backend = {
 
 /* ---- the hypervisor's side */
 
-static void xsetbv_hook(uint64_t value)
+static int xsetbv_hook(uint64_t value)
 {
+    if (fake.xsetbv_fails)
+        return -E_NOSYS;
     fake.xsetbvs++;
     fake.xcr0 = value;
+    return 0;
 }
 
 static void host_cpuid(uint32_t leaf, uint32_t subleaf, struct cpuid_values *out)
@@ -180,8 +183,8 @@ static void host_cpuid(uint32_t leaf, uint32_t subleaf, struct cpuid_values *out
 
 static struct cpuid_guest_view cpuid_view(const struct vcpu *v)
 {
-    return (struct cpuid_guest_view){v->id, v->partition->nvcpus, fake_apic_id(v->cpu), 0xe0000000,
-                                     0x3000};
+    return (struct cpuid_guest_view){
+        v->id, v->partition->nvcpus, fake_apic_id(v->cpu), 0xe0000000, 0x3000, false};
 }
 
 static const struct sc_exit_counters *counters_of(void *ctx, unsigned id)

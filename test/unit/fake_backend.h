@@ -36,6 +36,7 @@ struct fake {
     uint64_t lapic_value;
     uint32_t lapic_missing_lvt; /* this LVT does not exist: its write fails */
     unsigned xsetbvs;           /* XCR0 loads, the last value kept */
+    bool xsetbv_fails;          /* the core cannot load XCR0 (no CR4.OSXSAVE) */
     uint64_t xcr0;
     char entry_diagnosis[64]; /* what diagnose_entry says, if anything */
     unsigned warns;

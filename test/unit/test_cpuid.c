@@ -44,13 +44,19 @@ static void test_leaf1(void **state)
     /* host: family/model in eax, APIC ID 0x0b, 16 logical CPUs, CLFLUSH 8; VMX set */
     struct cpuid_values host = {0x00a20f12, 0x0b100800, 0x7ffaf3ff, 0x178bfbff};
     struct cpuid_values out = run(1, 0, host, &guest);
-    assert_regs(out, 0x00a20f12, 0x2a100800, (0x7ffaf3ff & ~(1u << 5)) | (1u << 31), 0x178bfbff);
+    /* OSXSAVE (bit 27) is the guest's CR4's, clear here though the host's was set */
+    assert_regs(out, 0x00a20f12, 0x2a100800,
+                (0x7ffaf3ff & ~(1u << 5) & ~CPUID_1_ECX_OSXSAVE) | (1u << 31), 0x178bfbff);
     assert_int_equal(out.ecx & CPUID_1_ECX_VMX, 0);
     assert_int_equal(out.ecx & CPUID_1_ECX_HV, CPUID_1_ECX_HV);
+    struct cpuid_guest_view with_osxsave = guest;
+    with_osxsave.osxsave = true;
+    host.ecx &= ~CPUID_1_ECX_OSXSAVE;
+    assert_int_equal(run(1, 0, host, &with_osxsave).ecx & CPUID_1_ECX_OSXSAVE, CPUID_1_ECX_OSXSAVE);
 
-    /* all bits set: only VMX goes; nothing set: only HV appears */
+    /* all bits set: only VMX (and OSXSAVE, the guest's) goes; nothing set: only HV appears */
     out = run(1, 0, (struct cpuid_values){~0u, ~0u, ~0u, ~0u}, &guest);
-    assert_regs(out, ~0u, 0x2affffff, ~(1u << 5), ~0u);
+    assert_regs(out, ~0u, 0x2affffff, ~((1u << 5) | CPUID_1_ECX_OSXSAVE), ~0u);
     out = run(1, 0, (struct cpuid_values){0, 0, 0, 0}, &guest);
     assert_regs(out, 0, 0x2a000000, 1u << 31, 0);
 
@@ -65,7 +71,8 @@ static void test_leaf1(void **state)
 
     /* the subleaf does not matter for leaf 1 */
     out = run(1, 7, host, &guest);
-    assert_regs(out, 0x00a20f12, 0x2a100800, (0x7ffaf3ff & ~(1u << 5)) | (1u << 31), 0x178bfbff);
+    assert_regs(out, 0x00a20f12, 0x2a100800,
+                (0x7ffaf3ff & ~(1u << 5) & ~CPUID_1_ECX_OSXSAVE) | (1u << 31), 0x178bfbff);
 }
 
 static void test_leaf_80000001(void **state)

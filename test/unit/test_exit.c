@@ -13,6 +13,7 @@
 #include "core/klib.h"
 #include "fake_backend.h"
 #include "guest-stubs/include/sidecore/abi.h"
+#include "vmexit/cpuid.h"
 #include "vmexit/exit.h"
 #include "vmexit/exit_handlers.h"
 #include "vmexit/vcpu.h"
@@ -565,7 +566,8 @@ static void test_xsetbv_loads_a_valid_xcr0(void **state)
     static const uint64_t good[] = {0x1, 0x3, 0x7, 0xe7, 0x1f};
     for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
         reset(2);
-        fake.host_cpuid = (struct cpuid_values){.eax = 0x2ff}; /* x87 .. PKRU but AMX */
+        /* every leaf: max leaf 0x2ff, XSAVE; leaf 0xd: x87 .. PKRU but AMX */
+        fake.host_cpuid = (struct cpuid_values){.eax = 0x2ff, .ecx = CPUID_1_ECX_XSAVE};
         struct vcpu_exit e = xsetbv_exit(0, good[i], 0);
         assert_int_equal(handle(&e), EXIT_RESUME);
         assert_counted(SC_EXIT_OTHER);
@@ -599,13 +601,39 @@ static void test_xsetbv_refuses_what_the_cpu_would(void **state)
     };
     for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
         reset(2);
-        fake.host_cpuid = (struct cpuid_values){.eax = 0x2ff};
+        fake.host_cpuid = (struct cpuid_values){.eax = 0x2ff, .ecx = CPUID_1_ECX_XSAVE};
         struct vcpu_exit e = xsetbv_exit(bad[i].index, bad[i].value, bad[i].cpl);
         assert_int_equal(handle(&e), EXIT_RESUME);
         assert_counted(SC_EXIT_OTHER);
         assert_gp();
         assert_int_equal(fake.xsetbvs, 0);
     }
+}
+
+static void test_xsetbv_without_xsave_is_ud(void **state)
+{
+    (void)state;
+    struct vcpu_exit e = xsetbv_exit(0, 0x3, 0);
+    /* a CPU without XSAVE: leaf 0xd would answer another leaf's values */
+    reset(2);
+    fake.host_cpuid = (struct cpuid_values){.eax = 0x2ff};
+    assert_int_equal(handle(&e), EXIT_RESUME);
+    assert_int_equal(fake.injections, 1);
+    assert_int_equal(fake.inj_vector, X86_UD);
+    assert_int_equal(fake.xsetbvs, 0);
+    /* a CPU whose highest leaf is below 0xd */
+    reset(2);
+    fake.host_cpuid = (struct cpuid_values){.eax = 0xb, .ecx = CPUID_1_ECX_XSAVE};
+    assert_int_equal(handle(&e), EXIT_RESUME);
+    assert_int_equal(fake.inj_vector, X86_UD);
+    assert_int_equal(fake.xsetbvs, 0);
+    /* a core that cannot load XCR0 itself */
+    reset(2);
+    fake.host_cpuid = (struct cpuid_values){.eax = 0x2ff, .ecx = CPUID_1_ECX_XSAVE};
+    fake.xsetbv_fails = true;
+    assert_int_equal(handle(&e), EXIT_RESUME);
+    assert_int_equal(fake.inj_vector, X86_UD);
+    assert_int_equal(fake.skips, 0);
 }
 
 /* ---- exits that only count, and those that stop the partition */
@@ -933,6 +961,7 @@ int main(void)
         cmocka_unit_test_setup(test_invd_wbinvd_above_cpl0_get_gp, setup),
         cmocka_unit_test_setup(test_xsetbv_loads_a_valid_xcr0, setup),
         cmocka_unit_test_setup(test_xsetbv_refuses_what_the_cpu_would, setup),
+        cmocka_unit_test_setup(test_xsetbv_without_xsave_is_ud, setup),
         cmocka_unit_test_setup(test_nmi_and_intr_only_counted, setup),
         cmocka_unit_test_setup(test_stage2_fault_stops, setup),
         cmocka_unit_test_setup(test_mmio_write_from_register, setup),

@@ -97,6 +97,7 @@ static void test_built_vmcs_passes_the_entry_checks(void **state)
     assert_int_equal(get(VMCS_EXCEPTION_BITMAP), (1u << X86_DB) | (1u << X86_AC));
     assert_int_equal(get(VMCS_EPT_POINTER), 0x200000 | EPTP_WALK_4 | EPTP_WB);
     assert_int_equal(get(VMCS_VPID), 1);
+    assert_int_equal(get(VMCS_XSS_EXIT_BITMAP), 0); /* XSAVES enabled: nothing exits */
     assert_int_equal(get(VMCS_MSR_BITMAP), 0x12000);
     /* CR0.NE and CR4.VMXE are the hypervisor's; the guest reads its own values */
     assert_int_equal(get(VMCS_CR0_MASK), 0x20);
@@ -135,10 +136,16 @@ static void test_a_cpu_missing_what_is_needed_is_refused_by_name(void **state)
     (void)state;
     struct vmx_caps c = icelake;
     c.proc2 = CAP(0, 0x015fbfff & ~PROC2_EPT);
-    refused_build(&c, "secondary (EPT, unrestricted guest) control bits 0x2");
+    refused_build(&c, "secondary (EPT, unrestricted guest, WBINVD exiting) control bits 0x2");
     c = icelake;
     c.proc2 = CAP(0, 0x015fbfff & ~PROC2_UNRESTRICTED);
-    refused_build(&c, "secondary (EPT, unrestricted guest) control bits 0x80");
+    refused_build(&c, "secondary (EPT, unrestricted guest, WBINVD exiting) control bits 0x80");
+    c = icelake;
+    c.proc2 = CAP(0, 0x015fbfff & ~PROC2_WBINVD); /* a guest's WBINVD would flush shared caches */
+    refused_build(&c, "control bits 0x40");
+    c = icelake;
+    c.ept_vpid &= ~(EPT_CAP_INVEPT_SINGLE | EPT_CAP_INVEPT_ALL);
+    refused_build(&c, "without INVEPT");
     c = icelake;
     c.pin = CAP(0x16, 0x77);
     refused_build(&c, "pin-based (NMI exiting)");
@@ -153,9 +160,9 @@ static void test_a_cpu_missing_what_is_needed_is_refused_by_name(void **state)
     refused_build(&c, "write-back");
     /* optional ones are simply left out */
     c = icelake;
-    c.proc2 = CAP(0, PROC2_EPT | PROC2_UNRESTRICTED);
+    c.proc2 = CAP(0, PROC2_EPT | PROC2_UNRESTRICTED | PROC2_WBINVD);
     build(&c);
-    assert_int_equal(get(VMCS_PROC_CONTROLS2), PROC2_EPT | PROC2_UNRESTRICTED);
+    assert_int_equal(get(VMCS_PROC_CONTROLS2), PROC2_EPT | PROC2_UNRESTRICTED | PROC2_WBINVD);
     bool present;
     vmcs_get(&img, VMCS_VPID, &present);
     assert_false(present);
@@ -200,16 +207,15 @@ static void test_each_check_refuses_its_field(void **state)
     refused(VMCS_HOST_EFER, 0x101, "host EFER"); /* LME without LMA */
     /* guest state */
     refused(VMCS_GUEST_CR0, 0x80010013, "guest CR0"); /* NE clear */
-    refused(VMCS_GUEST_CR0, 0xa0010033, "NW without CD");
-    refused(VMCS_GUEST_CR4, 0x20, "guest CR4"); /* VMXE clear */
+    refused(VMCS_GUEST_CR4, 0x20, "guest CR4");       /* VMXE clear */
     refused(VMCS_GUEST_CR4, 0x2000, "without CR0.PG and CR4.PAE");
     refused(VMCS_GUEST_EFER, 0x100, "disagrees with the IA-32e mode guest");
-    refused(VMCS_GUEST_DR7, 1ull << 32, "DR7");
+    refused(VMCS_GUEST_DR7, 1ull << 32, "DR7"); /* DR7 is loaded (load debug controls) */
     refused(VMCS_GUEST_PAT, 0x0007040600070402ull, "invalid memory type");
     refused(VMCS_GUEST_RFLAGS, 0, "RFLAGS");
     refused(VMCS_GUEST_RFLAGS, 0x2 | (1ull << 17), "RFLAGS");
     refused(VMCS_GUEST_CS_AR, AR_CODE64 | AR_DB, "both L and D/B");
-    refused(VMCS_GUEST_CS_AR, AR_DATA & ~AR_DB, "not code");
+    refused(VMCS_GUEST_CS_AR, 0x1 | AR_S | AR_P | AR_G, "not code"); /* read-only data */
     refused(VMCS_GUEST_CS_AR, AR_UNUSABLE, "CS is unusable");
     refused(VMCS_GUEST_SS_AR, AR_DATA | (3u << 5), "SS DPL 3 differs");
     refused(VMCS_GUEST_DS_AR, AR_DATA & ~AR_P, "not a present");
@@ -222,6 +228,46 @@ static void test_each_check_refuses_its_field(void **state)
     refused(VMCS_GUEST_ACTIVITY, 5, "activity state 5");
     refused(VMCS_GUEST_INTERRUPTIBILITY, 1, "STI blocking with IF clear");
     refused(VMCS_LINK_POINTER, 0, "link pointer");
+    refused(VMCS_GUEST_SS_AR, 0xb | AR_S | AR_P | AR_DB | AR_G, "SS type 11");
+    refused(VMCS_GUEST_DS_BASE, 1ull << 32, "bits 63:32 set");
+    refused(VMCS_GUEST_FS_BASE, 0x0000800000000000ull, "not canonical");
+    refused(VMCS_GUEST_TR_BASE, 0x0000800000000000ull, "TR or LDTR");
+    refused(VMCS_GUEST_CR3, 0x110000 | (1ull << 63), "guest CR3");
+    refused(VMCS_GUEST_INTERRUPTIBILITY, 3, "STI and MOV-SS blocking both");
+    refused(VMCS_GUEST_PENDING_DBG, 1ull << 20, "reserved bits");
+    refused(VMCS_ENTRY_INTR_INFO, EVENT_VALID | (EVENT_TYPE_NMI << 8) | 3, "do not go together");
+    refused(VMCS_ENTRY_INTR_INFO, EVENT_VALID | (EVENT_TYPE_HW_EXCEPTION << 8) | 13,
+            "do not go together"); /* #GP without its error code */
+    refused(VMCS_ENTRY_INTR_INFO, EVENT_VALID | (EVENT_TYPE_SW_INTERRUPT << 8) | 0x80,
+            "length 0"); /* INT n without its length */
+    refused(VMCS_HOST_PAT, 0x0007040600070402ull, "host PAT");
+    /* each refused above, here the same fields in a state the CPU takes */
+    static const struct {
+        enum vmcs_field f;
+        uint64_t v;
+    } fine[] = {
+        {VMCS_GUEST_CR0, 0xa0010033},    /* NW without CD: no entry check forbids it */
+        {VMCS_GUEST_SS_AR, AR_DATA | 4}, /* expand-down data */
+        {VMCS_GUEST_CS_AR, 0xf | AR_S | AR_P | AR_L | AR_G | (0u << 5)}, /* conforming */
+        {VMCS_ENTRY_INTR_INFO,
+         EVENT_VALID | EVENT_ERROR_VALID | (EVENT_TYPE_HW_EXCEPTION << 8) | 13},
+        {VMCS_GUEST_INTERRUPTIBILITY, 2}, /* MOV-SS blocking, TF clear, BS clear */
+    };
+    for (unsigned i = 0; i < sizeof(fine) / sizeof(fine[0]); i++) {
+        build(&icelake);
+        vmcs_set(&img, fine[i].f, fine[i].v);
+        if (vmcs_check(&img, &icelake, &why))
+            fail_msg("field %#x = %llx refused: %s", fine[i].f, (unsigned long long)fine[i].v,
+                     why.text);
+    }
+    /* a single step in a MOV-SS shadow: refused without BS, taken with it */
+    build(&icelake);
+    vmcs_set(&img, VMCS_GUEST_RFLAGS, 0x102);
+    vmcs_set(&img, VMCS_GUEST_INTERRUPTIBILITY, 2);
+    assert_int_equal(vmcs_check(&img, &icelake, &why), -E_INVAL);
+    assert_non_null(strstr(why.text, "BS"));
+    vmcs_set(&img, VMCS_GUEST_PENDING_DBG, 1u << 14);
+    assert_int_equal(vmcs_check(&img, &icelake, &why), 0);
 }
 
 static void test_an_unwritten_or_overflowed_image_is_refused(void **state)

@@ -69,9 +69,9 @@ int vmcs_build_controls(struct vmcs_image *img, const struct vmx_caps *caps,
     /* RDTSCP, INVPCID and XSAVES raise #UD in a guest unless enabled; WBINVD exits so
      * that a guest cannot flush caches others share (exit_cache.c) */
     if (!err)
-        err = vmx_control(caps->proc2, PROC2_EPT | PROC2_UNRESTRICTED,
-                          PROC2_VPID | PROC2_WBINVD | PROC2_RDTSCP | PROC2_INVPCID | PROC2_XSAVES,
-                          "secondary (EPT, unrestricted guest)", &proc2, why);
+        err = vmx_control(caps->proc2, PROC2_EPT | PROC2_UNRESTRICTED | PROC2_WBINVD,
+                          PROC2_VPID | PROC2_RDTSCP | PROC2_INVPCID | PROC2_XSAVES,
+                          "secondary (EPT, unrestricted guest, WBINVD exiting)", &proc2, why);
     if (!err)
         err = vmx_control(
             caps->exit,
@@ -87,6 +87,12 @@ int vmcs_build_controls(struct vmcs_image *img, const struct vmx_caps *caps,
         return refuse(why, E_NOSYS,
                       "EPT without 4-level tables or write-back memory type "
                       "(IA32_VMX_EPT_VPID_CAP %llx)",
+                      (unsigned long long)caps->ept_vpid);
+    /* an unmap is followed by INVEPT: a CPU that cannot would keep stale translations */
+    if (!(caps->ept_vpid & EPT_CAP_INVEPT) ||
+        !(caps->ept_vpid & (EPT_CAP_INVEPT_SINGLE | EPT_CAP_INVEPT_ALL)))
+        return refuse(why, E_NOSYS,
+                      "EPT without INVEPT (single- or all-context; IA32_VMX_EPT_VPID_CAP %llx)",
                       (unsigned long long)caps->ept_vpid);
     vmcs_set(img, VMCS_PIN_CONTROLS, pin);
     vmcs_set(img, VMCS_PROC_CONTROLS, proc);
@@ -113,6 +119,8 @@ int vmcs_build_controls(struct vmcs_image *img, const struct vmx_caps *caps,
     vmcs_set(img, VMCS_EPT_POINTER, t->ept_root | EPTP_WALK_4 | EPTP_WB);
     if (proc2 & PROC2_VPID)
         vmcs_set(img, VMCS_VPID, t->vpid);
+    if (proc2 & PROC2_XSAVES) /* XSAVES/XRSTORS enabled: no supervisor state exits */
+        vmcs_set(img, VMCS_XSS_EXIT_BITMAP, 0);
     vmcs_set(img, VMCS_TSC_OFFSET, 0);
     return 0;
 }

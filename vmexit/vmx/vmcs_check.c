@@ -7,8 +7,6 @@
 #include "core/klib.h"
 
 #define CR0_PE (1ull << 0)
-#define CR0_NW (1ull << 29)
-#define CR0_CD (1ull << 30)
 #define CR0_PG (1ull << 31)
 #define CR4_PAE (1ull << 5)
 #define CR4_PCIDE (1ull << 17)
@@ -21,7 +19,14 @@
 #define RFLAGS_VM (1ull << 17)
 #define SELECTOR_RPL_TI 7u
 #define INTERRUPTIBILITY_STI 1u
+#define INTERRUPTIBILITY_STI_AND_MOV_SS 3u
 #define INTERRUPTIBILITY_RESERVED (~0x1full)
+#define ACTIVITY_HLT 1
+#define RFLAGS_TF (1ull << 8)
+#define DEBUGCTL_BTF (1ull << 1)
+#define PENDING_DBG_BS (1ull << 14)
+#define PENDING_DBG_RESERVED (~0x1500full) /* B0-B3, enabled breakpoint 12, BS 14, RTM 16 */
+#define X86_ERROR_CODE_VECTORS 0x60227d00u /* 8, 10-14, 17, 21, 29, 30 */
 
 struct check {
     const struct vmcs_image *img;
@@ -124,14 +129,38 @@ static int check_controls(const struct check *c)
         get(c, VMCS_ENTRY_MSR_LOAD_COUNT))
         return refuse(c->why, E_INVAL, "MSR load/store lists are not used by this backend");
     uint64_t inject = get(c, VMCS_ENTRY_INTR_INFO);
-    if ((inject & EVENT_VALID) && (inject & 0x7ffff000ull))
-        return refuse(c->why, E_INVAL, "entry event %llx has reserved bits set",
-                      (unsigned long long)inject);
+    if (inject & EVENT_VALID) {
+        uint32_t type = EVENT_TYPE(inject), vector = EVENT_VECTOR(inject);
+        bool error = inject & EVENT_ERROR_VALID;
+        bool wants_error = type == EVENT_TYPE_HW_EXCEPTION && vector < 32 &&
+                           ((X86_ERROR_CODE_VECTORS >> vector) & 1);
+        uint64_t len = get(c, VMCS_ENTRY_INSN_LEN);
+        bool software = type == EVENT_TYPE_SW_INTERRUPT || type == EVENT_TYPE_PRIV_SW_EXCEPTION ||
+                        type == EVENT_TYPE_SW_EXCEPTION;
+        if ((inject & 0x7ffff000ull) || type == 1 || type == 7 ||
+            (type == EVENT_TYPE_NMI && vector != 2) ||
+            (type == EVENT_TYPE_HW_EXCEPTION && vector > 31) || error != wants_error ||
+            (software && (len == 0 || len > 15)))
+            return refuse(c->why, E_INVAL,
+                          "entry event %llx (length %llu): reserved bits, or a "
+                          "type, vector and error code that do not go together",
+                          (unsigned long long)inject, (unsigned long long)len);
+    }
     if (!(exit & EXIT_HOST_64))
         return refuse(c->why, E_INVAL, "VM-exit controls: no 64-bit host");
     if (!(entry & ENTRY_LOAD_EFER) || !(exit & EXIT_LOAD_EFER))
         return refuse(c->why, E_INVAL, "EFER is not loaded at entry and exit");
     return 0;
+}
+
+static bool pat_valid(uint64_t pat)
+{
+    for (unsigned i = 0; i < 8; i++) {
+        unsigned t = (pat >> (8 * i)) & 0xff;
+        if (t == 2 || t == 3 || t > 7)
+            return false;
+    }
+    return true;
 }
 
 static int check_host(const struct check *c)
@@ -146,7 +175,7 @@ static int check_host(const struct check *c)
                       "host CR4 %llx does not fit the VMX fixed bits or lacks "
                       "PAE",
                       (unsigned long long)cr4);
-    if ((get(c, VMCS_HOST_CR3) & ~0xfffull & ~(1ull << 63)) > c->pa_limit)
+    if (get(c, VMCS_HOST_CR3) > c->pa_limit)
         return refuse(c->why, E_INVAL, "host CR3 beyond the physical address width");
     static const enum vmcs_field sels[] = {VMCS_HOST_ES_SEL, VMCS_HOST_CS_SEL, VMCS_HOST_SS_SEL,
                                            VMCS_HOST_DS_SEL, VMCS_HOST_FS_SEL, VMCS_HOST_GS_SEL,
@@ -164,21 +193,14 @@ static int check_host(const struct check *c)
         if (!canonical(get(c, bases[i])))
             return refuse(c->why, E_INVAL, "host field %#x = %llx is not canonical", bases[i],
                           (unsigned long long)get(c, bases[i]));
+    if ((get(c, VMCS_EXIT_CONTROLS) & EXIT_LOAD_PAT) && !pat_valid(get(c, VMCS_HOST_PAT)))
+        return refuse(c->why, E_INVAL, "host PAT %llx has an invalid memory type",
+                      (unsigned long long)get(c, VMCS_HOST_PAT));
     uint64_t efer = get(c, VMCS_HOST_EFER);
     if ((efer & EFER_RESERVED) || !(efer & EFER_LMA) || !(efer & EFER_LME))
         return refuse(c->why, E_INVAL, "host EFER %llx: reserved bits, or not long mode",
                       (unsigned long long)efer);
     return 0;
-}
-
-static bool pat_valid(uint64_t pat)
-{
-    for (unsigned i = 0; i < 8; i++) {
-        unsigned t = (pat >> (8 * i)) & 0xff;
-        if (t == 2 || t == 3 || t > 7)
-            return false;
-    }
-    return true;
 }
 
 /* Limit and granularity agree: a limit with any of bits 11:0 clear needs G clear, one with
@@ -192,8 +214,11 @@ static bool limit_fits(uint64_t limit, uint64_t ar)
     return true;
 }
 
+/* CS, SS, DS, ES bases are 32-bit; FS and GS bases are canonical (27.3.1.2). */
 static int check_segment(const struct check *c, enum vmcs_field sel, const char *name, bool cs)
 {
+    bool unrestricted = get(c, VMCS_PROC_CONTROLS2) & PROC2_UNRESTRICTED;
+    bool fs_gs = sel == VMCS_GUEST_FS_SEL || sel == VMCS_GUEST_GS_SEL;
     unsigned idx = sel & 0xffu;
     uint64_t ar = get(c, (enum vmcs_field)(0x4814u + idx));
     uint64_t limit = get(c, (enum vmcs_field)(0x4800u + idx));
@@ -207,14 +232,19 @@ static int check_segment(const struct check *c, enum vmcs_field sel, const char 
                       "guest %s access rights %llx: not a present, accessed "
                       "code or data segment",
                       name, (unsigned long long)ar);
-    if (cs && !(AR_TYPE(ar) & 8))
+    if (cs && !(AR_TYPE(ar) & 8) && !(unrestricted && AR_TYPE(ar) == 3))
         return refuse(c->why, E_INVAL, "guest CS type %llu is not code",
+                      (unsigned long long)AR_TYPE(ar));
+    if (sel == VMCS_GUEST_SS_SEL && AR_TYPE(ar) != 3 && AR_TYPE(ar) != 7)
+        return refuse(c->why, E_INVAL, "guest SS type %llu is not read/write data",
                       (unsigned long long)AR_TYPE(ar));
     if (!limit_fits(limit, ar))
         return refuse(c->why, E_INVAL, "guest %s limit %llx disagrees with its granularity", name,
                       (unsigned long long)limit);
-    if (!canonical(get(c, (enum vmcs_field)(0x6806u + idx))))
-        return refuse(c->why, E_INVAL, "guest %s base is not canonical", name);
+    uint64_t base = get(c, (enum vmcs_field)(0x6806u + idx));
+    if (fs_gs ? !canonical(base) : (base >> 32) != 0)
+        return refuse(c->why, E_INVAL, "guest %s base %llx: %s", name, (unsigned long long)base,
+                      fs_gs ? "not canonical" : "bits 63:32 set");
     return 0;
 }
 
@@ -227,8 +257,6 @@ static int check_guest_registers(const struct check *c, bool ia32e)
     if (!fits(cr0, fixed0, k->cr0_fixed1) || ((cr0 & CR0_PG) && !(cr0 & CR0_PE)))
         return refuse(c->why, E_INVAL, "guest CR0 %llx does not fit the VMX fixed bits",
                       (unsigned long long)cr0);
-    if ((cr0 & CR0_NW) && !(cr0 & CR0_CD))
-        return refuse(c->why, E_INVAL, "guest CR0 %llx: NW without CD", (unsigned long long)cr0);
     if (!fits(cr4, k->cr4_fixed0, k->cr4_fixed1))
         return refuse(c->why, E_INVAL, "guest CR4 %llx does not fit the VMX fixed bits",
                       (unsigned long long)cr4);
@@ -236,9 +264,9 @@ static int check_guest_registers(const struct check *c, bool ia32e)
         return refuse(c->why, E_INVAL, "IA-32e mode guest without CR0.PG and CR4.PAE");
     if (!ia32e && (cr4 & CR4_PCIDE))
         return refuse(c->why, E_INVAL, "guest CR4.PCIDE outside IA-32e mode");
-    if ((get(c, VMCS_GUEST_CR3) & ~0xfffull & ~(1ull << 63)) > c->pa_limit)
+    if (get(c, VMCS_GUEST_CR3) > c->pa_limit)
         return refuse(c->why, E_INVAL, "guest CR3 beyond the physical address width");
-    if (get(c, VMCS_GUEST_DR7) >> 32)
+    if ((get(c, VMCS_ENTRY_CONTROLS) & ENTRY_LOAD_DEBUG) && (get(c, VMCS_GUEST_DR7) >> 32))
         return refuse(c->why, E_INVAL, "guest DR7 bits 63:32 are not zero");
     uint64_t efer = get(c, VMCS_GUEST_EFER);
     if ((efer & EFER_RESERVED) || ((efer & EFER_LMA) != 0) != ia32e ||
@@ -275,7 +303,9 @@ static int check_guest_segments(const struct check *c, bool ia32e)
     uint64_t cs_ar = get(c, VMCS_GUEST_CS_AR), ss_ar = get(c, VMCS_GUEST_SS_AR);
     if (ia32e && (cs_ar & AR_L) && (cs_ar & AR_DB))
         return refuse(c->why, E_INVAL, "guest CS has both L and D/B set");
-    if (!(ss_ar & AR_UNUSABLE) && AR_DPL(ss_ar) != AR_DPL(cs_ar) && AR_TYPE(cs_ar) != 3)
+    /* a conforming CS (types 13, 15) may have a DPL below SS's */
+    if (!(ss_ar & AR_UNUSABLE) && AR_DPL(ss_ar) != AR_DPL(cs_ar) && AR_TYPE(cs_ar) != 3 &&
+        AR_TYPE(cs_ar) < 13)
         return refuse(c->why, E_INVAL, "guest SS DPL %u differs from CS DPL %u",
                       (unsigned)AR_DPL(ss_ar), (unsigned)AR_DPL(cs_ar));
     uint64_t tr_ar = get(c, VMCS_GUEST_TR_AR);
@@ -286,6 +316,11 @@ static int check_guest_segments(const struct check *c, bool ia32e)
                       "guest TR (access rights %llx) is not a present busy "
                       "TSS",
                       (unsigned long long)tr_ar);
+    if ((tr_ar & 0xfffe0f00ull) || !canonical(get(c, VMCS_GUEST_TR_BASE)) ||
+        !canonical(get(c, VMCS_GUEST_LDTR_BASE)))
+        return refuse(c->why, E_INVAL,
+                      "guest TR or LDTR: reserved access-right bits or a base "
+                      "that is not canonical");
     uint64_t ldtr_ar = get(c, VMCS_GUEST_LDTR_AR);
     if (!(ldtr_ar & AR_UNUSABLE) && ((get(c, VMCS_GUEST_LDTR_SEL) & 4) || AR_TYPE(ldtr_ar) != 2 ||
                                      (ldtr_ar & AR_S) || !(ldtr_ar & AR_P)))
@@ -296,9 +331,10 @@ static int check_guest_segments(const struct check *c, bool ia32e)
         return refuse(c->why, E_INVAL,
                       "guest GDTR or IDTR: limit above 0xffff or base not "
                       "canonical");
-    if (ia32e && (cs_ar & AR_L) && !canonical(get(c, VMCS_GUEST_RIP)))
-        return refuse(c->why, E_INVAL, "guest RIP %llx is not canonical",
-                      (unsigned long long)get(c, VMCS_GUEST_RIP));
+    uint64_t rip = get(c, VMCS_GUEST_RIP);
+    if ((ia32e && (cs_ar & AR_L)) ? !canonical(rip) : (rip >> 32) != 0)
+        return refuse(c->why, E_INVAL, "guest RIP %llx does not fit its code size",
+                      (unsigned long long)rip);
     return 0;
 }
 
@@ -308,12 +344,28 @@ static int check_guest_non_register(const struct check *c)
         return refuse(c->why, E_INVAL, "guest activity state %llu is not 0-3",
                       (unsigned long long)get(c, VMCS_GUEST_ACTIVITY));
     uint64_t intr = get(c, VMCS_GUEST_INTERRUPTIBILITY);
+    uint64_t rflags = get(c, VMCS_GUEST_RFLAGS);
     if ((intr & INTERRUPTIBILITY_RESERVED) ||
-        ((intr & INTERRUPTIBILITY_STI) && !(get(c, VMCS_GUEST_RFLAGS) & RFLAGS_IF)))
+        ((intr & INTERRUPTIBILITY_STI) && !(rflags & RFLAGS_IF)) ||
+        (intr & INTERRUPTIBILITY_STI_AND_MOV_SS) == INTERRUPTIBILITY_STI_AND_MOV_SS)
         return refuse(c->why, E_INVAL,
-                      "guest interruptibility %llx: reserved bits, or STI "
-                      "blocking with IF clear",
+                      "guest interruptibility %llx: reserved bits, STI "
+                      "blocking with IF clear, or STI and MOV-SS blocking both",
                       (unsigned long long)intr);
+    if (get(c, VMCS_GUEST_ACTIVITY) == ACTIVITY_HLT && AR_DPL(get(c, VMCS_GUEST_SS_AR)) != 0)
+        return refuse(c->why, E_INVAL, "guest halted (activity state 1) above CPL 0");
+    /* a single step pending in an STI or MOV-SS shadow is recorded as BS (27.3.1.5) */
+    uint64_t dbg = get(c, VMCS_GUEST_PENDING_DBG);
+    if (dbg & PENDING_DBG_RESERVED)
+        return refuse(c->why, E_INVAL, "guest pending debug exceptions %llx: reserved bits",
+                      (unsigned long long)dbg);
+    bool single_step = (rflags & RFLAGS_TF) && !(get(c, VMCS_GUEST_DEBUGCTL) & DEBUGCTL_BTF);
+    if ((intr & INTERRUPTIBILITY_STI_AND_MOV_SS) && get(c, VMCS_GUEST_ACTIVITY) != ACTIVITY_HLT &&
+        single_step != ((dbg & PENDING_DBG_BS) != 0))
+        return refuse(c->why, E_INVAL,
+                      "guest pending debug BS (%llx) disagrees with TF in an "
+                      "STI or MOV-SS shadow",
+                      (unsigned long long)dbg);
     if (get(c, VMCS_LINK_POINTER) != ~0ull)
         return refuse(c->why, E_INVAL, "VMCS link pointer %llx is not ~0 (no shadow VMCS)",
                       (unsigned long long)get(c, VMCS_LINK_POINTER));

@@ -29,9 +29,11 @@ extern const char vmx_entry_window[], vmx_entry_window_end[];
 #define INTERRUPTIBILITY_NMI (1u << 3) /* blocking by NMI */
 #define GUEST_VPID 1 /* one vCPU per core: VPIDs only need to differ from the host's 0 */
 #define CR4_VMXE (1ull << 13)
-#define CR4_OSXSAVE (1ull << 18)
-#define CPUID_1_ECX_XSAVE (1u << 26)
 #define XCR0_X87 1ull
+#define RFLAGS_TF (1ull << 8)
+#define DEBUGCTL_BTF (1ull << 1)
+#define PENDING_DBG_BS (1ull << 14)
+#define CPUID_80000001_EDX_RDTSCP (1u << 27)
 #define DR6_FIXED 0xffff0ff0ull
 #define MSR_PAT 0x277
 #define MSR_FS_BASE 0xc0000100
@@ -40,9 +42,9 @@ extern const char vmx_entry_window[], vmx_entry_window_end[];
 #define INVEPT_ALL 2
 /* MSRs the guest reaches directly that no VMCS field holds: zeroed at a reset, so nothing
  * of a stopped guest is seen by its restart (STAR, LSTAR, CSTAR, SFMASK, KERNEL_GS_BASE,
- * TSC_AUX; XCR0 likewise) */
-static const uint32_t shared_msrs[] = {0xc0000081, 0xc0000082, 0xc0000083,
-                                       0xc0000084, 0xc0000102, 0xc0000103};
+ * TSC_AUX; XCR0, DR0-DR3 and CR2 likewise) */
+static const uint32_t shared_msrs[] = {0xc0000081, 0xc0000082, 0xc0000083, 0xc0000084, 0xc0000102};
+#define MSR_TSC_AUX 0xc0000103 /* only where RDTSCP exists */
 
 struct vmx_cpu {
     uint64_t vmxon_pa;
@@ -113,13 +115,19 @@ static bool vmx_op_pa(enum vmx_pa_op op, uint64_t pa)
     return !fail;
 }
 
-static void invept(uint64_t eptp)
+/* false if the CPU refused it (the VM-instruction error says why) */
+static bool invept(uint64_t eptp)
 {
     struct {
         uint64_t eptp, reserved;
     } desc = {eptp, 0};
     uint64_t type = (caps.ept_vpid & EPT_CAP_INVEPT_SINGLE) ? INVEPT_SINGLE : INVEPT_ALL;
-    __asm__ volatile("invept %0, %1" ::"m"(desc), "r"(type) : "cc", "memory");
+    uint8_t fail;
+    __asm__ volatile("invept %1, %2; setbe %0"
+                     : "=qm"(fail)
+                     : "m"(desc), "r"(type)
+                     : "cc", "memory");
+    return !fail;
 }
 
 /* ---- detection ---- */
@@ -239,7 +247,11 @@ static void vmx_vcpu_reset(struct vcpu *v, uint64_t rip, uint64_t rsp)
         write_image(s->image, VMCS_GUEST, false);
         for (unsigned i = 0; i < ARRAY_SIZE(shared_msrs); i++)
             wrmsr(shared_msrs[i], 0);
-        if (read_cr4() & CR4_OSXSAVE) /* XCR0 too is the CPU's, not the VMCS's */
+        if (cpuid(0x80000001, 0).edx & CPUID_80000001_EDX_RDTSCP)
+            wrmsr(MSR_TSC_AUX, 0);
+        __asm__ volatile("mov %0, %%dr0; mov %0, %%dr1; mov %0, %%dr2; mov %0, %%dr3; "
+                         "mov %0, %%cr2" ::"r"(0ull));
+        if (read_cr4() & X86_CR4_OSXSAVE) /* XCR0 too is the CPU's, not the VMCS's */
             xsetbv(0, XCR0_X87);
         __asm__ volatile("mov %0, %%dr6" ::"r"(DR6_FIXED));
     }
@@ -322,7 +334,7 @@ static int vmx_cpu_enable(struct vcpu *v, struct refusal *why)
     uint64_t cr0 = (read_cr0() | caps.cr0_fixed0) & caps.cr0_fixed1;
     __asm__ volatile("mov %0, %%cr0" ::"r"(cr0) : "memory");
     /* OSXSAVE: XSETBV, which always exits, loads the guest's XCR0 from here (exit_xsetbv.c) */
-    uint64_t osxsave = (cpuid(1, 0).ecx & CPUID_1_ECX_XSAVE) ? CR4_OSXSAVE : 0;
+    uint64_t osxsave = (cpuid(1, 0).ecx & CPUID_1_ECX_XSAVE) ? X86_CR4_OSXSAVE : 0;
     write_cr4((read_cr4() | caps.cr4_fixed0 | CR4_VMXE | osxsave) & caps.cr4_fixed1);
     /* a vCPU started again after a stop finds its core in VMX operation already, and the
      * regions are not to be written while in use */
@@ -394,7 +406,11 @@ static void vmx_enter(struct vcpu *v)
 {
     struct vmx_cpu *s = v->arch;
     if (s->flush) {
-        invept(vmread(VMCS_EPT_POINTER));
+        /* stale translations must not outlive an unmap: no entry without the flush */
+        if (!invept(vmread(VMCS_EPT_POINTER))) {
+            s->switch_result = VMX_SWITCH_FAILED;
+            return;
+        }
         s->flush = 0;
     }
     int result = vmx_world_switch(&v->regs, s->launched);
@@ -418,14 +434,29 @@ static void vmx_enter(struct vcpu *v)
     rearm_interrupted_event();
 }
 
+/* A #DB handed back inside an STI or MOV-SS shadow with TF set: the entry checks want
+ * pending-debug BS then (SDM 27.3.1.5), or the entry fails. */
+static void keep_single_step_pending(void)
+{
+    if ((vmread(VMCS_GUEST_INTERRUPTIBILITY) & 3) && (vmread(VMCS_GUEST_RFLAGS) & RFLAGS_TF) &&
+        !(vmread(VMCS_GUEST_DEBUGCTL) & DEBUGCTL_BTF))
+        vmwrite(VMCS_GUEST_PENDING_DBG, vmread(VMCS_GUEST_PENDING_DBG) | PENDING_DBG_BS);
+}
+
 static void decode_exception(uint32_t info, struct vcpu_exit *e)
 {
     if (EVENT_TYPE(info) == EVENT_TYPE_NMI) {
         e->reason = VCPU_EXIT_NMI;
         return;
     }
-    if (EVENT_TYPE(info) != EVENT_TYPE_HW_EXCEPTION)
+    /* INT1 (ICEBP, any CPL) is a #DB of its own type whose rip is the instruction's: moved
+     * past it, it is the trap the guest would have taken, and handed back like the others */
+    if (EVENT_TYPE(info) == EVENT_TYPE_PRIV_SW_EXCEPTION && EVENT_VECTOR(info) == X86_DB) {
+        vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + vmread(VMCS_EXIT_INSN_LEN));
+        e->rip = vmread(VMCS_GUEST_RIP);
+    } else if (EVENT_TYPE(info) != EVENT_TYPE_HW_EXCEPTION) {
         return; /* unknown: the policy stops the partition */
+    }
     e->reason = VCPU_EXIT_EXCEPTION;
     e->exception.vector = (uint8_t)EVENT_VECTOR(info);
     e->exception.has_error = info & EVENT_ERROR_VALID;
@@ -434,6 +465,7 @@ static void decode_exception(uint32_t info, struct vcpu_exit *e)
         /* a #DB exit leaves DR6 alone: write what delivery would have (SDM 28.1) */
         uint64_t dr6 = DR6_FIXED | (vmread(VMCS_EXIT_QUALIFICATION) & DB_QUAL_DR6_BITS);
         __asm__ volatile("mov %0, %%dr6" ::"r"(dr6));
+        keep_single_step_pending();
     }
 }
 
