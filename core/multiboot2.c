@@ -112,6 +112,8 @@ static int module(const uint8_t *t, uint32_t size, const char *config_name, bool
     if (!strcmp(name, config_name)) {
         if (*have_config)
             return refuse(why, E_INVAL, "two modules named %s", config_name);
+        if (end == start)
+            return refuse(why, E_INVAL, "the configuration module %s is empty", config_name);
         *have_config = true;
         out->config_text = start;
         out->config_len = end - start;

@@ -262,6 +262,10 @@ static void test_refusals(void **state)
     refused(finish(), BASE, "two modules");
     begin();
     mmap(ram, 1, 24);
+    module(0x200000, 0x200000, "sidecore.cfg");
+    refused(finish(), BASE, "configuration module sidecore.cfg is empty");
+    begin();
+    mmap(ram, 1, 24);
     module(0x200000, 0x200010, "sidecore.cfg");
     module(0x201000, 0x201010, "a.elf");
     module(0x202000, 0x202010, "a.elf extra");
