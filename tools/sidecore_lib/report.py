@@ -514,9 +514,11 @@ def write_report(results: dict, out_dir: str) -> list[str]:
     vmx = results.get("vmx") if isinstance(results.get("vmx"), dict) else {}
     md += ["## Both vendors: AMD SVM (QEMU) and Intel VMX (Bochs)", ""]
     md += [f"The bare guest with one shared side core on each; VMX: {vmx.get('platform', '?')}, "
-           f"n={vmx.get('n', '?')} per round. Each emulator counts cycles its own way (Bochs's "
-           "TSC follows its instruction count): compare the trap/ring ratios and the exits, "
-           "not cycles across columns.", ""]
+           f"n={vmx.get('n', '?')} per round. The exits per operation are exact on both. The "
+           "cycles are each emulator's own: Bochs's TSC advances by instructions and a VM exit "
+           "and entry cost it none, so its columns count the instructions each path runs "
+           "(the trap's handler against the ring's wait for the side core) and say nothing "
+           "about what an exit costs; never compare cycles across the two.", ""]
     md += _vendors_markdown(_list(results, "ops"), _list(vmx, "ops")) + [""]
     md += ["## Noise on guest cores (selfish detour)", ""]
     md += _noise_markdown(_list(results, "noise"), tsc_hz)
