@@ -82,9 +82,14 @@ static void read_acpi(void)
         log_error("ACPI: %s (error %d)", why.text, rc);
         fail("acpi");
     }
-    log_info("ACPI: %s, OEM '%s', %u enabled CPUs (%u disabled), %u I/O APICs, LAPIC at %llx",
+    log_info("ACPI: %s, OEM '%s', %u enabled CPUs (%u disabled, %u empty slots), %u I/O APICs, "
+             "LAPIC at %llx",
              hv.acpi.uses_xsdt ? "XSDT" : "RSDT", hv.acpi.oem_id, hv.acpi.ncpus,
-             hv.acpi.disabled_cpus, hv.acpi.nioapics, (unsigned long long)hv.acpi.lapic_address);
+             hv.acpi.disabled_cpus, hv.acpi.placeholder_slots, hv.acpi.nioapics,
+             (unsigned long long)hv.acpi.lapic_address);
+    if (hv.acpi.dropped_ioapics)
+        log_warn("ACPI: %u I/O APICs beyond the supported %u are ignored", hv.acpi.dropped_ioapics,
+                 ACPI_MAX_IOAPICS);
     if (hv.acpi.dropped_cpus)
         log_warn("ACPI: %u CPUs beyond the supported %u are ignored", hv.acpi.dropped_cpus,
                  ACPI_MAX_CPUS);

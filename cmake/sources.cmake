@@ -15,6 +15,7 @@ set(SIDECORE_PORTABLE_SOURCES
   core/palloc.c
   core/pgtable.c
   core/refusal.c
+  core/reset_plan.c
   efi/memmap.c
   sidecore/blk.c
   sidecore/placement.c

@@ -79,7 +79,9 @@ _Static_assert(sizeof(struct acpi_madt_entry_header) == 2, "MADT entry layout");
 #define ACPI_MADT_LAPIC_ADDR_OVERRIDE 5
 #define ACPI_MADT_LOCAL_X2APIC 9
 
-#define ACPI_MADT_CPU_ENABLED (1u << 0) /* flags of types 0 and 9 */
+#define ACPI_MADT_CPU_ENABLED (1u << 0)        /* flags of types 0 and 9 */
+#define ACPI_MADT_CPU_ONLINE_CAPABLE (1u << 1) /* from MADT revision 5 (ACPI 6.3) */
+#define ACPI_MADT_REVISION_ONLINE_CAPABLE 5
 #define ACPI_XAPIC_ID_NONE 0xffu        /* placeholder ID in a type-0 entry */
 #define ACPI_X2APIC_ID_NONE 0xffffffffu /* the broadcast ID, never a CPU */
 
@@ -357,6 +359,40 @@ static void add_cpu(struct acpi_info *out, uint32_t apic_id, uint32_t uid, bool 
         (struct acpi_cpu){.apic_id = apic_id, .uid = uid, .x2apic_entry = x2apic};
 }
 
+/* A disabled entry: a CPU that may come online later, or an empty slot. Which one is told
+ * once the whole table is read (classify_disabled). */
+static void add_disabled(struct acpi_info *out, uint32_t apic_id, uint32_t flags, uint8_t revision)
+{
+    if (revision >= ACPI_MADT_REVISION_ONLINE_CAPABLE && !(flags & ACPI_MADT_CPU_ONLINE_CAPABLE)) {
+        out->placeholder_slots++;
+        return;
+    }
+    if (out->disabled_cpus == ACPI_MAX_CPUS) { /* beyond what can be told apart */
+        out->placeholder_slots++;
+        return;
+    }
+    out->disabled_ids[out->disabled_cpus++] = apic_id;
+}
+
+/* An APIC ID that an enabled CPU or an earlier disabled entry has is no CPU of its own. */
+static void classify_disabled(struct acpi_info *out)
+{
+    unsigned kept = 0;
+    for (unsigned i = 0; i < out->disabled_cpus; i++) {
+        uint32_t id = out->disabled_ids[i];
+        bool dup = false;
+        for (unsigned j = 0; j < out->ncpus && !dup; j++)
+            dup = out->cpus[j].apic_id == id;
+        for (unsigned j = 0; j < kept && !dup; j++)
+            dup = out->disabled_ids[j] == id;
+        if (dup)
+            out->placeholder_slots++;
+        else
+            out->disabled_ids[kept++] = id;
+    }
+    out->disabled_cpus = kept;
+}
+
 static int entry_too_short(struct refusal *why, const char *what, uint32_t off, uint8_t len,
                            size_t need)
 {
@@ -373,6 +409,7 @@ static int parse_madt(const uint8_t *t, uint32_t len, struct acpi_info *out, str
     ACPI_READ(flags, t, struct acpi_madt, flags);
     out->lapic_address = lapic;
     out->pcat_compat = flags & ACPI_MADT_PCAT_COMPAT;
+    uint8_t revision = t[8]; /* the SDT header's revision */
 
     uint32_t off = sizeof(struct acpi_madt);
     while (off < len) {
@@ -396,7 +433,7 @@ static int parse_madt(const uint8_t *t, uint32_t len, struct acpi_info *out, str
             if (la.apic_id == ACPI_XAPIC_ID_NONE)
                 break;
             if (!(la.flags & ACPI_MADT_CPU_ENABLED))
-                out->disabled_cpus++;
+                add_disabled(out, la.apic_id, la.flags, revision);
             else
                 add_cpu(out, la.apic_id, la.processor_uid, false);
             break;
@@ -409,7 +446,7 @@ static int parse_madt(const uint8_t *t, uint32_t len, struct acpi_info *out, str
             if (x2.x2apic_id == ACPI_X2APIC_ID_NONE)
                 break;
             if (!(x2.flags & ACPI_MADT_CPU_ENABLED))
-                out->disabled_cpus++;
+                add_disabled(out, x2.x2apic_id, x2.flags, revision);
             else
                 add_cpu(out, x2.x2apic_id, x2.processor_uid, true);
             break;
@@ -422,6 +459,8 @@ static int parse_madt(const uint8_t *t, uint32_t len, struct acpi_info *out, str
             if (out->nioapics < ACPI_MAX_IOAPICS)
                 out->ioapics[out->nioapics++] = (struct acpi_ioapic){
                     .id = io.id, .address = io.address, .gsi_base = io.gsi_base};
+            else
+                out->dropped_ioapics++;
             break;
         }
         case ACPI_MADT_INT_OVERRIDE:
@@ -443,6 +482,7 @@ static int parse_madt(const uint8_t *t, uint32_t len, struct acpi_info *out, str
         }
         off += elen;
     }
+    classify_disabled(out);
     return 0;
 }
 

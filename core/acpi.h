@@ -10,7 +10,7 @@
 #include "core/refusal.h"
 
 #define ACPI_MAX_CPUS 1024
-#define ACPI_MAX_IOAPICS 8
+#define ACPI_MAX_IOAPICS 128 /* two-socket servers list about 13; the rest are counted */
 #define ACPI_MAX_TABLES 64
 
 /* Access to physical memory: returns a pointer to len readable bytes at physical address pa, or
@@ -53,9 +53,15 @@ struct acpi_info {
     bool pcat_compat;
     unsigned ncpus;
     struct acpi_cpu cpus[ACPI_MAX_CPUS]; /* enabled CPUs, MADT order */
-    unsigned disabled_cpus;              /* entries without the enabled flag, skipped */
-    unsigned dropped_cpus;               /* enabled CPUs beyond ACPI_MAX_CPUS */
-    unsigned nioapics;                   /* IO APICs beyond ACPI_MAX_IOAPICS are ignored */
+    /* Entries without the enabled flag, skipped: CPUs that could come online later are
+     * disabled_cpus; empty slots (not online-capable in a MADT of revision 5 or later, or an
+     * APIC ID another entry already has: boards list dozens with ID 0) are placeholder_slots */
+    unsigned disabled_cpus;
+    unsigned placeholder_slots;
+    uint32_t disabled_ids[ACPI_MAX_CPUS]; /* while parsing: the disabled entries' APIC IDs */
+    unsigned dropped_cpus;                /* enabled CPUs beyond ACPI_MAX_CPUS */
+    unsigned nioapics;
+    unsigned dropped_ioapics; /* IO APICs beyond ACPI_MAX_IOAPICS, counted */
     struct acpi_ioapic ioapics[ACPI_MAX_IOAPICS];
     unsigned interrupt_overrides;
     bool has_fadt;

@@ -8,14 +8,13 @@
 #include "core/cpu.h"
 #include "core/klib.h"
 #include "core/log.h"
+#include "core/reset_plan.h"
 #include "core/serial.h"
-
-#define ACPI_GAS_SYSTEM_IO 1
+#include "core/time.h"
 
 static enum shutdown_method method = SHUTDOWN_AUTO;
-static bool reset_io_ok;
-static uint16_t reset_port;
-static uint8_t reset_value;
+static struct reset_step reset_steps[RESET_PLAN_MAX];
+static unsigned reset_nsteps;
 
 /* QEMU's TCG and KVM accelerators announce themselves in CPUID leaf 0x40000000. */
 static bool running_under_qemu(void)
@@ -52,12 +51,45 @@ static void emulator_exit(bool success)
 void shutdown_configure(enum shutdown_method m, const struct acpi_info *acpi)
 {
     method = m;
-    if (acpi && acpi->reset_supported && acpi->reset_reg.space_id == ACPI_GAS_SYSTEM_IO &&
-        acpi->reset_reg.address <= 0xffff) {
-        reset_io_ok = true;
-        reset_port = (uint16_t)acpi->reset_reg.address;
-        reset_value = acpi->reset_value;
+    reset_nsteps = reset_plan(acpi, reset_steps);
+}
+
+#define KBC_STATUS_INPUT_FULL 0x02
+#define KBC_PULSE_RESET 0xfe
+#define CF9_SYSTEM_RESET 0x02
+#define CF9_RESET_CPU 0x04
+
+static void reset_step(const struct reset_step *s)
+{
+    switch (s->kind) {
+    case RESET_ACPI:
+        outb(s->port, s->value);
+        break;
+    case RESET_CF9: /* a hard reset: the system reset bit, then the edge that starts it */
+        outb(RESET_CF9_PORT, CF9_SYSTEM_RESET);
+        udelay(50);
+        outb(RESET_CF9_PORT, CF9_SYSTEM_RESET | CF9_RESET_CPU);
+        break;
+    case RESET_KBC:
+        for (int i = 0; i < 10000 && (inb(RESET_KBC_PORT) & KBC_STATUS_INPUT_FULL); i++)
+            udelay(10);
+        outb(RESET_KBC_PORT, KBC_PULSE_RESET);
+        break;
     }
+}
+
+/* Each step in turn, said before it is tried; a machine still running 100 ms later is not
+ * reset by it. */
+static void machine_reset(void)
+{
+    for (unsigned i = 0; i < reset_nsteps; i++) {
+        log_info("resetting the machine through %s", reset_kind_name(reset_steps[i].kind));
+        serial_drain();
+        reset_step(&reset_steps[i]);
+        udelay(100000);
+    }
+    log_error("the machine did not reset: halting");
+    serial_drain();
 }
 
 void machine_shutdown(bool success)
@@ -69,8 +101,8 @@ void machine_shutdown(bool success)
         m = running_under_qemu() || running_under_bochs() ? SHUTDOWN_DEBUG_EXIT : SHUTDOWN_RESET;
     if (m == SHUTDOWN_DEBUG_EXIT)
         emulator_exit(success);
-    if (m == SHUTDOWN_RESET && reset_io_ok)
-        outb(reset_port, reset_value);
+    if (m == SHUTDOWN_RESET)
+        machine_reset();
     for (;;)
         halt();
 }

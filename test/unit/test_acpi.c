@@ -545,6 +545,66 @@ static void test_ioapics_beyond_max_ignored(void **state)
     expect_ok(s);
     assert_int_equal(s->info.nioapics, ACPI_MAX_IOAPICS);
     assert_int_equal(s->info.ioapics[ACPI_MAX_IOAPICS - 1].gsi_base, 24 * (ACPI_MAX_IOAPICS - 1));
+    assert_int_equal(s->info.dropped_ioapics, 2); /* counted, for the warning */
+}
+
+/* A two-socket Xeon lists about 13 I/O APICs: every one is kept. */
+static void test_thirteen_ioapics_all_kept(void **state)
+{
+    struct sys *s = *state;
+    struct tbl madt;
+    madt_begin(&madt, 0xfee00000, 1);
+    madt_lapic(&madt, 0, 0, 1);
+    for (unsigned i = 0; i < 13; i++)
+        madt_ioapic(&madt, (uint8_t)(8 + i), 0xfec00000 + 0x1000 * i, 24 * i);
+    sdt_end(&madt);
+    install_v2(s, &madt, NULL);
+
+    expect_ok(s);
+    assert_int_equal(s->info.nioapics, 13);
+    assert_int_equal(s->info.dropped_ioapics, 0);
+    assert_int_equal(s->info.ioapics[12].id, 20);
+    assert_int_equal(s->info.ioapics[12].gsi_base, 24 * 12);
+}
+
+/* Empty slots are not disabled CPUs: 80 entries with APIC ID 0 (one board's MADT), a
+ * duplicate of a disabled ID, and in a revision-5 MADT anything not online-capable. */
+static void test_placeholder_slots_are_not_disabled_cpus(void **state)
+{
+    struct sys *s = *state;
+    struct tbl madt;
+    madt_begin(&madt, 0xfee00000, 1);
+    madt_lapic(&madt, 0, 2, 1); /* the boot CPU, ID 2 */
+    madt_lapic(&madt, 1, 4, 1);
+    for (unsigned i = 0; i < 80; i++)
+        madt_lapic(&madt, (uint8_t)(10 + i), 0, 0); /* empty slots, all ID 0 */
+    madt_lapic(&madt, 100, 6, 0);                   /* a CPU that may come online */
+    madt_lapic(&madt, 101, 6, 0);                   /* its ID again: a slot */
+    madt_lapic(&madt, 102, 4, 0);                   /* an enabled CPU's ID: a slot */
+    sdt_end(&madt);
+    install_v2(s, &madt, NULL);
+    expect_ok(s);
+    assert_int_equal(s->info.ncpus, 2);
+    assert_int_equal(s->info.disabled_cpus, 2); /* IDs 0 (once) and 6 */
+    assert_int_equal(s->info.placeholder_slots, 81);
+}
+
+/* ACPI 6.3 (MADT revision 5): only online-capable entries are disabled CPUs. */
+static void test_madt_revision5_online_capable(void **state)
+{
+    struct sys *s = *state;
+    struct tbl madt;
+    madt_begin(&madt, 0xfee00000, 1);
+    madt.b[8] = 5;
+    madt_lapic(&madt, 0, 0, 1);
+    madt_lapic(&madt, 1, 1, 0);      /* not online-capable: a slot */
+    madt_lapic(&madt, 2, 2, 2);      /* online-capable */
+    madt_x2apic(&madt, 300, 0, 300); /* not online-capable */
+    sdt_end(&madt);
+    install_v2(s, &madt, NULL);
+    expect_ok(s);
+    assert_int_equal(s->info.disabled_cpus, 1);
+    assert_int_equal(s->info.placeholder_slots, 2);
 }
 
 static void test_unknown_entries_skipped(void **state)
@@ -1119,6 +1179,9 @@ int main(void)
         T(test_lapic_address_override),
         T(test_ioapics),
         T(test_ioapics_beyond_max_ignored),
+        T(test_thirteen_ioapics_all_kept),
+        T(test_placeholder_slots_are_not_disabled_cpus),
+        T(test_madt_revision5_online_capable),
         T(test_unknown_entries_skipped),
         T(test_fadt_reset_register),
         T(test_fadt_without_reset_support),
