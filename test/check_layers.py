@@ -31,6 +31,7 @@ ALLOWED = {
     "guest-stubs": {ABI, "core"},
     "efi": {"core"},  # the UEFI loader: boot_info to core_start
     "mb2": {"core"},  # the Multiboot2 loader, the same
+    "tools/check": {"core"},  # sidecore-check: the configuration checked on the host
     "vmexit": {"core", ABI},  # virtualization
     "sidecore": {"core", "vmexit", ABI},  # services
     "boot": {"core", "iommu", "vmexit", "sidecore", ABI},  # boot CPU's path, role dispatch

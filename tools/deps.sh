@@ -35,8 +35,13 @@ qemu_is_new_enough() {
   [ -n "$major" ] && [ "$major" -ge "$QEMU_MIN_MAJOR" ]
 }
 
+# One dpkg-query for them all: per package it costs seconds on every command.
+declare -A have=()
+while read -r name state; do
+  [ "$state" = "ii" ] && have[$name]=1
+done < <(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' "${PACKAGES[@]}" 2>/dev/null || true)
 missing=()
-for p in "${PACKAGES[@]}"; do installed "$p" || missing+=("$p"); done
+for p in "${PACKAGES[@]}"; do [ -n "${have[$p]:-}" ] || missing+=("$p"); done
 need_qemu=0
 qemu_is_new_enough || need_qemu=1
 [ ${#missing[@]} -eq 0 ] && [ $need_qemu -eq 0 ] && exit 0

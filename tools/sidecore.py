@@ -16,15 +16,23 @@ def cmd_build(args):
     return 0
 
 
+def cmd_check(args):
+    return build.check_config(args.build_dir, args.file, cpus=args.cpus, memory=args.memory,
+                              acpi=args.acpi)
+
+
 def cmd_run(args):
     config = args.config or os.path.join(build.SOURCE_DIR, "efi", "sidecore.cfg")
     smp = args.smp or max(4, build.config_cpu_count(config))
     if not args.no_build:
         build.build(args.build_dir)
-        if linux.config_uses_linux(config):
-            linux.build_linux(args.build_dir)  # nothing to do when its inputs are unchanged
     if args.platform == platforms.BOCHS:
         smp = args.smp or min(bochs.MAX_CPUS, smp)
+    # the same checks the hypervisor makes, on the host first: no boot for a bad file
+    if build.check_config(args.build_dir, config, cpus=smp, memory=args.memory) != 0:
+        return qemu.STATUS_FAIL
+        if linux.config_uses_linux(config):
+            linux.build_linux(args.build_dir)  # nothing to do when its inputs are unchanged
     result = platforms.boot(args.platform, args.build_dir, smp=smp, memory=args.memory,
                             config_path=config, timeout=args.timeout, echo=True,
                             log_path=args.log)
@@ -99,6 +107,15 @@ def main():
     p.add_argument("--build-dir", default=os.environ.get("SIDECORE_BUILD_DIR",
                                                          os.path.join(build.SOURCE_DIR, "build")))
     sub = p.add_subparsers(dest="cmd", required=True)
+
+    ck = sub.add_parser("check", help="check a configuration on the host, with the "
+                                      "hypervisor's own parser; exit 0 or 1")
+    ck.add_argument("file")
+    ck.add_argument("--cpus", type=int, help="the target's number of CPUs")
+    ck.add_argument("--memory", help="the target's free memory (e.g. 64G)")
+    ck.add_argument("--acpi", help="the target's ACPI tables: a dump-acpi folder or a copy of "
+                                   "/sys/firmware/acpi/tables")
+    ck.set_defaults(func=cmd_check)
 
     b = sub.add_parser("build", help="configure and build everything")
     b.set_defaults(func=cmd_build)

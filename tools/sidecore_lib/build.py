@@ -24,6 +24,41 @@ def build(build_dir):
                    stdout=subprocess.DEVNULL)
 
 
+# What sidecore-check is built from (tools/check/CMakeLists.txt) and the headers they use.
+CHECK_INPUTS = ["tools/check/sidecore_check.c", "tools/check/CMakeLists.txt"] + [
+    f"core/{n}" for n in ("acpi.c", "acpi.h", "config.c", "config.h", "config_lex.c",
+                          "config_lex.h", "fmt.c", "fmt.h", "refusal.c", "refusal.h", "klib.h")]
+
+
+def _stale(target, inputs):
+    """True if target is missing or older than any input (paths relative to the source)."""
+    try:
+        built = os.path.getmtime(target)
+    except OSError:
+        return True
+    return any(os.path.getmtime(os.path.join(SOURCE_DIR, i)) > built for i in inputs)
+
+
+def check_config(build_dir, path, cpus=None, memory=None, acpi=None):
+    """Runs sidecore-check (built first if it is missing or stale, that target only); returns
+    its status, its lines printed as they are."""
+    exe = os.path.join(build_dir, "tools", "check", "sidecore-check")
+    if _stale(exe, CHECK_INPUTS):
+        if not os.path.exists(os.path.join(build_dir, "CMakeCache.txt")):
+            subprocess.run(["cmake", "-S", SOURCE_DIR, "-B", build_dir,
+                            "-DCMAKE_C_COMPILER=clang"], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(["cmake", "--build", build_dir, "--target", "sidecore-check"], check=True,
+                       stdout=subprocess.DEVNULL)
+    cmd = [exe, path]
+    if cpus:
+        cmd += ["--cpus", str(cpus)]
+    if memory:
+        cmd += ["--memory", str(memory)]
+    if acpi:
+        cmd += ["--acpi", acpi]
+    return subprocess.run(cmd).returncode
+
+
 def efi_image(build_dir):
     return os.path.join(build_dir, "efi", "BOOTX64.EFI")
 
