@@ -98,6 +98,19 @@ def cmd_iso(args):
     return 0
 
 
+def cmd_image(args):
+    from sidecore_lib import disk_image
+    if not args.no_build:
+        build.build(args.build_dir)
+    if build.check_config(args.build_dir, args.config) != 0:
+        return 1
+    disk_image.make_image(args.build_dir, args.config, args.out)
+    print(f"sidecore: wrote {args.out}: a GPT disk with one EFI system partition "
+          f"(EFI/BOOT/BOOTX64.EFI, sidecore.cfg and the files it names); write it with "
+          f"dd if={args.out} of=/dev/sdX bs=4M conv=fsync")
+    return 0
+
+
 def cmd_linux(args):
     return linux.build_linux(args.build_dir, jobs=args.jobs, force=args.force, check=args.check)
 
@@ -165,6 +178,13 @@ def main():
     i.add_argument("--out", required=True, help="the ISO file to write")
     i.add_argument("--no-build", action="store_true", help="use the existing build")
     i.set_defaults(func=cmd_iso)
+
+    im = sub.add_parser("image", help="a bootable GPT disk image (one EFI system partition "
+                                      "with the loader, the configuration and its files)")
+    im.add_argument("--config", required=True, help="the configuration")
+    im.add_argument("--out", required=True, help="the image file to write")
+    im.add_argument("--no-build", action="store_true", help="use the existing build")
+    im.set_defaults(func=cmd_image)
 
     lx = sub.add_parser("linux", help="build the Linux guest kernel and initramfs "
                                       "(Debian's linux-source-6.1, guest-stubs/linux)")

@@ -933,3 +933,17 @@ def multiboot2_iso(name, platform):
 
 CASES += [multiboot2_iso("multiboot2_iso_seabios", "qemu-iso-bios"),
           multiboot2_iso("multiboot2_iso_ovmf", "qemu-iso-efi")]
+
+
+def disk_image_case():
+    """The default configuration from the disk image of tools/sidecore image: OVMF and
+    -drive file=IMG,format=raw only, as a node would boot it from its disk or a USB stick."""
+    base = next(c for c in CASES if c["name"] == "boot_smp4_default")
+    return dict(base, name="disk_image_boots", platforms=["qemu-disk"], not_on_bochs=UEFI_LOADER,
+                expect=base["expect"] + [
+                    r"sidecore-efi: configuration \\EFI\\BOOT\\sidecore\.cfg \(\d+ bytes\)",
+                    r"sidecore-efi: loaded bench\.img \(1048576 bytes\)",
+                    r"cpu0 +info +sidecore hypervisor: core entered from the UEFI loader"])
+
+
+CASES += [disk_image_case()]

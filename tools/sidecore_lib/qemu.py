@@ -49,12 +49,16 @@ class BootResult:
         return None
 
 
-def make_esp(path, efi_path, config_path=None, extra_files=()):
-    """A FAT image with EFI/BOOT/BOOTX64.EFI, the configuration beside it and the files it names."""
+def make_esp(path, efi_path, config_path=None, extra_files=(), size_mib=None):
+    """A FAT image with EFI/BOOT/BOOTX64.EFI, the configuration beside it and the files it
+    names: size_mib, or 64 MiB and room for the files."""
     if os.path.exists(path):
         os.unlink(path)
+    if size_mib is None:
+        payload = sum(os.path.getsize(src) for src, _ in extra_files) + os.path.getsize(efi_path)
+        size_mib = max(64, payload // (1024 * 1024) + 32)
     with open(path, "wb") as f:
-        f.truncate(64 * 1024 * 1024)
+        f.truncate(size_mib * 1024 * 1024)
     subprocess.run(["mformat", "-i", path, "::"], check=True)
     subprocess.run(["mmd", "-i", path, "::/EFI", "::/EFI/BOOT"], check=True)
     subprocess.run(["mcopy", "-i", path, efi_path, "::/EFI/BOOT/BOOTX64.EFI"], check=True)
@@ -108,8 +112,9 @@ def default_cpu():
 
 
 # How the machine starts: "qemu" OVMF loading BOOTX64.EFI from an ESP (the default);
+# "qemu-disk" OVMF booting the GPT disk image of tools/sidecore image, nothing else given;
 # "qemu-iso-bios" SeaBIOS and "qemu-iso-efi" OVMF, each booting GRUB from the Multiboot2 ISO.
-PLATFORMS = ("qemu", "qemu-iso-bios", "qemu-iso-efi")
+PLATFORMS = ("qemu", "qemu-disk", "qemu-iso-bios", "qemu-iso-efi")
 
 
 def qemu_command(smp, memory, vars_path, esp_path=None, kernel=None, append=None, cpu=None,
@@ -155,7 +160,14 @@ def boot(build_dir, smp=4, memory="1G", config_path=None, timeout=120.0, echo=Tr
     try:
         vars_path = os.path.join(work, "vars.fd")
         shutil.copyfile(OVMF_VARS, vars_path)
-        if platform != "qemu":
+        if platform == "qemu-disk":
+            from . import disk_image
+            if not config_path or use_kernel:
+                raise SystemExit("sidecore: the disk platform needs a configuration file")
+            img = disk_image.make_image(build_dir, config_path, os.path.join(work, "disk.img"),
+                                        extra_files)
+            cmd = qemu_command(smp, memory, vars_path, esp_path=img, cpu=cpu)
+        elif platform != "qemu":
             from . import iso
             if not config_path or use_kernel:
                 raise SystemExit("sidecore: the ISO platforms need a configuration file")
