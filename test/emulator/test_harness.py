@@ -60,6 +60,19 @@ class GuestLinesAreAnchored(unittest.TestCase):
         lines = HELLO_LINES + ["[   0.250000] cpu1  info  hello.0: FAIL: something"]
         self.assertFalse(passes(TABLE["guest_hello"], console(*lines)))
 
+    def test_every_case_runs_on_bochs_or_says_why(self):
+        """One table for both vendors: a case not run under Bochs (Intel VMX) gives its reason."""
+        for case in TABLE.values():
+            on_bochs = "bochs-vmx" in case.get("platforms", ["qemu"])
+            reason = case.get("not_on_bochs", "")
+            self.assertTrue(on_bochs != bool(reason.strip()), case["name"])
+
+    def test_vendor_patterns_name_both_vendors(self):
+        for case in TABLE.values():
+            for pattern in case.get("expect", []) + case.get("reject", []):
+                if isinstance(pattern, dict):
+                    self.assertEqual(set(pattern), {"svm", "vmx"}, case["name"])
+
     def test_every_guest_pattern_is_anchored(self):
         """Any pattern naming a guest's PASS line starts at the beginning of the log line."""
         for case in TABLE.values():
