@@ -14,12 +14,7 @@
 .text
 .globl svm_world_switch
 svm_world_switch:
-    pushq %rbp
-    pushq %rbx
-    pushq %r12
-    pushq %r13
-    pushq %r14
-    pushq %r15
+    PUSH_CALLEE_SAVED
     pushq %rdi                  /* regs */
     pushq %rdx                  /* host VMCB */
     movq %rsi, %rax             /* guest VMCB: VMLOAD/VMRUN/VMSAVE take it in rax */
@@ -40,12 +35,7 @@ svm_world_switch:
     popq %rax                   /* host VMCB */
     vmload %rax
     popq %rdi
-    popq %r15
-    popq %r14
-    popq %r13
-    popq %r12
-    popq %rbx
-    popq %rbp
+    POP_CALLEE_SAVED
     ret
 
 .section .note.GNU-stack, "", @progbits

@@ -21,12 +21,7 @@
 .globl vmx_world_switch
 vmx_world_switch:
     pushfq
-    pushq %rbp
-    pushq %rbx
-    pushq %r12
-    pushq %r13
-    pushq %r14
-    pushq %r15
+    PUSH_CALLEE_SAVED
     pushq %rdi                  /* regs: 8(%rsp) from here on */
     pushq %rsi                  /* launched: (%rsp) */
     movq $VMCS_HOST_RSP, %rax
@@ -68,12 +63,7 @@ save_guest:                     /* (%rsp) result, 8 launched, 16 regs */
     movq %rax, GUEST_RDI(%rdi)
     popq %rax                   /* the result */
     addq $16, %rsp              /* launched, regs */
-    popq %r15
-    popq %r14
-    popq %r13
-    popq %r12
-    popq %rbx
-    popq %rbp
+    POP_CALLEE_SAVED
     popfq
     ret
 
