@@ -367,6 +367,12 @@ static void add_disabled(struct acpi_info *out, uint32_t apic_id, uint32_t flags
         out->placeholder_slots++;
         return;
     }
+    for (unsigned i = 0; i < out->disabled_cpus; i++) {
+        if (out->disabled_ids[i] == apic_id) { /* listed again: a slot */
+            out->placeholder_slots++;
+            return;
+        }
+    }
     if (out->disabled_cpus == ACPI_MAX_CPUS) { /* beyond what can be told apart */
         out->placeholder_slots++;
         return;
@@ -374,7 +380,8 @@ static void add_disabled(struct acpi_info *out, uint32_t apic_id, uint32_t flags
     out->disabled_ids[out->disabled_cpus++] = apic_id;
 }
 
-/* An APIC ID that an enabled CPU or an earlier disabled entry has is no CPU of its own. */
+/* An APIC ID that an enabled CPU has (enabled entries may come later in the table) is no
+ * CPU of its own. Only called on a MADT that parsed: a failed parse is not read further. */
 static void classify_disabled(struct acpi_info *out)
 {
     unsigned kept = 0;
@@ -383,8 +390,6 @@ static void classify_disabled(struct acpi_info *out)
         bool dup = false;
         for (unsigned j = 0; j < out->ncpus && !dup; j++)
             dup = out->cpus[j].apic_id == id;
-        for (unsigned j = 0; j < kept && !dup; j++)
-            dup = out->disabled_ids[j] == id;
         if (dup)
             out->placeholder_slots++;
         else

@@ -82,6 +82,8 @@ static void reset_step(const struct reset_step *s)
  * reset by it. */
 static void machine_reset(void)
 {
+    if (!reset_nsteps) /* a failure before the FADT was read: the fallbacks alone */
+        reset_nsteps = reset_plan(NULL, reset_steps);
     for (unsigned i = 0; i < reset_nsteps; i++) {
         log_info("resetting the machine through %s", reset_kind_name(reset_steps[i].kind));
         serial_drain();

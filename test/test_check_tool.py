@@ -91,9 +91,25 @@ class Check(unittest.TestCase):
             sig = name.split("@")[0]
             if sig in ("APIC", "FACP"):
                 shutil.copyfile(os.path.join(src, name), os.path.join(sysfs, sig))
+        os.makedirs(os.path.join(sysfs, "data"))  # sysfs has folders beside the tables
+        with open(os.path.join(sysfs, "FACS"), "wb"):
+            pass  # and a file too short to be a table
         rc, out = check(DEFAULT, "--acpi", sysfs)
         self.assertEqual(rc, 0, out)
         self.assertIn("64 CPUs", out)
+        # one layout or the other: a dump's file beside them is refused
+        src4 = os.path.join(FIXTURES, "qemu-q35-smp4")
+        name = next(n for n in os.listdir(src4) if n.startswith("APIC@"))
+        shutil.copyfile(os.path.join(src4, name), os.path.join(sysfs, name))
+        rc, out = check(DEFAULT, "--acpi", sysfs)
+        self.assertEqual(rc, 1)
+        self.assertIn("one layout or the other", out)
+
+    def test_a_cpu_count_is_given_once(self):
+        rc, _ = check(DEFAULT, "--cpus", "4", "--acpi", os.path.join(FIXTURES, "qemu-q35-smp4"))
+        self.assertEqual(rc, 2)
+        rc, _ = check(DEFAULT, "--cpus", "4x")
+        self.assertEqual(rc, 2)
 
     def test_unreadable_inputs(self):
         rc, out = check(os.path.join(self.dir, "missing.cfg"))

@@ -26,13 +26,14 @@ def cmd_run(args):
     smp = args.smp or max(4, build.config_cpu_count(config))
     if not args.no_build:
         build.build(args.build_dir)
-    if args.platform == platforms.BOCHS:
-        smp = args.smp or min(bochs.MAX_CPUS, smp)
-    # the same checks the hypervisor makes, on the host first: no boot for a bad file
-    if build.check_config(args.build_dir, config, cpus=smp, memory=args.memory) != 0:
-        return qemu.STATUS_FAIL
         if linux.config_uses_linux(config):
             linux.build_linux(args.build_dir)  # nothing to do when its inputs are unchanged
+    if args.platform == platforms.BOCHS:
+        smp = args.smp or min(bochs.MAX_CPUS, smp)
+    # the same checks the hypervisor makes, on the host first: no boot for a bad file (the
+    # emulator's RAM as the memory: the firmware keeps some, which only the boot can tell)
+    if build.check_config(args.build_dir, config, cpus=smp, memory=args.memory) != 0:
+        return qemu.STATUS_FAIL
     result = platforms.boot(args.platform, args.build_dir, smp=smp, memory=args.memory,
                             config_path=config, timeout=args.timeout, echo=True,
                             log_path=args.log)

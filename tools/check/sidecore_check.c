@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/acpi.h"
 #include "core/config.h"
@@ -63,10 +64,14 @@ static uint8_t *read_file(const char *path, size_t max, size_t *len)
     return buf;
 }
 
-static void add_table(uint64_t pa, uint8_t *bytes, size_t len)
+/* false when the folder holds more tables than are read (MAX_TABLES); the two made-up root
+ * tables of a sysfs copy have room of their own */
+static bool add_table(uint64_t pa, uint8_t *bytes, size_t len, unsigned limit)
 {
-    if (ntables < MAX_TABLES)
-        tables[ntables++] = (struct table){pa, bytes, (uint32_t)len};
+    if (ntables >= limit)
+        return false;
+    tables[ntables++] = (struct table){pa, bytes, (uint32_t)len};
+    return true;
 }
 
 static void put_le(uint8_t *p, uint64_t v, unsigned n)
@@ -105,8 +110,8 @@ static uint64_t synthesize_root(void)
     put_le(rsdp + 24, xsdt_pa, 8);
     checksum(rsdp, 20, 8);
     checksum(rsdp, 36, 32);
-    add_table(xsdt_pa, xsdt, 36 + 8 * n);
-    add_table(SYNTHETIC_BASE - 0x20000, rsdp, sizeof(rsdp));
+    add_table(xsdt_pa, xsdt, 36 + 8 * n, MAX_TABLES + 2);
+    add_table(SYNTHETIC_BASE - 0x20000, rsdp, sizeof(rsdp), MAX_TABLES + 2);
     return SYNTHETIC_BASE - 0x20000;
 }
 
@@ -119,41 +124,63 @@ static long acpi_cpus(const char *dir)
         return -1;
     }
     uint64_t rsdp = 0, next = SYNTHETIC_BASE;
-    bool addressed = false;
+    unsigned with_address = 0, without = 0;
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
         char sig[5] = {0};
         uint64_t pa = 0;
         const char *at = strchr(e->d_name, '@');
-        if (e->d_name[0] == '.' || strlen(e->d_name) < 4)
+        bool has_address = at && sscanf(at + 1, "%" SCNx64, &pa) == 1;
+        /* a dump's SIG@ADDR.bin, or sysfs's SIG (SSDT1 and the like too); nothing else */
+        if (e->d_name[0] == '.' || strlen(e->d_name) < 4 || (at && !has_address) ||
+            (!at && strlen(e->d_name) > 5))
             continue;
         memcpy(sig, e->d_name, 4);
-        if (at && sscanf(at + 1, "%" SCNx64, &pa) == 1)
-            addressed = true;
-        else if (at || strlen(e->d_name) > 5)
-            continue; /* not a table file */
         char path[4096];
         snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (stat(path, &st) || !S_ISREG(st.st_mode))
+            continue; /* sysfs's data/ and dynamic/ folders */
         size_t len;
         uint8_t *bytes = read_file(path, 16u << 20, &len);
-        if (!bytes)
+        if (!bytes || len < 8) {
+            free(bytes);
             continue;
-        if (!addressed) {
+        }
+        if (!has_address) {
             pa = next;
             next += (len + 0xfff) & ~(size_t)0xfff;
         }
-        if (!strcmp(sig, "RSDP") || !memcmp(bytes, "RSD PTR ", 8 < len ? 8 : len))
+        if (!add_table(pa, bytes, len, MAX_TABLES)) {
+            fprintf(stderr, "sidecore-check: %s: more than %u tables\n", dir, MAX_TABLES);
+            free(bytes);
+            closedir(d);
+            return -1;
+        }
+        with_address += has_address;
+        without += !has_address;
+        if (!strcmp(sig, "RSDP") || (len >= 20 && !memcmp(bytes, "RSD PTR ", 8)))
             rsdp = pa;
-        add_table(pa, bytes, len);
     }
     closedir(d);
-    if (!addressed)
+    if (with_address && without) {
+        fprintf(stderr,
+                "sidecore-check: %s: tables with and without addresses (SIG@ADDR.bin "
+                "beside SIG): one layout or the other\n",
+                dir);
+        return -1;
+    }
+    if (!with_address)
         rsdp = synthesize_root();
     struct refusal why;
     struct acpi_mem mem = {NULL, map_table};
     if (!rsdp || acpi_parse(&mem, rsdp, &acpi, &why)) {
         fprintf(stderr, "sidecore-check: %s: the ACPI tables do not parse: %s\n", dir,
                 rsdp ? why.text : "no RSDP");
+        return -1;
+    }
+    if (acpi.ncpus == 0) {
+        fprintf(stderr, "sidecore-check: %s: the MADT lists no enabled CPU\n", dir);
         return -1;
     }
     return (long)acpi.ncpus;
@@ -207,8 +234,9 @@ int main(int argc, char **argv)
     uint64_t memory = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--cpus") && i + 1 < argc) {
-            cpus = strtol(argv[++i], NULL, 0);
-            if (cpus <= 0 || cpus > CONFIG_MAX_CPUS)
+            char *end;
+            cpus = strtol(argv[++i], &end, 0);
+            if (*end || cpus <= 0 || cpus > CONFIG_MAX_CPUS)
                 return usage();
         } else if (!strcmp(argv[i], "--memory") && i + 1 < argc) {
             if (!(memory = parse_size(argv[++i])))
@@ -221,7 +249,7 @@ int main(int argc, char **argv)
             return usage();
         }
     }
-    if (!file)
+    if (!file || (acpi_dir && cpus)) /* the tables' count or the one given, not both */
         return usage();
     size_t len;
     char *text = (char *)read_file(file, MAX_CONFIG_BYTES, &len);

@@ -27,7 +27,8 @@ def build(build_dir):
 # What sidecore-check is built from (tools/check/CMakeLists.txt) and the headers they use.
 CHECK_INPUTS = ["tools/check/sidecore_check.c", "tools/check/CMakeLists.txt"] + [
     f"core/{n}" for n in ("acpi.c", "acpi.h", "config.c", "config.h", "config_lex.c",
-                          "config_lex.h", "fmt.c", "fmt.h", "refusal.c", "refusal.h", "klib.h")]
+                          "config_lex.h", "fmt.c", "fmt.h", "refusal.c", "refusal.h", "klib.h",
+                          "log_level.h")]
 
 
 def _stale(target, inputs):
@@ -53,7 +54,8 @@ def check_config(build_dir, path, cpus=None, memory=None, acpi=None):
     if cpus:
         cmd += ["--cpus", str(cpus)]
     if memory:
-        cmd += ["--memory", str(memory)]
+        text = str(memory)
+        cmd += ["--memory", text + "M" if text.isdigit() else text]  # QEMU's unit: MiB
     if acpi:
         cmd += ["--acpi", acpi]
     return subprocess.run(cmd).returncode
