@@ -138,7 +138,13 @@ static void run(const char *name, enum transport t, enum sc_service s, uint16_t 
         ksnprintf(ipis, sizeof(ipis), ", IPIs taken: vCPU 0 %u (want %u), vCPU 1 %u (want %u)",
                   o->took[0], e->ipis[0], o->took[1], e->ipis[1]);
     }
-    check(0, !e0 && !e1 && status_ok && ipi_ok && o->own == want_own && o->other == e->other,
+    /* A kick is sent again every 10 ms to a vCPU that has not answered it (cpu_work.h): on a
+     * loaded emulator a flush can cost a vCPU more than one exit, each of them an NMI. */
+    uint64_t nmis = o->own1.by_reason[SC_EXIT_NMI] - o->own0.by_reason[SC_EXIT_NMI];
+    bool own_ok =
+        o->own == want_own || (e->flush && t == RING && o->own > want_own && o->own == nmis);
+    bool other_ok = o->other == e->other || (e->other && o->other > e->other);
+    check(0, !e0 && !e1 && status_ok && ipi_ok && own_ok && other_ok,
           "%s via %s: status %lld%s, exits: vCPU 0 %llu (want %llu;%s), vCPU 1 %llu (want "
           "%llu)%s",
           name, transport_name[t], (long long)o->status, want, (unsigned long long)o->own,
