@@ -137,6 +137,17 @@ enum vmcs_field {
     VMCS_HOST_RIP = 0x6c16,
 };
 
+/* A guest segment's limit, access-rights and base fields from its selector field: the four
+ * sit at the same index in their width's group (selector 0x08xx, limit 0x48xx, AR 0x48xx +
+ * 0x14, base 0x68xx + 0x06). */
+#define VMCS_SEG_LIMIT(sel) ((enum vmcs_field)(0x4800u + ((sel)&0xffu)))
+#define VMCS_SEG_AR(sel) ((enum vmcs_field)(0x4814u + ((sel)&0xffu)))
+#define VMCS_SEG_BASE(sel) ((enum vmcs_field)(0x6806u + ((sel)&0xffu)))
+_Static_assert(VMCS_SEG_LIMIT(VMCS_GUEST_TR_SEL) == VMCS_GUEST_TR_LIMIT &&
+                   VMCS_SEG_AR(VMCS_GUEST_ES_SEL) == VMCS_GUEST_ES_AR &&
+                   VMCS_SEG_BASE(VMCS_GUEST_LDTR_SEL) == VMCS_GUEST_LDTR_BASE,
+               "segment fields share their index across widths");
+
 _Static_assert(VMCS_WIDTH(VMCS_VPID) == VMCS_W16 && VMCS_TYPE(VMCS_GUEST_CS_SEL) == VMCS_GUEST,
                "16-bit fields");
 _Static_assert(VMCS_WIDTH(VMCS_EPT_POINTER) == VMCS_W64 &&

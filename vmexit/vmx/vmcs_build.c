@@ -154,19 +154,11 @@ void vmcs_build_host(struct vmcs_image *img, const struct vmcs_host *h)
 static void segment(struct vmcs_image *img, enum vmcs_field sel, uint16_t selector, uint32_t ar,
                     uint32_t limit, uint64_t base)
 {
-    /* selector, limit, access rights and base fields of one segment are at the same
-     * index in their width's group: sel 0x08xx, limit 0x48xx, AR 0x48xx + 0x14, base 0x68xx */
-    unsigned idx = sel & 0xffu;
     vmcs_set(img, sel, selector);
-    vmcs_set(img, (enum vmcs_field)(0x4800u + idx), limit);
-    vmcs_set(img, (enum vmcs_field)(0x4814u + idx), ar);
-    vmcs_set(img, (enum vmcs_field)(0x6806u + idx), base);
+    vmcs_set(img, VMCS_SEG_LIMIT(sel), limit);
+    vmcs_set(img, VMCS_SEG_AR(sel), ar);
+    vmcs_set(img, VMCS_SEG_BASE(sel), base);
 }
-
-_Static_assert(VMCS_GUEST_TR_LIMIT == 0x4800 + (VMCS_GUEST_TR_SEL & 0xff) &&
-                   VMCS_GUEST_TR_AR == 0x4814 + (VMCS_GUEST_TR_SEL & 0xff) &&
-                   VMCS_GUEST_TR_BASE == 0x6806 + (VMCS_GUEST_TR_SEL & 0xff),
-               "segment fields share their index across widths");
 
 void vmcs_build_guest_reset(struct vmcs_image *img, const struct vmx_caps *caps, uint64_t rip,
                             uint64_t rsp)

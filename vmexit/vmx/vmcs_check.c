@@ -219,9 +219,8 @@ static int check_segment(const struct check *c, enum vmcs_field sel, const char 
 {
     bool unrestricted = get(c, VMCS_PROC_CONTROLS2) & PROC2_UNRESTRICTED;
     bool fs_gs = sel == VMCS_GUEST_FS_SEL || sel == VMCS_GUEST_GS_SEL;
-    unsigned idx = sel & 0xffu;
-    uint64_t ar = get(c, (enum vmcs_field)(0x4814u + idx));
-    uint64_t limit = get(c, (enum vmcs_field)(0x4800u + idx));
+    uint64_t ar = get(c, VMCS_SEG_AR(sel));
+    uint64_t limit = get(c, VMCS_SEG_LIMIT(sel));
     if (ar & AR_UNUSABLE)
         return cs ? refuse(c->why, E_INVAL, "guest CS is unusable") : 0;
     if (ar & 0xfffe0f00ull)
@@ -241,7 +240,7 @@ static int check_segment(const struct check *c, enum vmcs_field sel, const char 
     if (!limit_fits(limit, ar))
         return refuse(c->why, E_INVAL, "guest %s limit %llx disagrees with its granularity", name,
                       (unsigned long long)limit);
-    uint64_t base = get(c, (enum vmcs_field)(0x6806u + idx));
+    uint64_t base = get(c, VMCS_SEG_BASE(sel));
     if (fs_gs ? !canonical(base) : (base >> 32) != 0)
         return refuse(c->why, E_INVAL, "guest %s base %llx: %s", name, (unsigned long long)base,
                       fs_gs ? "not canonical" : "bits 63:32 set");

@@ -56,6 +56,7 @@ struct vmx_cpu {
     uint8_t launched;            /* VMLAUNCH done since VMCLEAR: VMRESUME from now on */
     uint8_t flush;               /* INVEPT before the next entry */
     uint8_t switch_result;       /* of the last vmx_world_switch */
+    uint32_t exit_reason;        /* of the last exit, read once by enter */
 };
 
 _Static_assert(sizeof(struct vmx_cpu) <= PERCPU_BACKEND_BYTES, "lives in struct percpu");
@@ -418,7 +419,7 @@ static void vmx_enter(struct vcpu *v)
     if (result != VMX_SWITCH_EXITED)
         return;
     s->launched = 1;
-    uint32_t reason = (uint32_t)vmread(VMCS_EXIT_REASON);
+    uint32_t reason = s->exit_reason = (uint32_t)vmread(VMCS_EXIT_REASON);
     if (reason & VMX_EXIT_ENTRY_FAILED)
         return;
     if (VMX_EXIT_REASON_BASIC(reason) == VMX_EXIT_EXCEPTION_NMI &&
@@ -511,7 +512,7 @@ static void vmx_decode_exit(const struct vcpu *v, struct vcpu_exit *e)
         e->hw_info[0] = vmread(VMCS_INSN_ERROR); /* 7: bad controls, 8: bad host state */
         return;
     }
-    uint32_t reason = (uint32_t)vmread(VMCS_EXIT_REASON);
+    uint32_t reason = s->exit_reason;
     uint64_t q = vmread(VMCS_EXIT_QUALIFICATION);
     e->hw_code = reason;
     e->hw_info[0] = q;
