@@ -17,6 +17,7 @@ set(SIDECORE_PORTABLE_SOURCES
   core/refusal.c
   core/reset_plan.c
   efi/memmap.c
+  efi/netboot.c
   sidecore/blk.c
   sidecore/placement.c
   sidecore/ring.c

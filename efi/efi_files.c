@@ -4,6 +4,7 @@
 #include "efi/efi_files.h"
 
 #include "core/klib.h"
+#include "efi/efi_console.h"
 
 static EFI_GUID sfs_guid = SIMPLE_FILE_SYSTEM_PROTOCOL;
 static EFI_GUID file_info_guid = EFI_FILE_INFO_ID;
@@ -35,30 +36,11 @@ static void loader_directory(EFI_DEVICE_PATH *dp, CHAR16 *dir, unsigned max)
     }
 }
 
-EFI_STATUS efi_volume_open(EFI_BOOT_SERVICES *bs, EFI_LOADED_IMAGE *li, struct efi_volume *v)
+static EFI_STATUS volume_read(struct efi_source *src, const char *name, uint64_t *addr,
+                              uint64_t *size)
 {
-    EFI_FILE_IO_INTERFACE *sfs;
-    EFI_STATUS s = bs->HandleProtocol(li->DeviceHandle, &sfs_guid, (void **)&sfs);
-    if (EFI_ERROR(s))
-        return s;
-    s = sfs->OpenVolume(sfs, &v->root);
-    if (EFI_ERROR(s))
-        return s;
-    loader_directory(li->FilePath, v->dir, sizeof(v->dir) / sizeof(v->dir[0]));
-    return EFI_SUCCESS;
-}
-
-void efi_volume_dir(const struct efi_volume *v, char *buf, unsigned size)
-{
-    unsigned i = 0;
-    for (; v->dir[i] && i + 1 < size; i++)
-        buf[i] = (char)v->dir[i];
-    buf[i] = 0;
-}
-
-EFI_STATUS efi_read_file(EFI_BOOT_SERVICES *bs, struct efi_volume *v, const char *name,
-                         uint64_t *addr, uint64_t *size)
-{
+    struct efi_volume *v = (struct efi_volume *)src;
+    EFI_BOOT_SERVICES *bs = v->bs;
     CHAR16 path[256];
     unsigned n = 0;
     for (; v->dir[n] && n < 128; n++)
@@ -79,6 +61,8 @@ EFI_STATUS efi_read_file(EFI_BOOT_SERVICES *bs, struct efi_volume *v, const char
     s = f->GetInfo(f, &file_info_guid, &fi_size, &fi);
     if (!EFI_ERROR(s) && (fi.info.Attribute & EFI_FILE_DIRECTORY))
         s = EFI_NOT_FOUND;
+    if (!EFI_ERROR(s) && fi.info.FileSize > EFI_SOURCE_FILE_MAX)
+        s = EFI_BAD_BUFFER_SIZE;
     EFI_PHYSICAL_ADDRESS buf = 0;
     UINTN len = fi.info.FileSize;
     if (!EFI_ERROR(s))
@@ -92,5 +76,27 @@ EFI_STATUS efi_read_file(EFI_BOOT_SERVICES *bs, struct efi_volume *v, const char
         return EFI_DEVICE_ERROR;
     *addr = buf;
     *size = len;
+    return EFI_SUCCESS;
+}
+
+EFI_STATUS efi_volume_open(EFI_BOOT_SERVICES *bs, EFI_LOADED_IMAGE *li, struct efi_volume *v)
+{
+    EFI_FILE_IO_INTERFACE *sfs;
+    EFI_STATUS s = bs->HandleProtocol(li->DeviceHandle, &sfs_guid, (void **)&sfs);
+    if (EFI_ERROR(s))
+        return EFI_UNSUPPORTED;
+    s = sfs->OpenVolume(sfs, &v->root);
+    if (EFI_ERROR(s)) {
+        efi_error(s, "cannot open the file system the loader came from");
+        return s;
+    }
+    v->bs = bs;
+    v->src.read = volume_read;
+    v->src.node_config[0] = 0;
+    loader_directory(li->FilePath, v->dir, sizeof(v->dir) / sizeof(v->dir[0]));
+    unsigned i = 0;
+    for (; v->dir[i] && i + 1 < sizeof(v->src.where); i++)
+        v->src.where[i] = (char)v->dir[i];
+    v->src.where[i] = 0;
     return EFI_SUCCESS;
 }

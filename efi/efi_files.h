@@ -4,19 +4,16 @@
 #ifndef EFI_EFI_FILES_H
 #define EFI_EFI_FILES_H
 
-#include <efi.h>
+#include "efi/efi_source.h"
 
 struct efi_volume {
+    struct efi_source src; /* first: src is the volume */
+    EFI_BOOT_SERVICES *bs;
     EFI_FILE_HANDLE root;
     CHAR16 dir[128]; /* the loader's directory, with a trailing backslash */
 };
 
+/* EFI_UNSUPPORTED if the loader's device has no file system. */
 EFI_STATUS efi_volume_open(EFI_BOOT_SERVICES *bs, EFI_LOADED_IMAGE *li, struct efi_volume *v);
-/* Reads name (relative to the loader's directory, '/' allowed) into pages of
- * LoaderData; *addr and *size describe it. */
-EFI_STATUS efi_read_file(EFI_BOOT_SERVICES *bs, struct efi_volume *v, const char *name,
-                         uint64_t *addr, uint64_t *size);
-/* The loader directory as ASCII, for messages. */
-void efi_volume_dir(const struct efi_volume *v, char *buf, unsigned size);
 
 #endif

@@ -1,17 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The sidecore authors */
-/* UEFI loader: configuration and files from the ESP (or LoadOptions), ACPI RSDP,
- * TSC calibration, memory map, ExitBootServices, then the core. */
+/* UEFI loader: configuration and files from the ESP, the boot server (network boot) or
+ * LoadOptions; ACPI RSDP, TSC calibration, memory map, ExitBootServices, then the core. */
 #include <efi.h>
 
 #include "core/boot_info.h"
 #include "core/config.h"
 #include "core/core.h"
 #include "core/cpu.h"
+#include "core/fmt.h"
 #include "core/klib.h"
 #include "core/serial.h"
 #include "efi/efi_console.h"
 #include "efi/efi_files.h"
+#include "efi/efi_tftp.h"
 #include "efi/memmap.h"
 
 #define CONFIG_FILE "sidecore.cfg"
@@ -69,35 +71,59 @@ static bool config_from_load_options(EFI_LOADED_IMAGE *li, struct boot_info *bi)
     return true;
 }
 
-static EFI_STATUS load_config(EFI_LOADED_IMAGE *li, struct efi_volume *vol, bool have_vol,
-                              struct boot_info *bi)
+/* LoadOptions may carry the configuration of a loader that has no source of files. */
+static EFI_STATUS read_named(struct efi_source *src, const char *name, uint64_t *addr,
+                             uint64_t *size)
+{
+    return src ? src->read(src, name, addr, size) : EFI_NOT_FOUND;
+}
+
+/* The configuration: LoadOptions, else this node's own file (network boot), else
+ * sidecore.cfg beside the loader. A node file that exists but cannot be read stops the
+ * boot: falling back to the default would start the wrong partitions on this node. */
+static EFI_STATUS load_config(EFI_LOADED_IMAGE *li, struct efi_source *src, struct boot_info *bi)
 {
     if (config_from_load_options(li, bi)) {
         efi_print("configuration from LoadOptions (%llu bytes)",
                   (unsigned long long)bi->config_len);
         return EFI_SUCCESS;
     }
-    char dir[128];
-    if (!have_vol) {
+    if (!src) {
         efi_error(EFI_NOT_FOUND, "no configuration: LoadOptions hold none and the loader's "
-                                 "device has no file system");
+                                 "device has neither a file system nor a boot server");
         return EFI_NOT_FOUND;
     }
-    efi_volume_dir(vol, dir, sizeof(dir));
-    EFI_STATUS s = efi_read_file(bs, vol, CONFIG_FILE, &bi->config_text, &bi->config_len);
+    const char *name = CONFIG_FILE, *why = "";
+    EFI_STATUS s = EFI_NOT_FOUND;
+    if (src->node_config[0]) {
+        name = src->node_config;
+        s = read_named(src, name, &bi->config_text, &bi->config_len);
+        if (s == EFI_NOT_FOUND)
+            efi_print("no %s%s for this node; using %s", src->where, name, CONFIG_FILE);
+        else if (EFI_ERROR(s)) {
+            efi_error(s, "cannot read this node's configuration %s%s", src->where, name);
+            return s;
+        }
+        why = ", this node's own";
+    }
+    if (s == EFI_NOT_FOUND) {
+        name = CONFIG_FILE;
+        why = "";
+        s = read_named(src, name, &bi->config_text, &bi->config_len);
+    }
     if (EFI_ERROR(s)) {
-        efi_error(s, "no configuration: cannot read %s%s and LoadOptions hold none", dir,
-                  CONFIG_FILE);
+        efi_error(s, "no configuration: cannot read %s%s and LoadOptions hold none", src->where,
+                  name);
         return s;
     }
-    memcpy(bi->config_source, CONFIG_FILE, sizeof(CONFIG_FILE));
-    efi_print("configuration %s%s (%llu bytes)", dir, CONFIG_FILE,
-              (unsigned long long)bi->config_len);
+    ksnprintf(bi->config_source, sizeof(bi->config_source), "%s", name);
+    efi_print("configuration %s%s (%llu bytes%s)", src->where, name,
+              (unsigned long long)bi->config_len, why);
     return EFI_SUCCESS;
 }
 
 /* One file a partition names (once, even if several partitions name it). */
-static EFI_STATUS load_file(struct efi_volume *vol, bool have_vol, struct boot_info *bi,
+static EFI_STATUS load_file(struct efi_source *src, struct boot_info *bi,
                             const struct cfg_partition *p, const char *what, const char *name)
 {
     if (!name[0])
@@ -110,7 +136,7 @@ static EFI_STATUS load_file(struct efi_volume *vol, bool have_vol, struct boot_i
         return EFI_OUT_OF_RESOURCES;
     }
     struct boot_file *f = &bi->files[bi->nfiles];
-    EFI_STATUS s = have_vol ? efi_read_file(bs, vol, name, &f->address, &f->size) : EFI_NOT_FOUND;
+    EFI_STATUS s = read_named(src, name, &f->address, &f->size);
     if (EFI_ERROR(s)) {
         efi_error(s, "%s:%u: cannot read %s '%s' of partition '%s'", bi->config_source, p->line,
                   what, name, p->name);
@@ -123,23 +149,39 @@ static EFI_STATUS load_file(struct efi_volume *vol, bool have_vol, struct boot_i
     return EFI_SUCCESS;
 }
 
-/* Files the configuration names. A configuration that does not parse is left
- * for the core, which reports every error with its line number. */
-static EFI_STATUS load_images(struct efi_volume *vol, bool have_vol, struct boot_info *bi)
+/* Files the configuration names. A configuration that does not parse is left for the
+ * core, which reports every error with its line number. */
+static EFI_STATUS load_images(struct efi_source *src, struct boot_info *bi)
 {
     if (config_parse((const char *)(uintptr_t)bi->config_text, bi->config_len, &cfg, &cfg_errs))
         return EFI_SUCCESS;
     for (unsigned i = 0; i < cfg.npartitions; i++) {
         const struct cfg_partition *p = &cfg.partitions[i];
-        EFI_STATUS s = load_file(vol, have_vol, bi, p, "image", p->image);
+        EFI_STATUS s = load_file(src, bi, p, "image", p->image);
         if (!EFI_ERROR(s))
-            s = load_file(vol, have_vol, bi, p, "disk", p->disk);
+            s = load_file(src, bi, p, "disk", p->disk);
         if (!EFI_ERROR(s))
-            s = load_file(vol, have_vol, bi, p, "initrd", p->initrd);
+            s = load_file(src, bi, p, "initrd", p->initrd);
         if (EFI_ERROR(s))
             return s;
     }
     return EFI_SUCCESS;
+}
+
+/* The volume the loader came from, else the server it was network-booted from; NULL
+ * (with *s the error) when neither can be opened. */
+static struct efi_source *open_source(EFI_LOADED_IMAGE *li, EFI_STATUS *s)
+{
+    static struct efi_volume vol;
+    static struct efi_tftp tftp;
+    *s = efi_volume_open(bs, li, &vol);
+    if (!EFI_ERROR(*s))
+        return &vol.src;
+    if (*s == EFI_UNSUPPORTED)
+        *s = efi_tftp_open(bs, li, &tftp);
+    if (!EFI_ERROR(*s))
+        return &tftp.src;
+    return NULL;
 }
 
 static uint64_t find_rsdp(EFI_SYSTEM_TABLE *st)
@@ -227,12 +269,14 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
     bi->image_base = (uint64_t)(uintptr_t)li->ImageBase;
     bi->image_size = li->ImageSize;
 
-    struct efi_volume vol;
-    bool have_vol = !EFI_ERROR(efi_volume_open(bs, li, &vol));
-    s = load_config(li, &vol, have_vol, bi);
+    EFI_STATUS open_status;
+    struct efi_source *src = open_source(li, &open_status);
+    if (!src && open_status != EFI_UNSUPPORTED)
+        return open_status; /* a source that is there but failed to open: reported */
+    s = load_config(li, src, bi);
     if (EFI_ERROR(s))
         return s;
-    s = load_images(&vol, have_vol, bi);
+    s = load_images(src, bi);
     if (EFI_ERROR(s))
         return s;
     bi->rsdp = find_rsdp(st);

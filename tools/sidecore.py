@@ -112,6 +112,30 @@ def cmd_image(args):
     return 0
 
 
+def cmd_netboot(args):
+    from sidecore_lib import netboot
+    if not args.config and not args.node:
+        print("sidecore: netboot needs --config or at least one --node", file=sys.stderr)
+        return 2
+    nodes = []
+    for spec in args.node:
+        mac, sep, path = spec.partition("=")
+        if not sep or not path:
+            print(f"sidecore: --node wants MAC=FILE, not '{spec}'", file=sys.stderr)
+            return 2
+        nodes.append((mac, path))
+    if not args.no_build:
+        build.build(args.build_dir)
+    for path in [args.config] + [p for _, p in nodes]:
+        if path and build.check_config(args.build_dir, path) != 0:
+            return 1
+    files = netboot.make_tree(args.build_dir, args.out, args.config, nodes)
+    print(f"sidecore: wrote {args.out}: {', '.join(files)}")
+    print(f"sidecore: serve it over TFTP and give {netboot.BOOT_FILE} as the DHCP boot file "
+          f"(docs/deploy.md)")
+    return 0
+
+
 def cmd_linux(args):
     return linux.build_linux(args.build_dir, jobs=args.jobs, force=args.force, check=args.check)
 
@@ -145,6 +169,8 @@ def main():
     r.add_argument("--platform", default="qemu", choices=platforms.ALL,
                    help="qemu: OVMF loads BOOTX64.EFI (AMD SVM; the default); qemu-iso-bios, "
                         "qemu-iso-efi: SeaBIOS or OVMF boots GRUB from the Multiboot2 ISO; "
+                        "qemu-disk: OVMF boots the disk image of 'image'; qemu-pxe: OVMF "
+                        "network-boots from QEMU's TFTP server; "
                         "bochs-vmx: Bochs (Intel VMX) boots the ISO")
     r.set_defaults(func=cmd_run)
 
@@ -186,6 +212,16 @@ def main():
     im.add_argument("--out", required=True, help="the image file to write")
     im.add_argument("--no-build", action="store_true", help="use the existing build")
     im.set_defaults(func=cmd_image)
+
+    nb = sub.add_parser("netboot", help="the directory a TFTP server serves for network boot: "
+                                        "the loader, a default and per-node configurations, "
+                                        "and the files they name")
+    nb.add_argument("--config", help="the default configuration (sidecore.cfg)")
+    nb.add_argument("--node", action="append", default=[], metavar="MAC=FILE",
+                    help="the configuration of the node with this MAC (repeatable)")
+    nb.add_argument("--out", required=True, help="the directory to fill")
+    nb.add_argument("--no-build", action="store_true", help="use the existing build")
+    nb.set_defaults(func=cmd_netboot)
 
     lx = sub.add_parser("linux", help="build the Linux guest kernel and initramfs "
                                       "(Debian's linux-source-6.1, guest-stubs/linux)")

@@ -13,7 +13,9 @@ platforms (where it runs, tools/sidecore run --platform; default ["qemu"]: OVMF 
 BOOTX64.EFI under QEMU, AMD SVM; "qemu-iso-bios" and "qemu-iso-efi" boot GRUB from the
 Multiboot2 ISO under SeaBIOS and under OVMF; "bochs-vmx" boots that ISO under Bochs, Intel
 VMX); not_on_bochs (why a case does not run on Bochs: every case says one or the other);
-bochs_timeout (the time-out there, when it differs). A pattern may be {"svm": ..., "vmx": ...}:
+bochs_timeout (the time-out there, when it differs); mac and node_configs ({mac: text}) on
+"qemu-pxe", where OVMF network-boots the node with that MAC from QEMU's TFTP server, which
+serves the case's configuration as sidecore.cfg and each node's as sidecore-<mac>.cfg. A pattern may be {"svm": ..., "vmx": ...}:
 the one for the platform's vendor (None: nothing to check there).
 Guest cases check both the exit status and the guest's own PASS:/FAIL: lines.
 """
@@ -947,3 +949,61 @@ def disk_image_case():
 
 
 CASES += [disk_image_case()]
+
+
+# Network boot: three nodes, one boot server. Two have a configuration of their own, the third
+# gets the default; each partition is named after the configuration that made it.
+NETBOOT_NODES = {"52:54:00:00:00:0a": "nodea", "52:54:00:00:00:0b": "nodeb"}
+NETBOOT_UNKNOWN_MAC = "52:54:00:00:00:0c"
+NETBOOT_NAMES = list(NETBOOT_NODES.values()) + ["fallback"]
+NO_NETBOOT = "network boot is the UEFI loader's (PXE over OVMF): Bochs has no UEFI"
+
+
+def netboot_config(partition):
+    return SIDE0 + f"partition name={partition} cpus=1 memory=16M image=hello.elf\n"
+
+
+def netboot_case(name, mac, partition, config_line):
+    others = [n for n in NETBOOT_NAMES if n != partition]
+    return {
+        "name": name,
+        "platforms": ["qemu-pxe"],
+        "not_on_bochs": NO_NETBOOT,
+        "smp": 2,
+        "mac": mac,
+        "config": netboot_config("fallback"),
+        "node_configs": {m: netboot_config(p) for m, p in NETBOOT_NODES.items()},
+        "expect": [rf"^sidecore-efi: network boot from tftp://10\.0\.2\.2/; this node is "
+                   rf"{mac}$",
+                   config_line,
+                   r"^sidecore-efi: loaded hello\.elf \(\d+ bytes\)",
+                   guest_pass(partition, 0, r"vCPU 0: CPUID 0x40000001 vCPU 0 of 1")],
+        "reject": [NO_FAIL] + [rf"\b{o}\.0:|partition={o}\b" for o in others],
+        "partitions": {partition: {"status": "pass", "vcpus": 1}},
+        "result": {"status": "ok", "partitions": 1},
+    }
+
+
+def own_config_line(mac):
+    file = "sidecore-" + mac.replace(":", "-") + r"\.cfg"
+    return rf"^sidecore-efi: configuration tftp://10\.0\.2\.2/{file} \(\d+ bytes, this node's own\)$"
+
+
+CASES += [netboot_case(f"netboot_node_{p[-1]}", mac, p, own_config_line(mac))
+          for mac, p in NETBOOT_NODES.items()]
+CASES += [netboot_case(
+    "netboot_unknown_node_default_config", NETBOOT_UNKNOWN_MAC, "fallback",
+    r"^sidecore-efi: no tftp://10\.0\.2\.2/sidecore-52-54-00-00-00-0c\.cfg for this node; "
+    r"using sidecore\.cfg\n(.*\n)?sidecore-efi: configuration tftp://10\.0\.2\.2/sidecore\.cfg "
+    r"\(\d+ bytes\)$")]
+# A node's own configuration names a file the server does not have: the loader stops with
+# that file's name and line, and does not fall back to the default.
+CASES += [dict(netboot_case("netboot_node_file_missing", "52:54:00:00:00:0a", "nodea", ""),
+               node_configs={"52:54:00:00:00:0a": SIDE0 + "partition name=nodea cpus=1 "
+                             "memory=16M image=missing.elf\n"},
+               status=FAIL, expect=[
+                   r"^sidecore-efi: error: sidecore-52-54-00-00-00-0a\.cfg:2: cannot read image "
+                   r"'missing\.elf' of partition 'nodea' \(not found\)"],
+               partitions={}, result={},
+               reject=[r"sidecore-efi: configuration tftp://10\.0\.2\.2/sidecore\.cfg",
+                       r"exiting boot services"])]

@@ -65,6 +65,12 @@ def run_case(name, build_dir, verbose=False, platform=None):
         with os.fdopen(fd, "w") as f:
             f.write(text)
     scratch = tempfile.mkdtemp(prefix="sidecore-case-")
+    node_configs = []
+    for mac, text in case.get("node_configs", {}).items():
+        path = os.path.join(scratch, "node-" + mac.replace(":", "-") + ".cfg")
+        with open(path, "w") as f:
+            f.write(text)
+        node_configs.append((mac, path))
     extra = []
     for name, data in case.get("files", {}).items():
         path = os.path.join(scratch, name)
@@ -76,7 +82,9 @@ def run_case(name, build_dir, verbose=False, platform=None):
                            config_path=cfg_path if not case.get("no_config") else None,
                            timeout=case_timeout(case, platform), echo=verbose,
                            append=case.get("append"), use_kernel=case.get("use_kernel", False),
-                           extra_files=extra, cpu=case.get("cpu"))
+                           extra_files=extra, cpu=case.get("cpu"),
+                           **({"mac": case["mac"], "node_configs": node_configs}
+                              if platform == "qemu-pxe" else {}))
     finally:
         if ("config" in case or "linux_args" in case) and cfg_path:
             os.unlink(cfg_path)

@@ -113,12 +113,14 @@ def default_cpu():
 
 # How the machine starts: "qemu" OVMF loading BOOTX64.EFI from an ESP (the default);
 # "qemu-disk" OVMF booting the GPT disk image of tools/sidecore image, nothing else given;
-# "qemu-iso-bios" SeaBIOS and "qemu-iso-efi" OVMF, each booting GRUB from the Multiboot2 ISO.
-PLATFORMS = ("qemu", "qemu-disk", "qemu-iso-bios", "qemu-iso-efi")
+# "qemu-iso-bios" SeaBIOS and "qemu-iso-efi" OVMF, each booting GRUB from the Multiboot2 ISO;
+# "qemu-pxe" OVMF network-booting (PXE over IPv4) from QEMU's own DHCP and TFTP server.
+PLATFORMS = ("qemu", "qemu-disk", "qemu-iso-bios", "qemu-iso-efi", "qemu-pxe")
+DEFAULT_MAC = "52:54:00:12:34:56"  # QEMU's own default
 
 
 def qemu_command(smp, memory, vars_path, esp_path=None, kernel=None, append=None, cpu=None,
-                 iso_path=None):
+                 iso_path=None, tftp_dir=None, mac=None):
     cmd = ["qemu-system-x86_64", "-machine", "q35", "-accel", "tcg", "-cpu", cpu or default_cpu(),
            "-smp", str(smp), "-m", str(memory)]
     if vars_path:  # OVMF; without it QEMU's SeaBIOS
@@ -126,8 +128,16 @@ def qemu_command(smp, memory, vars_path, esp_path=None, kernel=None, append=None
                 "-drive", f"if=pflash,format=raw,unit=1,file={vars_path}"]
     if iso_path:
         cmd += ["-cdrom", iso_path]
-    cmd += ["-display", "none", "-serial", "stdio", "-monitor", "none", "-net", "none",
-           "-no-reboot", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+    cmd += ["-display", "none", "-serial", "stdio", "-monitor", "none", "-no-reboot",
+            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+    if tftp_dir:
+        # OVMF's own virtio-net driver (romfile=: no iPXE option ROM) and PXE over IPv4;
+        # QEMU's user network answers DHCP and serves tftp_dir
+        cmd += ["-netdev", f"user,id=net0,tftp={tftp_dir},bootfile=BOOTX64.EFI",
+                "-device", f"virtio-net-pci,netdev=net0,mac={mac or DEFAULT_MAC},romfile=,"
+                "bootindex=0"]
+    else:
+        cmd += ["-net", "none"]
     if esp_path:
         cmd += ["-drive", f"format=raw,file={esp_path}"]
     if kernel:
@@ -149,8 +159,10 @@ def files_for(config_path, build_dir, extra_files=()):
 
 def boot(build_dir, smp=4, memory="1G", config_path=None, timeout=120.0, echo=True,
          log_path=None, append=None, use_kernel=False, extra_files=(), cpu=None,
-         platform="qemu"):
-    """Boot once; return a BootResult. Never hangs: QEMU is killed at the time-out."""
+         platform="qemu", mac=None, node_configs=()):
+    """Boot once; return a BootResult. Never hangs: QEMU is killed at the time-out.
+    qemu-pxe: the node's mac, and (mac, configuration path) pairs served beside
+    config_path (the default sidecore.cfg)."""
     if platform not in PLATFORMS:
         raise SystemExit(f"sidecore: unknown QEMU platform '{platform}'")
     efi = build.efi_image(build_dir)
@@ -167,6 +179,13 @@ def boot(build_dir, smp=4, memory="1G", config_path=None, timeout=120.0, echo=Tr
             img = disk_image.make_image(build_dir, config_path, os.path.join(work, "disk.img"),
                                         extra_files)
             cmd = qemu_command(smp, memory, vars_path, esp_path=img, cpu=cpu)
+        elif platform == "qemu-pxe":
+            from . import netboot
+            if use_kernel:
+                raise SystemExit("sidecore: network boot loads BOOTX64.EFI over TFTP: no -kernel")
+            tftp = os.path.join(work, "tftp")
+            netboot.make_tree(build_dir, tftp, config_path, node_configs, extra_files)
+            cmd = qemu_command(smp, memory, vars_path, cpu=cpu, tftp_dir=tftp, mac=mac)
         elif platform != "qemu":
             from . import iso
             if not config_path or use_kernel:
