@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The sidecore authors */
 /* The boot CPU's path: configuration, ACPI, memory, APs, roles, report, shutdown. */
+#include "boot/devices.h"
 #include "core/apic.h"
 #include "core/core.h"
 #include "core/cpu.h"
@@ -135,6 +136,8 @@ static void validate_config(void)
     struct machine_facts facts = {cpu_count, palloc_free_bytes(&hv.mem)};
     if (cfg_errs.count == 0)
         config_validate(&hv.cfg, &facts, &cfg_errs);
+    if (cfg_errs.count == 0)
+        devices_check(&hv.cfg, &cfg_errs);
     if (cfg_errs.count || cfg_errs.dropped) {
         print_config_errors();
         fail("config");
@@ -342,6 +345,7 @@ void core_main(const struct boot_info *bi)
         log_error("memory map has more ranges than the allocator holds");
         fail("memory");
     }
+    devices_discover(&hv.acpi);
     validate_config();
     check_partitions();
 

@@ -18,6 +18,11 @@ set(SIDECORE_PORTABLE_SOURCES
   core/reset_plan.c
   efi/memmap.c
   efi/netboot.c
+  iommu/assign.c
+  iommu/dmar.c
+  iommu/iommu_acpi.c
+  iommu/ivrs.c
+  iommu/pci.c
   sidecore/blk.c
   sidecore/placement.c
   sidecore/ring.c

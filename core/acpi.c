@@ -206,6 +206,20 @@ _Static_assert(sizeof(struct acpi_fadt) == 129, "FADT layout");
 #define ACPI_FADT_RESET_REG_SUP (1u << 10)
 
 /* Offset just past a member: the table length a field needs in order to be present. */
+/* PCI Express memory-mapped configuration ("MCFG", PCI Firmware 3.2, 4.1.2): header, 8
+ * reserved bytes, then one allocation per ECAM range. */
+#define ACPI_MCFG_FIRST_ENTRY 44u
+struct acpi_mcfg_entry {
+    uint64_t base; /* of bus 0, even when start_bus is not 0 */
+    uint16_t segment;
+    uint8_t start_bus;
+    uint8_t end_bus;
+    uint32_t reserved;
+} ACPI_PACKED;
+_Static_assert(offsetof(struct acpi_mcfg_entry, segment) == 8, "MCFG entry layout");
+_Static_assert(offsetof(struct acpi_mcfg_entry, end_bus) == 11, "MCFG entry layout");
+_Static_assert(sizeof(struct acpi_mcfg_entry) == 16, "MCFG entry layout");
+
 #define ACPI_FIELD_END(type, member) (offsetof(type, member) + sizeof(((type *)0)->member))
 
 /* Copies member of the layout type found at base into dst (a local of the member's size). */
@@ -514,6 +528,36 @@ static void parse_fadt(const uint8_t *t, uint32_t len, struct acpi_info *out)
     }
 }
 
+static void parse_mcfg(const uint8_t *t, uint32_t len, struct acpi_info *out)
+{
+    for (uint32_t off = ACPI_MCFG_FIRST_ENTRY; off + sizeof(struct acpi_mcfg_entry) <= len;
+         off += sizeof(struct acpi_mcfg_entry)) {
+        struct acpi_mcfg_entry e;
+        memcpy(&e, t + off, sizeof(e));
+        if (e.end_bus < e.start_bus || !e.base || (e.base & 0xfffff)) {
+            out->bad_ecam++; /* unusable: no bus range, or not 1 MiB aligned */
+            continue;
+        }
+        if (out->necam == ACPI_MAX_ECAM) {
+            out->dropped_ecam++;
+            continue;
+        }
+        out->ecam[out->necam++] = (struct acpi_ecam){
+            .base = e.base, .segment = e.segment, .start_bus = e.start_bus, .end_bus = e.end_bus};
+    }
+}
+
+/* An optional table kept by reference for a later parser (the IOMMU's); the first one wins. */
+static void keep_ref(struct acpi_table_ref *ref, const char *sig, uint64_t pa, uint32_t len)
+{
+    if (ref->address)
+        return;
+    memcpy(ref->signature, sig, 4);
+    ref->signature[4] = 0;
+    ref->address = pa;
+    ref->length = len;
+}
+
 /* ---- Entry points ---- */
 
 int acpi_parse(const struct acpi_mem *mem, uint64_t rsdp_pa, struct acpi_info *out,
@@ -557,6 +601,20 @@ int acpi_parse(const struct acpi_mem *mem, uint64_t rsdp_pa, struct acpi_info *o
             err = load_table(mem, pa, "FACP", "FADT", &fadt, &fadt_len, why);
             if (err)
                 return err;
+        } else if (!out->mcfg_address && memcmp(h, "MCFG", 4) == 0) {
+            /* optional: a broken MCFG means no PCI configuration access, not no boot */
+            const uint8_t *mcfg;
+            uint32_t mcfg_len;
+            if (load_table(mem, pa, "MCFG", "MCFG", &mcfg, &mcfg_len, NULL) == 0) {
+                out->mcfg_address = pa;
+                parse_mcfg(mcfg, mcfg_len, out);
+            } else {
+                out->bad_ecam++;
+            }
+        } else if (memcmp(h, "DMAR", 4) == 0 || memcmp(h, "IVRS", 4) == 0) {
+            uint32_t len;
+            ACPI_READ(len, h, struct acpi_sdt_header, length);
+            keep_ref(h[0] == 'D' ? &out->dmar : &out->ivrs, h[0] == 'D' ? "DMAR" : "IVRS", pa, len);
         }
     }
     if (!madt)

@@ -12,6 +12,7 @@
 #define ACPI_MAX_CPUS 1024
 #define ACPI_MAX_IOAPICS 128 /* two-socket servers list about 13; the rest are counted */
 #define ACPI_MAX_TABLES 64
+#define ACPI_MAX_ECAM 16 /* PCI segment groups with memory-mapped configuration */
 
 /* Access to physical memory: returns a pointer to len readable bytes at physical address pa, or
  * NULL if that range is not accessible. The hypervisor maps identity; tests map fixture blobs.
@@ -45,6 +46,13 @@ struct acpi_table_ref {
     uint32_t length;
 };
 
+/* One MCFG allocation: the configuration space of buses start_bus..end_bus of a segment. */
+struct acpi_ecam {
+    uint64_t base; /* where bus 0 would be */
+    uint16_t segment;
+    uint8_t start_bus, end_bus;
+};
+
 struct acpi_info {
     uint8_t rsdp_revision;
     bool uses_xsdt;
@@ -70,6 +78,13 @@ struct acpi_info {
     uint8_t reset_value;
     uint32_t pm_timer_port; /* 0 if none */
     uint64_t madt_address;
+    uint64_t mcfg_address; /* 0: no usable MCFG */
+    unsigned necam;
+    unsigned bad_ecam;     /* allocations (or a whole MCFG) that failed their checks */
+    unsigned dropped_ecam; /* beyond ACPI_MAX_ECAM */
+    struct acpi_ecam ecam[ACPI_MAX_ECAM];
+    /* The IOMMU tables, found but not parsed here (iommu/ does; address 0 when absent) */
+    struct acpi_table_ref dmar, ivrs;
 };
 
 /* Parse RSDP -> XSDT (RSDT if revision 0 or no XSDT) -> MADT (required) and FADT (optional).

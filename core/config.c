@@ -22,6 +22,7 @@ static const char *const log_names[] = {"debug", "info", "warn", "error"};
 static const char *const shutdown_names[] = {"auto", "debug-exit", "reset", "halt"};
 static const char *const lapic_names[] = {"passthrough"};
 static const char *const yes_no[] = {"yes", "no"};
+static const char *const on_off[] = {"on", "off"};
 
 const char *service_name(enum service s)
 {
@@ -78,6 +79,7 @@ struct top_settings {
     enum log_level log_level;
     uint32_t ap_timeout_ms;
     enum shutdown_method shutdown;
+    bool iommu_off;
     bool dump_acpi;
     int offline_cpu, fault_cpu, silent_cpu;
     uint32_t run_timeout_ms;
@@ -202,6 +204,15 @@ static bool key_shutdown(struct parser *ps, const char *key, const char *val)
     return true;
 }
 
+static bool key_iommu(struct parser *ps, const char *key, const char *val)
+{
+    int i;
+    if (!set_choice(ps, key, val, on_off, ARRAY_SIZE(on_off), &i))
+        return false;
+    ps->st.top.iommu_off = i == 1;
+    return true;
+}
+
 static void begin_boot(struct parser *ps)
 {
     only_once(ps, &ps->boot_line, "boot");
@@ -214,6 +225,8 @@ static void finish_boot(struct parser *ps)
     ps->cfg->ap_timeout_ms = ps->st.top.ap_timeout_ms;
     ps->cfg->run_timeout_ms = ps->st.top.run_timeout_ms;
     ps->cfg->shutdown = ps->st.top.shutdown;
+    ps->cfg->iommu_off = ps->st.top.iommu_off;
+    ps->cfg->iommu_line = ps->line;
 }
 
 /* sidecore */
@@ -408,6 +421,82 @@ static bool key_args(struct parser *ps, const char *key, const char *val)
     return true;
 }
 
+/* One hex number of at most max_digits digits ending at stop (a character or NUL). */
+static const char *hex_field(const char *p, unsigned max_digits, char stop, uint32_t *out)
+{
+    uint32_t v = 0;
+    unsigned n = 0;
+    for (; n < max_digits; n++, p++) {
+        char c = *p;
+        unsigned d = c >= '0' && c <= '9'   ? (unsigned)(c - '0')
+                     : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
+                     : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10)
+                                            : 16;
+        if (d == 16)
+            break;
+        v = v * 16 + d;
+    }
+    if (n == 0 || *p != stop)
+        return NULL;
+    *out = v;
+    return stop ? p + 1 : p;
+}
+
+/* [segment:]bus:device.function in hex, as lspci -D prints it. */
+static bool pci_function_parse(const char *t, struct cfg_pci_function *out)
+{
+    uint32_t seg = 0, bus, dev, fn;
+    unsigned colons = 0;
+    for (const char *c = t; *c; c++)
+        colons += *c == ':';
+    if (colons == 2 && !(t = hex_field(t, 4, ':', &seg)))
+        return false;
+    if (colons < 1 || colons > 2 || !(t = hex_field(t, 2, ':', &bus)) ||
+        !(t = hex_field(t, 2, '.', &dev)) || !hex_field(t, 1, 0, &fn) || dev > 31 || fn > 7)
+        return false;
+    *out = (struct cfg_pci_function){(uint16_t)seg, (uint16_t)(bus << 8 | dev << 3 | fn)};
+    return true;
+}
+
+static bool key_devices(struct parser *ps, const char *key, const char *val)
+{
+    char item[24], clip[40];
+    struct cfg_partition *p = &ps->st.part;
+    for (const char *c = val; *c;) {
+        size_t n = 0;
+        while (c[n] && c[n] != ',')
+            n++;
+        struct cfg_pci_function f;
+        bool ok = n < sizeof(item);
+        if (ok) {
+            memcpy(item, c, n);
+            item[n] = 0;
+            ok = pci_function_parse(item, &f);
+        }
+        if (!ok) {
+            cfg_error(ps->errs, ps->line,
+                      "'%s': '%s' is not a PCI function ([segment:]bus:device.function in hex, "
+                      "as lspci -D prints it, e.g. 0000:3b:00.0)",
+                      key, cfg_clip(clip, sizeof(clip), n < sizeof(item) ? item : c));
+            return false;
+        }
+        for (unsigned i = 0; i < p->ndevices; i++) {
+            if (p->devices[i].segment == f.segment && p->devices[i].bdf == f.bdf) {
+                cfg_error(ps->errs, ps->line, "'%s' names %s twice", key, item);
+                return false;
+            }
+        }
+        if (p->ndevices == CONFIG_MAX_DEVICES) {
+            cfg_error(ps->errs, ps->line, "'%s': at most %d PCI functions per partition", key,
+                      CONFIG_MAX_DEVICES);
+            return false;
+        }
+        p->devices[p->ndevices++] = f;
+        c += n + (c[n] == ',');
+    }
+    return true;
+}
+
 static void begin_partition(struct parser *ps)
 {
     if (ps->cfg->npartitions >= CONFIG_MAX_PARTITIONS) {
@@ -507,6 +596,7 @@ static const struct key_spec boot_keys[] = {
     {"ap_timeout_ms", key_ap_timeout, false},
     {"run_timeout_ms", key_run_timeout, false},
     {"shutdown", key_shutdown, false},
+    {"iommu", key_iommu, false},
 };
 static const struct key_spec sidecore_keys[] = {
     {"cpu", key_sc_cpu, true}, {"services", key_services, true}, {"poll", key_poll, false},
@@ -515,7 +605,7 @@ static const struct key_spec sidecore_keys[] = {
 static const struct key_spec partition_keys[] = {
     {"name", key_name, true},    {"cpus", key_cpus, true},  {"memory", key_memory, true},
     {"image", key_image, false}, {"disk", key_disk, false}, {"initrd", key_initrd, false},
-    {"lapic", key_lapic, false}, {"args", key_args, false},
+    {"lapic", key_lapic, false}, {"args", key_args, false}, {"devices", key_devices, false},
 };
 static const struct key_spec debug_keys[] = {
     {"dump_acpi", key_dump_acpi, false},       {"offline_cpu", key_offline_cpu, false},
@@ -531,7 +621,7 @@ static const struct directive directives[] = {
     {"partition", partition_keys, ARRAY_SIZE(partition_keys), begin_partition, finish_partition},
     {"debug", debug_keys, ARRAY_SIZE(debug_keys), begin_debug, finish_debug},
 };
-#define MAX_KEYS 8 /* per directive: bits of the seen mask, names in a message */
+#define MAX_KEYS 12 /* per directive: bits of the seen mask, names in a message */
 _Static_assert(ARRAY_SIZE(sidecore_keys) <= MAX_KEYS && ARRAY_SIZE(partition_keys) <= MAX_KEYS &&
                    ARRAY_SIZE(debug_keys) <= MAX_KEYS,
                "MAX_KEYS");
@@ -554,7 +644,7 @@ static const struct directive *find_directive(struct parser *ps, const char *wor
 static int find_key(struct parser *ps, const struct directive *d, const char *key)
 {
     const char *names[MAX_KEYS];
-    char list[80], clip[CFG_CLIP];
+    char list[112], clip[CFG_CLIP];
     for (unsigned i = 0; i < d->nkeys; i++) {
         if (strcmp(key, d->keys[i].name) == 0)
             return (int)i;
@@ -615,6 +705,7 @@ __attribute__((noinline)) static void parse_line(struct parser *ps, const struct
         .log_level = c->log_level,
         .ap_timeout_ms = c->ap_timeout_ms,
         .shutdown = c->shutdown,
+        .iommu_off = c->iommu_off,
         .dump_acpi = c->dump_acpi,
         .offline_cpu = c->offline_cpu,
         .fault_cpu = c->fault_cpu,
@@ -802,6 +893,30 @@ static void check_services(const struct config *cfg, struct cfg_errors *errs)
                       service_names[s]);
 }
 
+/* A PCI function has one owner. */
+static void check_devices(const struct config *cfg, struct cfg_errors *errs)
+{
+    for (unsigned i = 0; i < cfg->npartitions; i++) {
+        const struct cfg_partition *p = &cfg->partitions[i];
+        for (unsigned d = 0; d < p->ndevices; d++) {
+            for (unsigned j = 0; j < i; j++) {
+                const struct cfg_partition *o = &cfg->partitions[j];
+                for (unsigned e = 0; e < o->ndevices; e++) {
+                    if (o->devices[e].segment != p->devices[d].segment ||
+                        o->devices[e].bdf != p->devices[d].bdf)
+                        continue;
+                    uint16_t bdf = p->devices[d].bdf;
+                    cfg_error(errs, p->line,
+                              "partition '%s': PCI function %04x:%02x:%02x.%u is already owned "
+                              "by partition '%s' (line %u)",
+                              p->name, p->devices[d].segment, bdf >> 8, (bdf >> 3) & 31, bdf & 7,
+                              o->name, o->line);
+                }
+            }
+        }
+    }
+}
+
 int config_validate(const struct config *cfg, const struct machine_facts *m,
                     struct cfg_errors *errs)
 {
@@ -811,6 +926,7 @@ int config_validate(const struct config *cfg, const struct machine_facts *m,
         check_partition(cfg, m, errs, i);
     check_total_memory(cfg, m, errs);
     check_services(cfg, errs);
+    check_devices(cfg, errs);
     return errs->count + errs->dropped > before ? -E_INVAL : 0;
 }
 

@@ -14,6 +14,7 @@
 #define CONFIG_MAX_PARTITIONS 16
 #define CONFIG_MAX_PARTITION_CPUS 64 /* vCPUs of one partition (vmexit/vcpu.h holds them) */
 #define CONFIG_MAX_ERRORS 16
+#define CONFIG_MAX_DEVICES 8 /* PCI functions one partition owns */
 
 enum service { SERVICE_PT, SERVICE_IRQ, SERVICE_IO, SERVICE_COUNT };
 const char *service_name(enum service s); /* "pt", "irq", "io" */
@@ -40,6 +41,12 @@ struct cfg_sidecore {
     unsigned line;
 };
 
+/* A PCI function by its address: segment, and bus << 8 | device << 3 | function. */
+struct cfg_pci_function {
+    uint16_t segment;
+    uint16_t bdf;
+};
+
 struct cfg_partition {
     char name[32];
     struct cpu_set cpus;
@@ -49,6 +56,8 @@ struct cfg_partition {
     char initrd[64];        /* a Linux image's initial RAM disk; "" when none */
     bool lapic_passthrough; /* lapic=passthrough: in xAPIC mode the guest may reach the ICR */
     char args[256];         /* the guest's command line (a Linux image: the kernel's) */
+    unsigned ndevices;      /* devices=: the PCI functions handed to it */
+    struct cfg_pci_function devices[CONFIG_MAX_DEVICES];
     unsigned line;
 };
 
@@ -58,6 +67,8 @@ struct config {
     uint32_t ap_timeout_ms;
     uint32_t run_timeout_ms; /* partitions still running then are stopped */
     enum shutdown_method shutdown;
+    bool iommu_off;      /* boot iommu=off: devices handed over without DMA confinement */
+    unsigned iommu_line; /* the line that said so, for the warning */
     bool dump_acpi;
     int offline_cpu;   /* -1: none */
     int fault_cpu;     /* -1: none */

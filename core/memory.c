@@ -128,6 +128,12 @@ int memory_build_host_tables(struct pt *pt, struct palloc *pa, const struct boot
         rc = map_identity(pt, acpi->lapic_address, PAGE_SIZE, rwx | PT_UNCACHED);
     for (unsigned i = 0; !rc && i < acpi->nioapics; i++)
         rc = map_identity(pt, acpi->ioapics[i].address, PAGE_SIZE, rwx | PT_UNCACHED);
+    for (unsigned i = 0; !rc && i < acpi->necam; i++) { /* PCI configuration space */
+        const struct acpi_ecam *e = &acpi->ecam[i];
+        rc = map_identity(pt, e->base + ((uint64_t)e->start_bus << 20),
+                          (uint64_t)(e->end_bus - e->start_bus + 1) << 20,
+                          PT_READ | PT_WRITE | PT_UNCACHED);
+    }
     if (rc)
         return rc;
     write_cr3(pt->root);

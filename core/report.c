@@ -95,7 +95,7 @@ void report_acpi_dump(void)
         const char *s = refs[i].signature;
         /* the tables the parser reads; the DSDT and the rest would only bloat the log */
         if (!strcmp(s, "RSDP") || !strcmp(s, "XSDT") || !strcmp(s, "RSDT") || !strcmp(s, "APIC") ||
-            !strcmp(s, "FACP"))
+            !strcmp(s, "FACP") || !strcmp(s, "MCFG") || !strcmp(s, "DMAR") || !strcmp(s, "IVRS"))
             dump_table(s, refs[i].address, refs[i].length);
     }
 }

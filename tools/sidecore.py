@@ -86,7 +86,7 @@ def cmd_case(args):
 def cmd_dump_acpi(args):
     if not args.no_build:
         build.build(args.build_dir)
-    return acpidump.dump(args.build_dir, args.smp, args.out)
+    return acpidump.dump(args.build_dir, args.smp, args.out, args.device)
 
 
 def cmd_iso(args):
@@ -196,6 +196,8 @@ def main():
     d = sub.add_parser("dump-acpi", help="boot QEMU and save its ACPI tables as test fixtures")
     d.add_argument("--smp", type=int, default=4)
     d.add_argument("--out", required=True, help="directory for <SIG>@<addr>.bin files")
+    d.add_argument("--device", action="append", default=[],
+                   help="an extra QEMU -device (intel-iommu, amd-iommu, edu, ...; repeatable)")
     d.add_argument("--no-build", action="store_true")
     d.set_defaults(func=cmd_dump_acpi)
 

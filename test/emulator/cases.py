@@ -15,7 +15,8 @@ Multiboot2 ISO under SeaBIOS and under OVMF; "bochs-vmx" boots that ISO under Bo
 VMX); not_on_bochs (why a case does not run on Bochs: every case says one or the other);
 bochs_timeout (the time-out there, when it differs); mac and node_configs ({mac: text}) on
 "qemu-pxe", where OVMF network-boots the node with that MAC from QEMU's TFTP server, which
-serves the case's configuration as sidecore.cfg and each node's as sidecore-<mac>.cfg. A pattern may be {"svm": ..., "vmx": ...}:
+serves the case's configuration as sidecore.cfg and each node's as sidecore-<mac>.cfg;
+devices (extra QEMU -device arguments: an IOMMU, PCI devices, bridges). A pattern may be {"svm": ..., "vmx": ...}:
 the one for the platform's vendor (None: nothing to check there).
 Guest cases check both the exit status and the guest's own PASS:/FAIL: lines.
 """
@@ -1007,3 +1008,94 @@ CASES += [dict(netboot_case("netboot_node_file_missing", "52:54:00:00:00:0a", "n
                partitions={}, result={},
                reject=[r"sidecore-efi: configuration tftp://10\.0\.2\.2/sidecore\.cfg",
                        r"exiting boot services"])]
+
+
+# ---- PCI devices and IOMMUs (issue 14): discovery, the device table, devices= refused or kept
+NO_PCI_ON_BOCHS = ("QEMU's intel-iommu, amd-iommu and edu devices: Bochs emulates neither IOMMU "
+                   "nor these devices")
+VTD = ["intel-iommu"]
+AMDVI = ["amd-iommu"]
+EDU = "edu"
+# a PCI Express root port, a PCI Express to PCI bridge behind it, two edu devices behind that
+BEHIND_BRIDGE = ["pcie-root-port,id=rp1,chassis=1", "pcie-pci-bridge,id=br1,bus=rp1",
+                 "edu,bus=br1,addr=1", "edu,bus=br1,addr=2"]
+
+
+def device_row(function, ident, cls, unit, owner):
+    return (rf"^\[ *[0-9.]+\] cpu0 +info +{function}  {ident}  {cls} +{unit} +{owner} ")
+
+
+def pci_case(name, devices, config, expect, status=OK, partitions=None, result=None, smp=2,
+             reject=()):
+    return {"name": name, "not_on_bochs": NO_PCI_ON_BOCHS, "smp": smp, "devices": devices,
+            "config": config, "status": status, "expect": expect,
+            "reject": [NO_FAIL] + list(reject),
+            "partitions": partitions or {}, "result": result or {}}
+
+
+HELLO_DMA = "partition name=dma cpus=1 memory=16M image=hello.elf devices="
+CASES += [
+    # VT-d: the DMAR's unit, edu at 00:02.0 owned by 'dma'; the partition runs
+    pci_case("iommu_vtd_device_table", VTD + [EDU], SIDE0 + HELLO_DMA + "00:02.0\n", [
+        r"cpu0 +info +PCI: 6 functions in 1 ECAM range$",
+        r"cpu0 +info +IOMMU: Intel VT-d \(DMAR\), 1 unit, \d+ device scopes \(0 naming nothing "
+        r"present\), interrupt remapping offered$",
+        r"cpu0 +info +VT-d unit 0 at 0xfed90000 segment 0",
+        device_row(r"0000:00:00\.0", "8086:29c0", "host bridge", "unit 0", "-"),
+        device_row(r"0000:00:02\.0", "1234:11e8", "unclassified", "unit 0", "'dma'") + r" *m32 c",
+        r"cpu0 +warn +1 PCI function owned by partitions: checked and recorded only",
+        guest_pass("dma", 0, r"vCPU 0: CPUID 0x40000001 vCPU 0 of 1")],
+        partitions={"dma": {"status": "pass"}}, result={"status": "ok"}),
+    # AMD-Vi: the IOMMU is itself a PCI function (00:02.0), so edu moves to 00:03.0
+    pci_case("iommu_amdvi_device_table", AMDVI + [EDU], SIDE0 + HELLO_DMA + "00:03.0\n", [
+        r"cpu0 +info +PCI: 7 functions in 1 ECAM range$",
+        r"cpu0 +info +IOMMU: AMD-Vi \(IVRS\), 1 unit, \d+ device scopes \(0 naming nothing "
+        r"present\)",
+        r"cpu0 +info +AMD-Vi unit 0 \(IVHD 0x11\) at 0xfed80000 segment 0 function 00:02\.0",
+        device_row(r"0000:00:02\.0", "1022:1419", "IOMMU", "unit 0", "-"),
+        device_row(r"0000:00:03\.0", "1234:11e8", "unclassified", "unit 0", "'dma'"),
+        guest_pass("dma", 0, r"vCPU 0: CPUID 0x40000001 vCPU 0 of 1")],
+        partitions={"dma": {"status": "pass"}}, result={"status": "ok"}),
+    # what no partition may own, each refused with its line before any core starts
+    pci_case("iommu_assign_refused", AMDVI + [EDU], SIDE0 +
+             "partition name=a cpus=1 memory=8M image=hello.elf devices=00:09.0,00:02.0\n"
+             "partition name=c cpus=2 memory=8M image=hello.elf devices=00:1f.2\n"
+             "partition name=e cpus=3 memory=8M image=hello.elf devices=00:1f.3,00:00.0\n", [
+        r"cpu0 +error +sidecore\.cfg:2: partition 'a': PCI function 0000:00:09\.0 does not "
+        r"exist on this machine$",
+        r"cpu0 +error +sidecore\.cfg:2: partition 'a': PCI function 0000:00:02\.0 is an IOMMU$",
+        r"cpu0 +error +sidecore\.cfg:4: partition 'e': PCI function 0000:00:1f\.3 is a function "
+        r"of the same device as 0000:00:1f\.2 of partition 'c' \(line 3\)$",
+        r"cpu0 +error +sidecore\.cfg:4: partition 'e': PCI function 0000:00:00\.0 is a host "
+        r"bridge$",
+        r"cpu0 +error +configuration refused \(4 errors\); no CPU was started$"],
+        status=FAIL, smp=4, result={"status": "fail", "reason": "config", "online": 1},
+        reject=[r"starting \d+ application processors"]),
+    # two partitions behind one PCI Express to PCI bridge: one requester ID, refused. The
+    # IVRS says so with an alias; under VT-d the bridge's type does.
+    pci_case("iommu_shared_requester_id_refused_amdvi", AMDVI + BEHIND_BRIDGE, SIDE0 +
+             "partition name=a cpus=1 memory=8M image=hello.elf devices=02:01.0\n"
+             "partition name=b cpus=2 memory=8M image=hello.elf devices=02:02.0\n", [
+        r"cpu0 +error +sidecore\.cfg:3: partition 'b': PCI function 0000:02:02\.0 its DMA "
+        r"carries the same requester ID as 0000:02:01\.0 of partition 'a' \(line 2\)$"],
+        status=FAIL, smp=3, result={"status": "fail", "reason": "config"}),
+    pci_case("iommu_shared_requester_id_refused_vtd", VTD + BEHIND_BRIDGE, SIDE0 +
+             "partition name=a cpus=1 memory=8M image=hello.elf devices=02:01.0\n"
+             "partition name=b cpus=2 memory=8M image=hello.elf devices=02:02.0\n", [
+        device_row(r"0000:01:00\.0", "1b36:000e", "PCI bridge", "unit 0", "-"),
+        r"cpu0 +error +sidecore\.cfg:3: partition 'b': PCI function 0000:02:02\.0 its DMA "
+        r"carries the same requester ID as 0000:02:01\.0 of partition 'a' \(line 2\)$"],
+        status=FAIL, smp=3, result={"status": "fail", "reason": "config"}),
+    # no IOMMU: refused, unless the configuration says it trusts the device
+    pci_case("iommu_missing_refused", [EDU], SIDE0 + HELLO_DMA + "00:02.0\n", [
+        r"cpu0 +info +IOMMU: none described \(no DMAR or IVRS table\)$",
+        r"cpu0 +error +sidecore\.cfg:2: partition 'dma': PCI function 0000:00:02\.0: no IOMMU "
+        r"\(no usable DMAR or IVRS\) to confine its DMA; 'boot iommu=off' hands it over anyway$"],
+        status=FAIL, result={"status": "fail", "reason": "config"}),
+    pci_case("iommu_off_trusted_and_logged", [EDU], SIDE0 + "boot iommu=off\n" + HELLO_DMA +
+             "00:02.0\n", [
+        r"cpu0 +warn +sidecore\.cfg:2: boot iommu=off: 1 PCI function handed over with no DMA "
+        r"confinement; each can read and write all memory$",
+        guest_pass("dma", 0, r"vCPU 0: CPUID 0x40000001 vCPU 0 of 1")],
+        partitions={"dma": {"status": "pass"}}, result={"status": "ok"}),
+]

@@ -1166,11 +1166,84 @@ static void test_qemu_corrupted_madt(void **state)
     expect_error(s, -E_BADMSG, "MADT checksum mismatch");
 }
 
+/* MCFG allocations: the good ones kept, unusable ones and those beyond the limit counted. The
+ * table rides in install_v2's second slot: the parser goes by signature. */
+static void test_mcfg(void **state)
+{
+    struct sys *s = *state;
+    static struct tbl madt, mcfg;
+    madt_standard(&madt, 2);
+    sdt_begin(&mcfg, "MCFG");
+    emit(&mcfg, 0, 8); /* reserved */
+    emit(&mcfg, 0xb0000000, 8), emit(&mcfg, 0, 2), emit(&mcfg, 0, 1), emit(&mcfg, 0xff, 1);
+    emit(&mcfg, 0, 4);
+    emit(&mcfg, 0xc0000000, 8), emit(&mcfg, 1, 2), emit(&mcfg, 0x80, 1), emit(&mcfg, 0x7f, 1);
+    emit(&mcfg, 0, 4); /* end bus before start bus */
+    emit(&mcfg, 0xc0001000, 8), emit(&mcfg, 2, 2), emit(&mcfg, 0, 1), emit(&mcfg, 0, 1);
+    emit(&mcfg, 0, 4); /* not 1 MiB aligned */
+    for (unsigned i = 0; i < ACPI_MAX_ECAM; i++) {
+        emit(&mcfg, 0xd0000000ull + ((uint64_t)i << 28), 8), emit(&mcfg, 3 + i, 2);
+        emit(&mcfg, 0, 1), emit(&mcfg, 0x0f, 1), emit(&mcfg, 0, 4);
+    }
+    emit(&mcfg, 0xee, 7); /* a partial entry at the end is not read */
+    sdt_end(&mcfg);
+    install_v2(s, &madt, &mcfg);
+    expect_ok(s);
+    assert_int_equal(s->info.mcfg_address, FADT_PA);
+    assert_int_equal(s->info.necam, ACPI_MAX_ECAM);
+    assert_int_equal(s->info.bad_ecam, 2);
+    assert_int_equal(s->info.dropped_ecam, 1);
+    assert_int_equal(s->info.ecam[0].base, 0xb0000000);
+    assert_int_equal(s->info.ecam[0].end_bus, 0xff);
+    assert_int_equal(s->info.ecam[1].segment, 3);
+    assert_int_equal(s->info.ecam[1].end_bus, 0x0f);
+    assert_int_equal(s->info.dmar.address, 0);
+
+    /* a checksum that fails: the MCFG is ignored, the boot is not refused */
+    mem_at(s, FADT_PA + 40)[0] ^= 1;
+    expect_ok(s);
+    assert_int_equal(s->info.mcfg_address, 0);
+    assert_int_equal(s->info.necam, 0);
+    assert_int_equal(s->info.bad_ecam, 1);
+}
+
+/* QEMU q35 with an IOMMU: its ECAM window, and the DMAR or IVRS kept for iommu/. */
+static void expect_iommu_fixture(struct sys *s, const char *name, const char *sig)
+{
+    if (!load_fixture(s, name))
+        skip();
+    expect_qemu_q35(s, 2);
+    assert_int_equal(s->info.necam, 1);
+    assert_int_equal(s->info.ecam[0].base, 0xb0000000);
+    assert_int_equal(s->info.ecam[0].segment, 0);
+    assert_int_equal(s->info.ecam[0].start_bus, 0);
+    assert_int_equal(s->info.ecam[0].end_bus, 0xff);
+    const struct acpi_table_ref *kept = sig[0] == 'D' ? &s->info.dmar : &s->info.ivrs;
+    const struct acpi_table_ref *other = sig[0] == 'D' ? &s->info.ivrs : &s->info.dmar;
+    assert_string_equal(kept->signature, sig);
+    assert_int_equal(kept->address, fixture_blob(s, sig)->pa);
+    assert_int_equal(kept->length, fixture_blob(s, sig)->len);
+    assert_int_equal(other->address, 0);
+}
+
+static void test_qemu_q35_vtd(void **state)
+{
+    expect_iommu_fixture(*state, "qemu-q35-smp2-vtd-edu", "DMAR");
+}
+
+static void test_qemu_q35_amdvi(void **state)
+{
+    expect_iommu_fixture(*state, "qemu-q35-smp2-amdvi-edu", "IVRS");
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(test_v1_rsdp_rsdt),
+        T(test_mcfg),
+        T(test_qemu_q35_vtd),
+        T(test_qemu_q35_amdvi),
         T(test_v2_rsdp_xsdt),
         T(test_v2_without_xsdt_uses_rsdt),
         T(test_4_cpus),

@@ -729,6 +729,63 @@ static void test_many_cores_and_partition_width(void **state)
                        "cpu 1024 in 'cpus' is out of range (0..1023)");
 }
 
+/* devices=: PCI functions as lspci -D prints them, with or without the segment. */
+static void test_devices(void **state)
+{
+    (void)state;
+    expect_valid(SC0 "boot iommu=off\n"
+                     "partition name=a cpus=1 memory=16M devices=00:02.0,0001:3b:1f.7,ff:00.1\n",
+                 &machine4);
+    const struct cfg_partition *p = &cfg.partitions[0];
+    assert_int_equal(p->ndevices, 3);
+    assert_int_equal(p->devices[0].segment, 0);
+    assert_int_equal(p->devices[0].bdf, 0x0010);
+    assert_int_equal(p->devices[1].segment, 1);
+    assert_int_equal(p->devices[1].bdf, 0x3b << 8 | 0x1f << 3 | 7);
+    assert_int_equal(p->devices[2].bdf, 0xff01);
+    assert_true(cfg.iommu_off);
+    assert_int_equal(cfg.iommu_line, 2);
+    expect_valid(SC0 "partition name=a cpus=1 memory=16M\n", &machine4);
+    assert_false(cfg.iommu_off);
+    assert_int_equal(cfg.partitions[0].ndevices, 0);
+}
+
+static void test_err_devices(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {"00:20.0",       "00:02.8", "100:00.0",
+                                      "0:0:0:0.0",     "00:02",   "00:02.0.1",
+                                      "10000:00:02.0", "zz:00.0", ""};
+    for (unsigned i = 0; i < ARRAY_SIZE(bad); i++) {
+        char text[160], msg[200];
+        snprintf(text, sizeof(text), SC0 "partition name=a cpus=1 memory=16M devices=%s\n", bad[i]);
+        if (!bad[i][0])
+            continue; /* an empty value is the lexer's error */
+        snprintf(msg, sizeof(msg),
+                 "'devices': '%s' is not a PCI function ([segment:]bus:device.function in hex, "
+                 "as lspci -D prints it, e.g. 0000:3b:00.0)",
+                 bad[i]);
+        expect_parse_error(text, 2, msg);
+    }
+    expect_parse_error(SC0 "partition name=a cpus=1 memory=16M devices=00:02.0,0000:00:02.0\n", 2,
+                       "'devices' names 0000:00:02.0 twice");
+    expect_parse_error(SC0 "partition name=a cpus=1 memory=16M devices=0:1.0,0:2.0,0:3.0,0:4.0,"
+                           "0:5.0,0:6.0,0:7.0,0:8.0,0:9.0\n",
+                       2, "'devices': at most 8 PCI functions per partition");
+    expect_parse_error(SC0 "boot iommu=maybe\n", 2, "'iommu' must be on or off, not 'maybe'");
+}
+
+/* A PCI function has one owner: the second partition that names it is refused. */
+static void test_err_device_owned_twice(void **state)
+{
+    (void)state;
+    expect_check_error(SC0 "partition name=a cpus=1 memory=16M devices=00:03.0\n"
+                           "partition name=b cpus=2 memory=16M devices=00:04.0,0000:00:03.0\n",
+                       &machine4, 3,
+                       "partition 'b': PCI function 0000:00:03.0 is already owned by partition "
+                       "'a' (line 2)");
+}
+
 /* One disk file for two partitions would be one writable device shared across the
  * isolation boundary. */
 static void test_err_disk_shared(void **state)
@@ -1003,6 +1060,9 @@ int main(void)
         cmocka_unit_test(test_check_partition_twice),
         cmocka_unit_test(test_check_service_missing),
         cmocka_unit_test(test_check_several),
+        cmocka_unit_test(test_devices),
+        cmocka_unit_test(test_err_devices),
+        cmocka_unit_test(test_err_device_owned_twice),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,12 +21,12 @@ def parse_dump(lines):
     return tables
 
 
-def dump(build_dir, smp, out_dir):
+def dump(build_dir, smp, out_dir, devices=()):
     with tempfile.NamedTemporaryFile("w", suffix=".cfg", delete=False) as cfg:
         cfg.write("sidecore cpu=0 services=pt,irq,io\ndebug dump_acpi=yes\n")
     try:
         result = qemu.boot(build_dir, smp=smp, memory="512M", config_path=cfg.name,
-                           timeout=300, echo=False)
+                           timeout=300, echo=False, devices=devices)
     finally:
         os.unlink(cfg.name)
     tables = parse_dump(result.lines)

@@ -83,6 +83,7 @@ def run_case(name, build_dir, verbose=False, platform=None):
                            timeout=case_timeout(case, platform), echo=verbose,
                            append=case.get("append"), use_kernel=case.get("use_kernel", False),
                            extra_files=extra, cpu=case.get("cpu"),
+                           devices=case.get("devices", ()),
                            **({"mac": case["mac"], "node_configs": node_configs}
                               if platform == "qemu-pxe" else {}))
     finally:
