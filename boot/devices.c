@@ -30,7 +30,40 @@ static uint32_t ecam_read32(void *ctx, uint16_t segment, pci_bdf bdf, uint16_t o
     return 0xffffffffu;
 }
 
-static const struct pci_cfg ecam = {NULL, ecam_read32};
+static void ecam_write32(void *ctx, uint16_t segment, pci_bdf bdf, uint16_t off, uint32_t v)
+{
+    (void)ctx;
+    for (unsigned i = 0; i < acpi_facts->necam; i++) {
+        const struct acpi_ecam *e = &acpi_facts->ecam[i];
+        if (e->segment != segment || PCI_BUS(bdf) < e->start_bus || PCI_BUS(bdf) > e->end_bus)
+            continue;
+        uintptr_t va = (uintptr_t)(e->base + ((uint64_t)bdf << 12) + (off & 0xffcu));
+        *(volatile uint32_t *)va = v;
+        return;
+    }
+}
+
+static const struct pci_cfg ecam = {NULL, ecam_read32, ecam_write32};
+
+const struct pci_inventory *devices_inventory(void)
+{
+    return &inventory;
+}
+
+const struct iommu_info *devices_iommu(void)
+{
+    return &iommu;
+}
+
+const struct pci_cfg *devices_cfg(void)
+{
+    return &ecam;
+}
+
+void devices_forget_iommu(void)
+{
+    memset(&iommu, 0, sizeof(iommu));
+}
 
 static void parse_iommu_table(const struct acpi_table_ref *ref)
 {
@@ -142,11 +175,6 @@ int devices_check(const struct config *cfg, struct cfg_errors *errs)
     unsigned handed = 0;
     for (unsigned i = 0; i < cfg->npartitions; i++)
         handed += cfg->partitions[i].ndevices;
-    if (!rc && handed)
-        log_warn("%u PCI function%s owned by partitions: checked and recorded only; this build "
-                 "gives a partition neither their BARs, nor their configuration space, nor DMA "
-                 "remapping, so they stay idle",
-                 handed, handed == 1 ? "" : "s");
     if (!rc && handed && cfg->iommu_off)
         log_warn("%s:%u: boot iommu=off: %u PCI function%s handed over with no DMA confinement; "
                  "each can read and write all memory",

@@ -15,4 +15,13 @@ void devices_discover(const struct acpi_info *acpi);
  * logs the device table with each function's owner. Returns 0 or -E_INVAL. */
 int devices_check(const struct config *cfg, struct cfg_errors *errs);
 
+struct pci_inventory;
+struct iommu_info;
+struct pci_cfg;
+const struct pci_inventory *devices_inventory(void);
+const struct iommu_info *devices_iommu(void);
+const struct pci_cfg *devices_cfg(void); /* ECAM */
+/* An IOMMU that could not be programmed confines nothing: devices= is then refused. */
+void devices_forget_iommu(void);
+
 #endif

@@ -2,6 +2,7 @@
 /* Copyright (c) 2026 The sidecore authors */
 /* The boot CPU's path: configuration, ACPI, memory, APs, roles, report, shutdown. */
 #include "boot/devices.h"
+#include "boot/dma.h"
 #include "core/apic.h"
 #include "core/core.h"
 #include "core/cpu.h"
@@ -303,6 +304,7 @@ static void start_guests(void)
 /* While the guests run, the boot CPU serves its own rings if it is a side core. */
 static void boot_cpu_idle(void)
 {
+    dma_poll_faults();
     if (config_cpu_role(&hv.cfg, 0).kind == ROLE_SIDECORE)
         sidecore_step(0);
     else if (!cpu_work_take(&cpus[0].pub.work, CPU_WORK_COORDINATOR))
@@ -346,6 +348,7 @@ void core_main(const struct boot_info *bi)
         fail("memory");
     }
     devices_discover(&hv.acpi);
+    dma_setup_units();
     validate_config();
     check_partitions();
 
@@ -360,6 +363,8 @@ void core_main(const struct boot_info *bi)
     uint64_t online_us = time_since_handoff_us();
     apic_timer_calibrate();
     load_partitions();
+    if (!dma_attach_partitions())
+        fail("iommu");
     int rc = sidecore_setup(&hv.cfg, &hv.mem);
     if (rc == -E_NOMEM) {
         log_error("out of memory for the side cores' and vCPUs' service state");
@@ -379,6 +384,7 @@ void core_main(const struct boot_info *bi)
         start_guests();
         partition_wait_all(hv.cfg.run_timeout_ms, boot_cpu_idle);
     }
+    dma_poll_faults_now();
     sidecore_report();
     bool partitions_ok = partition_report();
 

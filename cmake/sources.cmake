@@ -18,11 +18,13 @@ set(SIDECORE_PORTABLE_SOURCES
   core/reset_plan.c
   efi/memmap.c
   efi/netboot.c
+  iommu/amdvi.c
   iommu/assign.c
   iommu/dmar.c
   iommu/iommu_acpi.c
   iommu/ivrs.c
   iommu/pci.c
+  iommu/vtd.c
   sidecore/blk.c
   sidecore/placement.c
   sidecore/ring.c

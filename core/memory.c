@@ -139,3 +139,13 @@ int memory_build_host_tables(struct pt *pt, struct palloc *pa, const struct boot
     write_cr3(pt->root);
     return 0;
 }
+
+int memory_map_mmio(struct pt *pt, uint64_t base, uint64_t size)
+{
+    uint64_t start = base & ~(uint64_t)(PAGE_SIZE - 1);
+    int rc = map_identity(pt, start, ALIGN_UP(base + size, PAGE_SIZE) - start,
+                          PT_READ | PT_WRITE | PT_UNCACHED);
+    if (!rc)
+        write_cr3(pt->root);
+    return rc;
+}

@@ -21,6 +21,9 @@ int memory_reclaim_boot_services(struct palloc *pa, const struct boot_info *bi);
  * then switch CR3. The root lies below 4 GiB for the AP trampoline. */
 int memory_build_host_tables(struct pt *pt, struct palloc *pa, const struct boot_info *bi,
                              const struct acpi_info *acpi);
+/* Boot CPU, before the APs start: identity-maps device registers found after the tables
+ * were built (an IOMMU's), uncached, and reloads CR3. 0 or -errno. */
+int memory_map_mmio(struct pt *pt, uint64_t base, uint64_t size);
 const char *memory_type_name(uint32_t type);
 /* Page-table pages from the allocator, identity-mapped: for nested tables too. A page
  * freed through it is reused at once: tables other CPUs may walk hold theirs back until

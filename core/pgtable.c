@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The sidecore authors */
-/* Format-parameterised 4-level page-table walker/builder (host x86-64, NPT, EPT). */
+/* Format-parameterised 4-level page-table walker/builder (host x86-64, NPT, EPT, AMD-Vi). */
 #include "core/pgtable.h"
 
 #include "core/klib.h"
@@ -12,11 +12,14 @@
 struct pt_format {
     const char *name;
     uint64_t present; /* entry is present if any of these bits is set */
-    uint64_t large;   /* at levels 2 and 3: entry is a leaf */
+    /* At levels 2 and 3 a present entry is a leaf if (e & leaf_mask) == leaf_value: a size
+     * bit on x86/EPT, a zero next-level field on AMD-Vi. */
+    uint64_t leaf_mask, leaf_value;
     uint64_t (*leaf)(uint64_t pa, unsigned flags, unsigned level);
     unsigned (*leaf_flags)(uint64_t e);
-    /* Non-leaf entry; flags are those of a leaf being placed below it (for U/S). */
-    uint64_t (*table)(uint64_t pa, unsigned flags);
+    /* Non-leaf entry at `level` (2..4) pointing to the table at pa (level - 1); flags are
+     * those of a leaf being placed below it (for U/S). */
+    uint64_t (*table)(uint64_t pa, unsigned flags, unsigned level);
 };
 
 /* ---- Formats ---------------------------------------------------------- */
@@ -60,8 +63,9 @@ static unsigned x86_leaf_flags(uint64_t e)
     return x86_flags_common(e) | ((e & X86_PTE_US) ? PT_USER : 0);
 }
 
-static uint64_t x86_table(uint64_t pa, unsigned flags)
+static uint64_t x86_table(uint64_t pa, unsigned flags, unsigned level)
 {
+    (void)level;
     /* Leaves decide the access rights; U/S is opened on the path to user pages only. */
     return pa | X86_PTE_P | X86_PTE_RW | ((flags & PT_USER) ? X86_PTE_US : 0);
 }
@@ -77,9 +81,10 @@ static unsigned npt_leaf_flags(uint64_t e)
     return x86_flags_common(e);
 }
 
-static uint64_t npt_table(uint64_t pa, unsigned flags)
+static uint64_t npt_table(uint64_t pa, unsigned flags, unsigned level)
 {
     (void)flags;
+    (void)level;
     return pa | X86_PTE_P | X86_PTE_RW | X86_PTE_US;
 }
 
@@ -111,16 +116,44 @@ static unsigned ept_leaf_flags(uint64_t e)
     return f;
 }
 
-static uint64_t ept_table(uint64_t pa, unsigned flags)
+static uint64_t ept_table(uint64_t pa, unsigned flags, unsigned level)
 {
     (void)flags;
+    (void)level;
     return pa | EPT_R | EPT_W | EPT_X;
+}
+
+/* AMD-Vi v1: FC is set so that DMA through the mapping snoops the CPU caches (nothing
+ * flushes them for devices); exec, user and uncached have no encoding and are dropped. */
+static uint64_t amdvi_leaf(uint64_t pa, unsigned flags, unsigned level)
+{
+    (void)level; /* the size follows from the level at which NextLevel is 0 */
+    uint64_t e = pa | AMDVI_PTE_PR | AMDVI_PTE_FC;
+    if (flags & PT_READ)
+        e |= AMDVI_PTE_IR;
+    if (flags & PT_WRITE)
+        e |= AMDVI_PTE_IW;
+    return e;
+}
+
+static unsigned amdvi_leaf_flags(uint64_t e)
+{
+    return ((e & AMDVI_PTE_IR) ? PT_READ : 0) | ((e & AMDVI_PTE_IW) ? PT_WRITE : 0);
+}
+
+/* Access rights are the AND along the walk: directories allow both, leaves decide. */
+static uint64_t amdvi_table(uint64_t pa, unsigned flags, unsigned level)
+{
+    (void)flags;
+    return pa | AMDVI_PTE_PR | ((uint64_t)(level - 1) << AMDVI_PTE_NEXT_LEVEL_SHIFT) |
+           AMDVI_PTE_IR | AMDVI_PTE_IW;
 }
 
 const struct pt_format pt_format_x86 = {
     .name = "x86",
     .present = X86_PTE_P,
-    .large = X86_PTE_PS,
+    .leaf_mask = X86_PTE_PS,
+    .leaf_value = X86_PTE_PS,
     .leaf = x86_leaf,
     .leaf_flags = x86_leaf_flags,
     .table = x86_table,
@@ -129,7 +162,8 @@ const struct pt_format pt_format_x86 = {
 const struct pt_format pt_format_npt = {
     .name = "npt",
     .present = X86_PTE_P,
-    .large = X86_PTE_PS,
+    .leaf_mask = X86_PTE_PS,
+    .leaf_value = X86_PTE_PS,
     .leaf = npt_leaf,
     .leaf_flags = npt_leaf_flags,
     .table = npt_table,
@@ -138,10 +172,21 @@ const struct pt_format pt_format_npt = {
 const struct pt_format pt_format_ept = {
     .name = "ept",
     .present = EPT_R | EPT_W | EPT_X,
-    .large = EPT_LARGE,
+    .leaf_mask = EPT_LARGE,
+    .leaf_value = EPT_LARGE,
     .leaf = ept_leaf,
     .leaf_flags = ept_leaf_flags,
     .table = ept_table,
+};
+
+const struct pt_format pt_format_amdvi = {
+    .name = "amdvi",
+    .present = AMDVI_PTE_PR,
+    .leaf_mask = AMDVI_PTE_NEXT_LEVEL_MASK,
+    .leaf_value = 0,
+    .leaf = amdvi_leaf,
+    .leaf_flags = amdvi_leaf_flags,
+    .table = amdvi_table,
 };
 
 /* ---- Entry access ----------------------------------------------------- */
@@ -175,7 +220,7 @@ static inline bool pte_present(const struct pt *pt, uint64_t e)
 
 static inline bool pte_leaf(const struct pt *pt, uint64_t e, unsigned level)
 {
-    return level == PT_4K || (e & pt->fmt->large) != 0;
+    return level == PT_4K || (e & pt->fmt->leaf_mask) == pt->fmt->leaf_value;
 }
 
 static inline uint64_t table_addr(uint64_t e)
@@ -282,12 +327,12 @@ static int walk_create(struct pt *pt, uint64_t va, unsigned level, unsigned flag
             int rc = new_table(pt, &next);
             if (rc != 0)
                 return rc;
-            e = pt->fmt->table(next, flags);
+            e = pt->fmt->table(next, flags, l);
             pte_store(slot, e);
         } else if (pte_leaf(pt, e, l)) {
             return -E_EXIST;
         } else {
-            uint64_t want = pt->fmt->table(table_addr(e), flags);
+            uint64_t want = pt->fmt->table(table_addr(e), flags, l);
             if ((e & want) != want) {
                 e |= want;
                 pte_store(slot, e);
@@ -314,7 +359,7 @@ static int split(struct pt *pt, uint64_t *slot, unsigned level)
     uint64_t step = level_size(level - 1);
     for (unsigned i = 0; i < PT_ENTRIES; i++)
         pte_store(&t[i], pt->fmt->leaf(base + i * step, flags, level - 1));
-    pte_store(slot, pt->fmt->table(tpa, flags));
+    pte_store(slot, pt->fmt->table(tpa, flags, level));
     pt->pages_mapped[level]--;
     pt->pages_mapped[level - 1] += PT_ENTRIES;
     return 0;
@@ -387,7 +432,7 @@ static int range_walk(struct pt *pt, uint64_t table, unsigned level, uint64_t va
             return -E_INVAL; /* a leaf bit at the root: not produced by this builder */
         } else {
             if (op == OP_SET_FLAGS) {
-                uint64_t want = pt->fmt->table(table_addr(e), flags);
+                uint64_t want = pt->fmt->table(table_addr(e), flags, level);
                 if ((e & want) != want)
                     pte_store(slot, e | want);
             }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The sidecore authors */
-/* 4-level page-table builder for host x86-64, AMD NPT and Intel EPT formats. */
+/* 4-level page-table builder for host x86-64, AMD NPT, Intel EPT and AMD-Vi I/O formats. */
 #ifndef CORE_PGTABLE_H
 #define CORE_PGTABLE_H
 
@@ -36,6 +36,16 @@
 #define EPT_A (1ULL << 8)
 #define EPT_D (1ULL << 9)
 
+/* AMD-Vi v1 I/O page table entries (AMD IOMMU spec #48882, "I/O Page Tables for Host
+ * Translations"). A directory entry at level L has NextLevel L-1; a leaf has NextLevel 0,
+ * at level 1 (4 KiB), 2 (2 MiB) or 3 (1 GiB). IR/IW combine (AND) along the walk. */
+#define AMDVI_PTE_PR (1ULL << 0)     /* present */
+#define AMDVI_PTE_NEXT_LEVEL_SHIFT 9 /* NextLevel, bits 11:9 */
+#define AMDVI_PTE_NEXT_LEVEL_MASK (7ULL << AMDVI_PTE_NEXT_LEVEL_SHIFT)
+#define AMDVI_PTE_FC (1ULL << 60) /* leaf: force coherent (snooped) DMA */
+#define AMDVI_PTE_IR (1ULL << 61) /* DMA reads allowed */
+#define AMDVI_PTE_IW (1ULL << 62) /* DMA writes allowed */
+
 /* Physical address bits 51:12 of any entry (leaves mask further by page size). */
 #define PTE_ADDR_MASK 0x000ffffffffff000ULL
 
@@ -49,6 +59,11 @@ _Static_assert(EPT_R == 0x1 && EPT_W == 0x2 && EPT_X == 0x4, "EPT R/W/X are bits
 _Static_assert(EPT_MT_MASK == 0x38 && (EPT_MT_WB << EPT_MT_SHIFT) == 0x30,
                "EPT memory type is bits 5:3");
 _Static_assert(EPT_IPAT == 0x40 && EPT_LARGE == 0x80, "EPT ignore-PAT is bit 6, large bit 7");
+_Static_assert(AMDVI_PTE_PR == 0x1 && AMDVI_PTE_NEXT_LEVEL_MASK == 0xe00,
+               "AMD-Vi PR is bit 0, NextLevel bits 11:9");
+_Static_assert(AMDVI_PTE_FC == 0x1000000000000000ULL && AMDVI_PTE_IR == 0x2000000000000000ULL &&
+                   AMDVI_PTE_IW == 0x4000000000000000ULL,
+               "AMD-Vi FC/IR/IW are bits 60-62");
 _Static_assert(PTE_ADDR_MASK == (((1ULL << 52) - 1) & ~0xfffULL), "addresses are bits 51:12");
 
 /* ---- Builder ---------------------------------------------------------- */
@@ -74,13 +89,16 @@ struct pt_mem {
 #define PT_EXEC 0x4u
 #define PT_USER 0x8u      /* x86 U/S: host tables only; NPT always sets it, EPT ignores it */
 #define PT_UNCACHED 0x10u /* MMIO: PCD+PWT on x86/NPT, memory type UC on EPT; else WB */
+/* AMD-Vi encodes PT_READ (IR) and PT_WRITE (IW) only: PT_EXEC, PT_USER and PT_UNCACHED are
+ * accepted and dropped (every leaf has FC set: device accesses snoop the CPU caches). */
 #define PT_FLAGS_ALL (PT_READ | PT_WRITE | PT_EXEC | PT_USER | PT_UNCACHED)
 
 /* Opaque description of how leaf and table entries are encoded. */
 struct pt_format;
-extern const struct pt_format pt_format_x86; /* hypervisor tables: P,RW,US,PWT,PCD,PS,NX */
-extern const struct pt_format pt_format_npt; /* AMD NPT: x86 encoding, U always set */
-extern const struct pt_format pt_format_ept; /* Intel EPT: R,W,X, memory type, large bit */
+extern const struct pt_format pt_format_x86;   /* hypervisor tables: P,RW,US,PWT,PCD,PS,NX */
+extern const struct pt_format pt_format_npt;   /* AMD NPT: x86 encoding, U always set */
+extern const struct pt_format pt_format_ept;   /* Intel EPT: R,W,X, memory type, large bit */
+extern const struct pt_format pt_format_amdvi; /* AMD-Vi v1 I/O tables: PR,NextLevel,FC,IR,IW */
 
 enum pt_page_size { PT_4K = 1, PT_2M = 2, PT_1G = 3 }; /* level numbers of leaves */
 
@@ -121,8 +139,8 @@ int pt_unmap(struct pt *pt, uint64_t va, uint64_t size);
 int pt_protect(struct pt *pt, uint64_t va, uint64_t size, unsigned flags);
 
 /* Translate va: physical address, flags (as given to pt_map, minus PT_USER on
- * NPT/EPT) and leaf size; any output may be NULL. -E_NOENT if unmapped
- * (including va beyond 48 bits). */
+ * NPT/EPT, only PT_READ/PT_WRITE on AMD-Vi) and leaf size; any output may be NULL. -E_NOENT if
+ * unmapped (including va beyond 48 bits). */
 int pt_lookup(const struct pt *pt, uint64_t va, uint64_t *pa, unsigned *flags,
               enum pt_page_size *size);
 

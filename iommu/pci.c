@@ -91,6 +91,35 @@ const struct pci_function *pci_find(const struct pci_inventory *inv, uint16_t se
     return NULL;
 }
 
+void pci_size_bars(const struct pci_cfg *cfg, const struct pci_function *f,
+                   uint64_t size[PCI_MAX_BARS])
+{
+    memset(size, 0, sizeof(uint64_t) * PCI_MAX_BARS);
+    uint32_t cmd = cfg->read32(cfg->ctx, f->segment, f->bdf, PCI_COMMAND);
+    cfg->write32(cfg->ctx, f->segment, f->bdf, PCI_COMMAND, cmd & ~(uint32_t)PCI_COMMAND_MEMORY);
+    for (unsigned i = 0; i < f->nbars; i++) {
+        uint16_t off = (uint16_t)(PCI_BAR0 + 4 * i);
+        uint32_t lo = f->bar[i];
+        if (lo & PCI_BAR_IO)
+            continue;
+        bool is64 = (lo & 6) == PCI_BAR_TYPE_64 && i + 1 < f->nbars;
+        cfg->write32(cfg->ctx, f->segment, f->bdf, off, 0xffffffffu);
+        uint64_t mask = cfg->read32(cfg->ctx, f->segment, f->bdf, off) & ~0xfu;
+        cfg->write32(cfg->ctx, f->segment, f->bdf, off, lo);
+        if (is64) {
+            uint16_t hi_off = (uint16_t)(off + 4);
+            cfg->write32(cfg->ctx, f->segment, f->bdf, hi_off, 0xffffffffu);
+            mask |= (uint64_t)cfg->read32(cfg->ctx, f->segment, f->bdf, hi_off) << 32;
+            cfg->write32(cfg->ctx, f->segment, f->bdf, hi_off, f->bar[i + 1]);
+        } else if (mask) {
+            mask |= 0xffffffff00000000ull;
+        }
+        size[i] = mask ? ~mask + 1 : 0;
+        i += is64;
+    }
+    cfg->write32(cfg->ctx, f->segment, f->bdf, PCI_COMMAND, cmd);
+}
+
 /* The bridge whose secondary bus is bus, or NULL (a root bus). */
 static const struct pci_function *bridge_to(const struct pci_inventory *inv, uint16_t segment,
                                             uint8_t bus)

@@ -36,13 +36,18 @@ typedef uint16_t pci_bdf;
 #define PCI_HEADER_MULTI_FUNCTION 0x80
 #define PCI_HEADER_LAYOUT 0x7f
 #define PCI_HEADER_BRIDGE 1
+#define PCI_COMMAND_MEMORY 0x2
 #define PCI_COMMAND_BUS_MASTER 0x4
+#define PCI_BAR_IO 0x1
+#define PCI_BAR_TYPE_64 0x4 /* memory BAR, bits 2:1 = 10b: the next BAR holds the upper half */
 
-/* 32-bit reads of one segment's configuration space. A function that is absent reads as
- * all ones, as on hardware. off is 4-byte aligned and below 4096. */
+/* 32-bit accesses to one segment's configuration space. A function that is absent reads as
+ * all ones, as on hardware. off is 4-byte aligned and below 4096. write32 may be NULL for a
+ * reader that only scans. */
 struct pci_cfg {
     void *ctx;
     uint32_t (*read32)(void *ctx, uint16_t segment, pci_bdf bdf, uint16_t off);
+    void (*write32)(void *ctx, uint16_t segment, pci_bdf bdf, uint16_t off, uint32_t v);
 };
 
 #define PCI_MAX_FUNCTIONS 1024 /* a large node has a few hundred */
@@ -74,6 +79,12 @@ void pci_scan(const struct pci_cfg *cfg, uint16_t segment, uint8_t bus_lo, uint8
 
 /* The function at segment:bdf, or NULL. */
 const struct pci_function *pci_find(const struct pci_inventory *inv, uint16_t segment, pci_bdf bdf);
+
+/* The size of each memory BAR of f (0 for I/O BARs, unimplemented ones and the upper halves
+ * of 64-bit BARs): all ones written and read back with memory decoding off, then the
+ * registers and the command word restored. Needs cfg->write32. */
+void pci_size_bars(const struct pci_cfg *cfg, const struct pci_function *f,
+                   uint64_t size[PCI_MAX_BARS]);
 
 /* The requester ID DMA from f carries once it reaches the root complex: its own, unless a
  * bridge on the way takes it over (PCI Express to PCI bridge: its secondary bus, device 0,

@@ -454,9 +454,10 @@ bool partition_report(void)
                      "%d lines/s, bursts of %d)",
                      p->name, (unsigned long long)dropped, CONSOLE_LINES_PER_REQUEST,
                      CONSOLE_LINES_PER_SECOND, CONSOLE_BURST_LINES);
-        log_raw("RESULT partition=%s status=%s vcpus=%u exits=%llu%s console_dropped=%llu", p->name,
-                status, p->nvcpus, (unsigned long long)exits, steady_field,
-                (unsigned long long)dropped);
+        log_raw("RESULT partition=%s status=%s vcpus=%u exits=%llu%s console_dropped=%llu "
+                "dma_faults=%u",
+                p->name, status, p->nvcpus, (unsigned long long)exits, steady_field,
+                (unsigned long long)dropped, p->dma_faults);
     }
     return all_ok;
 }

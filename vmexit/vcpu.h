@@ -115,6 +115,7 @@ struct partition {
     struct spinlock pt_lock;  /* the nested tables change from side cores and guest cores */
     struct tlb_sync tlb;      /* guest TLB flushes after the nested tables narrowed */
     unsigned npt_table_limit; /* table pages the nested tables may grow to at run time */
+    uint32_t dma_faults;      /* DMA of its devices the IOMMU refused (boot/dma.c counts) */
 };
 
 /* One exit of this vCPU, by reason (exit.c; only the vCPU's own core counts). */

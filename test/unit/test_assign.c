@@ -22,7 +22,9 @@
 
 struct fake_fn {
     pci_bdf bdf;
-    uint32_t regs[20]; /* the first 80 bytes: the header and one capability at 0x40 */
+    uint64_t bar_size[6]; /* what sizing finds (a 64-bit BAR: in its lower slot) */
+    bool sizing[6];       /* all ones was written to this BAR register */
+    uint32_t regs[20];    /* the first 80 bytes: the header and one capability at 0x40 */
 };
 
 static struct fake_fn fns[16];
@@ -41,18 +43,58 @@ static void add_fn(pci_bdf bdf, uint16_t vendor, uint16_t device, uint32_t class
     f->regs[4] = 0xfe000000u | (uint32_t)bdf; /* BAR0: tells functions apart */
 }
 
+static struct fake_fn *fake_find(uint16_t segment, pci_bdf bdf)
+{
+    for (unsigned i = 0; segment == 0 && i < nfns; i++)
+        if (fns[i].bdf == bdf)
+            return &fns[i];
+    return NULL;
+}
+
+/* A BAR register being sized reads back the size's mask (with the type bits). */
+static uint32_t bar_read(const struct fake_fn *f, unsigned bar)
+{
+    uint32_t type = f->regs[4 + bar] & 0xf;
+    if (bar > 0 && (f->regs[4 + bar - 1] & 7) == PCI_BAR_TYPE_64 && f->bar_size[bar - 1])
+        return (uint32_t)(~(f->bar_size[bar - 1] - 1) >> 32); /* upper half of a 64-bit BAR */
+    return f->bar_size[bar] ? (uint32_t) ~(f->bar_size[bar] - 1) | type : 0;
+}
+
 static uint32_t fake_read32(void *ctx, uint16_t segment, pci_bdf bdf, uint16_t off)
 {
     (void)ctx;
     reads++;
     assert_int_equal(off & 3, 0);
-    for (unsigned i = 0; segment == 0 && i < nfns; i++)
-        if (fns[i].bdf == bdf)
-            return off < 80 ? fns[i].regs[off / 4] : 0;
-    return 0xffffffffu;
+    const struct fake_fn *f = fake_find(segment, bdf);
+    if (!f)
+        return 0xffffffffu;
+    if (off >= PCI_BAR0 && off < PCI_BAR0 + 24 && f->sizing[(off - PCI_BAR0) / 4])
+        return bar_read(f, (off - PCI_BAR0) / 4u);
+    return off < 80 ? f->regs[off / 4] : 0;
 }
 
-static const struct pci_cfg fake_cfg = {NULL, fake_read32};
+static unsigned writes;
+
+static void fake_write32(void *ctx, uint16_t segment, pci_bdf bdf, uint16_t off, uint32_t v)
+{
+    (void)ctx;
+    writes++;
+    struct fake_fn *f = fake_find(segment, bdf);
+    assert_non_null(f);
+    if (off >= PCI_BAR0 && off < PCI_BAR0 + 24) {
+        unsigned bar = (off - PCI_BAR0) / 4u;
+        /* sizing is only safe with memory decoding off */
+        assert_int_equal(f->regs[1] & PCI_COMMAND_MEMORY, 0);
+        f->sizing[bar] = v == 0xffffffffu;
+        if (!f->sizing[bar])
+            f->regs[off / 4] = v;
+        return;
+    }
+    assert_int_equal(off, PCI_COMMAND);
+    f->regs[1] = (f->regs[1] & 0xffff0000u) | (v & 0xffff);
+}
+
+static const struct pci_cfg fake_cfg = {NULL, fake_read32, fake_write32};
 static struct pci_inventory inv;
 static struct iommu_info iommu;
 static struct config cfg;
@@ -281,6 +323,37 @@ static void test_bridge_takes_over_requester_id(void **state)
     assert_int_equal(pci_find(&inv, 0, PCI_BDF(0, 0x1e, 0))->pcie_type, PCI_NOT_EXPRESS);
 }
 
+static void test_bar_sizes(void **state)
+{
+    (void)state;
+    struct fake_fn *f = fake_find(0, PCI_BDF(0, 2, 0));
+    f->regs[1] = PCI_COMMAND_MEMORY | PCI_COMMAND_BUS_MASTER;
+    f->regs[4] = 0xc1000000;                   /* 32-bit, 1 MiB */
+    f->regs[5] = 0xc000 | PCI_BAR_IO;          /* I/O: not sized */
+    f->regs[6] = 0x80000000 | PCI_BAR_TYPE_64; /* 64-bit, 16 KiB, at 0x4_8000_0000 */
+    f->regs[7] = 0x4;
+    f->bar_size[0] = 1 << 20;
+    f->bar_size[2] = 16 << 10;
+    memset(&inv, 0, sizeof(inv));
+    pci_scan(&fake_cfg, 0, 0, 0xff, &inv);
+    uint64_t size[PCI_MAX_BARS];
+    writes = 0;
+    pci_size_bars(&fake_cfg, pci_find(&inv, 0, PCI_BDF(0, 2, 0)), size);
+    assert_int_equal(size[0], 1 << 20);
+    assert_int_equal(size[1], 0);
+    assert_int_equal(size[2], 16 << 10);
+    assert_int_equal(size[3], 0);
+    assert_int_equal(size[4] | size[5], 0);
+    /* every register as it was, decoding back on */
+    assert_int_equal(f->regs[4], 0xc1000000);
+    assert_int_equal(f->regs[6], 0x80000000 | PCI_BAR_TYPE_64);
+    assert_int_equal(f->regs[7], 0x4);
+    assert_int_equal(f->regs[1] & 0xffff, PCI_COMMAND_MEMORY | PCI_COMMAND_BUS_MASTER);
+    for (unsigned i = 0; i < 6; i++)
+        assert_false(f->sizing[i]);
+    assert_int_equal(writes, 2 + 2 * 5); /* command off and back; BARs 0, 2, 3 (+4, 5) */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -292,6 +365,7 @@ int main(void)
         cmocka_unit_test_setup(test_functions_of_one_device, machine),
         cmocka_unit_test_setup(test_alias_shared, machine),
         cmocka_unit_test_setup(test_bridge_takes_over_requester_id, machine),
+        cmocka_unit_test_setup(test_bar_sizes, machine),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

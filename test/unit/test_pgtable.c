@@ -466,6 +466,100 @@ static void test_x86_encoding_and_user(void **state)
     fake_free(f);
 }
 
+/* AMD-Vi v1 entry bits, written out independently of the header. */
+#define AMD_PR 0x1ull
+#define AMD_NEXT(l) ((uint64_t)(l) << 9)
+#define AMD_FC (1ull << 60)
+#define AMD_IR (1ull << 61)
+#define AMD_IW (1ull << 62)
+#define AMD_PDE_BITS(l) (AMD_PR | AMD_NEXT(l) | AMD_IR | AMD_IW)
+
+static void test_amdvi_encoding(void **state)
+{
+    (void)state;
+    struct fake *f = fake_new(&pt_format_amdvi, PT_1G, 16);
+    assert_int_equal(pt_map(&f->pt, 0x1000, 0x12345000, 0x1000, RW), 0);
+    /* Directories: PR, NextLevel = their level - 1, IR and IW (rights AND along the walk). */
+    assert_int_equal(raw_entry(f, 0x1000, 4), POOL_PA + 0x1000 + AMD_PDE_BITS(3));
+    assert_int_equal(raw_entry(f, 0x1000, 3), POOL_PA + 0x2000 + AMD_PDE_BITS(2));
+    assert_int_equal(raw_entry(f, 0x1000, 2), POOL_PA + 0x3000 + AMD_PDE_BITS(1));
+    /* 4K leaf: NextLevel 0, FC, IR, IW. */
+    assert_int_equal(raw_entry(f, 0x1000, 1), 0x12345000ull | AMD_PR | AMD_FC | AMD_IR | AMD_IW);
+    assert_int_equal(raw_entry(f, 0x1000, 1), 0x7000000012345001ull);
+    /* Read-only, and exec/user/uncached have no encoding: dropped. */
+    assert_int_equal(pt_map(&f->pt, 0x2000, 0xfedcba9876000ull, 0x1000,
+                            PT_READ | PT_EXEC | PT_USER | PT_UNCACHED),
+                     0);
+    assert_int_equal(raw_entry(f, 0x2000, 1), 0x300fedcba9876001ull);
+    expect_map(f, 0x2000, 0xfedcba9876000ull, PT_READ, PT_4K);
+    /* 2M leaf: a level-2 entry with NextLevel 0. */
+    assert_int_equal(pt_map(&f->pt, 2 * MiB, 0x40000000, 2 * MiB, RWX), 0);
+    assert_int_equal(raw_entry(f, 2 * MiB, 2), 0x7000000040000001ull);
+    expect_map(f, 2 * MiB + 0x1234, 0x40001234, RW, PT_2M);
+    /* 1G leaf: a level-3 entry with NextLevel 0; its level-4 directory is unchanged. */
+    assert_int_equal(pt_map(&f->pt, 1 * GiB, 3 * GiB, 1 * GiB, PT_READ), 0);
+    assert_int_equal(raw_entry(f, 1 * GiB, 3), 0x30000000c0000001ull);
+    assert_int_equal(raw_entry(f, 1 * GiB, 4), POOL_PA + 0x1000 + AMD_PDE_BITS(3));
+    expect_map(f, 2 * GiB - 1, 4 * GiB - 1, PT_READ, PT_1G);
+    expect_map(f, 0x1000, 0x12345000, RW, PT_4K);
+    expect_unmapped(f, 0);
+    expect_unmapped(f, 0x3000);
+    expect_unmapped(f, 2 * GiB);
+    /* A second PML4 slot gets its own directories. */
+    assert_int_equal(pt_map(&f->pt, 512 * GiB, 0x9000, 0x1000, RW), 0);
+    assert_int_equal(raw_entry(f, 512 * GiB, 4) & ~ADDR_BITS, AMD_PDE_BITS(3));
+    assert_int_equal(raw_entry(f, 512 * GiB, 3) & ~ADDR_BITS, AMD_PDE_BITS(2));
+    assert_int_equal(raw_entry(f, 512 * GiB, 2) & ~ADDR_BITS, AMD_PDE_BITS(1));
+    fake_free(f);
+}
+
+/* Protect clears IW in the leaves only; unmapping inside a 1G leaf splits it into 2M and 4K
+ * leaves (NextLevel 0) under new directories with the right NextLevel. */
+static void test_amdvi_protect_unmap_split(void **state)
+{
+    (void)state;
+    struct fake *f = fake_new(&pt_format_amdvi, PT_1G, 16);
+    assert_int_equal(pt_map(&f->pt, 1 * GiB, 7 * GiB, 1 * GiB, RW), 0);
+    assert_int_equal(raw_entry(f, 1 * GiB, 3), 0x70000001c0000001ull);
+
+    assert_int_equal(pt_protect(&f->pt, 1 * GiB, 1 * GiB, PT_READ), 0);
+    assert_int_equal(raw_entry(f, 1 * GiB, 3), 0x30000001c0000001ull);
+    assert_int_equal(f->pt.pages_mapped[PT_1G], 1);
+    assert_int_equal(pt_protect(&f->pt, 1 * GiB, 1 * GiB, RW), 0);
+
+    /* One 4K page out of the second 2M: 1G -> 512 x 2M, then that 2M -> 512 x 4K. */
+    uint64_t hole = 1 * GiB + 2 * MiB + 0x5000;
+    assert_int_equal(pt_unmap(&f->pt, hole, 0x1000), 0);
+    assert_int_equal(f->pt.pages_mapped[PT_1G], 0);
+    assert_int_equal(f->pt.pages_mapped[PT_2M], 511);
+    assert_int_equal(f->pt.pages_mapped[PT_4K], 511);
+    assert_int_equal(raw_entry(f, hole, 3) & ~ADDR_BITS, AMD_PDE_BITS(2));
+    assert_int_equal(raw_entry(f, hole, 2) & ~ADDR_BITS, AMD_PDE_BITS(1));
+    assert_int_equal(raw_entry(f, hole, 1), 0);
+    assert_int_equal(raw_entry(f, hole - 0x1000, 1),
+                     (7 * GiB + 2 * MiB + 0x4000) | 0x7000000000000001ull);
+    assert_int_equal(raw_entry(f, 1 * GiB, 2), 0x70000001c0000001ull);
+    assert_int_equal(raw_entry(f, 2 * GiB - 2 * MiB, 2),
+                     (8 * GiB - 2 * MiB) | 0x7000000000000001ull);
+    expect_unmapped(f, hole);
+    expect_map(f, hole + 0x1000, 7 * GiB + 2 * MiB + 0x6000, RW, PT_4K);
+    expect_map(f, 1 * GiB + 0x1000, 7 * GiB + 0x1000, RW, PT_2M);
+    expect_map(f, 2 * GiB - 1, 8 * GiB - 1, RW, PT_2M);
+
+    /* Protect one 4K page read-only: only its leaf loses IW. */
+    assert_int_equal(pt_protect(&f->pt, hole + 0x1000, 0x1000, PT_READ), 0);
+    assert_int_equal(raw_entry(f, hole + 0x1000, 1),
+                     (7 * GiB + 2 * MiB + 0x6000) | 0x3000000000000001ull);
+    assert_int_equal(raw_entry(f, hole + 0x1000, 2) & ~ADDR_BITS, AMD_PDE_BITS(1));
+    expect_map(f, hole + 0x2000, 7 * GiB + 2 * MiB + 0x7000, RW, PT_4K);
+
+    /* Everything goes, and every table below the root with it. */
+    assert_int_equal(pt_unmap(&f->pt, 1 * GiB, 1 * GiB), 0);
+    assert_int_equal(f->pt.tables, 1);
+    expect_unmapped(f, 1 * GiB + 0x1000);
+    fake_free(f);
+}
+
 /* ---- Arguments and limits ----------------------------------------------- */
 
 static void test_bad_args(void **state)
@@ -723,6 +817,8 @@ static unsigned random_flags(const struct pt_format *fmt)
     unsigned fl = PT_READ | ((unsigned)rnd() & (PT_WRITE | PT_EXEC | PT_UNCACHED | PT_USER));
     if (fmt != &pt_format_x86)
         fl &= ~PT_USER; /* not reported back by NPT/EPT */
+    if (fmt == &pt_format_amdvi)
+        fl &= PT_READ | PT_WRITE; /* the only rights AMD-Vi encodes */
     return fl;
 }
 
@@ -854,6 +950,19 @@ static void test_random_1g(void **state)
     random_run(&c, 16384);
 }
 
+static void test_random_amdvi(void **state)
+{
+    (void)state;
+    struct rnd_cfg c = {.fmt = &pt_format_amdvi,
+                        .max_page = PT_1G,
+                        .va_base = 1 * GiB - 8 * MiB,
+                        .pages = 4096,
+                        .ops = 1200,
+                        .units = {1, 16, 512},
+                        .full_every = 4};
+    random_run(&c, 8192);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -869,6 +978,8 @@ int main(void)
         cmocka_unit_test(test_ept_encoding),
         cmocka_unit_test(test_npt_encoding),
         cmocka_unit_test(test_x86_encoding_and_user),
+        cmocka_unit_test(test_amdvi_encoding),
+        cmocka_unit_test(test_amdvi_protect_unmap_split),
         cmocka_unit_test(test_bad_args),
         cmocka_unit_test(test_nomem_mid_map),
         cmocka_unit_test(test_nomem_every_point),
@@ -877,6 +988,7 @@ int main(void)
         cmocka_unit_test(test_unmap_frees_every_level),
         cmocka_unit_test(test_random_small),
         cmocka_unit_test(test_random_1g),
+        cmocka_unit_test(test_random_amdvi),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

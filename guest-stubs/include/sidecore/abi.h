@@ -114,6 +114,19 @@ struct sc_boot_info {
     /* For a kernel that sets itself up from here (no ACPI, no PIT to calibrate against): */
     uint64_t lapic_timer_hz;   /* the local APIC timer's input clock (divide by 1); 0: unknown */
     uint32_t apic_ids[256];    /* APIC ID of each vCPU [0, vcpu_count) (SC_MAX_VCPUS room) */
+    /* The PCI functions the partition owns (devices=), in the configuration's order. */
+    uint32_t ndevices;
+    uint32_t reserved;
+    struct sc_device {
+        uint16_t segment, bdf;     /* bdf: bus << 8 | device << 3 | function */
+        uint16_t vendor, device;
+        uint32_t class_rev;        /* class code << 8 | revision */
+        uint32_t reserved;
+        /* Memory BARs, mapped in the nested tables at the address the firmware gave them
+         * (guest-physical = host-physical; no exit on access); size 0: none, or I/O */
+        uint64_t bar_gpa[6];
+        uint64_t bar_size[6];
+    } devices[8];
 };
 
 /* ---- Guest-physical layout of a partition.
@@ -156,7 +169,9 @@ struct sc_boot_info {
 #define SC_GPA_LAPIC 0xfee00000ull
 #define SC_MAX_VCPUS 256
 
-_Static_assert(sizeof(struct sc_boot_info) == 72 + 32 + 256 + 8 + 4 * SC_MAX_VCPUS,
+_Static_assert(sizeof(struct sc_device) == 16 + 96, "device layout is ABI");
+_Static_assert(sizeof(struct sc_boot_info) == 72 + 32 + 256 + 8 + 4 * SC_MAX_VCPUS + 8 +
+                                                  8 * sizeof(struct sc_device),
                "boot info layout is ABI");
 _Static_assert(sizeof(struct sc_boot_info) <= 0x1000, "one page per vCPU (SC_GPA_BOOT_INFO)");
 _Static_assert(sizeof(struct sc_exit_counters) == 8 * (2 + SC_EXIT_REASONS), "counters ABI");

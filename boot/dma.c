@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The sidecore authors */
+/* DMA remapping (see dma.h): the glue between the portable drivers (iommu/vtd.c,
+ * iommu/amdvi.c) and the machine: register mappings, frames for their tables, partitions
+ * and their nested tables. */
+#include "boot/dma.h"
+
+#include "boot/devices.h"
+#include "core/cpu.h"
+#include "core/hv.h"
+#include "core/klib.h"
+#include "core/log.h"
+#include "core/memory.h"
+#include "core/palloc.h"
+#include "core/pgtable.h"
+#include "core/time.h"
+#include "iommu/amdvi.h"
+#include "iommu/assign.h"
+#include "iommu/iommu_acpi.h"
+#include "iommu/pci.h"
+#include "iommu/vtd.h"
+#include "vmexit/partition.h"
+
+#define FAULTS_LOGGED_PER_PARTITION 16
+#define FAULT_POLL_US 10000
+
+#define AMDVI_REGISTER_SPAN 0x4000 /* through the ring pointers and status at 0x2020 */
+
+struct dma_unit {
+    uint64_t base;
+    struct iommu_mmio mmio;
+    union {
+        struct vtd vtd;
+        struct amdvi amdvi;
+    };
+    bool on;
+};
+
+/* What differs between the vendors; the rest of this file is one path for both. */
+struct unit_ops {
+    const char *name;
+    const struct pt_format *table_format; /* of the domains' DMA tables */
+    int (*init)(struct dma_unit *du, const struct iommu_unit *iu, struct refusal *why);
+    int (*attach)(struct dma_unit *du, pci_bdf source, const struct iommu_domain *d,
+                  struct refusal *why);
+    unsigned (*faults)(struct dma_unit *du, struct iommu_fault *out, unsigned max);
+};
+static const struct unit_ops *ops;
+
+static struct dma_unit units[IOMMU_MAX_UNITS];
+static struct pt domains[CONFIG_MAX_PARTITIONS]; /* each partition's DMA view: its RAM */
+static uint64_t next_poll_tsc;
+static uint32_t unowned_faults;
+
+static uint32_t reg_read32(void *ctx, uint32_t off)
+{
+    return *(volatile const uint32_t *)(uintptr_t)(((struct dma_unit *)ctx)->base + off);
+}
+
+static uint64_t reg_read64(void *ctx, uint32_t off)
+{
+    return *(volatile const uint64_t *)(uintptr_t)(((struct dma_unit *)ctx)->base + off);
+}
+
+static void reg_write32(void *ctx, uint32_t off, uint32_t v)
+{
+    *(volatile uint32_t *)(uintptr_t)(((struct dma_unit *)ctx)->base + off) = v;
+}
+
+static void reg_write64(void *ctx, uint32_t off, uint64_t v)
+{
+    *(volatile uint64_t *)(uintptr_t)(((struct dma_unit *)ctx)->base + off) = v;
+}
+
+static int frames_alloc(void *ctx, unsigned order, uint64_t *pa)
+{
+    (void)ctx;
+    uint64_t size = (uint64_t)PAGE_SIZE << order;
+    if (palloc_alloc(&hv.mem, size, size, 0, pa))
+        return -E_NOMEM;
+    memset((void *)(uintptr_t)*pa, 0, size);
+    return 0;
+}
+
+static void *frames_va(void *ctx, uint64_t pa)
+{
+    (void)ctx;
+    return (void *)(uintptr_t)pa; /* identity map */
+}
+
+static void frames_clean(void *ctx, const void *va, unsigned len)
+{
+    (void)ctx;
+    for (uintptr_t a = (uintptr_t)va & ~63ull; a < (uintptr_t)va + len; a += 64)
+        __asm__ volatile("clflush (%0)" ::"r"(a) : "memory");
+    __asm__ volatile("mfence" ::: "memory");
+}
+
+static const struct iommu_pages frames = {NULL, frames_alloc, frames_va, frames_clean};
+
+static int map_registers(struct dma_unit *du, const struct iommu_unit *iu, uint32_t span,
+                         struct refusal *why)
+{
+    du->base = iu->base;
+    du->mmio = (struct iommu_mmio){du, reg_read32, reg_read64, reg_write32, reg_write64};
+    if (memory_map_mmio(&hv.host_pt, iu->base, span))
+        return refuse(why, E_NOMEM, "cannot map its registers");
+    return 0;
+}
+
+static int vtd_unit_init(struct dma_unit *du, const struct iommu_unit *iu, struct refusal *why)
+{
+    if (map_registers(du, iu, PAGE_SIZE, why))
+        return -E_NOMEM;
+    uint32_t span = vtd_register_span(reg_read64(du, VTD_CAP), reg_read64(du, VTD_ECAP));
+    uint32_t listed = PAGE_SIZE << iu->reg_size;
+    if (span > listed)
+        return refuse(why, E_INVAL, "its registers reach %#x, past the %#x the DMAR lists", span,
+                      listed);
+    if (memory_map_mmio(&hv.host_pt, iu->base, span))
+        return refuse(why, E_NOMEM, "cannot map its registers");
+    return vtd_init(&du->vtd, &du->mmio, &frames, why);
+}
+
+static int vtd_unit_attach(struct dma_unit *du, pci_bdf source, const struct iommu_domain *d,
+                           struct refusal *why)
+{
+    return vtd_attach(&du->vtd, source, d, why);
+}
+
+static unsigned vtd_unit_faults(struct dma_unit *du, struct iommu_fault *out, unsigned max)
+{
+    return vtd_faults(&du->vtd, out, max);
+}
+
+static int amdvi_unit_init(struct dma_unit *du, const struct iommu_unit *iu, struct refusal *why)
+{
+    if (map_registers(du, iu, AMDVI_REGISTER_SPAN, why))
+        return -E_NOMEM;
+    return amdvi_init(&du->amdvi, &du->mmio, &frames, why);
+}
+
+static int amdvi_unit_attach(struct dma_unit *du, pci_bdf source, const struct iommu_domain *d,
+                             struct refusal *why)
+{
+    return amdvi_attach(&du->amdvi, source, d, why);
+}
+
+static unsigned amdvi_unit_faults(struct dma_unit *du, struct iommu_fault *out, unsigned max)
+{
+    return amdvi_faults(&du->amdvi, out, max);
+}
+
+static const struct unit_ops vtd_ops = {"VT-d", &pt_format_ept, vtd_unit_init, vtd_unit_attach,
+                                        vtd_unit_faults};
+static const struct unit_ops amdvi_ops = {"AMD-Vi", &pt_format_amdvi, amdvi_unit_init,
+                                          amdvi_unit_attach, amdvi_unit_faults};
+
+void dma_setup_units(void)
+{
+    const struct iommu_info *io = devices_iommu();
+    if (io->kind == IOMMU_NONE)
+        return;
+    ops = io->kind == IOMMU_VTD ? &vtd_ops : &amdvi_ops;
+    for (unsigned i = 0; i < io->nunits; i++) {
+        struct refusal why = {""};
+        int rc = ops->init(&units[i], &io->units[i], &why);
+        if (rc) {
+            log_error("IOMMU unit %u at %llx: %s; no device can be handed over", i,
+                      (unsigned long long)io->units[i].base, why.text);
+            devices_forget_iommu();
+            return;
+        }
+        units[i].on = true;
+        log_info("IOMMU unit %u (%s): translation on, every DMA refused until attached", i,
+                 ops->name);
+    }
+}
+
+/* Memory BARs of f into the partition's nested tables at their host address. */
+static int map_bars(struct partition *p, const struct pci_function *f, struct sc_device *out,
+                    struct refusal *why)
+{
+    uint64_t size[PCI_MAX_BARS];
+    pci_size_bars(devices_cfg(), f, size);
+    for (unsigned b = 0; b < PCI_MAX_BARS; b++) {
+        if (!size[b])
+            continue;
+        uint64_t base = f->bar[b] & ~0xfull;
+        if ((f->bar[b] & 6) == PCI_BAR_TYPE_64 && b + 1 < PCI_MAX_BARS)
+            base |= (uint64_t)f->bar[b + 1] << 32;
+        uint64_t span = ALIGN_UP(size[b], PAGE_SIZE);
+        if (base < p->size || (base & (PAGE_SIZE - 1)) || base + span > SC_GPA_RING_WINDOW)
+            return refuse(why, E_RANGE,
+                          "BAR%u at %llx+%llx overlaps the partition's RAM or its fixed "
+                          "regions",
+                          b, (unsigned long long)base, (unsigned long long)size[b]);
+        int rc = pt_map(&p->npt, base, base, span, PT_READ | PT_WRITE | PT_UNCACHED);
+        if (rc)
+            return refuse(why, -rc, "BAR%u at %llx: nested mapping failed (%d)", b,
+                          (unsigned long long)base, rc);
+        out->bar_gpa[b] = base;
+        out->bar_size[b] = size[b];
+    }
+    return 0;
+}
+
+static int attach_function(struct partition *p, unsigned index, const struct cfg_pci_function *c,
+                           struct sc_device *out, struct refusal *why)
+{
+    const struct iommu_info *io = devices_iommu();
+    const struct pci_function *f = pci_find(devices_inventory(), c->segment, c->bdf);
+    if (!f)
+        return refuse(why, E_NODEV, "gone since the check");
+    *out = (struct sc_device){.segment = f->segment,
+                              .bdf = f->bdf,
+                              .vendor = f->vendor,
+                              .device = f->device,
+                              .class_rev = f->class_rev};
+    int rc = map_bars(p, f, out, why);
+    if (rc)
+        return rc;
+    if (io->kind != IOMMU_NONE) {
+        pci_bdf req = f->bdf;
+        int u = iommu_unit_for(io, f->segment, f->bdf, &req);
+        if (req == f->bdf)
+            req = pci_requester_id(devices_inventory(), f);
+        if (u < 0 || !units[u].on)
+            return refuse(why, E_NODEV, "no IOMMU unit to attach it to");
+        struct iommu_domain d = {(uint16_t)(index + 1), domains[index].root};
+        rc = ops->attach(&units[u], req, &d, why);
+        if (rc)
+            return rc;
+        log_info("partition '%s': %04x:%02x:%02x.%u attached to IOMMU unit %d, domain %u "
+                 "(requester %02x:%02x.%u)",
+                 p->name, f->segment, PCI_BUS(f->bdf), PCI_DEV(f->bdf), PCI_FN(f->bdf), u, d.id,
+                 PCI_BUS(req), PCI_DEV(req), PCI_FN(req));
+    }
+    const struct pci_cfg *cfg = devices_cfg();
+    uint32_t cmd = cfg->read32(cfg->ctx, f->segment, f->bdf, PCI_COMMAND);
+    cfg->write32(cfg->ctx, f->segment, f->bdf, PCI_COMMAND,
+                 cmd | PCI_COMMAND_MEMORY | PCI_COMMAND_BUS_MASTER);
+    return 0;
+}
+
+bool dma_attach_partitions(void)
+{
+    for (unsigned i = 0; i < partition_count; i++) {
+        struct partition *p = &partitions[i];
+        const struct cfg_partition *c = p->cfg;
+        if (!c->ndevices)
+            continue;
+        struct refusal why = {""};
+        int rc = ops ? pt_init(&domains[i], ops->table_format, memory_table_mem(), PT_2M) : 0;
+        if (!rc && ops)
+            rc = pt_map(&domains[i], 0, p->base, p->size, PT_READ | PT_WRITE);
+        if (rc) {
+            log_error("partition '%s': no memory for its DMA tables (%d)", p->name, rc);
+            return false;
+        }
+        static struct sc_device devs[CONFIG_MAX_DEVICES]; /* boot CPU only; 900 bytes */
+        for (unsigned d = 0; d < c->ndevices; d++) {
+            if (attach_function(p, i, &c->devices[d], &devs[d], &why)) {
+                log_error("%s:%u: partition '%s': PCI function %04x:%02x:%02x.%u: %s",
+                          hv.boot->config_source, c->line, p->name, c->devices[d].segment,
+                          PCI_BUS(c->devices[d].bdf), PCI_DEV(c->devices[d].bdf),
+                          PCI_FN(c->devices[d].bdf), why.text);
+                return false;
+            }
+        }
+        for (unsigned v = 0; v < p->nvcpus; v++) {
+            struct sc_boot_info *bi =
+                (struct sc_boot_info *)(uintptr_t)(p->base + SC_GPA_BOOT_INFO(v));
+            bi->ndevices = c->ndevices;
+            memcpy(bi->devices, devs, sizeof(devs[0]) * c->ndevices);
+        }
+    }
+    return true;
+}
+
+void dma_poll_faults(void)
+{
+    if (rdtsc() >= next_poll_tsc)
+        dma_poll_faults_now();
+}
+
+void dma_poll_faults_now(void)
+{
+    next_poll_tsc = rdtsc() + time_tsc_hz() / 1000000 * FAULT_POLL_US;
+    const struct iommu_info *io = devices_iommu();
+    for (unsigned u = 0; u < io->nunits && u < IOMMU_MAX_UNITS; u++) {
+        if (!units[u].on)
+            continue;
+        struct iommu_fault f[8];
+        unsigned n = ops->faults(&units[u], f, ARRAY_SIZE(f));
+        for (unsigned k = 0; k < n; k++) {
+            int owner = -1;
+            for (unsigned d = 0; owner < 0 && d < devices_inventory()->n; d++) {
+                const struct pci_function *pf = &devices_inventory()->f[d];
+                if (pci_requester_id(devices_inventory(), pf) == f[k].source)
+                    owner = assign_owner(&hv.cfg, pf->segment, pf->bdf);
+            }
+            uint32_t count = owner >= 0 ? ++partitions[owner].dma_faults : ++unowned_faults;
+            if (count > FAULTS_LOGGED_PER_PARTITION)
+                continue;
+            log_warn("IOMMU unit %u: DMA %s %llx by %02x:%02x.%u (%s%s%s) refused, reason %u%s", u,
+                     f[k].write ? "write to" : "read of", (unsigned long long)f[k].addr,
+                     PCI_BUS(f[k].source), PCI_DEV(f[k].source), PCI_FN(f[k].source),
+                     owner >= 0 ? "partition '" : "no owner",
+                     owner >= 0 ? partitions[owner].name : "", owner >= 0 ? "'" : "", f[k].reason,
+                     count == FAULTS_LOGGED_PER_PARTITION ? "; further faults only counted" : "");
+        }
+    }
+}

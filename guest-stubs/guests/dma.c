@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The sidecore authors */
+/* Test guest: drives the DMA engine of QEMU's edu device, a PCI function its partition owns
+ * (devices=). DMA out of and back into its own memory must match; DMA at addresses outside
+ * its memory must be refused by the IOMMU (the hypervisor logs and counts each fault) and
+ * must leave the device working; the register accesses and DMA take no exit. */
+#include "sidecore/guest.h"
+
+#define EDU_VENDOR 0x1234
+#define EDU_DEVICE 0x11e8
+#define EDU_ID 0x00
+#define EDU_LIVENESS 0x04
+#define EDU_DMA_SRC 0x80
+#define EDU_DMA_DST 0x88
+#define EDU_DMA_COUNT 0x90
+#define EDU_DMA_CMD 0x98
+#define EDU_CMD_START 1
+#define EDU_CMD_TO_RAM 2   /* else from RAM into the device */
+#define EDU_BUFFER 0x40000 /* the device's own 4 KiB, as a DMA address on its side */
+#define CHUNK 4096
+#define DMA_TIMEOUT_MS 5000 /* edu completes a transfer 100 ms (virtual) after it starts */
+#define STEADY_ROUNDS 4
+
+static volatile uint8_t *regs;
+static uint64_t tsc_hz;
+
+static uint32_t rd32(unsigned off)
+{
+    return *(volatile uint32_t *)(regs + off);
+}
+
+static void wr32(unsigned off, uint32_t v)
+{
+    *(volatile uint32_t *)(regs + off) = v;
+}
+
+static void wr64(unsigned off, uint64_t v)
+{
+    *(volatile uint64_t *)(regs + off) = v;
+}
+
+/* One transfer; false if the device did not finish it in time. */
+static bool dma(uint64_t src, uint64_t dst, unsigned count, bool to_ram)
+{
+    wr64(EDU_DMA_SRC, src);
+    wr64(EDU_DMA_DST, dst);
+    wr64(EDU_DMA_COUNT, count);
+    wr64(EDU_DMA_CMD, EDU_CMD_START | (to_ram ? EDU_CMD_TO_RAM : 0));
+    uint64_t deadline = sc_rdtsc() + tsc_hz / 1000 * DMA_TIMEOUT_MS;
+    while (rd32(EDU_DMA_CMD) & EDU_CMD_START)
+        if (sc_rdtsc() > deadline)
+            return false;
+    return true;
+}
+
+static uint32_t checksum(const volatile uint8_t *p, unsigned n)
+{
+    uint32_t h = 2166136261u;
+    for (unsigned i = 0; i < n; i++)
+        h = (h ^ p[i]) * 16777619u;
+    return h;
+}
+
+/* Out of a into the device, then back into b; true if b now equals a. */
+static bool round_trip(volatile uint8_t *a, volatile uint8_t *b, uint32_t seed)
+{
+    for (unsigned i = 0; i < CHUNK; i++) {
+        seed = seed * 1103515245u + 12345u;
+        a[i] = (uint8_t)(seed >> 16);
+        b[i] = 0;
+    }
+    return dma((uint64_t)(uintptr_t)a, EDU_BUFFER, CHUNK, false) &&
+           dma(EDU_BUFFER, (uint64_t)(uintptr_t)b, CHUNK, true) &&
+           checksum(a, CHUNK) == checksum(b, CHUNK);
+}
+
+static const struct sc_device *find_edu(const struct sc_boot_info *bi)
+{
+    for (unsigned i = 0; i < bi->ndevices && i < 8; i++)
+        if (bi->devices[i].vendor == EDU_VENDOR && bi->devices[i].device == EDU_DEVICE)
+            return &bi->devices[i];
+    return 0;
+}
+
+int main(const struct sc_boot_info *bi)
+{
+    tsc_hz = bi->tsc_hz;
+    const struct sc_device *d = find_edu(bi);
+    if (!d || !d->bar_size[0]) {
+        sc_fail("no edu device with a memory BAR0 among the %u devices of the boot info",
+                bi->ndevices);
+        return 1;
+    }
+    for (uint64_t off = 0; off < 0x1000; off += 0x1000)
+        sc_map_identity(d->bar_gpa[0] + off, SC_PTE_PCD | SC_PTE_PWT);
+    regs = (volatile uint8_t *)(uintptr_t)d->bar_gpa[0];
+    int failures = 0;
+    uint32_t id = rd32(EDU_ID);
+    failures += !sc_check(
+        (id & 0xff) == 0xed, "edu %02x:%02x.%u: BAR0 at 0x%llx (%llu KiB), identification 0x%08x",
+        d->bdf >> 8, (d->bdf >> 3) & 31, d->bdf & 7, (unsigned long long)d->bar_gpa[0],
+        (unsigned long long)(d->bar_size[0] >> 10), id);
+    wr32(EDU_LIVENESS, 0x5a5aa5a5u);
+    failures += !sc_check(rd32(EDU_LIVENESS) == ~0x5a5aa5a5u,
+                          "edu answers through its BAR (liveness register inverted)");
+
+    volatile uint8_t *a = (volatile uint8_t *)(uintptr_t)bi->free_gpa;
+    volatile uint8_t *b = a + CHUNK;
+    failures +=
+        !sc_check(round_trip(a, b, 1),
+                  "DMA of %u bytes out of own memory at 0x%llx "
+                  "and back into 0x%llx: contents match",
+                  CHUNK, (unsigned long long)(uintptr_t)a, (unsigned long long)(uintptr_t)b);
+
+    /* Addresses this partition does not own: past its RAM, and the host's first 16 MiB
+     * above it. The IOMMU refuses each; the hypervisor logs the device and address. */
+    const uint64_t beyond = bi->memory_size + 0x100000;
+    const uint64_t far = 0x100000000ull;
+    sc_printf("dma: writing to 0x%llx and 0x%llx, reading from 0x%llx: each must be refused\n",
+              (unsigned long long)beyond, (unsigned long long)far,
+              (unsigned long long)(beyond + CHUNK));
+    bool done = dma(EDU_BUFFER, beyond, CHUNK, true) && dma(EDU_BUFFER, far, CHUNK, true) &&
+                dma(beyond + CHUNK, EDU_BUFFER, CHUNK, false);
+    failures += !sc_check(done, "the device finished the three refused transfers");
+    failures += !sc_check(round_trip(a, b, 2), "DMA into own memory still matches after them");
+
+    /* the steady phase: device registers and DMA, no exit */
+    sc_steady_begin();
+    unsigned good = 0;
+    for (unsigned r = 0; r < STEADY_ROUNDS; r++)
+        good += round_trip(a, b, 3 + r);
+    uint64_t exits = sc_steady_end();
+    failures += !sc_check(good == STEADY_ROUNDS && exits == 0,
+                          "%u of %u DMA round trips matched with %llu exits", good, STEADY_ROUNDS,
+                          (unsigned long long)exits);
+    return failures;
+}
