@@ -19,6 +19,7 @@
 #include "iommu/iommu_acpi.h"
 #include "iommu/pci.h"
 #include "iommu/vtd.h"
+#include "vmexit/npt_retire.h"
 #include "vmexit/partition.h"
 
 #define FAULTS_LOGGED_PER_PARTITION 16
@@ -44,11 +45,21 @@ struct unit_ops {
     int (*attach)(struct dma_unit *du, pci_bdf source, const struct iommu_domain *d,
                   struct refusal *why);
     unsigned (*faults)(struct dma_unit *du, struct iommu_fault *out, unsigned max);
+    int (*flush)(struct dma_unit *du, uint16_t domain, struct refusal *why);
 };
 static const struct unit_ops *ops;
 
 static struct dma_unit units[IOMMU_MAX_UNITS];
-static struct pt domains[CONFIG_MAX_PARTITIONS]; /* each partition's DMA view: its RAM */
+/* A partition's DMA view: its RAM, as its nested tables map it, for its devices. */
+struct dma_domain {
+    struct partition *p;
+    struct pt pt;
+    struct npt_mem mem; /* table pages freed by a change wait for its invalidation */
+    uint32_t units;     /* bit u: attached through unit u */
+    uint32_t changes, invalidations;
+    bool blocked; /* could not follow a change: bus mastering off on its functions */
+};
+static struct dma_domain domains[CONFIG_MAX_PARTITIONS];
 static uint64_t next_poll_tsc;
 static uint32_t unowned_faults;
 
@@ -133,6 +144,11 @@ static unsigned vtd_unit_faults(struct dma_unit *du, struct iommu_fault *out, un
     return vtd_faults(&du->vtd, out, max);
 }
 
+static int vtd_unit_flush(struct dma_unit *du, uint16_t domain, struct refusal *why)
+{
+    return vtd_flush_domain(&du->vtd, domain, why);
+}
+
 static int amdvi_unit_init(struct dma_unit *du, const struct iommu_unit *iu, struct refusal *why)
 {
     if (map_registers(du, iu, AMDVI_REGISTER_SPAN, why))
@@ -151,10 +167,15 @@ static unsigned amdvi_unit_faults(struct dma_unit *du, struct iommu_fault *out, 
     return amdvi_faults(&du->amdvi, out, max);
 }
 
-static const struct unit_ops vtd_ops = {"VT-d", &pt_format_ept, vtd_unit_init, vtd_unit_attach,
-                                        vtd_unit_faults};
-static const struct unit_ops amdvi_ops = {"AMD-Vi", &pt_format_amdvi, amdvi_unit_init,
-                                          amdvi_unit_attach, amdvi_unit_faults};
+static int amdvi_unit_flush(struct dma_unit *du, uint16_t domain, struct refusal *why)
+{
+    return amdvi_flush_domain(&du->amdvi, domain, why);
+}
+
+static const struct unit_ops vtd_ops = {"VT-d",          &pt_format_ept,  vtd_unit_init,
+                                        vtd_unit_attach, vtd_unit_faults, vtd_unit_flush};
+static const struct unit_ops amdvi_ops = {"AMD-Vi",          &pt_format_amdvi,  amdvi_unit_init,
+                                          amdvi_unit_attach, amdvi_unit_faults, amdvi_unit_flush};
 
 void dma_setup_units(void)
 {
@@ -175,6 +196,65 @@ void dma_setup_units(void)
         log_info("IOMMU unit %u (%s): translation on, every DMA refused until attached", i,
                  ops->name);
     }
+}
+
+/* The device-side stop for a domain whose view could not follow: no function of the
+ * partition may master the bus any more. */
+static void block_domain(struct dma_domain *d, const char *why)
+{
+    const struct cfg_partition *c = d->p->cfg;
+    const struct pci_cfg *cfg = devices_cfg();
+    for (unsigned i = 0; i < c->ndevices; i++) {
+        uint32_t cmd = cfg->read32(cfg->ctx, c->devices[i].segment, c->devices[i].bdf, PCI_COMMAND);
+        cfg->write32(cfg->ctx, c->devices[i].segment, c->devices[i].bdf, PCI_COMMAND,
+                     cmd & ~(uint32_t)PCI_COMMAND_BUS_MASTER);
+    }
+    d->blocked = true;
+    log_error("partition '%s': its DMA view could not follow a page-table change (%s); bus "
+              "mastering is off for its %u PCI functions",
+              d->p->name, why, c->ndevices);
+}
+
+/* Every unit the domain is attached through drops what it cached of the domain, and has
+ * done so when this returns; then the table pages the change freed may be reused. */
+static int invalidate(struct dma_domain *d, struct refusal *why)
+{
+    struct npt_retired freed = npt_retired_take(&d->mem);
+    for (unsigned u = 0; u < IOMMU_MAX_UNITS; u++) {
+        if (!(d->units & (1u << u)))
+            continue;
+        int rc = ops->flush(&units[u], (uint16_t)(d->p->index + 1), why);
+        if (rc) {
+            npt_retired_return(&d->mem, &freed); /* never reused: the unit may hold them */
+            return rc;
+        }
+        d->invalidations++;
+    }
+    npt_retired_release(&d->mem, &freed);
+    return 0;
+}
+
+/* stage2_follower: the DMA view made the same as the nested tables for [gpa, gpa+size).
+ * Unmapping first makes a map or protect correct whatever the view held before; DMA has
+ * no use for execute rights. Runs on the side core serving the request, under pt_lock. */
+static void follow_stage2(void *ctx, enum stage2_change what, uint64_t gpa, uint64_t size,
+                          unsigned rights)
+{
+    struct dma_domain *d = ctx;
+    if (d->blocked)
+        return;
+    d->changes++;
+    unsigned dma_rights = rights & (PT_READ | PT_WRITE);
+    int rc = pt_unmap(&d->pt, gpa, size);
+    if (!rc && what != STAGE2_UNMAP && (dma_rights & PT_READ))
+        rc = pt_map(&d->pt, gpa, d->p->base + gpa, size, dma_rights);
+    struct refusal why = {""};
+    if (rc)
+        refuse(&why, -rc, "table change failed (%d)", rc);
+    else
+        rc = invalidate(d, &why);
+    if (rc)
+        block_domain(d, why.text);
 }
 
 /* Memory BARs of f into the partition's nested tables at their host address. */
@@ -227,10 +307,11 @@ static int attach_function(struct partition *p, unsigned index, const struct cfg
             req = pci_requester_id(devices_inventory(), f);
         if (u < 0 || !units[u].on)
             return refuse(why, E_NODEV, "no IOMMU unit to attach it to");
-        struct iommu_domain d = {(uint16_t)(index + 1), domains[index].root};
+        struct iommu_domain d = {(uint16_t)(index + 1), domains[index].pt.root};
         rc = ops->attach(&units[u], req, &d, why);
         if (rc)
             return rc;
+        domains[index].units |= 1u << u;
         log_info("partition '%s': %04x:%02x:%02x.%u attached to IOMMU unit %d, domain %u "
                  "(requester %02x:%02x.%u)",
                  p->name, f->segment, PCI_BUS(f->bdf), PCI_DEV(f->bdf), PCI_FN(f->bdf), u, d.id,
@@ -251,9 +332,12 @@ bool dma_attach_partitions(void)
         if (!c->ndevices)
             continue;
         struct refusal why = {""};
-        int rc = ops ? pt_init(&domains[i], ops->table_format, memory_table_mem(), PT_2M) : 0;
+        struct dma_domain *dd = &domains[i];
+        dd->p = p;
+        npt_mem_init(&dd->mem, memory_table_mem());
+        int rc = ops ? pt_init(&dd->pt, ops->table_format, &dd->mem.mem, PT_2M) : 0;
         if (!rc && ops)
-            rc = pt_map(&domains[i], 0, p->base, p->size, PT_READ | PT_WRITE);
+            rc = pt_map(&dd->pt, 0, p->base, p->size, PT_READ | PT_WRITE);
         if (rc) {
             log_error("partition '%s': no memory for its DMA tables (%d)", p->name, rc);
             return false;
@@ -274,6 +358,8 @@ bool dma_attach_partitions(void)
             bi->ndevices = c->ndevices;
             memcpy(bi->devices, devs, sizeof(devs[0]) * c->ndevices);
         }
+        if (ops)
+            p->follower = (struct stage2_follower){dd, follow_stage2};
     }
     return true;
 }
@@ -310,5 +396,19 @@ void dma_poll_faults_now(void)
                      owner >= 0 ? partitions[owner].name : "", owner >= 0 ? "'" : "", f[k].reason,
                      count == FAULTS_LOGGED_PER_PARTITION ? "; further faults only counted" : "");
         }
+    }
+}
+
+void dma_report(void)
+{
+    dma_poll_faults_now();
+    for (unsigned i = 0; i < partition_count; i++) {
+        const struct dma_domain *d = &domains[i];
+        if (!d->p || !partitions[i].cfg->ndevices)
+            continue;
+        log_info("partition '%s': %u DMA faults; its DMA view followed %u page-table changes "
+                 "with %u IOTLB invalidations%s",
+                 d->p->name, d->p->dma_faults, d->changes, d->invalidations,
+                 d->blocked ? " (then blocked)" : "");
     }
 }

@@ -19,7 +19,11 @@ bool dma_attach_partitions(void);
 /* Reads the units' fault records (at most every 10 ms); logs and counts each against the
  * partition owning the device. Never waits. */
 void dma_poll_faults(void);
-/* The same without the rate limit: once more at the end of the run. */
+/* The same without the rate limit. */
 void dma_poll_faults_now(void);
+
+/* End of the run: the last faults, then each partition's faults and how its DMA view
+ * followed its page-table changes. */
+void dma_report(void);
 
 #endif

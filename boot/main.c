@@ -384,7 +384,7 @@ void core_main(const struct boot_info *bi)
         start_guests();
         partition_wait_all(hv.cfg.run_timeout_ms, boot_cpu_idle);
     }
-    dma_poll_faults_now();
+    dma_report();
     sidecore_report();
     bool partitions_ok = partition_report();
 

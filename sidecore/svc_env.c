@@ -120,6 +120,14 @@ static bool over_table_budget(const struct partition *p)
     return p->npt.tables + p->npt_mem.retired.count >= p->npt_table_limit;
 }
 
+/* Under pt_lock, after a successful change of the nested tables. */
+static void follow(struct partition *p, enum stage2_change what, uint64_t gpa, uint64_t size,
+                   unsigned rights)
+{
+    if (p->follower.changed)
+        p->follower.changed(p->follower.ctx, what, gpa, size, rights);
+}
+
 static int env_pt_map(void *ctx, uint64_t gpa, uint64_t size, unsigned rights)
 {
     struct partition *p = ((struct svc_call *)ctx)->v->partition;
@@ -127,6 +135,8 @@ static int env_pt_map(void *ctx, uint64_t gpa, uint64_t size, unsigned rights)
         return -E_NOMEM;
     spin_lock(&p->pt_lock);
     int rc = pt_map(&p->npt, gpa, p->base + gpa, size, rights);
+    if (!rc)
+        follow(p, STAGE2_MAP, gpa, size, rights);
     spin_unlock(&p->pt_lock);
     return rc; /* a new mapping needs no flush */
 }
@@ -140,8 +150,10 @@ static int env_pt_unmap(void *ctx, uint64_t gpa, uint64_t size)
     struct npt_retired freed = {0, 0};
     spin_lock(&p->pt_lock);
     int rc = pt_unmap(&p->npt, gpa, size);
-    if (!rc)
+    if (!rc) {
         freed = npt_retired_take(&p->npt_mem); /* what the flush below covers */
+        follow(p, STAGE2_UNMAP, gpa, size, 0);
+    }
     spin_unlock(&p->pt_lock);
     if (rc)
         return rc;
@@ -181,6 +193,8 @@ static int env_pt_protect(void *ctx, uint64_t gpa, uint64_t size, unsigned right
     spin_lock(&p->pt_lock);
     bool flush = narrows(p, gpa, size, rights);
     int rc = pt_protect(&p->npt, gpa, size, rights);
+    if (!rc)
+        follow(p, STAGE2_PROTECT, gpa, size, rights);
     spin_unlock(&p->pt_lock);
     return rc || !flush ? rc : flush_partition(ctx);
 }

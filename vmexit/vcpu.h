@@ -82,6 +82,17 @@ struct vcpu {
     uint64_t start_rip, start_rsp; /* CPU_WORK_VCPU_START while parked: restart here */
 };
 
+/* A second view of a partition's RAM that follows every change the pt service makes to its
+ * nested tables (the IOMMU's DMA tables, boot/dma.c). Called under pt_lock once the change
+ * is in the nested tables; returns only when the other view holds no more than they do
+ * (its caches invalidated). A view that cannot follow makes itself block everything. */
+enum stage2_change { STAGE2_MAP, STAGE2_UNMAP, STAGE2_PROTECT };
+struct stage2_follower {
+    void *ctx;
+    void (*changed)(void *ctx, enum stage2_change what, uint64_t gpa, uint64_t size,
+                    unsigned rights);
+};
+
 struct partition {
     unsigned index;
     const char *name;
@@ -112,10 +123,11 @@ struct partition {
     struct spinlock console_lock;
     uint64_t window_hpa; /* the request-ring window (SC_GPA_RING_WINDOW in the guest) */
     uint64_t window_size;
-    struct spinlock pt_lock;  /* the nested tables change from side cores and guest cores */
-    struct tlb_sync tlb;      /* guest TLB flushes after the nested tables narrowed */
-    unsigned npt_table_limit; /* table pages the nested tables may grow to at run time */
-    uint32_t dma_faults;      /* DMA of its devices the IOMMU refused (boot/dma.c counts) */
+    struct spinlock pt_lock;         /* the nested tables change from side cores and guest cores */
+    struct tlb_sync tlb;             /* guest TLB flushes after the nested tables narrowed */
+    unsigned npt_table_limit;        /* table pages the nested tables may grow to at run time */
+    uint32_t dma_faults;             /* DMA of its devices the IOMMU refused (boot/dma.c counts) */
+    struct stage2_follower follower; /* changed NULL: none */
 };
 
 /* One exit of this vCPU, by reason (exit.c; only the vCPU's own core counts). */

@@ -74,6 +74,51 @@ static bool round_trip(volatile uint8_t *a, volatile uint8_t *b, uint32_t seed)
            checksum(a, CHUNK) == checksum(b, CHUNK);
 }
 
+static int64_t pt_request(uint16_t op, uint64_t gpa, uint64_t rights)
+{
+    uint64_t args[6] = {gpa, CHUNK, rights};
+    return sc_svc_client_call(sc_svc_self(), SC_SERVICE_PT, op, args, 0);
+}
+
+static bool holds(const volatile uint8_t *p, uint8_t v)
+{
+    for (unsigned i = 0; i < CHUNK; i++)
+        if (p[i] != v)
+            return false;
+    return true;
+}
+
+/* The device's view follows the partition's own page-table requests: after pt_unmap, DMA
+ * into the page is refused; after a pt_protect to read-only, DMA may read it but not write
+ * it. c is a page of own memory; the device's buffer holds other bytes throughout. */
+static int follows_page_tables(const struct sc_boot_info *bi, volatile uint8_t *c)
+{
+    if (sc_rings_init(bi)) {
+        sc_fail("no request rings for the pt service");
+        return 1;
+    }
+    int failures = 0;
+    uint64_t gpa = (uint64_t)(uintptr_t)c;
+    for (unsigned i = 0; i < CHUNK; i++)
+        c[i] = 0x5a;
+    int64_t st = pt_request(SC_OP_PT_UNMAP, gpa, 0);
+    bool done = st == 0 && dma(EDU_BUFFER, gpa, CHUNK, true);
+    st = st ? st : pt_request(SC_OP_PT_MAP, gpa, SC_PT_READ | SC_PT_WRITE);
+    failures += !sc_check(done && st == 0 && holds(c, 0x5a),
+                          "after pt_unmap of 0x%llx, DMA into it was refused: it still holds its "
+                          "bytes once mapped back (status %lld)",
+                          (unsigned long long)gpa, (long long)st);
+    st = pt_request(SC_OP_PT_PROTECT, gpa, SC_PT_READ);
+    done = st == 0 && dma(EDU_BUFFER, gpa, CHUNK, true) && holds(c, 0x5a);
+    done = done && dma(gpa, EDU_BUFFER, CHUNK, false) &&
+           dma(EDU_BUFFER, gpa + CHUNK, CHUNK, true) && holds(c + CHUNK, 0x5a);
+    failures += !sc_check(done,
+                          "after pt_protect of 0x%llx to read-only, DMA may read it but "
+                          "not write it (status %lld)",
+                          (unsigned long long)gpa, (long long)st);
+    return failures;
+}
+
 static const struct sc_device *find_edu(const struct sc_boot_info *bi)
 {
     for (unsigned i = 0; i < bi->ndevices && i < 8; i++)
@@ -133,5 +178,6 @@ int main(const struct sc_boot_info *bi)
     failures += !sc_check(good == STEADY_ROUNDS && exits == 0,
                           "%u of %u DMA round trips matched with %llu exits", good, STEADY_ROUNDS,
                           (unsigned long long)exits);
+    failures += follows_page_tables(bi, b + CHUNK);
     return failures;
 }
