@@ -7,6 +7,7 @@
 
 #include "boot/devices.h"
 #include "core/cpu.h"
+#include "core/fmt.h"
 #include "core/hv.h"
 #include "core/klib.h"
 #include "core/log.h"
@@ -61,6 +62,9 @@ struct dma_domain {
 };
 static struct dma_domain domains[CONFIG_MAX_PARTITIONS];
 static uint64_t next_poll_tsc;
+/* debug dma_canaries=yes: a hypervisor page and a page of a partition without devices */
+static uint64_t canary_hv, canary_peer;
+static const struct partition *canary_peer_owner;
 static uint32_t unowned_faults;
 
 static uint32_t reg_read32(void *ctx, uint32_t off)
@@ -324,8 +328,57 @@ static int attach_function(struct partition *p, unsigned index, const struct cfg
     return 0;
 }
 
+/* Appends " canary_hv=0x... canary_peer=0x..." to the command line of every vCPU of p. */
+static void offer_canaries(struct partition *p)
+{
+    for (unsigned v = 0; v < p->nvcpus; v++) {
+        struct sc_boot_info *bi = (struct sc_boot_info *)(uintptr_t)(p->base + SC_GPA_BOOT_INFO(v));
+        size_t used = 0;
+        while (used + 1 < sizeof(bi->cmdline) && bi->cmdline[used])
+            used++;
+        ksnprintf(bi->cmdline + used, sizeof(bi->cmdline) - used,
+                  " canary_hv=0x%llx canary_peer=0x%llx", (unsigned long long)canary_hv,
+                  (unsigned long long)canary_peer);
+    }
+}
+
+static void place_canaries(void)
+{
+    for (unsigned i = 0; i < partition_count && !canary_peer_owner; i++) {
+        if (!partitions[i].cfg->ndevices) {
+            canary_peer_owner = &partitions[i];
+            /* the middle of its RAM: zeroed when it was built, untouched by a small guest */
+            canary_peer = partitions[i].base + ALIGN_DOWN(partitions[i].size / 2, PAGE_SIZE);
+        }
+    }
+    if (palloc_alloc(&hv.mem, PAGE_SIZE, PAGE_SIZE, 0, &canary_hv))
+        canary_hv = 0;
+    else
+        memset((void *)(uintptr_t)canary_hv, 0, PAGE_SIZE);
+    log_info("debug: DMA canaries at %llx (hypervisor) and %llx (partition '%s')",
+             (unsigned long long)canary_hv, (unsigned long long)canary_peer,
+             canary_peer_owner ? canary_peer_owner->name : "-");
+}
+
+static void check_canary(const char *whose, uint64_t pa)
+{
+    if (!pa)
+        return;
+    const volatile uint64_t *q = (const volatile uint64_t *)(uintptr_t)pa;
+    unsigned changed = 0;
+    for (unsigned i = 0; i < PAGE_SIZE / 8; i++)
+        changed += q[i] != 0;
+    if (changed)
+        log_error("debug: DMA canary of %s at %llx CHANGED (%u of 512 words)", whose,
+                  (unsigned long long)pa, changed);
+    else
+        log_info("debug: DMA canary of %s at %llx intact", whose, (unsigned long long)pa);
+}
+
 bool dma_attach_partitions(void)
 {
+    if (hv.cfg.dma_canaries)
+        place_canaries();
     for (unsigned i = 0; i < partition_count; i++) {
         struct partition *p = &partitions[i];
         const struct cfg_partition *c = p->cfg;
@@ -360,6 +413,8 @@ bool dma_attach_partitions(void)
         }
         if (ops)
             p->follower = (struct stage2_follower){dd, follow_stage2};
+        if (hv.cfg.dma_canaries)
+            offer_canaries(p);
     }
     return true;
 }
@@ -402,6 +457,14 @@ void dma_poll_faults_now(void)
 void dma_report(void)
 {
     dma_poll_faults_now();
+    if (hv.cfg.dma_canaries) {
+        check_canary("the hypervisor", canary_hv);
+        if (canary_peer_owner) {
+            char whose[48];
+            ksnprintf(whose, sizeof(whose), "partition '%s'", canary_peer_owner->name);
+            check_canary(whose, canary_peer);
+        }
+    }
     for (unsigned i = 0; i < partition_count; i++) {
         const struct dma_domain *d = &domains[i];
         if (!d->p || !partitions[i].cfg->ndevices)

@@ -80,7 +80,7 @@ struct top_settings {
     uint32_t ap_timeout_ms;
     enum shutdown_method shutdown;
     bool iommu_off;
-    bool dump_acpi;
+    bool dump_acpi, dma_canaries;
     int offline_cpu, fault_cpu, silent_cpu;
     uint32_t run_timeout_ms;
     int overflow_cpu, log_fault_cpu;
@@ -542,6 +542,15 @@ static bool key_offline_cpu(struct parser *ps, const char *key, const char *val)
     return set_ap(ps, key, val, "the boot CPU is always running", &ps->st.top.offline_cpu);
 }
 
+static bool key_dma_canaries(struct parser *ps, const char *key, const char *val)
+{
+    int i;
+    if (!set_choice(ps, key, val, yes_no, ARRAY_SIZE(yes_no), &i))
+        return false;
+    ps->st.top.dma_canaries = i == 0;
+    return true;
+}
+
 /* The deliberate faults are taken when an AP enters its role. */
 static bool key_fault_cpu(struct parser *ps, const char *key, const char *val)
 {
@@ -578,6 +587,7 @@ static void finish_debug(struct parser *ps)
     if (!ps->ok)
         return;
     ps->cfg->dump_acpi = ps->st.top.dump_acpi;
+    ps->cfg->dma_canaries = ps->st.top.dma_canaries;
     ps->cfg->offline_cpu = ps->st.top.offline_cpu;
     ps->cfg->fault_cpu = ps->st.top.fault_cpu;
     ps->cfg->silent_cpu = ps->st.top.silent_cpu;
@@ -611,7 +621,7 @@ static const struct key_spec debug_keys[] = {
     {"dump_acpi", key_dump_acpi, false},       {"offline_cpu", key_offline_cpu, false},
     {"fault_cpu", key_fault_cpu, false},       {"silent_cpu", key_silent_cpu, false},
     {"overflow_cpu", key_overflow_cpu, false}, {"log_fault_cpu", key_log_fault_cpu, false},
-    {"slow_trap_ms", key_slow_trap, false},
+    {"slow_trap_ms", key_slow_trap, false},    {"dma_canaries", key_dma_canaries, false},
 };
 
 static const struct directive directives[] = {
@@ -707,6 +717,7 @@ __attribute__((noinline)) static void parse_line(struct parser *ps, const struct
         .shutdown = c->shutdown,
         .iommu_off = c->iommu_off,
         .dump_acpi = c->dump_acpi,
+        .dma_canaries = c->dma_canaries,
         .offline_cpu = c->offline_cpu,
         .fault_cpu = c->fault_cpu,
         .silent_cpu = c->silent_cpu,

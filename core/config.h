@@ -70,6 +70,7 @@ struct config {
     bool iommu_off;      /* boot iommu=off: devices handed over without DMA confinement */
     unsigned iommu_line; /* the line that said so, for the warning */
     bool dump_acpi;
+    bool dma_canaries; /* debug dma_canaries=yes: pages a device must not reach, checked */
     int offline_cpu;   /* -1: none */
     int fault_cpu;     /* -1: none */
     int silent_cpu;    /* -1: none; else this AP never acknowledges its role (a lost wake-up) */

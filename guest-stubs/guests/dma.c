@@ -119,6 +119,46 @@ static int follows_page_tables(const struct sc_boot_info *bi, volatile uint8_t *
     return failures;
 }
 
+/* The value of key=0x... in the command line, or 0. */
+static uint64_t arg_hex(const char *cmdline, const char *key)
+{
+    unsigned kl = 0;
+    while (key[kl])
+        kl++;
+    for (unsigned i = 0; i < 255 && cmdline[i]; i++) {
+        if ((i && cmdline[i - 1] != ' ') || i + kl + 3 > 255)
+            continue;
+        unsigned k = 0;
+        while (k < kl && cmdline[i + k] == key[k])
+            k++;
+        if (k < kl || cmdline[i + k] != '=' || cmdline[i + k + 1] != '0' ||
+            cmdline[i + k + 2] != 'x')
+            continue;
+        uint64_t v = 0;
+        for (unsigned j = i + k + 3; j < 255 && cmdline[j] && cmdline[j] != ' '; j++) {
+            char c = cmdline[j];
+            v = v * 16 + (uint64_t)(c >= 'a' ? c - 'a' + 10 : c - '0');
+        }
+        return v;
+    }
+    return 0;
+}
+
+/* With debug dma_canaries=yes the hypervisor names a page of its own and one of another
+ * partition: DMA aimed at their host addresses must reach neither (it checks them). */
+static int aim_at_canaries(const struct sc_boot_info *bi)
+{
+    uint64_t hv = arg_hex(bi->cmdline, "canary_hv"), peer = arg_hex(bi->cmdline, "canary_peer");
+    if (!hv && !peer)
+        return 0;
+    sc_printf("dma: writing to the hypervisor's canary at 0x%llx and another partition's at "
+              "0x%llx\n",
+              (unsigned long long)hv, (unsigned long long)peer);
+    bool done =
+        (!hv || dma(EDU_BUFFER, hv, CHUNK, true)) && (!peer || dma(EDU_BUFFER, peer, CHUNK, true));
+    return !sc_check(done, "the device finished the transfers aimed at the canaries");
+}
+
 static const struct sc_device *find_edu(const struct sc_boot_info *bi)
 {
     for (unsigned i = 0; i < bi->ndevices && i < 8; i++)
@@ -167,6 +207,7 @@ int main(const struct sc_boot_info *bi)
     bool done = dma(EDU_BUFFER, beyond, CHUNK, true) && dma(EDU_BUFFER, far, CHUNK, true) &&
                 dma(beyond + CHUNK, EDU_BUFFER, CHUNK, false);
     failures += !sc_check(done, "the device finished the three refused transfers");
+    failures += aim_at_canaries(bi);
     failures += !sc_check(round_trip(a, b, 2), "DMA into own memory still matches after them");
 
     /* the steady phase: device registers and DMA, no exit */

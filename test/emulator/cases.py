@@ -1109,7 +1109,9 @@ CASES += [
 # pt_unmap and pt_protect requests: the device's view follows each before it completes. edu's DMA mask is
 # widened so that the far address reaches the IOMMU unclipped.
 EDU_WIDE = "edu,dma_mask=0xffffffffffffffff"
-DMA_CONFIG = SIDE0 + "partition name=dma cpus=1 memory=16M image=dma.elf devices={}\n"
+DMA_CONFIG = (SIDE0 + "debug dma_canaries=yes\n"
+              "partition name=dma cpus=1 memory=16M image=dma.elf devices={}\n"
+              "partition name=victim cpus=2 memory=16M image=hello.elf\n")
 
 
 def dma_fault(unit, what, addr, function):
@@ -1120,8 +1122,18 @@ def dma_fault(unit, what, addr, function):
 def dma_case(name, iommu, function, bdf, faults_reported=True):
     faults = [dma_fault(0, "write to", "1100000", bdf),
               dma_fault(0, "write to", "100000000", bdf),
-              dma_fault(0, "read of", "1101000", bdf)] if faults_reported else []
+              dma_fault(0, "read of", "1101000", bdf),
+              # the canaries' addresses, as the hypervisor announced them, in the fault lines
+              r"(?s)debug: DMA canaries at 0*([0-9a-f]+) \(hypervisor\).*" +
+              dma_fault(0, "write to", r"0*\1", bdf),
+              r"(?s)debug: DMA canaries at [0-9a-f]+ \(hypervisor\) and 0*([0-9a-f]+) "
+              r"\(partition 'victim'\).*" + dma_fault(0, "write to", r"0*\1", bdf),
+              ] if faults_reported else []
     return pci_case(name, [iommu, EDU_WIDE], DMA_CONFIG.format(function), faults + [
+        guest_pass("dma", 0, r"the device finished the transfers aimed at the canaries"),
+        r"cpu0 +info +debug: DMA canary of the hypervisor at [0-9a-f]+ intact$",
+        r"cpu0 +info +debug: DMA canary of partition 'victim' at [0-9a-f]+ intact$",
+        guest_pass("victim", 0, r"vCPU 0: CPUID 0x40000001 vCPU 0 of 1"),
         guest_pass("dma", 0, rf"edu {bdf}: BAR0 at 0x[0-9a-f]+ \(1024 KiB\), identification "
                              r"0x010000ed"),
         guest_pass("dma", 0, r"edu answers through its BAR \(liveness register inverted\)"),
@@ -1138,8 +1150,9 @@ def dma_case(name, iommu, function, bdf, faults_reported=True):
         r"cpu0 +info +partition 'dma': \d+ DMA faults; its DMA view followed 3 page-table changes "
         r"with 3 IOTLB invalidations$"],
         partitions={"dma": dict({"status": "pass", "steady_exits": 0},
-                                **({"dma_faults": 5} if faults_reported else {}))},
-        result={"status": "ok"})
+                                **({"dma_faults": 7} if faults_reported else {})),
+                    "victim": {"status": "pass", "dma_faults": 0}},
+        result={"status": "ok"}, smp=3, reject=[r"CHANGED"])
 
 
 # QEMU's amd-iommu translates a device's DMA only with pt=off (with its default pt=on the
