@@ -342,6 +342,47 @@ static void offer_canaries(struct partition *p)
     }
 }
 
+/* QEMU's edu test device: DMA engine registers in BAR0 (QEMU docs/specs/edu.rst) */
+#define EDU_ID 0x11e81234u /* device << 16 | vendor */
+#define EDU_DMA_SRC 0x80
+#define EDU_DMA_DST 0x88
+#define EDU_DMA_COUNT 0x90
+#define EDU_DMA_CMD 0x98
+#define EDU_DMA_TO_RAM 3 /* start, device to RAM */
+#define EDU_BUFFER 0x40000
+#define EDU_WAIT_MS 2000
+
+/* Every edu no partition owns is made to DMA into the hypervisor's canary: with nothing
+ * attached for it, the IOMMU must refuse it (checked with the canary at the end). */
+static void probe_unowned_edus(void)
+{
+    const struct pci_inventory *inv = devices_inventory();
+    const struct pci_cfg *cfg = devices_cfg();
+    for (unsigned i = 0; i < inv->n && canary_hv; i++) {
+        const struct pci_function *f = &inv->f[i];
+        uint64_t bar = f->bar[0] & ~0xfull;
+        if (((uint32_t)f->device << 16 | f->vendor) != EDU_ID ||
+            assign_owner(&hv.cfg, f->segment, f->bdf) >= 0 || !bar || (f->bar[0] & 1) ||
+            memory_map_mmio(&hv.host_pt, bar, PAGE_SIZE))
+            continue;
+        uint32_t cmd = cfg->read32(cfg->ctx, f->segment, f->bdf, PCI_COMMAND);
+        cfg->write32(cfg->ctx, f->segment, f->bdf, PCI_COMMAND,
+                     cmd | PCI_COMMAND_MEMORY | PCI_COMMAND_BUS_MASTER);
+        volatile uint64_t *r = (volatile uint64_t *)(uintptr_t)bar;
+        r[EDU_DMA_SRC / 8] = EDU_BUFFER;
+        r[EDU_DMA_DST / 8] = canary_hv;
+        r[EDU_DMA_COUNT / 8] = PAGE_SIZE;
+        r[EDU_DMA_CMD / 8] = EDU_DMA_TO_RAM;
+        uint64_t deadline = rdtsc() + time_tsc_hz() / 1000 * EDU_WAIT_MS;
+        while ((r[EDU_DMA_CMD / 8] & 1) && rdtsc() < deadline)
+            cpu_relax();
+        cfg->write32(cfg->ctx, f->segment, f->bdf, PCI_COMMAND, cmd);
+        log_info("debug: unowned %04x:%02x:%02x.%u (edu) made to DMA into the hypervisor's "
+                 "canary",
+                 f->segment, PCI_BUS(f->bdf), PCI_DEV(f->bdf), PCI_FN(f->bdf));
+    }
+}
+
 static void place_canaries(void)
 {
     for (unsigned i = 0; i < partition_count && !canary_peer_owner; i++) {
@@ -358,6 +399,7 @@ static void place_canaries(void)
     log_info("debug: DMA canaries at %llx (hypervisor) and %llx (partition '%s')",
              (unsigned long long)canary_hv, (unsigned long long)canary_peer,
              canary_peer_owner ? canary_peer_owner->name : "-");
+    probe_unowned_edus();
 }
 
 static void check_canary(const char *whose, uint64_t pa)

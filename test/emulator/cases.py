@@ -1128,8 +1128,13 @@ def dma_case(name, iommu, function, bdf, faults_reported=True):
               dma_fault(0, "write to", r"0*\1", bdf),
               r"(?s)debug: DMA canaries at [0-9a-f]+ \(hypervisor\) and 0*([0-9a-f]+) "
               r"\(partition 'victim'\).*" + dma_fault(0, "write to", r"0*\1", bdf),
+              r"(?s)debug: DMA canaries at 0*([0-9a-f]+) \(hypervisor\).*cpu0 +warn +IOMMU unit 0: "
+              r"DMA write to 0*\1 by 00:03\.0 \(no owner\) refused",
               ] if faults_reported else []
-    return pci_case(name, [iommu, EDU_WIDE], DMA_CONFIG.format(function), faults + [
+    # a second edu no partition owns: the hypervisor makes it DMA into its canary
+    return pci_case(name, [iommu, EDU_WIDE, EDU_WIDE], DMA_CONFIG.format(function), faults + [
+        r"cpu0 +info +debug: unowned 0000:00:0[34]\.0 \(edu\) made to DMA into the "
+        r"hypervisor's canary$",
         guest_pass("dma", 0, r"the device finished the transfers aimed at the canaries"),
         r"cpu0 +info +debug: DMA canary of the hypervisor at [0-9a-f]+ intact$",
         r"cpu0 +info +debug: DMA canary of partition 'victim' at [0-9a-f]+ intact$",
