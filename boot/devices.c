@@ -16,31 +16,32 @@ static struct pci_inventory inventory;
 static struct iommu_info iommu;
 static const struct acpi_info *acpi_facts;
 
-/* ECAM (PCIe base specification, 7.2.2): bus << 20 | device << 15 | function << 12 | off. */
+/* ECAM (PCIe base specification, 7.2.2): bus << 20 | device << 15 | function << 12 | off;
+ * NULL outside every MCFG window. */
+static volatile uint32_t *ecam_register(uint16_t segment, pci_bdf bdf, uint16_t off)
+{
+    for (unsigned i = 0; i < acpi_facts->necam; i++) {
+        const struct acpi_ecam *e = &acpi_facts->ecam[i];
+        if (e->segment == segment && PCI_BUS(bdf) >= e->start_bus && PCI_BUS(bdf) <= e->end_bus)
+            return (volatile uint32_t *)(uintptr_t)(e->base + ((uint64_t)bdf << 12) +
+                                                    (off & 0xffcu));
+    }
+    return NULL;
+}
+
 static uint32_t ecam_read32(void *ctx, uint16_t segment, pci_bdf bdf, uint16_t off)
 {
     (void)ctx;
-    for (unsigned i = 0; i < acpi_facts->necam; i++) {
-        const struct acpi_ecam *e = &acpi_facts->ecam[i];
-        if (e->segment != segment || PCI_BUS(bdf) < e->start_bus || PCI_BUS(bdf) > e->end_bus)
-            continue;
-        uintptr_t va = (uintptr_t)(e->base + ((uint64_t)bdf << 12) + (off & 0xffcu));
-        return *(volatile const uint32_t *)va;
-    }
-    return 0xffffffffu;
+    volatile uint32_t *r = ecam_register(segment, bdf, off);
+    return r ? *r : 0xffffffffu; /* as an absent function reads */
 }
 
 static void ecam_write32(void *ctx, uint16_t segment, pci_bdf bdf, uint16_t off, uint32_t v)
 {
     (void)ctx;
-    for (unsigned i = 0; i < acpi_facts->necam; i++) {
-        const struct acpi_ecam *e = &acpi_facts->ecam[i];
-        if (e->segment != segment || PCI_BUS(bdf) < e->start_bus || PCI_BUS(bdf) > e->end_bus)
-            continue;
-        uintptr_t va = (uintptr_t)(e->base + ((uint64_t)bdf << 12) + (off & 0xffcu));
-        *(volatile uint32_t *)va = v;
-        return;
-    }
+    volatile uint32_t *r = ecam_register(segment, bdf, off);
+    if (r)
+        *r = v;
 }
 
 static const struct pci_cfg ecam = {NULL, ecam_read32, ecam_write32};

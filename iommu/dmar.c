@@ -240,12 +240,7 @@ static int check_scopes(struct dmar *d, uint16_t type, uint32_t off, uint32_t en
 
 int dmar_parse(const uint8_t *t, uint32_t len, struct iommu_info *out, struct refusal *why)
 {
-    if (why)
-        why->text[0] = '\0';
-    if (!t || !out)
-        return refuse(why, E_INVAL, "dmar_parse needs a table and an output");
-    memset(out, 0, sizeof(*out));
-    int64_t tlen = iommu_acpi_table_check(t, len, "DMAR", DMAR_HEADER_LEN, why);
+    int64_t tlen = iommu_acpi_begin(t, len, "DMAR", DMAR_HEADER_LEN, out, why);
     if (tlen < 0)
         return (int)tlen;
     struct dmar d = {.t = t, .len = (uint32_t)tlen, .out = out, .why = why};

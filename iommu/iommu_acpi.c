@@ -40,6 +40,17 @@ int64_t iommu_acpi_table_check(const uint8_t *t, uint32_t len, const char *sig, 
     return tlen;
 }
 
+int64_t iommu_acpi_begin(const uint8_t *t, uint32_t len, const char *sig, uint32_t min_len,
+                         struct iommu_info *out, struct refusal *why)
+{
+    if (why)
+        why->text[0] = '\0';
+    if (!t || !out)
+        return refuse(why, E_INVAL, "parsing %s needs a table and an output", sig);
+    memset(out, 0, sizeof(*out));
+    return iommu_acpi_table_check(t, len, sig, min_len, why);
+}
+
 /* ---- Config space: only the registers a path walk needs ---- */
 
 static uint8_t cfg_read8(const struct pci_cfg *cfg, uint16_t segment, pci_bdf bdf, uint16_t off)

@@ -126,6 +126,11 @@ int ivrs_parse(const uint8_t *t, uint32_t len, struct iommu_info *out, struct re
 int64_t iommu_acpi_table_check(const uint8_t *t, uint32_t len, const char *sig, uint32_t min_len,
                                struct refusal *why);
 
+/* The start both parsers share: why emptied, arguments checked, out zeroed, then the
+ * table checked as iommu_acpi_table_check does (its result). */
+int64_t iommu_acpi_begin(const uint8_t *t, uint32_t len, const char *sig, uint32_t min_len,
+                         struct iommu_info *out, struct refusal *why);
+
 /* Follow a VT-d device scope path: (start_bus, path[0]) is a function on start_bus; each
  * further hop is on the secondary bus of the bridge before it. At most IOMMU_MAX_PATH hops;
  * bus numbers must grow along the path. Returns 0 with the last hop's function in *bdf,

@@ -358,12 +358,7 @@ static int parse_ivmd(struct ivrs *v, uint32_t off)
 
 int ivrs_parse(const uint8_t *t, uint32_t len, struct iommu_info *out, struct refusal *why)
 {
-    if (why)
-        why->text[0] = '\0';
-    if (!t || !out)
-        return refuse(why, E_INVAL, "ivrs_parse needs a table and an output");
-    memset(out, 0, sizeof(*out));
-    int64_t tlen = iommu_acpi_table_check(t, len, "IVRS", IVRS_HEADER_LEN, why);
+    int64_t tlen = iommu_acpi_begin(t, len, "IVRS", IVRS_HEADER_LEN, out, why);
     if (tlen < 0)
         return (int)tlen;
     struct ivrs v = {.t = t, .len = (uint32_t)tlen, .out = out, .why = why};

@@ -1034,6 +1034,18 @@ def pci_case(name, devices, config, expect, status=OK, partitions=None, result=N
 
 
 HELLO_DMA = "partition name=dma cpus=1 memory=16M image=hello.elf devices="
+
+
+def shared_requester_id_case(name, iommu, expect=()):
+    """Two partitions behind one PCI Express to PCI bridge: one requester ID, refused. The
+    IVRS says so with an alias; under VT-d the bridge's type does."""
+    return pci_case(name, iommu + BEHIND_BRIDGE, SIDE0 +
+                    "partition name=a cpus=1 memory=8M image=hello.elf devices=02:01.0\n"
+                    "partition name=b cpus=2 memory=8M image=hello.elf devices=02:02.0\n",
+                    list(expect) + [
+        r"cpu0 +error +sidecore\.cfg:3: partition 'b': PCI function 0000:02:02\.0 its DMA "
+        r"carries the same requester ID as 0000:02:01\.0 of partition 'a' \(line 2\)$"],
+        status=FAIL, smp=3, result={"status": "fail", "reason": "config"})
 CASES += [
     # VT-d: the DMAR's unit, edu at 00:02.0 owned by 'dma'; the partition runs
     pci_case("iommu_vtd_device_table", VTD + [EDU], SIDE0 + HELLO_DMA + "00:02.0\n", [
@@ -1075,19 +1087,9 @@ CASES += [
         reject=[r"starting \d+ application processors"]),
     # two partitions behind one PCI Express to PCI bridge: one requester ID, refused. The
     # IVRS says so with an alias; under VT-d the bridge's type does.
-    pci_case("iommu_shared_requester_id_refused_amdvi", AMDVI + BEHIND_BRIDGE, SIDE0 +
-             "partition name=a cpus=1 memory=8M image=hello.elf devices=02:01.0\n"
-             "partition name=b cpus=2 memory=8M image=hello.elf devices=02:02.0\n", [
-        r"cpu0 +error +sidecore\.cfg:3: partition 'b': PCI function 0000:02:02\.0 its DMA "
-        r"carries the same requester ID as 0000:02:01\.0 of partition 'a' \(line 2\)$"],
-        status=FAIL, smp=3, result={"status": "fail", "reason": "config"}),
-    pci_case("iommu_shared_requester_id_refused_vtd", VTD + BEHIND_BRIDGE, SIDE0 +
-             "partition name=a cpus=1 memory=8M image=hello.elf devices=02:01.0\n"
-             "partition name=b cpus=2 memory=8M image=hello.elf devices=02:02.0\n", [
-        device_row(r"0000:01:00\.0", "1b36:000e", "PCI bridge", "unit 0", "-"),
-        r"cpu0 +error +sidecore\.cfg:3: partition 'b': PCI function 0000:02:02\.0 its DMA "
-        r"carries the same requester ID as 0000:02:01\.0 of partition 'a' \(line 2\)$"],
-        status=FAIL, smp=3, result={"status": "fail", "reason": "config"}),
+    shared_requester_id_case("iommu_shared_requester_id_refused_amdvi", AMDVI),
+    shared_requester_id_case("iommu_shared_requester_id_refused_vtd", VTD, [
+        device_row(r"0000:01:00\.0", "1b36:000e", "PCI bridge", "unit 0", "-")]),
     # no IOMMU: refused, unless the configuration says it trusts the device
     pci_case("iommu_missing_refused", [EDU], SIDE0 + HELLO_DMA + "00:02.0\n", [
         r"cpu0 +info +IOMMU: none described \(no DMAR or IVRS table\)$",
