@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "core/memory.h"
 #include "core/palloc.h"
+#include "core/spinlock.h"
 #include "core/pgtable.h"
 #include "core/time.h"
 #include "iommu/amdvi.h"
@@ -24,12 +25,17 @@
 #include "vmexit/partition.h"
 
 #define FAULTS_LOGGED_PER_PARTITION 16
+_Static_assert(sizeof(((struct sc_boot_info *)0)->devices) / sizeof(struct sc_device) ==
+                   CONFIG_MAX_DEVICES,
+               "the boot info lists every function a partition may own");
 #define FAULT_POLL_US 10000
 
 #define AMDVI_REGISTER_SPAN 0x4000 /* through the ring pointers and status at 0x2020 */
 
 struct dma_unit {
     uint64_t base;
+    struct spinlock lock; /* one command at a time: side cores of several partitions flush */
+    bool coherent;        /* walks snoop the CPU caches; else tables are written back first */
     struct iommu_mmio mmio;
     union {
         struct vtd vtd;
@@ -49,6 +55,7 @@ struct unit_ops {
     int (*flush)(struct dma_unit *du, uint16_t domain, struct refusal *why);
 };
 static const struct unit_ops *ops;
+static enum pt_page_size domain_page = PT_2M; /* the largest page every unit walks */
 
 static struct dma_unit units[IOMMU_MAX_UNITS];
 /* A partition's DMA view: its RAM, as its nested tables map it, for its devices. */
@@ -62,6 +69,14 @@ struct dma_domain {
 };
 static struct dma_domain domains[CONFIG_MAX_PARTITIONS];
 static uint64_t next_poll_tsc;
+/* The requester IDs attached, and their partitions: a fault names its owner in one pass. */
+struct requester {
+    uint16_t segment;
+    pci_bdf id;
+    int partition;
+};
+static struct requester requesters[CONFIG_MAX_PARTITIONS * CONFIG_MAX_DEVICES];
+static unsigned nrequesters;
 /* debug dma_canaries=yes: a hypervisor page and a page of a partition without devices */
 static uint64_t canary_hv, canary_peer;
 static const struct partition *canary_peer_owner;
@@ -197,6 +212,9 @@ void dma_setup_units(void)
             return;
         }
         units[i].on = true;
+        units[i].coherent = io->kind == IOMMU_AMDVI || (units[i].vtd.ecap & VTD_ECAP_C);
+        if (io->kind == IOMMU_VTD && !(units[i].vtd.cap & VTD_CAP_SLLPS_2M))
+            domain_page = PT_4K;
         log_info("IOMMU unit %u (%s): translation on, every DMA refused until attached", i,
                  ops->name);
     }
@@ -227,7 +245,11 @@ static int invalidate(struct dma_domain *d, struct refusal *why)
     for (unsigned u = 0; u < IOMMU_MAX_UNITS; u++) {
         if (!(d->units & (1u << u)))
             continue;
+        if (!units[u].coherent)
+            __asm__ volatile("wbinvd" ::: "memory"); /* the changed table entries, to memory */
+        spin_lock(&units[u].lock);
         int rc = ops->flush(&units[u], (uint16_t)(d->p->index + 1), why);
+        spin_unlock(&units[u].lock);
         if (rc) {
             npt_retired_return(&d->mem, &freed); /* never reused: the unit may hold them */
             return rc;
@@ -312,10 +334,16 @@ static int attach_function(struct partition *p, unsigned index, const struct cfg
         if (u < 0 || !units[u].on)
             return refuse(why, E_NODEV, "no IOMMU unit to attach it to");
         struct iommu_domain d = {(uint16_t)(index + 1), domains[index].pt.root};
+        if (!units[u].coherent)
+            __asm__ volatile("wbinvd" ::: "memory"); /* the domain's tables, to memory */
+        spin_lock(&units[u].lock);
         rc = ops->attach(&units[u], req, &d, why);
+        spin_unlock(&units[u].lock);
         if (rc)
             return rc;
         domains[index].units |= 1u << u;
+        if (nrequesters < ARRAY_SIZE(requesters))
+            requesters[nrequesters++] = (struct requester){f->segment, req, (int)index};
         log_info("partition '%s': %04x:%02x:%02x.%u attached to IOMMU unit %d, domain %u "
                  "(requester %02x:%02x.%u)",
                  p->name, f->segment, PCI_BUS(f->bdf), PCI_DEV(f->bdf), PCI_FN(f->bdf), u, d.id,
@@ -430,9 +458,11 @@ bool dma_attach_partitions(void)
         struct dma_domain *dd = &domains[i];
         dd->p = p;
         npt_mem_init(&dd->mem, memory_table_mem());
-        int rc = ops ? pt_init(&dd->pt, ops->table_format, &dd->mem.mem, PT_2M) : 0;
+        int rc = ops ? pt_init(&dd->pt, ops->table_format, &dd->mem.mem, domain_page) : 0;
+        /* what the nested tables map of its RAM: page 0 only for a Linux image */
+        uint64_t from = p->linux_boot ? 0 : PAGE_SIZE;
         if (!rc && ops)
-            rc = pt_map(&dd->pt, 0, p->base, p->size, PT_READ | PT_WRITE);
+            rc = pt_map(&dd->pt, from, p->base + from, p->size - from, PT_READ | PT_WRITE);
         if (rc) {
             log_error("partition '%s': no memory for its DMA tables (%d)", p->name, rc);
             return false;
@@ -475,14 +505,15 @@ void dma_poll_faults_now(void)
         if (!units[u].on)
             continue;
         struct iommu_fault f[8];
+        spin_lock(&units[u].lock);
         unsigned n = ops->faults(&units[u], f, ARRAY_SIZE(f));
+        spin_unlock(&units[u].lock);
         for (unsigned k = 0; k < n; k++) {
             int owner = -1;
-            for (unsigned d = 0; owner < 0 && d < devices_inventory()->n; d++) {
-                const struct pci_function *pf = &devices_inventory()->f[d];
-                if (pci_requester_id(devices_inventory(), pf) == f[k].source)
-                    owner = assign_owner(&hv.cfg, pf->segment, pf->bdf);
-            }
+            for (unsigned r = 0; owner < 0 && r < nrequesters; r++)
+                if (requesters[r].id == f[k].source &&
+                    requesters[r].segment == io->units[u].segment)
+                    owner = requesters[r].partition;
             uint32_t count = owner >= 0 ? ++partitions[owner].dma_faults : ++unowned_faults;
             if (count > FAULTS_LOGGED_PER_PARTITION)
                 continue;

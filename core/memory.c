@@ -100,7 +100,20 @@ static int map_identity(struct pt *pt, uint64_t base, uint64_t size, unsigned fl
     uint64_t end = ALIGN_UP(base + size, PAGE_SIZE);
     base = ALIGN_DOWN(base, PAGE_SIZE);
     int rc = pt_map(pt, base, base, end - base, flags);
-    return rc == -E_EXIST ? 0 : rc; /* MMIO pages the memory map already covers */
+    if (rc != -E_EXIST)
+        return rc;
+    /* Part of the range is mapped already (the memory map covers some of an MMIO window):
+     * pt_map is all or nothing, so the rest goes in 2 MiB, then 4 KiB, at a time. */
+    for (uint64_t at = base; at < end;) {
+        uint64_t step = !(at & (2 * MiB - 1)) && end - at >= 2 * MiB ? 2 * MiB : PAGE_SIZE;
+        rc = pt_map(pt, at, at, step, flags);
+        if (rc == -E_EXIST && step > PAGE_SIZE)
+            step = PAGE_SIZE, rc = pt_map(pt, at, at, step, flags);
+        if (rc && rc != -E_EXIST)
+            return rc;
+        at += step;
+    }
+    return 0;
 }
 
 static struct pt_mem table_mem;

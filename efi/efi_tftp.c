@@ -33,11 +33,19 @@ static EFI_STATUS tftp_read(struct efi_source *src, const char *name, uint64_t *
                                    sizeof(mode->TftpError.ErrorString)))
             return EFI_NOT_FOUND;
         char said[sizeof(mode->TftpError.ErrorString) + 1];
-        memcpy(said, mode->TftpError.ErrorString, sizeof(said) - 1);
-        said[sizeof(said) - 1] = 0;
+        unsigned n = 0;
+        for (; n + 1 < sizeof(said) && mode->TftpError.ErrorString[n]; n++) {
+            uint8_t c = mode->TftpError.ErrorString[n]; /* the server's words: printable only */
+            said[n] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+        }
+        said[n] = 0;
         efi_print("the server refused %s: TFTP error %u '%s'", path, mode->TftpError.ErrorCode,
                   said);
     }
+    /* The firmware also says EFI_NOT_FOUND when the server does not report a size (no tsize
+     * option): only the server saying the file is not there may mean "use the default". */
+    if (s == EFI_NOT_FOUND)
+        return EFI_DEVICE_ERROR;
     if (EFI_ERROR(s))
         return s;
     if (len > EFI_SOURCE_FILE_MAX)

@@ -7,6 +7,9 @@
 
 #define DTE_BLOCKED (AMDVI_DTE_V | AMDVI_DTE_TV) /* mode 0, IR=IW=0: every DMA refused */
 #define DTE_MODE_4LEVEL (4ULL << AMDVI_DTE_MODE_SHIFT)
+/* q[2]: interrupt remapping valid with IntCtl 00 (target abort), no table, and none of the
+ * pass bits: a device cannot raise any interrupt, not even by a DMA write to 0xfeexxxxx */
+#define DTE_INTERRUPTS_ABORTED 1ULL
 #define DEV_TABLE_BYTES (AMDVI_DEVICES * sizeof(struct amdvi_dte))
 #define DEV_TABLE_ORDER 9 /* 2 MiB = 2^9 pages */
 #define PA_LIMIT (1ULL << 52)
@@ -218,8 +221,10 @@ int amdvi_init(struct amdvi *u, const struct iommu_mmio *mmio, const struct iomm
     if (rc != 0)
         return rc;
     u->wait_va = wait;
-    for (uint32_t id = 0; id < AMDVI_DEVICES; id++)
+    for (uint32_t id = 0; id < AMDVI_DEVICES; id++) {
+        mem_store(&dte_at(u, (pci_bdf)id)[2], DTE_INTERRUPTS_ABORTED);
         mem_store(&dte_at(u, (pci_bdf)id)[0], DTE_BLOCKED); /* the rest is zero */
+    }
 
     /* Off before the bases change (they may not while the unit runs). */
     uint64_t ctl = reg_read(u, AMDVI_CONTROL) & ~CTL_OWNED;

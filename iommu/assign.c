@@ -82,6 +82,43 @@ static const char *shared_with(const struct assign_machine *m, const struct pci_
     return NULL;
 }
 
+/* The page of a memory BAR, or 0 for none (I/O, unimplemented, upper halves skipped). */
+static uint64_t bar_page(const struct pci_function *f, unsigned i, bool *is64)
+{
+    uint32_t lo = f->bar[i];
+    *is64 = !(lo & PCI_BAR_IO) && (lo & 6) == PCI_BAR_TYPE_64 && i + 1 < f->nbars;
+    if (lo & PCI_BAR_IO)
+        return 0;
+    uint64_t base = (lo & ~0xfull) | (*is64 ? (uint64_t)f->bar[i + 1] << 32 : 0);
+    return base & ~0xfffull;
+}
+
+/* Mapping a BAR maps whole pages: a BAR smaller than a page may share its page with a BAR
+ * of another function, which the guest would then reach too. */
+static const struct pci_function *bar_page_shared(const struct pci_inventory *inv,
+                                                  const struct pci_function *f, unsigned *which)
+{
+    for (unsigned i = 0; i < f->nbars; i++) {
+        bool is64;
+        uint64_t page = bar_page(f, i, &is64);
+        for (unsigned k = 0; page && k < inv->n; k++) {
+            const struct pci_function *g = &inv->f[k];
+            if (g == f || g->segment != f->segment)
+                continue;
+            for (unsigned j = 0; j < g->nbars; j++) {
+                bool g64;
+                if (bar_page(g, j, &g64) == page) {
+                    *which = i;
+                    return g;
+                }
+                j += g64;
+            }
+        }
+        i += is64;
+    }
+    return NULL;
+}
+
 int assign_check(const struct config *cfg, const struct assign_machine *m, struct cfg_errors *errs)
 {
     unsigned before = errs->count + errs->dropped;
@@ -101,14 +138,36 @@ int assign_check(const struct config *cfg, const struct assign_machine *m, struc
             }
             if (!assignable(cfg, m, p, f, name, errs))
                 continue;
+            unsigned bar = 0;
+            const struct pci_function *neighbour = bar_page_shared(m->pci, f, &bar);
+            if (neighbour) {
+                char other[16];
+                pci_bdf_text(neighbour->segment, neighbour->bdf, other, sizeof(other));
+                cfg_error(errs, p->line,
+                          "partition '%s': PCI function %s: BAR%u shares its page with a BAR of "
+                          "%s",
+                          p->name, name, bar, other);
+                continue;
+            }
             for (unsigned k = 0; k < m->pci->n; k++) {
                 const struct pci_function *g = &m->pci->f[k];
                 int owner = assign_owner(cfg, g->segment, g->bdf);
                 const char *how = g == f ? NULL : shared_with(m, f, g);
-                if (!how || owner < 0 || owner >= (int)i)
+                if (!how || owner >= (int)i)
                     continue; /* reported once: at the later of the two partitions */
                 char other[16];
                 pci_bdf_text(g->segment, g->bdf, other, sizeof(other));
+                if (owner < 0) {
+                    /* an unowned endpoint is harmless unless its DMA would be translated as
+                     * this partition's: the same requester ID (a bridge forwards, it is
+                     * not a DMA master of its own) */
+                    if (g->layout == 0 && requester_of(m, f) == requester_of(m, g))
+                        cfg_error(errs, p->line,
+                                  "partition '%s': PCI function %s %s %s, which no partition "
+                                  "owns: name both",
+                                  p->name, name, how, other);
+                    continue;
+                }
                 cfg_error(errs, p->line,
                           "partition '%s': PCI function %s %s %s of partition '%s' (line %u)",
                           p->name, name, how, other, cfg->partitions[owner].name,

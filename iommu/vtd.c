@@ -112,10 +112,18 @@ int vtd_init(struct vtd *u, const struct iommu_mmio *mmio, const struct iommu_pa
     u->fro = VTD_CAP_FRO(u->cap);
     u->nfr = VTD_CAP_NFR(u->cap);
     u->iotlb = VTD_ECAP_IRO(u->ecap) + 8;
-    if (rd32(u, VTD_GSTS) & VTD_GSTS_TES)
-        return refuse(why, E_BUSY, "VT-d: translation already on (left by the firmware)");
-    if (pages->alloc(pages->ctx, 0, &u->root_pa))
-        return refuse(why, E_NOMEM, "VT-d: no page for the root table");
+    if (!(u->ecap & VTD_ECAP_IR))
+        return refuse(why, E_NODEV,
+                      "VT-d: no interrupt remapping, so a device could raise any "
+                      "interrupt on any core");
+    if (rd32(u, VTD_GSTS) & (VTD_GSTS_TES | VTD_GSTS_IRES))
+        return refuse(why, E_BUSY,
+                      "VT-d: translation or interrupt remapping already on (left "
+                      "by the firmware)");
+    if (pages->alloc(pages->ctx, 0, &u->root_pa) || pages->alloc(pages->ctx, 0, &u->irt_pa))
+        return refuse(why, E_NOMEM, "VT-d: no page for the root or interrupt table");
+    wr32(u, VTD_FECTL, VTD_FECTL_IM);
+    publish(u, pages->va(pages->ctx, u->irt_pa), 4096);
     u->root = pages->va(pages->ctx, u->root_pa);
     publish(u, u->root, 4096);
     wr64(u, VTD_RTADDR, u->root_pa); /* legacy mode: TTM 00 */
@@ -130,12 +138,27 @@ int vtd_init(struct vtd *u, const struct iommu_mmio *mmio, const struct iommu_pa
         u->gcmd |= VTD_GCMD_TE;
         rc = gcmd(u, 0, VTD_GSTS_TES, "translation enable", why);
     }
+    /* An empty table a unit fresh from reset has cached nothing of: no interrupt entry cache
+     * invalidation (a queued-invalidation command) is needed before turning it on. */
+    if (!rc) {
+        wr64(u, VTD_IRTA, u->irt_pa | VTD_IRTA_SIZE_256);
+        rc = gcmd(u, VTD_GCMD_SIRTP, VTD_GSTS_IRTPS, "interrupt table pointer", why);
+    }
+    if (!rc) {
+        u->gcmd |= VTD_GCMD_IRE; /* CFI stays 0: compatibility-format interrupts blocked */
+        rc = gcmd(u, 0, VTD_GSTS_IRES, "interrupt remapping enable", why);
+    }
     return rc;
+}
+
+unsigned vtd_domains(const struct vtd *u)
+{
+    return 1u << (4 + 2 * VTD_CAP_ND(u->cap));
 }
 
 int vtd_attach(struct vtd *u, pci_bdf source, const struct iommu_domain *d, struct refusal *why)
 {
-    if (!d->id || (d->root & 0xfff))
+    if (!d->id || d->id >= vtd_domains(u) || (d->root & 0xfff))
         return refuse(why, E_INVAL, "VT-d: domain %u with root %llx", d->id,
                       (unsigned long long)d->root);
     struct vtd_entry *re = &u->root[PCI_BUS(source)];

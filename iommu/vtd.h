@@ -21,21 +21,31 @@
 #define VTD_CCMD 0x028
 #define VTD_FSTS 0x034
 #define VTD_FECTL 0x038
+#define VTD_IRTA 0x0b8
 
 #define VTD_CAP_RWBF (1ull << 4)
 #define VTD_CAP_CM (1ull << 7)               /* caching mode: invalidate on not-present too */
 #define VTD_CAP_SAGAW(c) (((c) >> 8) & 0x1f) /* bit 2: 4-level (48-bit) tables */
 #define VTD_CAP_FRO(c) ((uint32_t)(((c) >> 24) & 0x3ff) * 16)
 #define VTD_CAP_NFR(c) ((unsigned)(((c) >> 40) & 0xff) + 1)
-#define VTD_ECAP_C (1ull << 0) /* page-walk coherency */
+#define VTD_ECAP_C (1ull << 0)            /* page-walk coherency */
+#define VTD_ECAP_IR (1ull << 3)           /* interrupt remapping */
+#define VTD_CAP_ND(c) ((unsigned)((c)&7)) /* domain IDs: 2^(4 + 2 * ND) */
+#define VTD_CAP_SLLPS_2M (1ull << 34)
 #define VTD_ECAP_IRO(e) ((uint32_t)(((e) >> 8) & 0x3ff) * 16)
 
 #define VTD_GCMD_TE (1u << 31)
 #define VTD_GCMD_SRTP (1u << 30)
 #define VTD_GCMD_WBF (1u << 27)
+#define VTD_GCMD_IRE (1u << 25)
+#define VTD_GCMD_SIRTP (1u << 24)
 #define VTD_GSTS_TES (1u << 31)
 #define VTD_GSTS_RTPS (1u << 30)
 #define VTD_GSTS_WBFS (1u << 27)
+#define VTD_GSTS_IRES (1u << 25)
+#define VTD_GSTS_IRTPS (1u << 24)
+#define VTD_FECTL_IM (1u << 31) /* fault events not signalled: the boot CPU polls */
+#define VTD_IRTA_SIZE_256 7u    /* 2^(7 + 1) entries: one page */
 
 #define VTD_CCMD_ICC (1ull << 63)
 #define VTD_CCMD_GLOBAL (1ull << 61)
@@ -75,13 +85,17 @@ struct vtd {
     uint32_t iotlb; /* the IOTLB invalidate register's offset */
     uint64_t root_pa;
     struct vtd_entry *root;
+    uint64_t irt_pa;     /* the interrupt remapping table: empty, so every interrupt is refused */
     uint32_t poll_limit; /* IOMMU_POLL_LIMIT; smaller in tests */
     unsigned overflows;  /* fault records lost (FSTS.PFO seen) */
 };
 
 /* Probes the unit, installs an empty root table and turns translation on: from here every
  * DMA of every device behind the unit is refused (and recorded as a fault) until attached.
- * -E_NODEV: the unit cannot do what this driver needs (4-level tables); -E_TIMEDOUT: a
+ * Then interrupt remapping on with an empty table and compatibility format off: no device
+ * can raise an interrupt (a DMA write to 0xfeexxxxx included). Fault events are masked.
+ * -E_NODEV: the unit cannot do what this driver needs (4-level tables, interrupt
+ * remapping); -E_BUSY: the firmware left translation or remapping on; -E_TIMEDOUT: a
  * command never completed; -E_NOMEM. why says which. */
 int vtd_init(struct vtd *u, const struct iommu_mmio *mmio, const struct iommu_pages *pages,
              struct refusal *why);
@@ -97,6 +111,9 @@ int vtd_flush_domain(struct vtd *u, uint16_t domain, struct refusal *why);
 
 /* Reads (and clears) up to max pending fault records. Never waits. */
 unsigned vtd_faults(struct vtd *u, struct iommu_fault *out, unsigned max);
+
+/* Domain IDs the unit has (IDs 1 .. n - 1 are usable). */
+unsigned vtd_domains(const struct vtd *u);
 
 /* The extent of the register block this driver touches, for mapping it. */
 uint32_t vtd_register_span(uint64_t cap, uint64_t ecap);

@@ -119,6 +119,38 @@ static int follows_page_tables(const struct sc_boot_info *bi, volatile uint8_t *
     return failures;
 }
 
+/* A DMA write to 0xfee00000 is an interrupt request: here INIT to APIC ID 0, the boot CPU
+ * (compatibility format: delivery mode 101b in data bits 10:8). The IOMMU must refuse it;
+ * if it did not, the boot CPU would be reset and the run would end without a result. */
+static int raise_interrupt(volatile uint8_t *a)
+{
+    const uint32_t init_to_apic0 = 5u << 8;
+    for (unsigned i = 0; i < CHUNK; i++)
+        a[i] = (uint8_t)(init_to_apic0 >> (8 * (i % 4)));
+    sc_printf("dma: writing an INIT request to 0xfee00000\n");
+    bool done = dma((uint64_t)(uintptr_t)a, EDU_BUFFER, CHUNK, false) &&
+                dma(EDU_BUFFER, 0xfee00000ull, 4, true);
+    return !sc_check(done, "the device finished the write to the interrupt address");
+}
+
+/* Whether word appears on its own in the command line. */
+static bool arg_present(const char *cmdline, const char *word)
+{
+    unsigned wl = 0;
+    while (word[wl])
+        wl++;
+    for (unsigned i = 0; i + wl <= 255 && cmdline[i]; i++) {
+        if (i && cmdline[i - 1] != ' ')
+            continue;
+        unsigned k = 0;
+        while (k < wl && cmdline[i + k] == word[k])
+            k++;
+        if (k == wl && (cmdline[i + k] == ' ' || cmdline[i + k] == 0))
+            return true;
+    }
+    return false;
+}
+
 /* The value of key=0x... in the command line, or 0. */
 static uint64_t arg_hex(const char *cmdline, const char *key)
 {
@@ -208,6 +240,8 @@ int main(const struct sc_boot_info *bi)
                 dma(beyond + CHUNK, EDU_BUFFER, CHUNK, false);
     failures += !sc_check(done, "the device finished the three refused transfers");
     failures += aim_at_canaries(bi);
+    if (arg_present(bi->cmdline, "interrupt_attack"))
+        failures += raise_interrupt(a);
     failures += !sc_check(round_trip(a, b, 2), "DMA into own memory still matches after them");
 
     /* the steady phase: device registers and DMA, no exit */

@@ -40,7 +40,7 @@ static void add_fn(pci_bdf bdf, uint16_t vendor, uint16_t device, uint32_t class
     f->regs[0] = (uint32_t)device << 16 | vendor;
     f->regs[2] = class_rev;
     f->regs[3] = (uint32_t)header << 16;
-    f->regs[4] = 0xfe000000u | (uint32_t)bdf; /* BAR0: tells functions apart */
+    f->regs[4] = 0xc0000000u + ((uint32_t)bdf << 12); /* BAR0: a page of its own */
 }
 
 static struct fake_fn *fake_find(uint16_t segment, pci_bdf bdf)
@@ -135,7 +135,7 @@ static void test_scan(void **state)
     assert_int_equal(f->device, 0x2922);
     assert_int_equal(f->class_rev >> 8, 0x010601);
     assert_int_equal(f->nbars, 6);
-    assert_int_equal(f->bar[0], 0xfe000000u | PCI_BDF(0, 0x1f, 2));
+    assert_int_equal(f->bar[0], 0xc0000000u + ((uint32_t)PCI_BDF(0, 0x1f, 2) << 12));
     const struct pci_function *br = pci_find(&inv, 0, PCI_BDF(0, 0x1e, 0));
     assert_int_equal(br->layout, PCI_HEADER_BRIDGE);
     assert_int_equal(br->nbars, 2);
@@ -209,11 +209,13 @@ static void test_assignable(void **state)
     (void)state;
     vtd_unit();
     assert_int_equal(check(SC0 "partition name=a cpus=1 memory=16M devices=00:02.0\n"
-                               "partition name=b cpus=2 memory=16M devices=01:01.0,00:1f.2\n"),
+                               "partition name=b cpus=2 memory=16M devices=01:01.0,01:02.0,"
+                               "00:1f.2\n"),
                      0);
     assert_int_equal(errs.count, 0);
     assert_int_equal(assign_owner(&cfg, 0, PCI_BDF(1, 1, 0)), 1);
-    assert_int_equal(assign_owner(&cfg, 0, PCI_BDF(1, 2, 0)), -1);
+    assert_int_equal(assign_owner(&cfg, 0, PCI_BDF(1, 2, 0)), 1);
+    assert_int_equal(assign_owner(&cfg, 0, PCI_BDF(0, 3, 0)), -1);
 }
 
 static void test_refusals(void **state)
@@ -283,9 +285,29 @@ static void test_alias_shared(void **state)
                    3,
                    "partition 'b': PCI function 0000:01:02.0 its DMA carries the same requester "
                    "ID as 0000:01:01.0 of partition 'a' (line 2)");
-    assert_int_equal(check(SC0 "partition name=a cpus=1 memory=16M devices=01:01.0\n"
+    /* the other function behind the bridge unowned: its DMA would be translated as a's */
+    expect_refused(SC0 "partition name=a cpus=1 memory=16M devices=01:01.0\n"
+                       "partition name=b cpus=2 memory=16M devices=00:02.0\n",
+                   2,
+                   "partition 'a': PCI function 0000:01:01.0 its DMA carries the same requester "
+                   "ID as 0000:01:02.0, which no partition owns: name both");
+    assert_int_equal(check(SC0 "partition name=a cpus=1 memory=16M devices=01:01.0,01:02.0\n"
                                "partition name=b cpus=2 memory=16M devices=00:02.0\n"),
                      0);
+}
+
+/* A BAR smaller than a page may share the page with another function's BAR. */
+static void test_bar_page_shared(void **state)
+{
+    (void)state;
+    vtd_unit();
+    fake_find(0, PCI_BDF(0, 0x1f, 3))->regs[4] = 0xc1234100; /* SMBus-sized, 256 bytes */
+    fake_find(0, PCI_BDF(0, 0x1f, 2))->regs[5] = 0xc1234800; /* AHCI-sized, in that page */
+    memset(&inv, 0, sizeof(inv));
+    pci_scan(&fake_cfg, 0, 0, 0xff, &inv);
+    expect_refused(SC0 "partition name=a cpus=1 memory=16M devices=00:1f.3\n", 2,
+                   "partition 'a': PCI function 0000:00:1f.3: BAR0 shares its page with a BAR "
+                   "of 0000:00:1f.2");
 }
 
 /* Behind a bridge, DMA may carry the bridge's requester ID instead of its own. */
@@ -366,6 +388,7 @@ int main(void)
         cmocka_unit_test_setup(test_alias_shared, machine),
         cmocka_unit_test_setup(test_bridge_takes_over_requester_id, machine),
         cmocka_unit_test_setup(test_bar_sizes, machine),
+        cmocka_unit_test_setup(test_bar_page_shared, machine),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,11 +19,12 @@
 #define IRO 0x500
 #define IOTLB (IRO + 8)
 #define CAP_4LEVEL (4ull << 8 | (uint64_t)(FRO / 16) << 24 | (uint64_t)(NFR - 1) << 40)
-#define ECAP_COHERENT ((uint64_t)(IRO / 16) << 8 | VTD_ECAP_C)
+#define ECAP_COHERENT ((uint64_t)(IRO / 16) << 8 | VTD_ECAP_C | VTD_ECAP_IR)
 
 /* ---- the unit ---- */
 static struct {
-    uint64_t cap, ecap, rtaddr, active_root;
+    uint64_t cap, ecap, rtaddr, active_root, irta, active_irta;
+    uint32_t fectl;
     uint32_t gsts, fsts;
     uint64_t ccmd[8], iotlb[8];
     unsigned nccmd, niotlb;
@@ -83,7 +84,16 @@ static void m_write32(void *ctx, uint32_t off, uint32_t v)
             unit.active_root = unit.rtaddr;
             unit.gsts |= VTD_GSTS_RTPS;
         }
-        unit.gsts = (unit.gsts & ~VTD_GSTS_TES) | (v & VTD_GCMD_TE ? VTD_GSTS_TES : 0);
+        if (v & VTD_GCMD_SIRTP) {
+            unit.active_irta = unit.irta;
+            unit.gsts |= VTD_GSTS_IRTPS;
+        }
+        unit.gsts = (unit.gsts & ~(VTD_GSTS_TES | VTD_GSTS_IRES)) |
+                    (v & VTD_GCMD_TE ? VTD_GSTS_TES : 0) | (v & VTD_GCMD_IRE ? VTD_GSTS_IRES : 0);
+        return;
+    }
+    if (off == VTD_FECTL) {
+        unit.fectl = v;
         return;
     }
     if (off == VTD_FSTS) {
@@ -98,6 +108,8 @@ static void m_write64(void *ctx, uint32_t off, uint64_t v)
     (void)ctx;
     if (off == VTD_RTADDR)
         unit.rtaddr = v;
+    else if (off == VTD_IRTA)
+        unit.irta = v;
     else if (off == VTD_CCMD && unit.nccmd < 8)
         unit.ccmd[unit.nccmd++] = v;
     else if (off == IOTLB && unit.niotlb < 8)
@@ -166,10 +178,19 @@ static void test_init_blocks_everything(void **state)
     assert_int_equal(u.root_pa & 0xfff, 0);
     for (unsigned i = 0; i < VTD_ENTRIES; i++)
         assert_int_equal(u.root[i].lo, 0); /* nothing present: every DMA faults */
-    /* the root table first, both caches emptied, then translation on */
-    assert_int_equal(unit.ngcmd, 2);
+    /* the root table first, both caches emptied, then translation on; then an empty
+     * interrupt table and remapping on (compatibility format left blocked), TE kept */
+    assert_int_equal(unit.ngcmd, 4);
     assert_int_equal(unit.gcmd_writes[0], VTD_GCMD_SRTP);
     assert_int_equal(unit.gcmd_writes[1], VTD_GCMD_TE);
+    assert_int_equal(unit.gcmd_writes[2], VTD_GCMD_TE | VTD_GCMD_SIRTP);
+    assert_int_equal(unit.gcmd_writes[3], VTD_GCMD_TE | VTD_GCMD_IRE);
+    assert_int_equal(unit.active_irta, u.irt_pa | VTD_IRTA_SIZE_256);
+    const uint64_t *irt = (const uint64_t *)(uintptr_t)u.irt_pa;
+    for (unsigned i = 0; i < 512; i++)
+        assert_int_equal(irt[i], 0); /* no entry present: every interrupt refused */
+    assert_int_equal(unit.fectl, VTD_FECTL_IM);
+    assert_true(unit.gsts & VTD_GSTS_IRES);
     assert_int_equal(unit.nccmd, 1);
     assert_int_equal(unit.ccmd[0], VTD_CCMD_ICC | VTD_CCMD_GLOBAL);
     assert_int_equal(unit.niotlb, 1);
@@ -184,7 +205,14 @@ static void test_init_refusals(void **state)
     assert_int_equal(vtd_init(&u, &mmio, &pages, &why), -E_NODEV);
     assert_string_equal(why.text, "VT-d: no 4-level second-level tables (SAGAW 0x2)");
     unit.cap = CAP_4LEVEL;
+    unit.ecap = ECAP_COHERENT & ~VTD_ECAP_IR;
+    assert_int_equal(vtd_init(&u, &mmio, &pages, &why), -E_NODEV);
+    assert_string_equal(why.text, "VT-d: no interrupt remapping, so a device could raise any "
+                                  "interrupt on any core");
+    unit.ecap = ECAP_COHERENT;
     unit.gsts = VTD_GSTS_TES;
+    assert_int_equal(vtd_init(&u, &mmio, &pages, &why), -E_BUSY);
+    unit.gsts = VTD_GSTS_IRES;
     assert_int_equal(vtd_init(&u, &mmio, &pages, &why), -E_BUSY);
     unit.gsts = 0;
     unit.stuck = true;
@@ -215,6 +243,9 @@ static void test_attach(void **state)
     assert_int_equal(vtd_attach(&u, PCI_BDF(2, 2, 0), &d, &why), 0);
     assert_int_equal(nallocated, pages_before);
     assert_int_equal(ctx[PCI_BDF(0, 2, 0)].lo, d.root | VTD_PRESENT);
+    /* ND 0: 16 domain IDs, so 16 is one too many */
+    struct iommu_domain too_many = {.id = 16, .root = d.root};
+    assert_int_equal(vtd_attach(&u, PCI_BDF(3, 0, 0), &too_many, &why), -E_INVAL);
     /* a domain without an ID or an unaligned root is refused before anything is written */
     struct iommu_domain bad = {.id = 0, .root = d.root};
     assert_int_equal(vtd_attach(&u, PCI_BDF(3, 0, 0), &bad, &why), -E_INVAL);
