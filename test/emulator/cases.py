@@ -771,7 +771,7 @@ CASES = [
                    r"in one request or 64 lines/s",
                    r"cpu0 +info +partition 'flood': [1-9]\d* console lines dropped \(bounds: 4 lines "
                    r"per request, 64 lines/s, bursts of 1024\)$",
-                   r"^RESULT partition=flood status=pass .* console_dropped=[1-9]\d*$"],
+                   r"^RESULT partition=flood status=pass .* console_dropped=[1-9]\d* dma_faults=0$"],
         "reject": [NO_FAIL, r"still running after the",
                    r"(?s)console output of partition 'flood' dropped.*"
                    r"console output of partition 'flood' dropped",
