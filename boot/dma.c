@@ -18,9 +18,11 @@
 #include "core/time.h"
 #include "iommu/amdvi.h"
 #include "iommu/assign.h"
+#include "iommu/guest_cfg.h"
 #include "iommu/iommu_acpi.h"
 #include "iommu/pci.h"
 #include "iommu/vtd.h"
+#include "sidecore/assigned.h"
 #include "vmexit/npt_retire.h"
 #include "vmexit/partition.h"
 
@@ -42,6 +44,7 @@ struct dma_unit {
         struct amdvi amdvi;
     };
     bool on;
+    unsigned irtes_used; /* VT-d: entries given to functions so far */
 };
 
 /* What differs between the vendors; the rest of this file is one path for both. */
@@ -53,11 +56,24 @@ struct unit_ops {
                   struct refusal *why);
     unsigned (*faults)(struct dma_unit *du, struct iommu_fault *out, unsigned max);
     int (*flush)(struct dma_unit *du, uint16_t domain, struct refusal *why);
+    /* interrupt remapping entries: numbered per unit (VT-d) or per requester (AMD-Vi) */
+    int (*irte_set)(struct dma_unit *du, pci_bdf source, unsigned index,
+                    const struct iommu_irq *irq, struct iommu_msi_msg *msg, struct refusal *why);
+    int (*irte_clear)(struct dma_unit *du, pci_bdf source, unsigned index, struct refusal *why);
+    bool irte_per_requester;
+    unsigned irtes; /* entries per table */
 };
 static const struct unit_ops *ops;
 static enum pt_page_size domain_page = PT_2M; /* the largest page every unit walks */
 
 static struct dma_unit units[IOMMU_MAX_UNITS];
+/* An owned function as the IOMMU knows it. */
+struct dma_function {
+    int unit; /* -1: no IOMMU (iommu=off) */
+    pci_bdf requester;
+    unsigned irte, irtes; /* its remapping entries: MSI, or MSI-X entry k, at irte + k */
+};
+
 /* A partition's DMA view: its RAM, as its nested tables map it, for its devices. */
 struct dma_domain {
     struct partition *p;
@@ -66,6 +82,8 @@ struct dma_domain {
     uint32_t units;     /* bit u: attached through unit u */
     uint32_t changes, invalidations;
     bool blocked; /* could not follow a change: bus mastering off on its functions */
+    struct dma_function fn[CONFIG_MAX_DEVICES];
+    struct assigned_bus bus; /* the functions as the guest reaches them */
 };
 static struct dma_domain domains[CONFIG_MAX_PARTITIONS];
 static uint64_t next_poll_tsc;
@@ -74,6 +92,7 @@ struct requester {
     uint16_t segment;
     pci_bdf id;
     int partition;
+    unsigned irtes; /* remapping entries its function took */
 };
 static struct requester requesters[CONFIG_MAX_PARTITIONS * CONFIG_MAX_DEVICES];
 static unsigned nrequesters;
@@ -191,10 +210,57 @@ static int amdvi_unit_flush(struct dma_unit *du, uint16_t domain, struct refusal
     return amdvi_flush_domain(&du->amdvi, domain, why);
 }
 
-static const struct unit_ops vtd_ops = {"VT-d",          &pt_format_ept,  vtd_unit_init,
-                                        vtd_unit_attach, vtd_unit_faults, vtd_unit_flush};
-static const struct unit_ops amdvi_ops = {"AMD-Vi",          &pt_format_amdvi,  amdvi_unit_init,
-                                          amdvi_unit_attach, amdvi_unit_faults, amdvi_unit_flush};
+static int vtd_unit_irte_set(struct dma_unit *du, pci_bdf source, unsigned index,
+                             const struct iommu_irq *irq, struct iommu_msi_msg *msg,
+                             struct refusal *why)
+{
+    return vtd_irte_set(&du->vtd, index, source, irq, msg, why);
+}
+
+static int vtd_unit_irte_clear(struct dma_unit *du, pci_bdf source, unsigned index,
+                               struct refusal *why)
+{
+    (void)source;
+    return vtd_irte_clear(&du->vtd, index, why);
+}
+
+static int amdvi_unit_irte_set(struct dma_unit *du, pci_bdf source, unsigned index,
+                               const struct iommu_irq *irq, struct iommu_msi_msg *msg,
+                               struct refusal *why)
+{
+    return amdvi_irte_set(&du->amdvi, source, index, irq, msg, why);
+}
+
+static int amdvi_unit_irte_clear(struct dma_unit *du, pci_bdf source, unsigned index,
+                                 struct refusal *why)
+{
+    return amdvi_irte_clear(&du->amdvi, source, index, why);
+}
+
+static const struct unit_ops vtd_ops = {
+    .name = "VT-d",
+    .table_format = &pt_format_ept,
+    .init = vtd_unit_init,
+    .attach = vtd_unit_attach,
+    .faults = vtd_unit_faults,
+    .flush = vtd_unit_flush,
+    .irte_set = vtd_unit_irte_set,
+    .irte_clear = vtd_unit_irte_clear,
+    .irte_per_requester = false,
+    .irtes = VTD_IRT_ENTRIES,
+};
+static const struct unit_ops amdvi_ops = {
+    .name = "AMD-Vi",
+    .table_format = &pt_format_amdvi,
+    .init = amdvi_unit_init,
+    .attach = amdvi_unit_attach,
+    .faults = amdvi_unit_faults,
+    .flush = amdvi_unit_flush,
+    .irte_set = amdvi_unit_irte_set,
+    .irte_clear = amdvi_unit_irte_clear,
+    .irte_per_requester = true,
+    .irtes = AMDVI_IRT_ENTRIES,
+};
 
 void dma_setup_units(void)
 {
@@ -285,10 +351,9 @@ static void follow_stage2(void *ctx, enum stage2_change what, uint64_t gpa, uint
 
 /* Memory BARs of f into the partition's nested tables at their host address. */
 static int map_bars(struct partition *p, const struct pci_function *f, struct sc_device *out,
+                    const uint64_t size[PCI_MAX_BARS], const struct assigned_function *af,
                     struct refusal *why)
 {
-    uint64_t size[PCI_MAX_BARS];
-    pci_size_bars(devices_cfg(), f, size);
     for (unsigned b = 0; b < PCI_MAX_BARS; b++) {
         if (!size[b])
             continue;
@@ -301,7 +366,18 @@ static int map_bars(struct partition *p, const struct pci_function *f, struct sc
                           "BAR%u at %llx+%llx overlaps the partition's RAM or its fixed "
                           "regions",
                           b, (unsigned long long)base, (unsigned long long)size[b]);
-        int rc = pt_map(&p->npt, base, base, span, PT_READ | PT_WRITE | PT_UNCACHED);
+        /* all of it but the MSI-X table's pages, when they are in this BAR */
+        uint64_t hole = base, hole_end = base;
+        if (af->trap_len && af->trap_gpa >= base && af->trap_gpa < base + span) {
+            hole = af->trap_gpa;
+            hole_end = af->trap_gpa + af->trap_len;
+        }
+        int rc = hole > base
+                     ? pt_map(&p->npt, base, base, hole - base, PT_READ | PT_WRITE | PT_UNCACHED)
+                     : 0;
+        if (!rc && base + span > hole_end)
+            rc = pt_map(&p->npt, hole_end, hole_end, base + span - hole_end,
+                        PT_READ | PT_WRITE | PT_UNCACHED);
         if (rc)
             return refuse(why, -rc, "BAR%u at %llx: nested mapping failed (%d)", b,
                           (unsigned long long)base, rc);
@@ -311,19 +387,69 @@ static int map_bars(struct partition *p, const struct pci_function *f, struct sc
     return 0;
 }
 
-static int attach_function(struct partition *p, unsigned index, const struct cfg_pci_function *c,
-                           struct sc_device *out, struct refusal *why)
+/* count remapping entries for a function's messages: a unit's entries are handed out in
+ * order (VT-d: one table per unit), or per requester ID (AMD-Vi: a table per requester;
+ * functions behind one bridge share it). Called before the function joins requesters[]. */
+static int take_irtes(unsigned unit, uint16_t segment, pci_bdf requester, unsigned count,
+                      unsigned *first)
+{
+    unsigned n = units[unit].irtes_used;
+    if (ops->irte_per_requester) {
+        n = 0;
+        for (unsigned i = 0; i < nrequesters; i++)
+            if (requesters[i].segment == segment && requesters[i].id == requester)
+                n += requesters[i].irtes;
+    }
+    if (count > ops->irtes || n > ops->irtes - count)
+        return -E_NOSPC;
+    *first = n;
+    if (!ops->irte_per_requester)
+        units[unit].irtes_used += count;
+    return 0;
+}
+
+/* Memory BARs into the nested tables, but for the MSI-X table's pages (trapped); those the
+ * hypervisor maps for itself. */
+static int trap_msix_table(struct assigned_function *af, struct refusal *why)
+{
+    uint64_t table, len;
+    if (!guest_cfg_msix_table(&af->cfg, &table, &len))
+        return 0;
+    af->trap_gpa = ALIGN_DOWN(table, PAGE_SIZE);
+    af->trap_len = ALIGN_UP(table + len, PAGE_SIZE) - af->trap_gpa;
+    if (memory_map_mmio(&hv.host_pt, af->trap_gpa, af->trap_len))
+        return refuse(why, E_NOMEM, "cannot map its MSI-X table");
+    af->msix_table = (volatile uint32_t *)(uintptr_t)table;
+    for (unsigned k = 0; k < af->cfg.msix.n; k++)
+        guest_cfg_msix_program(af->msix_table, k, NULL);
+    return 0;
+}
+
+static int attach_function(struct partition *p, unsigned index, unsigned fi,
+                           const struct cfg_pci_function *c, struct sc_device *out,
+                           struct refusal *why)
 {
     const struct iommu_info *io = devices_iommu();
     const struct pci_function *f = pci_find(devices_inventory(), c->segment, c->bdf);
+    struct dma_function *df = &domains[index].fn[fi];
+    df->unit = -1;
     if (!f)
         return refuse(why, E_NODEV, "gone since the check");
     *out = (struct sc_device){.segment = f->segment,
                               .bdf = f->bdf,
                               .vendor = f->vendor,
                               .device = f->device,
-                              .class_rev = f->class_rev};
-    int rc = map_bars(p, f, out, why);
+                              .class_rev = f->class_rev,
+                              .cfg_devfn = (uint8_t)assigned_devfn(fi)};
+    uint64_t size[PCI_MAX_BARS];
+    const struct pci_cfg *cfg = devices_cfg();
+    struct assigned_function *af = &domains[index].bus.fn[fi];
+    pci_size_bars(cfg, f, size);
+    guest_cfg_init(&af->cfg, cfg, f->segment, f->bdf, f->bar, size);
+    guest_cfg_msi_program(&af->cfg, cfg, NULL);
+    int rc = trap_msix_table(af, why);
+    if (!rc)
+        rc = map_bars(p, f, out, size, af, why);
     if (rc)
         return rc;
     if (io->kind != IOMMU_NONE) {
@@ -341,19 +467,64 @@ static int attach_function(struct partition *p, unsigned index, const struct cfg
         spin_unlock(&units[u].lock);
         if (rc)
             return rc;
+        df->irtes = af->cfg.msix.n > 1 ? af->cfg.msix.n : 1;
+        if (take_irtes((unsigned)u, f->segment, req, df->irtes, &df->irte))
+            return refuse(why, E_NOSPC, "no %u interrupt remapping entries left on IOMMU unit %d",
+                          df->irtes, u);
+        df->unit = u;
+        df->requester = req;
         domains[index].units |= 1u << u;
         if (nrequesters < ARRAY_SIZE(requesters))
-            requesters[nrequesters++] = (struct requester){f->segment, req, (int)index};
+            requesters[nrequesters++] = (struct requester){f->segment, req, (int)index, df->irtes};
         log_info("partition '%s': %04x:%02x:%02x.%u attached to IOMMU unit %d, domain %u "
-                 "(requester %02x:%02x.%u)",
+                 "(requester %02x:%02x.%u), as 00:%02x.0 to the guest",
                  p->name, f->segment, PCI_BUS(f->bdf), PCI_DEV(f->bdf), PCI_FN(f->bdf), u, d.id,
-                 PCI_BUS(req), PCI_DEV(req), PCI_FN(req));
+                 PCI_BUS(req), PCI_DEV(req), PCI_FN(req), assigned_devfn(fi) >> 3);
     }
-    const struct pci_cfg *cfg = devices_cfg();
     uint32_t cmd = cfg->read32(cfg->ctx, f->segment, f->bdf, PCI_COMMAND);
     cfg->write32(cfg->ctx, f->segment, f->bdf, PCI_COMMAND,
-                 cmd | PCI_COMMAND_MEMORY | PCI_COMMAND_BUS_MASTER);
+                 cmd | PCI_COMMAND_MEMORY | PCI_COMMAND_BUS_MASTER | PCI_COMMAND_INTX_DISABLE);
     return 0;
+}
+
+/* assigned_router: message slot of function fi of the domain's partition goes through its
+ * remapping entry to irq; with no IOMMU (iommu=off, trusted), the validated message itself
+ * in the compatibility format. */
+static int route_msi(void *ctx, unsigned fi, unsigned slot, const struct iommu_irq *irq,
+                     struct iommu_msi_msg *msg, struct refusal *why)
+{
+    struct dma_domain *d = ctx;
+    const struct dma_function *df = &d->fn[fi];
+    if (df->unit < 0) {
+        if (irq->apic_id > 0x7fff)
+            return refuse(why, E_RANGE, "APIC ID %u needs interrupt remapping", irq->apic_id);
+        msg->address = 0xfee00000u | (irq->apic_id & 0xff) << 12 | (irq->apic_id >> 8) << 5;
+        msg->data = irq->vector;
+        return 0;
+    }
+    if (slot >= df->irtes)
+        return refuse(why, E_RANGE, "message %u past the function's %u", slot, df->irtes);
+    struct dma_unit *du = &units[df->unit];
+    spin_lock(&du->lock);
+    int rc = ops->irte_set(du, df->requester, df->irte + slot, irq, msg, why);
+    spin_unlock(&du->lock);
+    return rc;
+}
+
+static void unroute_msi(void *ctx, unsigned fi, unsigned slot)
+{
+    struct dma_domain *d = ctx;
+    const struct dma_function *df = &d->fn[fi];
+    if (df->unit < 0 || slot >= df->irtes)
+        return;
+    struct dma_unit *du = &units[df->unit];
+    struct refusal why = {""};
+    spin_lock(&du->lock);
+    int rc = ops->irte_clear(du, df->requester, df->irte + slot, &why);
+    spin_unlock(&du->lock);
+    if (rc)
+        log_error("partition '%s': PCI function %u's remapping entry not cleared: %s", d->p->name,
+                  fi, why.text);
 }
 
 /* Appends " canary_hv=0x... canary_peer=0x..." to the command line of every vCPU of p. */
@@ -469,7 +640,7 @@ bool dma_attach_partitions(void)
         }
         static struct sc_device devs[CONFIG_MAX_DEVICES]; /* boot CPU only; 900 bytes */
         for (unsigned d = 0; d < c->ndevices; d++) {
-            if (attach_function(p, i, &c->devices[d], &devs[d], &why)) {
+            if (attach_function(p, i, d, &c->devices[d], &devs[d], &why)) {
                 log_error("%s:%u: partition '%s': PCI function %04x:%02x:%02x.%u: %s",
                           hv.boot->config_source, c->line, p->name, c->devices[d].segment,
                           PCI_BUS(c->devices[d].bdf), PCI_DEV(c->devices[d].bdf),
@@ -485,6 +656,10 @@ bool dma_attach_partitions(void)
         }
         if (ops)
             p->follower = (struct stage2_follower){dd, follow_stage2};
+        dd->bus.pci = devices_cfg();
+        dd->bus.router = (struct assigned_router){dd, route_msi, unroute_msi};
+        dd->bus.n = c->ndevices;
+        p->assigned = &dd->bus;
         if (hv.cfg.dma_canaries)
             offer_canaries(p);
     }

@@ -21,6 +21,7 @@ set(SIDECORE_PORTABLE_SOURCES
   iommu/amdvi.c
   iommu/assign.c
   iommu/dmar.c
+  iommu/guest_cfg.c
   iommu/iommu_acpi.c
   iommu/ivrs.c
   iommu/pci.c

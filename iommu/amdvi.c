@@ -9,13 +9,22 @@
 #define DTE_MODE_4LEVEL (4ULL << AMDVI_DTE_MODE_SHIFT)
 /* q[2]: interrupt remapping valid with IntCtl 00 (target abort), no table, and none of the
  * pass bits: a device cannot raise any interrupt, not even by a DMA write to 0xfeexxxxx */
-#define DTE_INTERRUPTS_ABORTED 1ULL
+#define DTE_INTERRUPTS_ABORTED AMDVI_DTE_IV
+/* q[2] of a requester with a table (its root ORed in): fixed and arbitrated interrupts through
+ * the table, the pass bits still 0 (NMI, INIT, ExtInt and Lint0/1 messages aborted), IG 0 (an
+ * interrupt the table refuses is logged). */
+#define DTE_INTERRUPTS_REMAPPED                                                                    \
+    (AMDVI_DTE_IV | ((uint64_t)AMDVI_IRT_LEN_LOG2 << AMDVI_DTE_INT_TAB_LEN_SHIFT) |                \
+     (AMDVI_DTE_INT_CTL_REMAP << AMDVI_DTE_INT_CTL_SHIFT))
 #define DEV_TABLE_BYTES (AMDVI_DEVICES * sizeof(struct amdvi_dte))
 #define DEV_TABLE_ORDER 9 /* 2 MiB = 2^9 pages */
 #define PA_LIMIT (1ULL << 52)
 
 _Static_assert(DEV_TABLE_BYTES == (PAGE_SIZE << DEV_TABLE_ORDER), "2 MiB device table");
 _Static_assert((1u << AMDVI_RING_LEN_LOG2) == AMDVI_RING_ENTRIES, "ring length code");
+_Static_assert(AMDVI_IRT_BYTES <= PAGE_SIZE && PAGE_SIZE % AMDVI_IRT_ALIGN == 0,
+               "an interrupt table fits an aligned page");
+_Static_assert((DTE_INTERRUPTS_REMAPPED & AMDVI_DTE_INT_ROOT_MASK) == 0, "room for the root");
 
 /* Control bits this driver owns: cleared before the tables move. The PPR, guest and GA
  * features would have the unit use structures that are not set up here. */
@@ -44,6 +53,11 @@ static uint64_t mem_load(const volatile uint64_t *p)
 }
 
 static void mem_store(volatile uint64_t *p, uint64_t v)
+{
+    *p = v;
+}
+
+static void mem_store32(volatile uint32_t *p, uint32_t v)
 {
     *p = v;
 }
@@ -122,6 +136,12 @@ static struct amdvi_cmd cmd_inv_dte(pci_bdf requester)
 {
     return (struct amdvi_cmd){
         {requester | (AMDVI_CMD_INV_DEVTAB_ENTRY << AMDVI_CMD_OPCODE_SHIFT), 0}};
+}
+
+static struct amdvi_cmd cmd_inv_irt(pci_bdf requester)
+{
+    return (struct amdvi_cmd){
+        {requester | (AMDVI_CMD_INV_INTERRUPT_TABLE << AMDVI_CMD_OPCODE_SHIFT), 0}};
 }
 
 /* Every page and directory entry the unit caches for the domain. */
@@ -305,6 +325,108 @@ int amdvi_flush_domain(struct amdvi *u, uint16_t domain, struct refusal *why)
     return cmd_run(u, &inv, 1, why);
 }
 
+/* ---- Interrupt remapping ------------------------------------------------------------- */
+
+static bool interrupts_remapped(uint64_t q2)
+{
+    return (q2 & AMDVI_DTE_IV) &&
+           ((q2 & AMDVI_DTE_INT_CTL_MASK) >> AMDVI_DTE_INT_CTL_SHIFT) == AMDVI_DTE_INT_CTL_REMAP &&
+           (q2 & AMDVI_DTE_INT_ROOT_MASK) != 0;
+}
+
+/* Fixed (IntType 000b), physical (DM 0), no EOI, logged when refused (SupIOPF 0). */
+static struct amdvi_irte irte_make(const struct iommu_irq *irq)
+{
+    return (struct amdvi_irte){AMDVI_IRTE_REMAP_EN |
+                               ((uint32_t)irq->apic_id << AMDVI_IRTE_DEST_SHIFT) |
+                               ((uint32_t)irq->vector << AMDVI_IRTE_VECTOR_SHIFT)};
+}
+
+static volatile uint32_t *irte_at(volatile struct amdvi_irte *table, unsigned index)
+{
+    return &table[index].raw;
+}
+
+/* The table of a requester whose DTE already remaps (NULL if none): its root is in q2. */
+static int table_of(struct amdvi *u, pci_bdf requester, uint64_t q2,
+                    volatile struct amdvi_irte **table, struct refusal *why)
+{
+    *table = NULL;
+    if (!interrupts_remapped(q2))
+        return 0;
+    uint64_t pa = q2 & AMDVI_DTE_INT_ROOT_MASK;
+    *table = u->pages->va(u->pages->ctx, pa);
+    if (!*table)
+        return refuse(why, E_IO, "AMD-Vi: interrupt table of %02x:%02x.%x at %#llx has no mapping",
+                      PCI_BUS(requester), PCI_DEV(requester), PCI_FN(requester),
+                      (unsigned long long)pa);
+    return 0;
+}
+
+int amdvi_irte_set(struct amdvi *u, pci_bdf requester, unsigned index, const struct iommu_irq *irq,
+                   struct iommu_msi_msg *msg, struct refusal *why)
+{
+    if (!u || !u->dev_table || !irq || !msg)
+        return refuse(why, E_INVAL, "AMD-Vi: interrupt entry without a unit, interrupt or message");
+    if (index >= AMDVI_IRT_ENTRIES)
+        return refuse(why, E_INVAL, "AMD-Vi: interrupt entry %u is beyond the table's %u", index,
+                      AMDVI_IRT_ENTRIES);
+    if (irq->vector < AMDVI_VECTOR_MIN)
+        return refuse(why, E_INVAL, "AMD-Vi: vector %u is an exception vector", irq->vector);
+    if (irq->apic_id > AMDVI_IRTE_APIC_ID_MAX)
+        return refuse(why, E_INVAL, "AMD-Vi: APIC ID %u does not fit an 8-bit remapping entry",
+                      irq->apic_id);
+    volatile uint64_t *dte = dte_at(u, requester);
+    uint64_t q2 = mem_load(&dte[2]);
+    volatile struct amdvi_irte *table;
+    int rc = table_of(u, requester, q2, &table, why);
+    if (rc != 0)
+        return rc;
+    struct amdvi_cmd cmds[2];
+    unsigned n = 0;
+    if (table) {
+        /* One 32-bit store: the unit sees the old entry or the new one, never a mix. */
+        mem_store32(irte_at(table, index), irte_make(irq).raw);
+    } else {
+        uint64_t pa;
+        void *va;
+        rc = take_pages(u, 0, &pa, &va, why);
+        if (rc != 0)
+            return rc;
+        u->irt_tables++;
+        table = va;
+        for (unsigned i = 0; i < AMDVI_IRT_ENTRIES; i++)
+            mem_store32(irte_at(table, i), i == index ? irte_make(irq).raw : 0);
+        /* The table is in memory before the DTE that names it; then the interrupt fields
+         * change in one store, from aborting everything to remapping. */
+        __atomic_thread_fence(__ATOMIC_RELEASE);
+        mem_store(&dte[2], DTE_INTERRUPTS_REMAPPED | pa);
+        cmds[n++] = cmd_inv_dte(requester);
+    }
+    cmds[n++] = cmd_inv_irt(requester);
+    rc = cmd_run(u, cmds, n, why);
+    if (rc != 0)
+        return rc;
+    *msg = (struct iommu_msi_msg){.address = AMDVI_MSI_ADDRESS, .data = index};
+    return 0;
+}
+
+int amdvi_irte_clear(struct amdvi *u, pci_bdf requester, unsigned index, struct refusal *why)
+{
+    if (!u || !u->dev_table)
+        return refuse(why, E_INVAL, "AMD-Vi: interrupt entry without a unit");
+    if (index >= AMDVI_IRT_ENTRIES)
+        return refuse(why, E_INVAL, "AMD-Vi: interrupt entry %u is beyond the table's %u", index,
+                      AMDVI_IRT_ENTRIES);
+    volatile struct amdvi_irte *table;
+    int rc = table_of(u, requester, mem_load(&dte_at(u, requester)[2]), &table, why);
+    if (rc != 0 || !table)
+        return rc; /* no table: every interrupt of the requester is aborted already */
+    mem_store32(irte_at(table, index), 0);
+    const struct amdvi_cmd inv = cmd_inv_irt(requester);
+    return cmd_run(u, &inv, 1, why);
+}
+
 /* ---- Event log ----------------------------------------------------------------------- */
 
 static void decode_event(struct amdvi *u, uint64_t q0, uint64_t q1, struct iommu_fault *f)
@@ -318,6 +440,8 @@ static void decode_event(struct amdvi *u, uint64_t q0, uint64_t q1, struct iommu
     case AMDVI_EVT_PAGE_TAB_HW_ERROR:
     case AMDVI_EVT_IOTLB_INV_TIMEOUT:
     case AMDVI_EVT_INVALID_DEV_REQUEST:
+        /* An interrupt the unit refused is one of these too (IO_PAGE_FAULT with flag I, or
+         * INVALID_DEVICE_REQUEST): its address is the MSI address. */
         f->source = (pci_bdf)(q0 & AMDVI_EVT_DEVID_MASK);
         f->addr = q1;
         f->write = (code == AMDVI_EVT_ILLEGAL_DEV_TABLE_ENTRY || code == AMDVI_EVT_IO_PAGE_FAULT) &&

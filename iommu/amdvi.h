@@ -66,6 +66,25 @@ struct amdvi_dte {
 #define AMDVI_DTE_IW (1ULL << 62)
 #define AMDVI_DTE_DOMAIN_MASK 0xffffULL /* q[1] bits 15:0 (DTE bits 79:64) */
 #define AMDVI_DEVICES 65536u            /* one entry per 16-bit requester ID */
+/* q[2] (DTE bits 191:128): what becomes of the requester's interrupts (MSI writes to
+ * 0xfee00000-0xfeefffff). With IV=0 they would pass unremapped: never left so here. */
+#define AMDVI_DTE_IV (1ULL << 0)      /* DTE 128: the fields below valid */
+#define AMDVI_DTE_INT_TAB_LEN_SHIFT 1 /* DTE 132:129: log2(table entries) */
+#define AMDVI_DTE_INT_TAB_LEN_MASK (0xfULL << AMDVI_DTE_INT_TAB_LEN_SHIFT)
+#define AMDVI_DTE_IG (1ULL << 5)                      /* DTE 133: refused ones not logged */
+#define AMDVI_DTE_INT_ROOT_MASK 0x000fffffffffffc0ULL /* DTE 179:134: table address 51:6 */
+#define AMDVI_DTE_INIT_PASS (1ULL << 56)              /* DTE 184 */
+#define AMDVI_DTE_EINT_PASS (1ULL << 57)              /* DTE 185: ExtInt */
+#define AMDVI_DTE_NMI_PASS (1ULL << 58)               /* DTE 186 */
+#define AMDVI_DTE_INT_CTL_SHIFT 60                    /* DTE 189:188: fixed/arbitrated ones */
+#define AMDVI_DTE_INT_CTL_MASK (3ULL << AMDVI_DTE_INT_CTL_SHIFT)
+#define AMDVI_DTE_INT_CTL_ABORT 0ULL      /* target-aborted */
+#define AMDVI_DTE_INT_CTL_FORWARD 1ULL    /* passed unremapped */
+#define AMDVI_DTE_INT_CTL_REMAP 2ULL      /* through the interrupt remapping table */
+#define AMDVI_DTE_LINT0_PASS (1ULL << 62) /* DTE 190 */
+#define AMDVI_DTE_LINT1_PASS (1ULL << 63) /* DTE 191 */
+/* The field holds address bits 51:6, but the table must be aligned to 128 bytes. */
+#define AMDVI_IRT_ALIGN 128u
 
 /* Command: 128 bits, opcode in bits 63:60 of the first quadword. */
 struct amdvi_cmd {
@@ -75,6 +94,7 @@ struct amdvi_cmd {
 #define AMDVI_CMD_COMPLETION_WAIT 0x1ULL
 #define AMDVI_CMD_INV_DEVTAB_ENTRY 0x2ULL
 #define AMDVI_CMD_INV_IOMMU_PAGES 0x3ULL
+#define AMDVI_CMD_INV_INTERRUPT_TABLE 0x5ULL /* DeviceID in q[0] bits 15:0, the rest 0 */
 #define AMDVI_CMD_INV_IOMMU_ALL 0x8ULL
 #define AMDVI_CW_STORE (1ULL << 0)                /* COMPLETION_WAIT: store q[1] at the address */
 #define AMDVI_CW_ADDR_MASK 0x000ffffffffffff8ULL  /* store address bits 51:3 */
@@ -97,7 +117,8 @@ struct amdvi_event {
 #define AMDVI_EVT_IOTLB_INV_TIMEOUT 0x7
 #define AMDVI_EVT_INVALID_DEV_REQUEST 0x8
 #define AMDVI_EVT_DEVID_MASK 0xffffULL /* q[0] bits 15:0; the address is q[1] */
-#define AMDVI_EVT_FLAG_RW (1ULL << 53) /* flags are q[0] bits 59:48; RW: the access was a write */
+#define AMDVI_EVT_FLAG_I (1ULL << 51)  /* flags are q[0] bits 59:48; I: an interrupt request */
+#define AMDVI_EVT_FLAG_RW (1ULL << 53) /* RW: the access was a write */
 
 _Static_assert(sizeof(struct amdvi_dte) == 32, "a DTE is 256 bits");
 _Static_assert(sizeof(struct amdvi_cmd) == 16, "a command is 128 bits");
@@ -105,11 +126,73 @@ _Static_assert(sizeof(struct amdvi_event) == 16, "an event log entry is 128 bits
 _Static_assert(AMDVI_DTE_IR == 0x2000000000000000ULL && AMDVI_DTE_IW == 0x4000000000000000ULL,
                "DTE IR/IW are bits 61-62");
 _Static_assert(AMDVI_DTE_MODE_MASK == 0xe00, "DTE Mode is bits 11:9");
+/* DTE bit n is bit n - 128 of q[2] for the interrupt fields (spec: Device Table Entry Format) */
+_Static_assert(AMDVI_DTE_IV == 1ULL << (128 - 128), "DTE IV is bit 128");
+_Static_assert(AMDVI_DTE_INT_TAB_LEN_MASK == 0xfULL << (129 - 128), "DTE IntTabLen is 132:129");
+_Static_assert(AMDVI_DTE_IG == 1ULL << (133 - 128), "DTE IG is bit 133");
+_Static_assert(AMDVI_DTE_INT_ROOT_MASK == ((1ULL << (179 - 134 + 1)) - 1) << (134 - 128),
+               "DTE IntTableRootPtr (address bits 51:6) is 179:134");
+_Static_assert(AMDVI_DTE_INIT_PASS == 1ULL << (184 - 128) &&
+                   AMDVI_DTE_EINT_PASS == 1ULL << (185 - 128) &&
+                   AMDVI_DTE_NMI_PASS == 1ULL << (186 - 128),
+               "DTE InitPass, EIntPass, NMIPass are bits 184-186");
+_Static_assert(AMDVI_DTE_INT_CTL_MASK == 3ULL << (188 - 128), "DTE IntCtl is 189:188");
+_Static_assert(AMDVI_DTE_LINT0_PASS == 1ULL << (190 - 128) &&
+                   AMDVI_DTE_LINT1_PASS == 1ULL << (191 - 128),
+               "DTE Lint0Pass, Lint1Pass are bits 190-191");
+_Static_assert(AMDVI_IRT_ALIGN % (AMDVI_DTE_INT_ROOT_MASK & -AMDVI_DTE_INT_ROOT_MASK) == 0,
+               "a 128-byte aligned table root is expressible in the DTE field");
+_Static_assert(AMDVI_EVT_FLAG_I == 1ULL << (48 + 3), "event flag I is flags bit 3 (bit 51)");
 
 /* Ring sizes: 4 KiB each, 256 entries of 16 bytes (the smallest the unit takes). */
 #define AMDVI_RING_BYTES 4096u
 #define AMDVI_RING_ENTRIES (AMDVI_RING_BYTES / 16u)
 #define AMDVI_RING_LEN_LOG2 8 /* log2(AMDVI_RING_ENTRIES) */
+
+/* Interrupt remapping table entry, legacy 32-bit format (the GA 128-bit one only with
+ * Control GAEn, which this driver keeps 0). The MSI data bits 10:0 index the table. */
+struct amdvi_irte {
+    uint32_t raw;
+};
+#define AMDVI_IRTE_REMAP_EN (1u << 0) /* 0: the interrupt is target-aborted (and logged) */
+#define AMDVI_IRTE_SUP_IOPF (1u << 1) /* 1: such an abort is not logged */
+#define AMDVI_IRTE_INT_TYPE_SHIFT 2   /* bits 4:2: 000b fixed, 001b arbitrated */
+#define AMDVI_IRTE_INT_TYPE_MASK (7u << AMDVI_IRTE_INT_TYPE_SHIFT)
+#define AMDVI_IRTE_RQ_EOI (1u << 5)     /* 1: the device needs an EOI */
+#define AMDVI_IRTE_DM (1u << 6)         /* destination mode: 0 physical, 1 logical */
+#define AMDVI_IRTE_GUEST_MODE (1u << 7) /* 0 in the legacy format */
+#define AMDVI_IRTE_DEST_SHIFT 8         /* bits 15:8: APIC ID (8 bits in this format) */
+#define AMDVI_IRTE_DEST_MASK (0xffu << AMDVI_IRTE_DEST_SHIFT)
+#define AMDVI_IRTE_VECTOR_SHIFT 16 /* bits 23:16 */
+#define AMDVI_IRTE_VECTOR_MASK (0xffu << AMDVI_IRTE_VECTOR_SHIFT)
+#define AMDVI_IRTE_RESERVED_MASK 0xff000000u /* bits 31:24 */
+
+_Static_assert(sizeof(struct amdvi_irte) == 4, "a legacy IRTE is 32 bits");
+_Static_assert(AMDVI_IRTE_INT_TYPE_MASK == 0x1c && AMDVI_IRTE_DM == 0x40 &&
+                   AMDVI_IRTE_DEST_MASK == 0xff00 && AMDVI_IRTE_VECTOR_MASK == 0xff0000,
+               "IRTE IntType 4:2, DM 6, Destination 15:8, Vector 23:16");
+/* The fields tile the entry: their sum equals their union only if no two overlap. */
+_Static_assert((AMDVI_IRTE_REMAP_EN | AMDVI_IRTE_SUP_IOPF | AMDVI_IRTE_INT_TYPE_MASK |
+                AMDVI_IRTE_RQ_EOI | AMDVI_IRTE_DM | AMDVI_IRTE_GUEST_MODE | AMDVI_IRTE_DEST_MASK |
+                AMDVI_IRTE_VECTOR_MASK | AMDVI_IRTE_RESERVED_MASK) == 0xffffffffu &&
+                   (uint64_t)AMDVI_IRTE_REMAP_EN + AMDVI_IRTE_SUP_IOPF + AMDVI_IRTE_INT_TYPE_MASK +
+                           AMDVI_IRTE_RQ_EOI + AMDVI_IRTE_DM + AMDVI_IRTE_GUEST_MODE +
+                           AMDVI_IRTE_DEST_MASK + AMDVI_IRTE_VECTOR_MASK +
+                           AMDVI_IRTE_RESERVED_MASK ==
+                       0xffffffffu,
+               "IRTE fields cover bits 31:0 once each");
+
+/* One table per requester that has remapped interrupts: 256 entries (IntTabLen 8), 1 KiB,
+ * in a page of its own. 256 keeps MSI data bits 10:8, which the unit reads as the message
+ * type, at 000b (fixed) for every index. */
+#define AMDVI_IRT_LEN_LOG2 8
+#define AMDVI_IRT_ENTRIES (1u << AMDVI_IRT_LEN_LOG2)
+#define AMDVI_IRT_BYTES (AMDVI_IRT_ENTRIES * sizeof(struct amdvi_irte))
+#define AMDVI_MSI_ADDRESS 0xfee00000ULL /* the MSI a remapped device sends: data = index */
+#define AMDVI_VECTOR_MIN 32             /* 0-31 are exceptions */
+#define AMDVI_IRTE_APIC_ID_MAX 255
+_Static_assert(AMDVI_IRT_ENTRIES == 256 && AMDVI_IRT_BYTES == 1024, "256 entries, 1 KiB");
+_Static_assert(AMDVI_IRT_LEN_LOG2 <= 11, "IntTabLen up to 1011b (2048 entries)");
 
 /* ---- Driver ------------------------------------------------------------------------ */
 
@@ -131,6 +214,7 @@ struct amdvi {
     uint64_t wait_seq;
     uint32_t poll_limit; /* every wait gives up after this many reads; IOMMU_POLL_LIMIT */
     uint64_t efr;        /* the Extended Feature Register as read at init */
+    uint32_t irt_tables; /* interrupt remapping tables allocated (a page each, kept) */
     /* Event log accounting */
     uint64_t evt_overflows; /* times the log filled and the unit dropped events */
     uint64_t evt_unknown;   /* entries with a code this driver does not decode (0 included) */
@@ -164,7 +248,32 @@ int amdvi_flush_domain(struct amdvi *u, uint16_t domain, struct refusal *why);
 /* Moves up to max new event log entries into out and advances the head register; restarts
  * a log that overflowed (counted in evt_overflows). Returns how many. Never waits.
  * IO_PAGE_FAULT and the other device events give source, addr (and write for page faults
- * and illegal DTEs); reason is the event code; unknown codes come with source and addr 0. */
+ * and illegal DTEs); reason is the event code; unknown codes come with source and addr 0.
+ * An interrupt the unit refused (a disabled or missing remapping entry) comes as an
+ * IO_PAGE_FAULT with flag I or an INVALID_DEVICE_REQUEST: reported the same way, addr being
+ * the interrupt's MSI address. */
 unsigned amdvi_faults(struct amdvi *u, struct iommu_fault *out, unsigned max);
+
+/* ---- Interrupt remapping ---------------------------------------------------------------- */
+
+/* Remapping entry index (0 .. AMDVI_IRT_ENTRIES - 1) of requester's interrupt table delivers
+ * irq (fixed, physical, edge). The table (AMDVI_IRT_ENTRIES 32-bit entries, all remapping
+ * disabled) is allocated on the requester's first entry and its device table entry turned to
+ * IntCtl 10b (remapped) with IV=1, IntTabLen and the table root; NMI, INIT, ExtInt, Lint0/1
+ * pass-through bits stay 0. Then INVALIDATE_INTERRUPT_TABLE for requester (and
+ * INVALIDATE_DEVTAB_ENTRY when the DTE changed) and COMPLETION_WAIT, waited for. msg: the MSI
+ * the device must send (address 0xfee00000, data = index), filled only on success.
+ * -E_INVAL: index, vector < 32 or an APIC ID above 255 (32-bit entries hold 8 bits); nothing
+ * written. -E_NOMEM: no page for the table; the DTE untouched. -E_TIMEDOUT, -E_IO: the unit
+ * did not complete (the entry may be in use). A second entry of the requester reuses its
+ * table; setting an entry again replaces it. amdvi_attach and amdvi_detach leave the
+ * interrupt fields as they are. */
+int amdvi_irte_set(struct amdvi *u, pci_bdf requester, unsigned index, const struct iommu_irq *irq,
+                   struct iommu_msi_msg *msg, struct refusal *why);
+
+/* Entry index disabled again (RemapEn 0: the unit refuses and logs the interrupt),
+ * invalidated and waited for. A requester without a table (its interrupts all aborted) has
+ * nothing to disable: 0 at once. The table stays, every entry of it possibly disabled. */
+int amdvi_irte_clear(struct amdvi *u, pci_bdf requester, unsigned index, struct refusal *why);
 
 #endif

@@ -52,4 +52,17 @@ struct iommu_domain {
     uint64_t root;
 };
 
+/* One interrupt a device may raise, as a remapping entry delivers it: fixed delivery,
+ * physical destination mode, edge-triggered, to one core. */
+struct iommu_irq {
+    uint32_t apic_id;
+    uint8_t vector; /* 32..255 */
+};
+
+/* The MSI message a device must send to use a remapping entry. */
+struct iommu_msi_msg {
+    uint64_t address;
+    uint32_t data;
+};
+
 #endif

@@ -203,34 +203,29 @@ unsigned vpci_config_write(struct vpci_dev *d, unsigned devfn, unsigned offset, 
 /* ---- Configuration mechanism #1 */
 #define CONFIG_ENABLE (1u << 31)
 
-enum port_kind { PORT_NONE, PORT_ADDRESS, PORT_DATA };
-
-/* Which of the mechanism's ports an access is; for the data port, the devfn the latch
- * selects on bus 0 (0x100, which no function has, when the enable bit is off or another
- * bus is named) and the register it reaches. */
-static enum port_kind port_kind(uint32_t latch, uint16_t port, unsigned size, unsigned *devfn,
+enum vpci_port vpci_port_decode(uint32_t latch, uint16_t port, unsigned size, unsigned *devfn,
                                 unsigned *offset)
 {
     if (port == VPCI_PORT_ADDRESS && size == 4)
-        return PORT_ADDRESS;
+        return VPCI_PORT_LATCH;
     if (port < VPCI_PORT_DATA || port > VPCI_PORT_DATA + 3 || (size != 1 && size != 2 && size != 4))
-        return PORT_NONE;
+        return VPCI_PORT_NONE;
     *offset = (latch & 0xfc) + (unsigned)(port - VPCI_PORT_DATA);
     bool bus0 = (latch & CONFIG_ENABLE) && ((latch >> 16) & 0xff) == 0;
     *devfn = bus0 ? (latch >> 8) & 0xff : 0x100;
-    return PORT_DATA;
+    return VPCI_PORT_CONFIG;
 }
 
 bool vpci_port_read(const struct vpci_dev *d, const uint32_t *latch, uint16_t port, unsigned size,
                     uint32_t *value)
 {
     unsigned devfn = 0, offset = 0;
-    switch (port_kind(*latch, port, size, &devfn, &offset)) {
-    case PORT_ADDRESS:
+    switch (vpci_port_decode(*latch, port, size, &devfn, &offset)) {
+    case VPCI_PORT_LATCH:
         *value = *latch;
         return true;
-    case PORT_DATA:
-        *value = vpci_config_read(d, devfn, offset, size);
+    case VPCI_PORT_CONFIG:
+        *value = d ? vpci_config_read(d, devfn, offset, size) : 0xffffffffu;
         return true;
     default:
         return false;
@@ -242,12 +237,12 @@ bool vpci_port_write(struct vpci_dev *d, uint32_t *latch, uint16_t port, unsigne
 {
     unsigned devfn = 0, offset = 0;
     *todo = 0;
-    switch (port_kind(*latch, port, size, &devfn, &offset)) {
-    case PORT_ADDRESS:
+    switch (vpci_port_decode(*latch, port, size, &devfn, &offset)) {
+    case VPCI_PORT_LATCH:
         *latch = value;
         return true;
-    case PORT_DATA:
-        *todo = vpci_config_write(d, devfn, offset, size, value);
+    case VPCI_PORT_CONFIG:
+        *todo = d ? vpci_config_write(d, devfn, offset, size, value) : 0;
         return true;
     default:
         return false;

@@ -95,6 +95,13 @@ unsigned vpci_config_write(struct vpci_dev *d, unsigned devfn, unsigned offset, 
  * A write's VPCI_DO_* bits go to *todo. */
 #define VPCI_PORT_ADDRESS 0xcf8
 #define VPCI_PORT_DATA 0xcfc
+enum vpci_port { VPCI_PORT_NONE, VPCI_PORT_LATCH, VPCI_PORT_CONFIG };
+/* Which of the ports an access is; for the data ports, the devfn the latch selects on bus 0
+ * (0x100, which no function has, when the enable bit is off or another bus is named) and
+ * the register it reaches. */
+enum vpci_port vpci_port_decode(uint32_t latch, uint16_t port, unsigned size, unsigned *devfn,
+                                unsigned *offset);
+/* d NULL: no virtio-pci function on the bus (its devfn reads all ones too). */
 bool vpci_port_read(const struct vpci_dev *d, const uint32_t *latch, uint16_t port, unsigned size,
                     uint32_t *value);
 bool vpci_port_write(struct vpci_dev *d, uint32_t *latch, uint16_t port, unsigned size,

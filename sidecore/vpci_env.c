@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "core/spinlock.h"
 #include "guest-stubs/include/sidecore/abi.h"
+#include "sidecore/assigned.h"
 #include "sidecore/svc_env.h"
 #include "sidecore/vcpu_services.h"
 #include "vmexit/dev_trap.h"
@@ -24,9 +25,14 @@ static struct vcpu_services *device_of(const struct vcpu *v)
     return s && s->has_vpci ? s : NULL;
 }
 
-bool dev_trap_at(const struct vcpu *v, uint64_t gpa)
+static bool virtio_bar_at(const struct vcpu *v, uint64_t gpa)
 {
     return device_of(v) && gpa >= SC_GPA_VIRTIO_BLK && gpa - SC_GPA_VIRTIO_BLK < VPCI_BAR_SIZE;
+}
+
+bool dev_trap_at(const struct vcpu *v, uint64_t gpa)
+{
+    return virtio_bar_at(v, gpa) || assigned_mmio_at(v, gpa);
 }
 
 void vpci_env_refused(struct vcpu *v, const struct vpci_msix_entry *m, const char *why)
@@ -115,7 +121,11 @@ static void finish(struct vcpu *v, struct vcpu_services *s, const struct todo *t
 void dev_trap_mmio(struct vcpu *v, uint64_t gpa, unsigned size, bool write, uint64_t *value)
 {
     struct vcpu_services *s = device_of(v);
-    if (!s || !dev_trap_at(v, gpa)) {
+    if (assigned_mmio_at(v, gpa)) {
+        assigned_mmio(v, gpa, size, write, value);
+        return;
+    }
+    if (!s || !virtio_bar_at(v, gpa)) {
         if (!write)
             *value = 0;
         return;
@@ -131,18 +141,30 @@ void dev_trap_mmio(struct vcpu *v, uint64_t gpa, unsigned size, bool write, uint
     finish(v, s, &t);
 }
 
+/* Bus 0 of configuration mechanism #1: the virtio-pci disk (00:01.0) and the partition's own
+ * PCI functions (sidecore/assigned.h) share the address latch, vCPU 0's. */
 bool dev_trap_port(struct vcpu *v, uint16_t port, unsigned size, bool write, uint32_t *value)
 {
-    struct vcpu_services *s = device_of(v);
-    if (!s)
+    struct partition *p = v->partition;
+    struct vcpu_services *s0 = p->vcpus[0].svc, *s = device_of(v);
+    if (!s0 || (!s && !p->assigned))
         return false;
+    unsigned devfn = 0, offset = 0;
+    spin_lock(&s0->blk_lock);
+    enum vpci_port kind = vpci_port_decode(s0->pci_address, port, size, &devfn, &offset);
+    spin_unlock(&s0->blk_lock);
+    if (kind == VPCI_PORT_CONFIG && assigned_config(v, devfn, offset, size, write, value))
+        return true;
     struct todo t = {0};
     unsigned what = 0;
-    spin_lock(&s->blk_lock);
-    bool ours = write ? vpci_port_write(&s->vpci, &s->pci_address, port, size, *value, &what)
-                      : vpci_port_read(&s->vpci, &s->pci_address, port, size, value);
-    apply(&v->partition->vcpus[0], s, what, &t);
-    spin_unlock(&s->blk_lock);
-    finish(v, s, &t);
+    struct vpci_dev *d = s ? &s->vpci : NULL;
+    spin_lock(&s0->blk_lock);
+    bool ours = write ? vpci_port_write(d, &s0->pci_address, port, size, *value, &what)
+                      : vpci_port_read(d, &s0->pci_address, port, size, value);
+    if (s)
+        apply(&p->vcpus[0], s, what, &t);
+    spin_unlock(&s0->blk_lock);
+    if (s)
+        finish(v, s, &t);
     return ours;
 }

@@ -33,7 +33,7 @@ ALLOWED = {
     "mb2": {"core"},  # the Multiboot2 loader, the same
     "tools/check": {"core"},  # sidecore-check: the configuration checked on the host
     "vmexit": {"core", ABI},  # virtualization
-    "sidecore": {"core", "vmexit", ABI},  # services
+    "sidecore": {"core", "iommu", "vmexit", ABI},  # services (iommu: an owned function's view)
     "boot": {"core", "iommu", "vmexit", "sidecore", ABI},  # boot CPU's path, role dispatch
     "bench/guests": {ABI},
     "bench": {ABI, "sidecore"},  # ring_host: the ring consumer on Linux threads

@@ -54,6 +54,7 @@ enum vcpu_state {
 struct partition;
 struct palloc;
 struct vcpu_services;
+struct assigned_bus;
 struct cfg_partition;
 struct boot_file;
 
@@ -128,6 +129,7 @@ struct partition {
     unsigned npt_table_limit;        /* table pages the nested tables may grow to at run time */
     uint32_t dma_faults;             /* DMA of its devices the IOMMU refused (boot/dma.c counts) */
     struct stage2_follower follower; /* changed NULL: none */
+    struct assigned_bus *assigned;   /* its PCI functions (sidecore/assigned.h), or NULL */
 };
 
 /* One exit of this vCPU, by reason (exit.c; only the vCPU's own core counts). */

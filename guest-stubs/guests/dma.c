@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The sidecore authors */
 /* Test guest: drives the DMA engine of QEMU's edu device, a PCI function its partition owns
- * (devices=). DMA out of and back into its own memory must match; DMA at addresses outside
- * its memory must be refused by the IOMMU (the hypervisor logs and counts each fault) and
- * must leave the device working; the register accesses and DMA take no exit. */
+ * (devices=). It finds the device on its own bus 0 (configuration mechanism #1), where the
+ * BAR reads where it is mapped and MSI messages are the hypervisor's to check. DMA out of
+ * and back into its own memory must match; DMA at addresses outside its memory must be
+ * refused by the IOMMU (the hypervisor logs and counts each fault) and must leave the device
+ * working; MSI messages aimed at another core, at an exception vector, as an NMI or in the
+ * remapping format must raise nothing; its own message must arrive; the register accesses,
+ * the DMA and the interrupts take no exit. */
+#include "core/cpu.h"
 #include "sidecore/guest.h"
 
 #define EDU_VENDOR 0x1234
@@ -14,8 +19,14 @@
 #define EDU_DMA_DST 0x88
 #define EDU_DMA_COUNT 0x90
 #define EDU_DMA_CMD 0x98
+#define EDU_INTR_STATUS 0x24
+#define EDU_INTR_ACK 0x64
 #define EDU_CMD_START 1
-#define EDU_CMD_TO_RAM 2   /* else from RAM into the device */
+#define EDU_CMD_TO_RAM 2 /* else from RAM into the device */
+#define EDU_CMD_IRQ 4    /* an interrupt when done */
+#define EDU_IRQ_DMA 0x100
+#define MSI_VECTOR 0x61
+#define QUIET_MS 300       /* after a transfer whose interrupt must not come */
 #define EDU_BUFFER 0x40000 /* the device's own 4 KiB, as a DMA address on its side */
 #define CHUNK 4096
 #define DMA_TIMEOUT_MS 5000 /* edu completes a transfer 100 ms (virtual) after it starts */
@@ -23,6 +34,9 @@
 
 static volatile uint8_t *regs;
 static uint64_t tsc_hz;
+static bool dma_irq;           /* transfers ask for an interrupt */
+static volatile unsigned irqs; /* taken on MSI_VECTOR */
+static volatile uint32_t irq_status;
 
 static uint32_t rd32(unsigned off)
 {
@@ -45,7 +59,7 @@ static bool dma(uint64_t src, uint64_t dst, unsigned count, bool to_ram)
     wr64(EDU_DMA_SRC, src);
     wr64(EDU_DMA_DST, dst);
     wr64(EDU_DMA_COUNT, count);
-    wr64(EDU_DMA_CMD, EDU_CMD_START | (to_ram ? EDU_CMD_TO_RAM : 0));
+    wr64(EDU_DMA_CMD, EDU_CMD_START | (to_ram ? EDU_CMD_TO_RAM : 0) | (dma_irq ? EDU_CMD_IRQ : 0));
     uint64_t deadline = sc_rdtsc() + tsc_hz / 1000 * DMA_TIMEOUT_MS;
     while (rd32(EDU_DMA_CMD) & EDU_CMD_START)
         if (sc_rdtsc() > deadline)
@@ -191,6 +205,136 @@ static int aim_at_canaries(const struct sc_boot_info *bi)
     return !sc_check(done, "the device finished the transfers aimed at the canaries");
 }
 
+/* ---- its configuration space, on bus 0 of configuration mechanism #1 ---- */
+static unsigned cfg_devfn;
+
+static uint32_t cfg_read32(unsigned reg)
+{
+    outl(0xcf8, 0x80000000u | cfg_devfn << 8 | (reg & 0xfc));
+    return inl(0xcfc);
+}
+
+static void cfg_write32(unsigned reg, uint32_t v)
+{
+    outl(0xcf8, 0x80000000u | cfg_devfn << 8 | (reg & 0xfc));
+    outl(0xcfc, v);
+}
+
+static void cfg_write16(unsigned reg, uint16_t v)
+{
+    outl(0xcf8, 0x80000000u | cfg_devfn << 8 | (reg & 0xfc));
+    outw((uint16_t)(0xcfc + (reg & 2)), v);
+}
+
+/* The capability with id, from a bounded walk of the list; 0 if none. */
+static unsigned find_capability(uint8_t id)
+{
+    unsigned at = cfg_read32(0x34) & 0xfc;
+    for (unsigned hops = 0; at >= 0x40 && hops < 48; hops++) {
+        uint32_t head = cfg_read32(at);
+        if ((head & 0xff) == id)
+            return at;
+        at = (head >> 8) & 0xfc;
+    }
+    return 0;
+}
+
+/* The device as the guest finds it: its IDs, BAR0 where it is mapped, and sizing. */
+static int probe(const struct sc_device *d)
+{
+    int failures = 0;
+    uint32_t id = cfg_read32(0x00), bar = cfg_read32(0x10);
+    failures += !sc_check(id == ((uint32_t)EDU_DEVICE << 16 | EDU_VENDOR),
+                          "configuration space at 00:%02x.%u reads %08x", cfg_devfn >> 3,
+                          cfg_devfn & 7, id);
+    failures += !sc_check((bar & ~0xfu) == (uint32_t)d->bar_gpa[0],
+                          "BAR0 reads 0x%08x, where it is mapped", bar);
+    cfg_write32(0x10, 0xffffffffu);
+    uint32_t mask = cfg_read32(0x10);
+    cfg_write32(0x10, 0x12345000u); /* a move: ignored */
+    failures += !sc_check((mask & ~0xfu) == (uint32_t) ~(d->bar_size[0] - 1) &&
+                              cfg_read32(0x10) == bar && (rd32(EDU_ID) & 0xff) == 0xed,
+                          "BAR0 sizes to %08x, stays put when moved, and still answers", mask);
+    return failures;
+}
+
+static void on_msi(uint8_t vector)
+{
+    (void)vector;
+    uint32_t st = rd32(EDU_INTR_STATUS);
+    wr32(EDU_INTR_ACK, st);
+    irq_status |= st;
+    irqs++;
+    lapic_eoi();
+}
+
+/* MSI on, with the message address (compatibility format unless told) and data. */
+static void msi_program(unsigned at, uint32_t address, uint16_t data)
+{
+    uint32_t head = cfg_read32(at);
+    bool is64 = (head >> 16) & 0x80;
+    cfg_write16(at + 2, 0); /* off while it changes */
+    cfg_write32(at + 4, address);
+    if (is64)
+        cfg_write32(at + 8, 0);
+    cfg_write16(at + (is64 ? 12 : 8), data);
+    cfg_write16(at + 2, 1);
+}
+
+/* One transfer asking for an interrupt; how many arrived within ms after it finished, or
+ * NOT_DONE. */
+#define NOT_DONE 1000u
+static unsigned dma_with_irq(volatile uint8_t *a, unsigned ms)
+{
+    unsigned before = irqs;
+    dma_irq = true;
+    bool done = dma((uint64_t)(uintptr_t)a, EDU_BUFFER, CHUNK, false);
+    dma_irq = false;
+    uint64_t until = sc_rdtsc() + tsc_hz / 1000 * ms;
+    while (done && irqs == before && sc_rdtsc() < until)
+        sc_pause();
+    return done ? irqs - before : NOT_DONE;
+}
+
+/* Messages the hypervisor must refuse raise nothing anywhere; the partition's own does. */
+static int interrupts(const struct sc_boot_info *bi, volatile uint8_t *a)
+{
+    unsigned at = find_capability(0x05);
+    if (!sc_check(at != 0, "an MSI capability at 0x%02x", at))
+        return 1;
+    uint32_t self = bi->apic_ids[sc_vcpu_id()];
+    static const struct {
+        uint32_t apic;
+        uint16_t data;
+        bool remappable, self;
+        const char *what;
+    } hostile[] = {
+        {0, MSI_VECTOR, false, false, "to APIC ID 0, the boot CPU"},
+        {0, 0x0e, false, true, "to vector 14, an exception"},
+        {0, 0x400 | MSI_VECTOR, false, true, "as an NMI"},
+        {0, 0, true, true, "in the remapping format, entry 0"},
+    };
+    int failures = 0;
+    lapic_init();
+    sc_set_irq_handler(MSI_VECTOR, on_msi);
+    sc_irq_enable();
+    for (unsigned i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
+        uint32_t apic = hostile[i].self ? self : hostile[i].apic;
+        uint32_t address = 0xfee00000u | (apic & 0xff) << 12 | (hostile[i].remappable ? 0x10 : 0);
+        msi_program(at, address, hostile[i].data);
+        unsigned got = dma_with_irq(a, QUIET_MS);
+        failures += !sc_check(got == 0, "MSI %s (address %08x, data %04x): %u interrupts",
+                              hostile[i].what, address, hostile[i].data, got);
+    }
+    msi_program(at, 0xfee00000u | (self & 0xff) << 12 | ((self >> 8) & 0x7f) << 5, MSI_VECTOR);
+    irq_status = 0;
+    unsigned got = dma_with_irq(a, DMA_TIMEOUT_MS);
+    failures += !sc_check(got == 1 && (irq_status & EDU_IRQ_DMA),
+                          "MSI to this core (APIC ID %u), vector 0x%x: %u interrupt, status %x",
+                          self, MSI_VECTOR, got, irq_status);
+    return failures;
+}
+
 static const struct sc_device *find_edu(const struct sc_boot_info *bi)
 {
     for (unsigned i = 0; i < bi->ndevices && i < 8; i++)
@@ -211,7 +355,8 @@ int main(const struct sc_boot_info *bi)
     for (uint64_t off = 0; off < 0x1000; off += 0x1000)
         sc_map_identity(d->bar_gpa[0] + off, SC_PTE_PCD | SC_PTE_PWT);
     regs = (volatile uint8_t *)(uintptr_t)d->bar_gpa[0];
-    int failures = 0;
+    cfg_devfn = d->cfg_devfn;
+    int failures = probe(d);
     uint32_t id = rd32(EDU_ID);
     failures += !sc_check(
         (id & 0xff) == 0xed, "edu %02x:%02x.%u: BAR0 at 0x%llx (%llu KiB), identification 0x%08x",
@@ -243,16 +388,24 @@ int main(const struct sc_boot_info *bi)
     if (arg_present(bi->cmdline, "interrupt_attack"))
         failures += raise_interrupt(a);
     failures += !sc_check(round_trip(a, b, 2), "DMA into own memory still matches after them");
+    failures += interrupts(bi, a);
 
-    /* the steady phase: device registers and DMA, no exit */
+    /* the steady phase: device registers, DMA and its interrupts, no exit */
+    unsigned before = irqs;
+    dma_irq = true;
     sc_steady_begin();
     unsigned good = 0;
     for (unsigned r = 0; r < STEADY_ROUNDS; r++)
         good += round_trip(a, b, 3 + r);
+    uint64_t until = sc_rdtsc() + tsc_hz / 1000 * DMA_TIMEOUT_MS;
+    while (irqs - before < 2 * STEADY_ROUNDS && sc_rdtsc() < until)
+        sc_pause();
     uint64_t exits = sc_steady_end();
-    failures += !sc_check(good == STEADY_ROUNDS && exits == 0,
-                          "%u of %u DMA round trips matched with %llu exits", good, STEADY_ROUNDS,
-                          (unsigned long long)exits);
+    dma_irq = false;
+    failures += !sc_check(good == STEADY_ROUNDS && exits == 0 && irqs - before == 2 * STEADY_ROUNDS,
+                          "%u of %u DMA round trips matched, %u completion interrupts, with %llu "
+                          "exits",
+                          good, STEADY_ROUNDS, irqs - before, (unsigned long long)exits);
     failures += follows_page_tables(bi, b + CHUNK);
     return failures;
 }

@@ -43,6 +43,7 @@
 #define EFR_IA 0x40ull
 
 #define ADDR_51_12 0x000ffffffffff000ull
+#define ADDR_51_6 0x000fffffffffffc0ull
 #define PA_BASE 0x000000c000000000ull /* model "physical" memory: above 4G, not the heap */
 #define OP(q0) ((unsigned)((q0) >> 60))
 
@@ -50,7 +51,7 @@
 
 struct cmd_rec {
     uint64_t q0, q1;
-    uint64_t dte0; /* INVALIDATE_DEVTAB_ENTRY: the entry as the unit then reads it */
+    uint64_t dte0, dte2; /* INVALIDATE_DEVTAB_ENTRY, _INTERRUPT_TABLE: the entry as then read */
 };
 
 struct alloc_rec {
@@ -74,6 +75,7 @@ static struct model {
     unsigned nmem;
     uint64_t next_pa;
     unsigned write_seq, last_base_write, first_enable_write; /* register write order */
+    uint32_t irt_seen[256]; /* the table as the last INVALIDATE_INTERRUPT_TABLE found it */
 } m;
 
 static struct amdvi u;
@@ -127,7 +129,7 @@ static void m_run(void)
     assert_true(m.reg[R_CONTROL / 8] & C_CMD_BUF_EN);
     while (m.reg[R_CMD_HEAD / 8] != m.reg[R_CMD_TAIL / 8]) {
         const uint64_t *c = m_va(NULL, (base & ADDR_51_12) + m.reg[R_CMD_HEAD / 8]);
-        struct cmd_rec r = {c[0], c[1], 0};
+        struct cmd_rec r = {c[0], c[1], 0, 0};
         switch (OP(r.q0)) {
         case 1:
             assert_int_equal(r.q0 & 0x0ff0000000000006ull, 0); /* reserved, I, F */
@@ -137,6 +139,15 @@ static void m_run(void)
         case 2:
             assert_int_equal(r.q0 & 0x0fffffffffff0000ull, 0);
             r.dte0 = dte((uint16_t)r.q0)[0];
+            r.dte2 = dte((uint16_t)r.q0)[2];
+            break;
+        case 5: /* INVALIDATE_INTERRUPT_TABLE: DeviceID in bits 15:0, everything else reserved */
+            assert_int_equal(r.q0 & 0x0fffffffffff0000ull, 0);
+            assert_int_equal(r.q1, 0);
+            r.dte0 = dte((uint16_t)r.q0)[0];
+            r.dte2 = dte((uint16_t)r.q0)[2];
+            if ((r.dte2 >> 60 & 3) == 2)
+                memcpy(m.irt_seen, m_va(NULL, r.dte2 & ADDR_51_6), sizeof(m.irt_seen));
             break;
         case 3:
         case 8:
@@ -215,6 +226,60 @@ static void m_write64(void *ctx, uint32_t off, uint64_t v)
 }
 
 static const struct iommu_mmio mmio = {.read64 = m_read64, .write64 = m_write64};
+
+/* What the unit does with an MSI (a write of data to addr, 0xfee00000-0xfeefffff) from
+ * requester, read from the device table and the interrupt table as the specification has
+ * them: DTE bit 128 IV, 132:129 IntTabLen, 179:134 table root (address bits 51:6), 184
+ * InitPass, 185 EIntPass, 186 NMIPass, 189:188 IntCtl; MSI data 10:8 the message type,
+ * 10:0 the index; a legacy IRTE: RemapEn 0, IntType 4:2, DM 6, GuestMode 7, Destination
+ * 15:8, Vector 23:16. */
+enum msi_result { MSI_DELIVERED, MSI_ABORTED, MSI_REFUSED, MSI_PASSED, MSI_UNREMAPPED };
+
+static enum msi_result m_msi(uint16_t requester, uint64_t addr, uint32_t data, uint32_t *dest,
+                             uint8_t *vector)
+{
+    assert_true(addr >= 0xfee00000 && addr <= 0xfeeffffc);
+    const uint64_t q2 = dte(requester)[2];
+    if (!(q2 & 1))
+        return MSI_UNREMAPPED;
+    switch ((data >> 8) & 7) {
+    case 0: /* fixed */
+    case 1: /* arbitrated */
+        break;
+    case 4:
+        return (q2 >> 58 & 1) ? MSI_PASSED : MSI_ABORTED; /* NMI */
+    case 5:
+        return (q2 >> 56 & 1) ? MSI_PASSED : MSI_ABORTED; /* INIT */
+    case 7:
+        return (q2 >> 57 & 1) ? MSI_PASSED : MSI_ABORTED; /* ExtInt */
+    default:
+        return MSI_ABORTED;
+    }
+    switch (q2 >> 60 & 3) {
+    case 0:
+        return MSI_ABORTED;
+    case 1:
+        return MSI_UNREMAPPED;
+    case 2:
+        break;
+    default:
+        fail_msg("IntCtl 11b is reserved");
+    }
+    unsigned index = data & 0x7ff;
+    if (index >= 1u << (q2 >> 1 & 0xf))
+        return MSI_REFUSED;
+    uint64_t root = q2 & ADDR_51_6;
+    assert_int_equal(root % 128, 0);
+    uint32_t e = ((const uint32_t *)m_va(NULL, root))[index];
+    if (!(e & 1))
+        return MSI_REFUSED;
+    assert_int_equal(e >> 2 & 7, 0); /* fixed */
+    assert_int_equal(e >> 6 & 1, 0); /* physical */
+    assert_int_equal(e >> 7 & 1, 0); /* not guest mode */
+    *dest = e >> 8 & 0xff;
+    *vector = (uint8_t)(e >> 16);
+    return MSI_DELIVERED;
+}
 static const struct iommu_pages pages = {.alloc = m_alloc, .va = m_va};
 
 /* Event log entry written by "the unit" at the tail. */
@@ -516,6 +581,323 @@ static void test_flush_domain(void **state)
     assert_int_equal(*u.wait_va, 1002);
 }
 
+/* ---- Interrupt remapping ---- */
+
+#define MSI_ADDR 0xfee00000ull
+
+static void irte_set_ok(pci_bdf dev, unsigned index, uint32_t apic_id, uint8_t vector)
+{
+    struct iommu_msi_msg msg = {0, 0};
+    const struct iommu_irq irq = {.apic_id = apic_id, .vector = vector};
+    assert_int_equal(amdvi_irte_set(&u, dev, index, &irq, &msg, &why), 0);
+    assert_int_equal(msg.address, MSI_ADDR);
+    assert_int_equal(msg.data, index);
+}
+
+/* The MSI the device sends for index reaches apic_id with vector. */
+static void expect_delivered(pci_bdf dev, unsigned index, uint32_t apic_id, uint8_t vector)
+{
+    uint32_t dest = ~0u;
+    uint8_t vec = 0;
+    assert_int_equal(m_msi(dev, MSI_ADDR, index, &dest, &vec), MSI_DELIVERED);
+    assert_int_equal(dest, apic_id);
+    assert_int_equal(vec, vector);
+}
+
+static enum msi_result msi(pci_bdf dev, uint32_t data)
+{
+    uint32_t dest;
+    uint8_t vec;
+    return m_msi(dev, MSI_ADDR, data, &dest, &vec);
+}
+
+/* The first entry of a requester: a table, the DTE remapping through it, both in memory
+ * before the unit is told, and the device's MSI reaching one core with one vector. */
+static void test_irte_set(void **state)
+{
+    (void)state;
+    init_ok();
+    const pci_bdf dev = PCI_BDF(0, 3, 0);
+    const unsigned pages_before = m.nmem;
+    struct iommu_msi_msg msg = {0, 0};
+    const struct iommu_irq irq = {.apic_id = 0xa5, .vector = 0x41};
+    assert_int_equal(amdvi_irte_set(&u, dev, 7, &irq, &msg, &why), 0);
+
+    /* One page taken: the table. */
+    assert_int_equal(m.nmem, pages_before + 1);
+    assert_int_equal(u.irt_tables, 1);
+    const uint64_t table = m.mem[m.nmem - 1].pa;
+    assert_int_equal(table % 128, 0);
+    /* DTE bits 191:128: IV (128), IntTabLen 8 (132:129), IG 0 (133), the root (179:134),
+     * no pass bit (184-186, 190, 191), IntCtl 10b (189:188); nothing else. */
+    const uint64_t q2 = dte(dev)[2];
+    assert_int_equal(q2 & 1, 1);
+    assert_int_equal(q2 >> 1 & 0xf, 8);
+    assert_int_equal(q2 >> 5 & 1, 0);
+    assert_int_equal(q2 & ADDR_51_6, table);
+    assert_int_equal(q2 >> 56 & 7, 0);
+    assert_int_equal(q2 >> 60 & 3, 2);
+    assert_int_equal(q2 >> 62 & 3, 0);
+    assert_int_equal(q2, 1 | 8ull << 1 | table | 2ull << 60);
+    assert_int_equal(dte(dev)[0], 3); /* its DMA still blocked */
+    assert_int_equal(dte(dev)[1] | dte(dev)[3], 0);
+
+    /* The entry: RemapEn, SupIOPF 0, IntType 000b (fixed), RqEoi 0, DM 0 (physical),
+     * GuestMode 0, Destination 0xa5, Vector 0x41, bits 31:24 0. Every other entry 0. */
+    const uint32_t *irt = m_va(NULL, table);
+    const uint32_t e = irt[7];
+    assert_int_equal(e & 1, 1);
+    assert_int_equal(e >> 1 & 1, 0);
+    assert_int_equal(e >> 2 & 7, 0);
+    assert_int_equal(e >> 5 & 1, 0);
+    assert_int_equal(e >> 6 & 1, 0);
+    assert_int_equal(e >> 7 & 1, 0);
+    assert_int_equal(e >> 8 & 0xff, 0xa5);
+    assert_int_equal(e >> 16 & 0xff, 0x41);
+    assert_int_equal(e >> 24, 0);
+    for (unsigned i = 0; i < 256; i++)
+        if (i != 7)
+            assert_int_equal(irt[i], 0);
+
+    assert_int_equal(msg.address, MSI_ADDR);
+    assert_int_equal(msg.data, 7);
+
+    /* INVALIDATE_DEVTAB_ENTRY and INVALIDATE_INTERRUPT_TABLE for the device (DTE and entry
+     * already written), COMPLETION_WAIT: one tail write, returned once the wait is stored. */
+    assert_int_equal(m.ncmds, 3);
+    expect_cmd(0, 2ull << 60 | dev, 0);
+    assert_int_equal(m.cmds[0].dte2, q2);
+    expect_cmd(1, 5ull << 60 | dev, 0);
+    assert_int_equal(m.cmds[1].dte2, q2);
+    assert_int_equal(m.irt_seen[7], e);
+    expect_cmd(2, cw_q0(), 2);
+    assert_int_equal(*u.wait_va, 2);
+    assert_int_equal(m.tail_writes, 2);
+
+    /* The device's MSI reaches core 0xa5 with vector 0x41. Another index, one beyond the
+     * table, NMI, INIT and ExtInt messages are refused. */
+    expect_delivered(dev, 7, 0xa5, 0x41);
+    assert_int_equal(msi(dev, 6), MSI_REFUSED);
+    assert_int_equal(msi(dev, 0x107), MSI_REFUSED);
+    assert_int_equal(msi(dev, 0x400), MSI_ABORTED);
+    assert_int_equal(msi(dev, 0x500), MSI_ABORTED);
+    assert_int_equal(msi(dev, 0x700), MSI_ABORTED);
+    /* Every other requester still aborts every interrupt. */
+    for (uint32_t id = 0; id < 65536; id++)
+        if (id != dev)
+            assert_int_equal(dte((uint16_t)id)[2], 1);
+    assert_int_equal(msi(dev + 1, 7), MSI_ABORTED);
+    assert_int_equal(msi(dev - 1, 7), MSI_ABORTED);
+}
+
+/* More entries of a requester share its table; the DTE does not change again. */
+static void test_irte_set_reuses_table(void **state)
+{
+    (void)state;
+    init_ok();
+    const pci_bdf dev = PCI_BDF(0, 4, 0), other = PCI_BDF(2, 0, 0);
+    irte_set_ok(dev, 0, 1, 32);
+    const unsigned npages = m.nmem;
+    const uint64_t q2 = dte(dev)[2];
+    m.ncmds = 0;
+    irte_set_ok(dev, 255, 255, 255);
+    assert_int_equal(m.nmem, npages);
+    assert_int_equal(u.irt_tables, 1);
+    assert_int_equal(dte(dev)[2], q2);
+    /* INVALIDATE_INTERRUPT_TABLE (the entry already written) and COMPLETION_WAIT only. */
+    assert_int_equal(m.ncmds, 2);
+    expect_cmd(0, 5ull << 60 | dev, 0);
+    assert_int_equal(m.irt_seen[255], 1 | 255u << 8 | 255u << 16);
+    expect_cmd(1, cw_q0(), 3);
+    expect_delivered(dev, 0, 1, 32);
+    expect_delivered(dev, 255, 255, 255);
+    assert_int_equal(msi(dev, 1), MSI_REFUSED);
+
+    /* Set again: replaced. */
+    irte_set_ok(dev, 0, 2, 0x80);
+    expect_delivered(dev, 0, 2, 0x80);
+    assert_int_equal(m.nmem, npages);
+
+    /* Another requester: a table of its own; the first one's stays as it was. */
+    m.ncmds = 0;
+    irte_set_ok(other, 0, 3, 0x90);
+    assert_int_equal(m.nmem, npages + 1);
+    assert_int_equal(u.irt_tables, 2);
+    assert_int_equal(dte(other)[2] & ADDR_51_6, m.mem[m.nmem - 1].pa);
+    assert_true((dte(other)[2] & ADDR_51_6) != (q2 & ADDR_51_6));
+    expect_cmd(0, 2ull << 60 | other, 0);
+    expect_cmd(1, 5ull << 60 | other, 0);
+    expect_delivered(other, 0, 3, 0x90);
+    expect_delivered(dev, 0, 2, 0x80);
+    assert_int_equal(dte(dev)[2], q2);
+}
+
+/* Out of range: refused before anything is written, table or no table. */
+static void test_irte_set_refused(void **state)
+{
+    (void)state;
+    init_ok();
+    const pci_bdf dev = PCI_BDF(0, 5, 0), fresh = PCI_BDF(0, 6, 0);
+    irte_set_ok(dev, 1, 4, 0x50);
+    const uint64_t q2 = dte(dev)[2];
+    uint8_t irt[1024];
+    memcpy(irt, m_va(NULL, q2 & ADDR_51_6), sizeof(irt));
+    const unsigned npages = m.nmem;
+    m.ncmds = 0;
+    unsigned tail_writes = m.tail_writes;
+
+    struct iommu_msi_msg msg = {0x1234, 0x5678};
+    const pci_bdf devs[] = {dev, fresh};
+    for (unsigned d = 0; d < ARRAY_SIZE(devs); d++) {
+        struct iommu_irq irq = {.apic_id = 0, .vector = 31};
+        assert_int_equal(amdvi_irte_set(&u, devs[d], 2, &irq, &msg, &why), -E_INVAL);
+        assert_string_equal(why.text, "AMD-Vi: vector 31 is an exception vector");
+        irq.vector = 0;
+        assert_int_equal(amdvi_irte_set(&u, devs[d], 2, &irq, &msg, &why), -E_INVAL);
+        irq = (struct iommu_irq){.apic_id = 256, .vector = 0x50};
+        assert_int_equal(amdvi_irte_set(&u, devs[d], 2, &irq, &msg, &why), -E_INVAL);
+        assert_string_equal(why.text, "AMD-Vi: APIC ID 256 does not fit an 8-bit remapping entry");
+        irq.apic_id = 0xffffffffu;
+        assert_int_equal(amdvi_irte_set(&u, devs[d], 2, &irq, &msg, &why), -E_INVAL);
+        irq.apic_id = 0;
+        assert_int_equal(amdvi_irte_set(&u, devs[d], 256, &irq, &msg, &why), -E_INVAL);
+        assert_string_equal(why.text, "AMD-Vi: interrupt entry 256 is beyond the table's 256");
+        assert_int_equal(amdvi_irte_set(&u, devs[d], 0x7ff, &irq, &msg, &why), -E_INVAL);
+        assert_int_equal(amdvi_irte_set(&u, devs[d], ~0u, &irq, &msg, &why), -E_INVAL);
+        assert_int_equal(amdvi_irte_set(&u, devs[d], 2, NULL, &msg, &why), -E_INVAL);
+        assert_int_equal(amdvi_irte_set(&u, devs[d], 2, &irq, NULL, &why), -E_INVAL);
+        assert_int_equal(amdvi_irte_set(NULL, devs[d], 2, &irq, &msg, &why), -E_INVAL);
+    }
+    assert_int_equal(m.ncmds, 0);
+    assert_int_equal(m.tail_writes, tail_writes);
+    assert_int_equal(m.nmem, npages);
+    assert_int_equal(dte(dev)[2], q2);
+    assert_int_equal(memcmp(irt, m_va(NULL, q2 & ADDR_51_6), sizeof(irt)), 0);
+    assert_int_equal(dte(fresh)[2], 1);
+    assert_int_equal(msg.address, 0x1234);
+    assert_int_equal(msg.data, 0x5678);
+
+    /* The limits themselves are fine. */
+    irte_set_ok(fresh, 255, 255, 32);
+    expect_delivered(fresh, 255, 255, 32);
+}
+
+/* No page for the table: -E_NOMEM, the DTE still aborting, nothing sent. */
+static void test_irte_set_nomem(void **state)
+{
+    (void)state;
+    init_ok();
+    const pci_bdf dev = PCI_BDF(1, 0, 0);
+    m.allocs_left = 0;
+    struct iommu_msi_msg msg = {0, 0};
+    const struct iommu_irq irq = {.apic_id = 1, .vector = 0x40};
+    assert_int_equal(amdvi_irte_set(&u, dev, 0, &irq, &msg, &why), -E_NOMEM);
+    assert_string_equal(why.text, "AMD-Vi: no memory for 4 KiB of IOMMU tables");
+    assert_int_equal(dte(dev)[2], 1);
+    assert_int_equal(u.irt_tables, 0);
+    assert_int_equal(m.ncmds, 0);
+    assert_int_equal(msg.address, 0);
+    assert_int_equal(msi(dev, 0), MSI_ABORTED);
+    /* Memory again: the next try works. */
+    m.allocs_left = -1;
+    irte_set_ok(dev, 0, 1, 0x40);
+    expect_delivered(dev, 0, 1, 0x40);
+}
+
+/* A unit that never completes: the call returns, bounded, without a message. */
+static void test_irte_set_timeout(void **state)
+{
+    (void)state;
+    init_ok();
+    const pci_bdf dev = PCI_BDF(0, 7, 0);
+    u.poll_limit = 1000;
+    m.no_store = true;
+    unsigned reads = m.status_reads;
+    struct iommu_msi_msg msg = {0, 0};
+    const struct iommu_irq irq = {.apic_id = 2, .vector = 0x60};
+    assert_int_equal(amdvi_irte_set(&u, dev, 0, &irq, &msg, &why), -E_TIMEDOUT);
+    assert_string_equal(why.text, "AMD-Vi: COMPLETION_WAIT not done after 1000 polls");
+    assert_int_equal(m.status_reads - reads, 1000);
+    assert_int_equal(msg.address, 0);
+    assert_int_equal(msg.data, 0);
+    assert_int_equal(m.ncmds, 3); /* sent, never completed */
+    expect_cmd(1, 5ull << 60 | dev, 0);
+    /* Nothing fetched at all: the same. */
+    m.no_store = false;
+    m.stall = true;
+    assert_int_equal(amdvi_irte_set(&u, dev, 1, &irq, &msg, &why), -E_TIMEDOUT);
+    assert_int_equal(amdvi_irte_clear(&u, dev, 0, &why), -E_TIMEDOUT);
+    assert_int_equal(msg.address, 0);
+    /* The unit catches up: usable again. */
+    m.stall = false;
+    m_run();
+    irte_set_ok(dev, 2, 3, 0x61);
+    assert_int_equal(*u.wait_va, u.wait_seq);
+    expect_delivered(dev, 2, 3, 0x61);
+}
+
+/* An entry disabled again: RemapEn 0 in memory before the invalidation; the others stay. */
+static void test_irte_clear(void **state)
+{
+    (void)state;
+    init_ok();
+    const pci_bdf dev = PCI_BDF(0, 8, 0), other = PCI_BDF(0, 9, 0);
+    irte_set_ok(dev, 3, 5, 0x70);
+    irte_set_ok(dev, 4, 6, 0x71);
+    const uint64_t q2 = dte(dev)[2];
+    const uint32_t *irt = m_va(NULL, q2 & ADDR_51_6);
+    const uint32_t e4 = irt[4];
+    m.ncmds = 0;
+    assert_int_equal(amdvi_irte_clear(&u, dev, 3, &why), 0);
+    assert_int_equal(irt[3] & 1, 0);
+    assert_int_equal(irt[4], e4);
+    assert_int_equal(dte(dev)[2], q2);
+    assert_int_equal(m.ncmds, 2);
+    expect_cmd(0, 5ull << 60 | dev, 0);
+    assert_int_equal(m.irt_seen[3] & 1, 0);
+    expect_cmd(1, cw_q0(), u.wait_seq);
+    assert_int_equal(*u.wait_va, u.wait_seq);
+    assert_int_equal(msi(dev, 3), MSI_REFUSED);
+    expect_delivered(dev, 4, 6, 0x71);
+    /* Cleared twice: still disabled, invalidated again. */
+    assert_int_equal(amdvi_irte_clear(&u, dev, 3, &why), 0);
+    assert_int_equal(m.ncmds, 4);
+    assert_int_equal(msi(dev, 3), MSI_REFUSED);
+
+    /* A requester without a table has nothing to disable. */
+    m.ncmds = 0;
+    assert_int_equal(amdvi_irte_clear(&u, other, 3, &why), 0);
+    assert_int_equal(m.ncmds, 0);
+    assert_int_equal(dte(other)[2], 1);
+    /* Out of range. */
+    assert_int_equal(amdvi_irte_clear(&u, dev, 256, &why), -E_INVAL);
+    assert_string_equal(why.text, "AMD-Vi: interrupt entry 256 is beyond the table's 256");
+    assert_int_equal(amdvi_irte_clear(NULL, dev, 4, &why), -E_INVAL);
+    assert_int_equal(m.ncmds, 0);
+    expect_delivered(dev, 4, 6, 0x71);
+    /* Set again after a clear. */
+    irte_set_ok(dev, 3, 7, 0x72);
+    expect_delivered(dev, 3, 7, 0x72);
+}
+
+/* Attaching and detaching DMA leaves the interrupt fields alone. */
+static void test_irte_kept_by_attach_detach(void **state)
+{
+    (void)state;
+    init_ok();
+    const pci_bdf dev = PCI_BDF(0, 10, 0);
+    irte_set_ok(dev, 0, 8, 0x33);
+    const uint64_t q2 = dte(dev)[2];
+    struct iommu_domain d = {.id = 3, .root = 0x40000000};
+    assert_int_equal(amdvi_attach(&u, dev, &d, &why), 0);
+    assert_int_equal(dte(dev)[2], q2);
+    expect_delivered(dev, 0, 8, 0x33);
+    assert_int_equal(amdvi_detach(&u, dev, &why), 0);
+    assert_int_equal(dte(dev)[2], q2);
+    assert_int_equal(dte(dev)[0], 3);
+    expect_delivered(dev, 0, 8, 0x33);
+}
+
 /* ---- Waiting is bounded ---- */
 
 static void test_completion_wait_timeout(void **state)
@@ -580,6 +962,7 @@ static void test_command_buffer_full(void **state)
 /* ---- Event log ---- */
 
 #define EV(code, dev, flags) ((uint64_t)(code) << 60 | (uint64_t)(flags) << 48 | (dev))
+#define F_I 0x08
 #define F_PR 0x10
 #define F_RW 0x20
 
@@ -625,6 +1008,29 @@ static void test_faults(void **state)
     for (unsigned i = 0; i < 5; i++)
         assert_int_equal(f[i].addr, i * PAGE_SIZE);
     assert_int_equal(amdvi_faults(&u, NULL, 0), 0);
+}
+
+/* Interrupts the unit refused: an IO_PAGE_FAULT with flag I (flags bit 3, event bit 51) and
+ * an INVALID_DEVICE_REQUEST, both with the MSI address: reported like the other events. */
+static void test_fault_interrupt(void **state)
+{
+    (void)state;
+    init_ok();
+    struct iommu_fault f[4];
+    m_event(EV(2, 0x0018, F_I | F_RW), 0xfee00000);
+    m_event(EV(8, 0x0019, 0), 0xfee00004);
+    memset(f, 0xa5, sizeof(f));
+    assert_int_equal(amdvi_faults(&u, f, 4), 2);
+    assert_int_equal(f[0].source, 0x0018);
+    assert_int_equal(f[0].addr, 0xfee00000);
+    assert_int_equal(f[0].reason, 2);
+    assert_true(f[0].write);
+    assert_int_equal(f[1].source, 0x0019);
+    assert_int_equal(f[1].addr, 0xfee00004);
+    assert_int_equal(f[1].reason, 8);
+    assert_false(f[1].write);
+    assert_int_equal(u.evt_unknown, 0);
+    assert_int_equal(m.reg[R_EVT_HEAD / 8], 0x20);
 }
 
 /* Code 0: the tail moved before the entry was written. Left once, then taken as malformed. */
@@ -719,9 +1125,17 @@ int main(void)
         cmocka_unit_test_teardown(test_attach_pgtable_root, teardown),
         cmocka_unit_test_teardown(test_detach, teardown),
         cmocka_unit_test_teardown(test_flush_domain, teardown),
+        cmocka_unit_test_teardown(test_irte_set, teardown),
+        cmocka_unit_test_teardown(test_irte_set_reuses_table, teardown),
+        cmocka_unit_test_teardown(test_irte_set_refused, teardown),
+        cmocka_unit_test_teardown(test_irte_set_nomem, teardown),
+        cmocka_unit_test_teardown(test_irte_set_timeout, teardown),
+        cmocka_unit_test_teardown(test_irte_clear, teardown),
+        cmocka_unit_test_teardown(test_irte_kept_by_attach_detach, teardown),
         cmocka_unit_test_teardown(test_completion_wait_timeout, teardown),
         cmocka_unit_test_teardown(test_command_buffer_full, teardown),
         cmocka_unit_test_teardown(test_faults, teardown),
+        cmocka_unit_test_teardown(test_fault_interrupt, teardown),
         cmocka_unit_test_teardown(test_fault_unwritten_and_bad_tail, teardown),
         cmocka_unit_test_teardown(test_fault_wraparound, teardown),
         cmocka_unit_test_teardown(test_fault_overflow, teardown),

@@ -121,7 +121,8 @@ struct sc_boot_info {
         uint16_t segment, bdf;     /* bdf: bus << 8 | device << 3 | function */
         uint16_t vendor, device;
         uint32_t class_rev;        /* class code << 8 | revision */
-        uint32_t reserved;
+        uint8_t cfg_devfn;         /* where the guest finds it: bus 0 of port 0xcf8 */
+        uint8_t reserved[3];
         /* Memory BARs, mapped in the nested tables at the address the firmware gave them
          * (guest-physical = host-physical; no exit on access); size 0: none, or I/O */
         uint64_t bar_gpa[6];
