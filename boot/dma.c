@@ -31,6 +31,7 @@ _Static_assert(sizeof(((struct sc_boot_info *)0)->devices) / sizeof(struct sc_de
                    CONFIG_MAX_DEVICES,
                "the boot info lists every function a partition may own");
 #define FAULT_POLL_US 10000
+#define FOUR_GIB 0x100000000ull
 
 #define AMDVI_REGISTER_SPAN 0x4000 /* through the ring pointers and status at 0x2020 */
 
@@ -84,6 +85,7 @@ struct dma_domain {
     bool blocked; /* could not follow a change: bus mastering off on its functions */
     struct dma_function fn[CONFIG_MAX_DEVICES];
     struct assigned_bus bus; /* the functions as the guest reaches them */
+    bool quiesced;           /* its partition ended: DMA and messages off */
 };
 static struct dma_domain domains[CONFIG_MAX_PARTITIONS];
 static uint64_t next_poll_tsc;
@@ -361,7 +363,10 @@ static int map_bars(struct partition *p, const struct pci_function *f, struct sc
         if ((f->bar[b] & 6) == PCI_BAR_TYPE_64 && b + 1 < PCI_MAX_BARS)
             base |= (uint64_t)f->bar[b + 1] << 32;
         uint64_t span = ALIGN_UP(size[b], PAGE_SIZE);
-        if (base < p->size || (base & (PAGE_SIZE - 1)) || base + span > SC_GPA_RING_WINDOW)
+        /* below the partition's fixed regions (ring window .. 4 GiB), or above 4 GiB */
+        bool low = base + span <= SC_GPA_RING_WINDOW, high = base >= FOUR_GIB;
+        if (base < p->size || (base & (PAGE_SIZE - 1)) || !(low || high) || base + span < base ||
+            base + span > (1ull << PT_VA_BITS))
             return refuse(why, E_RANGE,
                           "BAR%u at %llx+%llx overlaps the partition's RAM or its fixed "
                           "regions",
@@ -672,9 +677,38 @@ void dma_poll_faults(void)
         dma_poll_faults_now();
 }
 
+/* A partition that finished or was stopped never runs again: its functions stop DMA and
+ * send no message (their remapping entries cleared), so nothing reaches its former cores. */
+static void quiesce_ended(struct dma_domain *d)
+{
+    struct assigned_bus *b = &d->bus;
+    const struct pci_cfg *cfg = devices_cfg();
+    spin_lock(&b->lock); /* a vCPU's configuration access ends in bounded time */
+    for (unsigned i = 0; i < b->n; i++) {
+        struct assigned_function *af = &b->fn[i];
+        uint32_t cmd = cfg->read32(cfg->ctx, af->cfg.segment, af->cfg.bdf, PCI_COMMAND);
+        cfg->write32(cfg->ctx, af->cfg.segment, af->cfg.bdf, PCI_COMMAND,
+                     (cmd & 0xffff & ~(uint32_t)PCI_COMMAND_BUS_MASTER) | PCI_COMMAND_INTX_DISABLE);
+        guest_cfg_msi_program(&af->cfg, cfg, NULL);
+        for (unsigned k = 0; af->msix_table && k < af->cfg.msix.n; k++)
+            guest_cfg_msix_program(af->msix_table, k, NULL);
+        for (unsigned k = 0; k < d->fn[i].irtes; k++)
+            unroute_msi(d, i, k);
+    }
+    spin_unlock(&b->lock);
+    d->quiesced = true;
+    log_info("partition '%s' %s: its %u PCI function%s quiesced (bus mastering and messages "
+             "off)",
+             d->p->name, partition_state_name(life_state(&d->p->life)), b->n, b->n == 1 ? "" : "s");
+}
+
 void dma_poll_faults_now(void)
 {
     next_poll_tsc = rdtsc() + time_tsc_hz() / 1000000 * FAULT_POLL_US;
+    for (unsigned i = 0; i < partition_count; i++)
+        if (domains[i].p && !domains[i].quiesced &&
+            life_state(&domains[i].p->life) >= PARTITION_FINISHED)
+            quiesce_ended(&domains[i]);
     const struct iommu_info *io = devices_iommu();
     for (unsigned u = 0; u < io->nunits && u < IOMMU_MAX_UNITS; u++) {
         if (!units[u].on)

@@ -36,7 +36,9 @@ def cmd_run(args):
         return qemu.STATUS_FAIL
     result = platforms.boot(args.platform, args.build_dir, smp=smp, memory=args.memory,
                             config_path=config, timeout=args.timeout, echo=True,
-                            log_path=args.log)
+                            log_path=args.log,
+                            **({"devices": args.device, "drives": args.drive}
+                               if args.device or args.drive else {}))
     ops = bench.collect_ops(result, "shared")
     if ops:  # the default configuration runs a short benchmark: its table and RESULT lines
         print(bench.table(ops))
@@ -172,6 +174,12 @@ def main():
                         "qemu-disk: OVMF boots the disk image of 'image'; qemu-pxe: OVMF "
                         "network-boots from QEMU's TFTP server; "
                         "bochs-vmx: Bochs (Intel VMX) boots the ISO")
+    r.add_argument("--device", action="append", default=[],
+                   help="an extra QEMU -device, for devices= (intel-iommu, nvme,drive=ID, ...; "
+                        "repeatable)")
+    r.add_argument("--drive", action="append", default=[],
+                   help="an extra QEMU -drive, the file of a device (if=none,id=ID,file=F,"
+                        "format=raw; repeatable)")
     r.set_defaults(func=cmd_run)
 
     be = sub.add_parser("bench", help="run the latency, noise and scaling benchmarks")

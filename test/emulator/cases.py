@@ -1172,6 +1172,8 @@ def dma_case(name, iommu, function, bdf, faults_reported=True, interrupt_attack=
                              r"status 100"),
         guest_pass("dma", 0, r"4 of 4 DMA round trips matched, 8 completion interrupts, with 0 "
                              r"exits"),
+        r"cpu0 +info +partition 'dma' finished: its 1 PCI function quiesced \(bus mastering and "
+        r"messages off\)$",
         guest_pass("dma", 0, r"after pt_unmap of 0x[0-9a-f]+, DMA into it was refused: it still "
                              r"holds its bytes once mapped back \(status 0\)"),
         guest_pass("dma", 0, r"after pt_protect of 0x[0-9a-f]+ to read-only, DMA may read it but "
@@ -1194,3 +1196,57 @@ def dma_case(name, iommu, function, bdf, faults_reported=True, interrupt_attack=
 CASES += [dma_case("iommu_vtd_dma_confined", "intel-iommu", "00:02.0", r"00:02\.0"),
           dma_case("iommu_amdvi_dma_confined", "amd-iommu,pt=off", "00:03.0", r"00:03\.0",
                    faults_reported=False, interrupt_attack=True)]
+
+
+# ---- Linux drives an NVMe controller its partition owns (devices=), through VT-d
+NVME_SECTORS = 131072  # 64 MiB: the steady phase's reader never reaches its end
+
+
+def nvme_image(path):
+    """The namespace's file: sparse, but for its middle sector, which holds its own line."""
+    middle = NVME_SECTORS // 2
+    with open(path, "wb") as f:
+        f.truncate(NVME_SECTORS * 512)
+        f.seek(middle * 512)
+        f.write(f"sidecore-nvme sector {middle:08d}\n".encode())
+
+
+CASES.append({
+    "name": "linux_nvme_passthrough",
+    "not_on_bochs": NO_PCI_ON_BOCHS,
+    "needs_linux": True,
+    "smp": 4,
+    "memory": "1G",
+    "timeout": 400,
+    "devices": VTD + ["nvme,serial=sidecore,drive=nvm"],
+    "drives": {"nvm": nvme_image},
+    "config": "console port=0x3f8 log=info\nsidecore cpu=0 services=pt,irq\n"
+              "sidecore cpu=3 services=io\n"
+              "partition name=linux cpus=1-2 memory=128M image=linux.bzImage "
+              "initrd=linux-initramfs.cpio.gz disk=linux-disk.img devices=00:02.0 "
+              "args=\"console=hvc0 rdinit=/init expect_cpus=2 expect_disk_sectors=8192 "
+              f"expect_nvme_sectors={NVME_SECTORS}\"\n",
+    "expect": [
+        r"cpu0 +info +partition 'linux': 0000:00:02\.0 attached to IOMMU unit 0, domain 1 "
+        r"\(requester 00:02\.0\), as 00:02\.0 to the guest$",
+        guest_line("linux", r"\d", r"pci 0000:00:02\.0: \[1b36:0010\] type 00"),
+        guest_line("linux", r"\d", r"nvme nvme0: pci function 0000:00:02\.0"),
+        # Linux's MSI-X entries, each checked and given a remapping entry
+        r"cpu\d+ +info +partition 'linux': PCI function 0's MSI-X entry 0 to APIC ID [12], "
+        r"vector \d+ \(device sends address fee[0-9a-f]{5}, data 0\)$",
+        guest_pass("linux", r"\d", rf"nvme: /dev/nvme0n1 has {NVME_SECTORS} sectors"),
+        guest_pass("linux", r"\d", rf"nvme: sector {NVME_SECTORS // 2} read with direct I/O "
+                                  r"holds the image's own line"),
+        guest_pass("linux", r"\d", r"nvme: 1 MiB written and read back with direct I/O, "
+                                  r"checksums match"),
+        guest_pass("linux", r"\d", r"steady phase: [1-9]\d* reads from /dev/nvme0n1 completed "
+                                  r"\(direct I/O\)"),
+        guest_pass("linux", r"\d", r"steady phase: cpu0 \(vcpu=0\) took 0 exits"),
+        guest_pass("linux", r"\d", r"steady phase: cpu1 \(vcpu=1\) took 0 exits"),
+        guest_pass("linux", r"\d", r"virtio-blk: 1 MiB written and read back with direct I/O, "
+                                  r"checksums match")],
+    "reject": [NO_FAIL, r"Call Trace", r"Kernel panic", r"MSI.* refused", r"MMIO at",
+               r"DMA .* refused", r"could not follow"],
+    "partitions": {"linux": {"status": "pass", "vcpus": 2, "steady_exits": 0, "dma_faults": 0}},
+    "result": {"status": "ok", "partitions": 1},
+})

@@ -71,6 +71,11 @@ def run_case(name, build_dir, verbose=False, platform=None):
         with open(path, "w") as f:
             f.write(text)
         node_configs.append((mac, path))
+    drives = []
+    for name, make in case.get("drives", {}).items():  # a device's backing file
+        path = os.path.join(scratch, name + ".img")
+        make(path)
+        drives.append(f"if=none,id={name},format=raw,file={path}")
     extra = []
     for name, data in case.get("files", {}).items():
         path = os.path.join(scratch, name)
@@ -83,7 +88,7 @@ def run_case(name, build_dir, verbose=False, platform=None):
                            timeout=case_timeout(case, platform), echo=verbose,
                            append=case.get("append"), use_kernel=case.get("use_kernel", False),
                            extra_files=extra, cpu=case.get("cpu"),
-                           devices=case.get("devices", ()),
+                           devices=case.get("devices", ()), drives=drives,
                            **({"mac": case["mac"], "node_configs": node_configs}
                               if platform == "qemu-pxe" else {}))
     finally:

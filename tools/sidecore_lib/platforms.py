@@ -16,8 +16,8 @@ def boot(platform, build_dir, **kw):
         raise SystemExit("sidecore: Bochs boots the ISO: no -kernel/-append")
     if kw.pop("cpu", None):
         raise SystemExit("sidecore: Bochs's CPU is fixed (" + bochs.CPU_MODEL + ")")
-    if kw.pop("devices", ()):
-        raise SystemExit("sidecore: extra devices are QEMU -device arguments")
+    if kw.pop("devices", ()) or kw.pop("drives", ()):
+        raise SystemExit("sidecore: extra devices are QEMU -device and -drive arguments")
     return bochs.boot(build_dir, **kw)
 
 

@@ -120,7 +120,7 @@ DEFAULT_MAC = "52:54:00:12:34:56"  # QEMU's own default
 
 
 def qemu_command(smp, memory, vars_path, esp_path=None, kernel=None, append=None, cpu=None,
-                 iso_path=None, tftp_dir=None, mac=None, devices=()):
+                 iso_path=None, tftp_dir=None, mac=None, devices=(), drives=()):
     cmd = ["qemu-system-x86_64", "-machine", "q35", "-accel", "tcg", "-cpu", cpu or default_cpu(),
            "-smp", str(smp), "-m", str(memory)]
     if vars_path:  # OVMF; without it QEMU's SeaBIOS
@@ -130,6 +130,8 @@ def qemu_command(smp, memory, vars_path, esp_path=None, kernel=None, append=None
         cmd += ["-cdrom", iso_path]
     cmd += ["-display", "none", "-serial", "stdio", "-monitor", "none", "-no-reboot",
             "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+    for drive in drives:  # backing files for devices (-drive if=none,id=...,file=...)
+        cmd += ["-drive", drive]
     for dev in devices:  # PCI devices and IOMMUs (-device intel-iommu, amd-iommu, edu, ...)
         cmd += ["-device", dev]
     if tftp_dir:
@@ -161,10 +163,11 @@ def files_for(config_path, build_dir, extra_files=()):
 
 def boot(build_dir, smp=4, memory="1G", config_path=None, timeout=120.0, echo=True,
          log_path=None, append=None, use_kernel=False, extra_files=(), cpu=None,
-         platform="qemu", mac=None, node_configs=(), devices=()):
+         platform="qemu", mac=None, node_configs=(), devices=(), drives=()):
     """Boot once; return a BootResult. Never hangs: QEMU is killed at the time-out.
     qemu-pxe: the node's mac, and (mac, configuration path) pairs served beside
-    config_path (the default sidecore.cfg). devices: extra -device arguments."""
+    config_path (the default sidecore.cfg). devices: extra -device arguments; drives: extra
+    -drive arguments (the files of devices such as nvme)."""
     if platform not in PLATFORMS:
         raise SystemExit(f"sidecore: unknown QEMU platform '{platform}'")
     efi = build.efi_image(build_dir)
@@ -180,14 +183,14 @@ def boot(build_dir, smp=4, memory="1G", config_path=None, timeout=120.0, echo=Tr
                 raise SystemExit("sidecore: the disk platform needs a configuration file")
             img = disk_image.make_image(build_dir, config_path, os.path.join(work, "disk.img"),
                                         extra_files)
-            cmd = qemu_command(smp, memory, vars_path, esp_path=img, cpu=cpu, devices=devices)
+            cmd = qemu_command(smp, memory, vars_path, esp_path=img, cpu=cpu, devices=devices, drives=drives)
         elif platform == "qemu-pxe":
             from . import netboot
             if use_kernel:
                 raise SystemExit("sidecore: network boot loads BOOTX64.EFI over TFTP: no -kernel")
             tftp = os.path.join(work, "tftp")
             netboot.make_tree(build_dir, tftp, config_path, node_configs, extra_files)
-            cmd = qemu_command(smp, memory, vars_path, cpu=cpu, tftp_dir=tftp, mac=mac, devices=devices)
+            cmd = qemu_command(smp, memory, vars_path, cpu=cpu, tftp_dir=tftp, mac=mac, devices=devices, drives=drives)
         elif platform != "qemu":
             from . import iso
             if not config_path or use_kernel:
@@ -195,13 +198,13 @@ def boot(build_dir, smp=4, memory="1G", config_path=None, timeout=120.0, echo=Tr
             iso_path = iso.make_iso(build_dir, os.path.join(work, "sidecore.iso"), config_path,
                                     files_for(config_path, build_dir, extra_files))
             cmd = qemu_command(smp, memory, vars_path if platform == "qemu-iso-efi" else None,
-                               cpu=cpu, iso_path=iso_path, devices=devices)
+                               cpu=cpu, iso_path=iso_path, devices=devices, drives=drives)
         elif use_kernel:
-            cmd = qemu_command(smp, memory, vars_path, kernel=efi, append=append, cpu=cpu, devices=devices)
+            cmd = qemu_command(smp, memory, vars_path, kernel=efi, append=append, cpu=cpu, devices=devices, drives=drives)
         else:
             esp = os.path.join(work, "esp.img")
             make_esp(esp, efi, config_path, files_for(config_path, build_dir, extra_files))
-            cmd = qemu_command(smp, memory, vars_path, esp_path=esp, cpu=cpu, devices=devices)
+            cmd = qemu_command(smp, memory, vars_path, esp_path=esp, cpu=cpu, devices=devices, drives=drives)
         build.log(f"booting QEMU {qemu_version()} ({platform}): -cpu {cpu or default_cpu()} -smp {smp} -m {memory}, "
                   f"time-out {timeout:.0f} s")
         return _run(cmd, timeout, echo, log_path)
