@@ -425,8 +425,12 @@ static int trap_msix_table(struct assigned_function *af, struct refusal *why)
     if (memory_map_mmio(&hv.host_pt, af->trap_gpa, af->trap_len))
         return refuse(why, E_NOMEM, "cannot map its MSI-X table");
     af->msix_table = (volatile uint32_t *)(uintptr_t)table;
-    for (unsigned k = 0; k < af->cfg.msix.n; k++)
+    for (unsigned k = 0; k < af->cfg.msix.n_device; k++) /* those not shown too */
         guest_cfg_msix_program(af->msix_table, k, NULL);
+    const struct pci_cfg *cfg = devices_cfg();
+    uint32_t head = cfg->read32(cfg->ctx, af->cfg.segment, af->cfg.bdf, af->cfg.msix.at);
+    cfg->write32(cfg->ctx, af->cfg.segment, af->cfg.bdf, af->cfg.msix.at,
+                 head & ~((uint32_t)PCI_MSIX_FLAGS_ENABLE << 16));
     return 0;
 }
 
@@ -472,7 +476,7 @@ static int attach_function(struct partition *p, unsigned index, unsigned fi,
         spin_unlock(&units[u].lock);
         if (rc)
             return rc;
-        df->irtes = af->cfg.msix.n > 1 ? af->cfg.msix.n : 1;
+        df->irtes = af->cfg.msix.n + 1; /* the MSI-X entries shown, then MSI */
         if (take_irtes((unsigned)u, f->segment, req, df->irtes, &df->irte))
             return refuse(why, E_NOSPC, "no %u interrupt remapping entries left on IOMMU unit %d",
                           df->irtes, u);
@@ -501,9 +505,10 @@ static int route_msi(void *ctx, unsigned fi, unsigned slot, const struct iommu_i
     struct dma_domain *d = ctx;
     const struct dma_function *df = &d->fn[fi];
     if (df->unit < 0) {
-        if (irq->apic_id > 0x7fff)
+        /* hardware reads 8 destination bits here; 0xff is the broadcast */
+        if (irq->apic_id >= 0xff)
             return refuse(why, E_RANGE, "APIC ID %u needs interrupt remapping", irq->apic_id);
-        msg->address = 0xfee00000u | (irq->apic_id & 0xff) << 12 | (irq->apic_id >> 8) << 5;
+        msg->address = 0xfee00000u | irq->apic_id << 12;
         msg->data = irq->vector;
         return 0;
     }
@@ -690,7 +695,7 @@ static void quiesce_ended(struct dma_domain *d)
         cfg->write32(cfg->ctx, af->cfg.segment, af->cfg.bdf, PCI_COMMAND,
                      (cmd & 0xffff & ~(uint32_t)PCI_COMMAND_BUS_MASTER) | PCI_COMMAND_INTX_DISABLE);
         guest_cfg_msi_program(&af->cfg, cfg, NULL);
-        for (unsigned k = 0; af->msix_table && k < af->cfg.msix.n; k++)
+        for (unsigned k = 0; af->msix_table && k < af->cfg.msix.n_device; k++)
             guest_cfg_msix_program(af->msix_table, k, NULL);
         for (unsigned k = 0; k < d->fn[i].irtes; k++)
             unroute_msi(d, i, k);

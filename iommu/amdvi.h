@@ -190,7 +190,7 @@ _Static_assert((AMDVI_IRTE_REMAP_EN | AMDVI_IRTE_SUP_IOPF | AMDVI_IRTE_INT_TYPE_
 #define AMDVI_IRT_BYTES (AMDVI_IRT_ENTRIES * sizeof(struct amdvi_irte))
 #define AMDVI_MSI_ADDRESS 0xfee00000ULL /* the MSI a remapped device sends: data = index */
 #define AMDVI_VECTOR_MIN 32             /* 0-31 are exceptions */
-#define AMDVI_IRTE_APIC_ID_MAX 255
+#define AMDVI_IRTE_APIC_ID_MAX 254      /* 8 bits, and 0xff is the broadcast ID */
 _Static_assert(AMDVI_IRT_ENTRIES == 256 && AMDVI_IRT_BYTES == 1024, "256 entries, 1 KiB");
 _Static_assert(AMDVI_IRT_LEN_LOG2 <= 11, "IntTabLen up to 1011b (2048 entries)");
 

@@ -11,8 +11,9 @@
 #define PCI_SUBSYSTEM 0x2c
 #define PCI_INTERRUPT_LINE 0x3c
 #define PCI_CAPS_START 0x40
-#define PCI_CAP_HOPS 48     /* (256 - 64) / 4: more is a loop */
-#define PCI_EXP_LENGTH 0x3c /* a version 2 PCI Express capability */
+#define PCI_CAP_HOPS 48        /* (256 - 64) / 4: more is a loop */
+#define PCI_EXP_LENGTH 0x3c    /* a version 2 PCI Express capability */
+#define PCI_EXP_LENGTH_V1 0x24 /* version 1: up to the root status register */
 #define CMD_GUEST (PCI_COMMAND_MEMORY | PCI_COMMAND_BUS_MASTER)
 #define CMD_KEPT_OFF (PCI_COMMAND_IO | CMD_GUEST | PCI_COMMAND_INTX_DISABLE)
 
@@ -37,14 +38,16 @@ static unsigned msi_data_at(const struct guest_cfg *g)
     return g->msi_at + (msi_64(g) ? 0x0cu : 0x08u);
 }
 
-static unsigned cap_length(uint8_t id, uint16_t msi_flags)
+/* flags: the capability's word at offset 2 (MSI: message control; PCI Express: its version
+ * in bits 3:0, 1 for the shorter first layout) */
+static unsigned cap_length(uint8_t id, uint16_t flags)
 {
     if (id == PCI_CAP_ID_EXP)
-        return PCI_EXP_LENGTH;
+        return (flags & 0xf) >= 2 ? PCI_EXP_LENGTH : PCI_EXP_LENGTH_V1;
     if (id == PCI_CAP_ID_MSIX)
         return 12;
-    unsigned len = msi_flags & PCI_MSI_FLAGS_64BIT ? 0x10 : 0x0c;
-    return msi_flags & PCI_MSI_FLAGS_MASKBIT ? len + 8 : len;
+    unsigned len = flags & PCI_MSI_FLAGS_64BIT ? 0x10 : 0x0c;
+    return flags & PCI_MSI_FLAGS_MASKBIT ? len + 8 : len;
 }
 
 /* The table is shown only where the guest can reach it: in a memory BAR, whole. */
@@ -60,9 +63,19 @@ static bool msix_init(struct guest_cfg *g, const struct pci_cfg *cfg, uint8_t at
     g->msix.bar = (uint8_t)bar;
     g->msix.table_off = off;
     g->msix.n = n < GUEST_MSIX_MAX ? n : GUEST_MSIX_MAX;
+    g->msix.n_device = n;
     for (unsigned k = 0; k < g->msix.n; k++)
         g->msix.e[k].ctrl = PCI_MSIX_ENTRY_CTRL_MASKBIT; /* as after reset */
     return true;
+}
+
+/* Whether [at, at + len) shares a byte with a capability already shown. */
+static bool overlaps(const struct guest_cfg *g, unsigned at, unsigned len)
+{
+    for (unsigned i = 0; i < g->ncaps; i++)
+        if (at < g->cap_at[i] + g->cap_len[i] && g->cap_at[i] < at + len)
+            return true;
+    return false;
 }
 
 void guest_cfg_init(struct guest_cfg *g, const struct pci_cfg *cfg, uint16_t segment, pci_bdf bdf,
@@ -92,10 +105,12 @@ void guest_cfg_init(struct guest_cfg *g, const struct pci_cfg *cfg, uint16_t seg
         uint16_t flags = (uint16_t)(head >> 16);
         bool shown = (id == PCI_CAP_ID_MSI && !g->msi_at) ||
                      (id == PCI_CAP_ID_MSIX && !g->msix.at) || id == PCI_CAP_ID_EXP;
-        if (shown && at + cap_length(id, flags) <= GUEST_CFG_SIZE &&
-            g->ncaps < GUEST_CFG_MAX_CAPS &&
+        unsigned len = cap_length(id, flags);
+        if (shown && at + len <= GUEST_CFG_SIZE && g->ncaps < GUEST_CFG_MAX_CAPS &&
+            !overlaps(g, at, len) &&
             (id != PCI_CAP_ID_MSIX || msix_init(g, cfg, (uint8_t)at, flags))) {
             g->cap_at[g->ncaps] = (uint8_t)at;
+            g->cap_len[g->ncaps] = (uint8_t)len;
             g->cap_id[g->ncaps++] = id;
             if (id == PCI_CAP_ID_MSI) {
                 g->msi_at = (uint8_t)at;
@@ -110,8 +125,7 @@ void guest_cfg_init(struct guest_cfg *g, const struct pci_cfg *cfg, uint16_t seg
 static int cap_of(const struct guest_cfg *g, unsigned base)
 {
     for (unsigned i = 0; i < g->ncaps; i++) {
-        uint16_t flags = g->cap_id[i] == PCI_CAP_ID_MSI ? g->msi_flags : 0;
-        if (base >= g->cap_at[i] && base < g->cap_at[i] + cap_length(g->cap_id[i], flags))
+        if (base >= g->cap_at[i] && base < g->cap_at[i] + g->cap_len[i])
             return (int)i;
     }
     return -1;
@@ -278,20 +292,25 @@ bool guest_cfg_msix_table(const struct guest_cfg *g, uint64_t *gpa, uint64_t *le
     if (!g->msix.at)
         return false;
     *gpa = g->bar_addr[g->msix.bar] + g->msix.table_off;
-    *len = (uint64_t)g->msix.n * PCI_MSIX_ENTRY_SIZE;
+    *len = (uint64_t)g->msix.n_device * PCI_MSIX_ENTRY_SIZE;
     return true;
 }
 
 static bool table_access_ok(const struct guest_cfg *g, uint64_t offset, unsigned size)
 {
     return (size == 4 || size == 8) && !(offset & (size - 1)) &&
-           offset < (uint64_t)g->msix.n * PCI_MSIX_ENTRY_SIZE;
+           offset < (uint64_t)g->msix.n_device * PCI_MSIX_ENTRY_SIZE;
 }
 
 uint64_t guest_cfg_msix_read(const struct guest_cfg *g, uint64_t offset, unsigned size)
 {
     if (!table_access_ok(g, offset, size))
         return ~0ull;
+    if (offset >= (uint64_t)g->msix.n * PCI_MSIX_ENTRY_SIZE) /* not shown: masked, empty */
+        return (offset % PCI_MSIX_ENTRY_SIZE) == 12 ? PCI_MSIX_ENTRY_CTRL_MASKBIT
+               : (offset % PCI_MSIX_ENTRY_SIZE) == 8 && size == 8
+                   ? (uint64_t)PCI_MSIX_ENTRY_CTRL_MASKBIT << 32
+                   : 0;
     const uint32_t *w = (const uint32_t *)&g->msix.e[offset / PCI_MSIX_ENTRY_SIZE];
     unsigned i = (unsigned)(offset % PCI_MSIX_ENTRY_SIZE) / 4;
     return size == 8 ? w[i] | (uint64_t)w[i + 1] << 32 : w[i];
@@ -299,7 +318,7 @@ uint64_t guest_cfg_msix_read(const struct guest_cfg *g, uint64_t offset, unsigne
 
 int guest_cfg_msix_write(struct guest_cfg *g, uint64_t offset, unsigned size, uint64_t value)
 {
-    if (!table_access_ok(g, offset, size))
+    if (!table_access_ok(g, offset, size) || offset >= (uint64_t)g->msix.n * PCI_MSIX_ENTRY_SIZE)
         return -1;
     unsigned k = (unsigned)(offset / PCI_MSIX_ENTRY_SIZE);
     struct guest_msix_entry before = g->msix.e[k];

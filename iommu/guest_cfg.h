@@ -65,6 +65,7 @@ struct guest_msix {
     uint8_t bar;        /* the BAR holding the table */
     uint32_t table_off; /* its offset in that BAR */
     unsigned n;         /* entries shown: the device's, at most GUEST_MSIX_MAX */
+    unsigned n_device;  /* the device's: the rest read masked and take no write */
     struct guest_msix_entry e[GUEST_MSIX_MAX];
 };
 
@@ -73,7 +74,7 @@ struct guest_cfg {
     pci_bdf bdf;
     /* the capabilities shown, in the device's order: offset and ID */
     unsigned ncaps;
-    uint8_t cap_at[GUEST_CFG_MAX_CAPS], cap_id[GUEST_CFG_MAX_CAPS];
+    uint8_t cap_at[GUEST_CFG_MAX_CAPS], cap_id[GUEST_CFG_MAX_CAPS], cap_len[GUEST_CFG_MAX_CAPS];
     uint8_t msi_at;     /* 0: none */
     uint16_t msi_flags; /* the device's control word, as found (64-bit, per-vector masking) */
     struct guest_msi msi;
@@ -102,13 +103,14 @@ uint32_t guest_cfg_read(const struct guest_cfg *g, const struct pci_cfg *cfg, un
 unsigned guest_cfg_write(struct guest_cfg *g, const struct pci_cfg *cfg, unsigned offset,
                          unsigned size, uint32_t value);
 
-/* The MSI-X table's guest-physical range (where its BAR is mapped); false: none. */
+/* The MSI-X table's guest-physical range (where its BAR is mapped): all of the device's
+ * entries, those past the ones shown included; false: none. */
 bool guest_cfg_msix_table(const struct guest_cfg *g, uint64_t *gpa, uint64_t *len);
 
 /* An access to the table, at offset from its start, size 4 or 8 (naturally aligned);
- * reads of anything else give all ones. A write returns the entry it changed when that
- * entry must be routed again (it is or was unmasked and its message or mask changed), or
- * -1. */
+ * reads of anything else give all ones, and entries past the ones shown read masked and
+ * empty. A write returns the entry it changed when that entry must be routed again (it is
+ * or was unmasked and its message or mask changed), or -1. */
 uint64_t guest_cfg_msix_read(const struct guest_cfg *g, uint64_t offset, unsigned size);
 int guest_cfg_msix_write(struct guest_cfg *g, uint64_t offset, unsigned size, uint64_t value);
 

@@ -303,9 +303,11 @@ int vtd_irte_set(struct vtd *u, unsigned index, pci_bdf source, const struct iom
         return rc;
     if (irq->vector < 32)
         return refuse(why, E_INVAL, "VT-d: vector %u is an exception vector", irq->vector);
-    if (!u->eim && irq->apic_id > 0xff)
+    /* an 8-bit destination of 0xff is a broadcast to every core, x2APIC mode included */
+    if (!u->eim && irq->apic_id >= 0xff)
         return refuse(why, E_INVAL,
-                      "VT-d: APIC ID %u needs extended interrupt mode, which the unit lacks",
+                      "VT-d: APIC ID %u needs extended interrupt mode, which the unit lacks "
+                      "(0xff is the broadcast ID)",
                       irq->apic_id);
     /* fixed delivery, physical destination, edge, no redirection hint, remapped (not
      * posted), faults recorded */

@@ -57,6 +57,13 @@ static bool route(const struct partition *p, struct assigned_bus *b, unsigned i,
     return false;
 }
 
+/* A partition that finished or was stopped has its functions quiesced (boot/dma.c) under
+ * the bus lock: a vCPU still on its way out must not turn them on again. */
+static bool ended(const struct partition *p)
+{
+    return life_state(&p->life) >= PARTITION_FINISHED;
+}
+
 bool assigned_config(struct vcpu *v, unsigned devfn, unsigned offset, unsigned size, bool write,
                      uint32_t *value)
 {
@@ -67,12 +74,15 @@ bool assigned_config(struct vcpu *v, unsigned devfn, unsigned offset, unsigned s
     unsigned i = (devfn >> 3) - ASSIGNED_FIRST_SLOT;
     struct assigned_function *f = &b->fn[i];
     spin_lock(&b->lock);
-    if (!write) {
+    if (ended(p)) {
+        if (!write)
+            *value = 0xffffffffu;
+    } else if (!write) {
         *value = guest_cfg_read(&f->cfg, b->pci, offset, size);
     } else if (guest_cfg_write(&f->cfg, b->pci, offset, size, *value) & GUEST_CFG_MSI_CHANGED) {
         struct iommu_msi_msg msg;
         guest_cfg_msi_program(&f->cfg, b->pci, NULL); /* nothing sent while it changes */
-        if (route(p, b, i, 0, "MSI", &f->cfg.msi, &msg))
+        if (route(p, b, i, f->cfg.msix.n, "MSI", &f->cfg.msi, &msg))
             guest_cfg_msi_program(&f->cfg, b->pci, &msg);
     }
     spin_unlock(&b->lock);
@@ -145,7 +155,10 @@ void assigned_mmio(struct vcpu *v, uint64_t gpa, unsigned size, bool write, uint
     uint64_t table, len;
     (void)guest_cfg_msix_table(&f->cfg, &table, &len);
     spin_lock(&b->lock);
-    if (gpa < table || gpa - table >= len) {
+    if (ended(p)) {
+        if (!write)
+            *value = ~0ull;
+    } else if (gpa < table || gpa - table >= len) {
         if ((gpa & (size - 1)) == 0 && (size == 1 || size == 2 || size == 4 || size == 8))
             forward(gpa, size, write, value);
         else if (!write)

@@ -26,8 +26,8 @@ struct vcpu;
 /* What the IOMMU glue (boot/dma.c) does for the bus. */
 struct assigned_router {
     void *ctx;
-    /* Message slot of function index (0 for MSI, k for MSI-X entry k) delivers irq from now
-     * on; msg: what the device must send. */
+    /* Message slot of function index (k for MSI-X entry k, the one after the last MSI-X
+     * entry for MSI) delivers irq from now on; msg: what the device must send. */
     int (*route)(void *ctx, unsigned index, unsigned slot, const struct iommu_irq *irq,
                  struct iommu_msi_msg *msg, struct refusal *why);
     /* That slot delivers nothing (its remapping entry cleared). */

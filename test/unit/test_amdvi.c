@@ -700,17 +700,17 @@ static void test_irte_set_reuses_table(void **state)
     const unsigned npages = m.nmem;
     const uint64_t q2 = dte(dev)[2];
     m.ncmds = 0;
-    irte_set_ok(dev, 255, 255, 255);
+    irte_set_ok(dev, 255, 254, 255);
     assert_int_equal(m.nmem, npages);
     assert_int_equal(u.irt_tables, 1);
     assert_int_equal(dte(dev)[2], q2);
     /* INVALIDATE_INTERRUPT_TABLE (the entry already written) and COMPLETION_WAIT only. */
     assert_int_equal(m.ncmds, 2);
     expect_cmd(0, 5ull << 60 | dev, 0);
-    assert_int_equal(m.irt_seen[255], 1 | 255u << 8 | 255u << 16);
+    assert_int_equal(m.irt_seen[255], 1 | 254u << 8 | 255u << 16);
     expect_cmd(1, cw_q0(), 3);
     expect_delivered(dev, 0, 1, 32);
-    expect_delivered(dev, 255, 255, 255);
+    expect_delivered(dev, 255, 254, 255);
     assert_int_equal(msi(dev, 1), MSI_REFUSED);
 
     /* Set again: replaced. */
@@ -759,6 +759,8 @@ static void test_irte_set_refused(void **state)
         assert_string_equal(why.text, "AMD-Vi: APIC ID 256 does not fit an 8-bit remapping entry");
         irq.apic_id = 0xffffffffu;
         assert_int_equal(amdvi_irte_set(&u, devs[d], 2, &irq, &msg, &why), -E_INVAL);
+        irq.apic_id = 255; /* the broadcast ID of an 8-bit destination */
+        assert_int_equal(amdvi_irte_set(&u, devs[d], 2, &irq, &msg, &why), -E_INVAL);
         irq.apic_id = 0;
         assert_int_equal(amdvi_irte_set(&u, devs[d], 256, &irq, &msg, &why), -E_INVAL);
         assert_string_equal(why.text, "AMD-Vi: interrupt entry 256 is beyond the table's 256");
@@ -778,8 +780,8 @@ static void test_irte_set_refused(void **state)
     assert_int_equal(msg.data, 0x5678);
 
     /* The limits themselves are fine. */
-    irte_set_ok(fresh, 255, 255, 32);
-    expect_delivered(fresh, 255, 255, 32);
+    irte_set_ok(fresh, 255, 254, 32);
+    expect_delivered(fresh, 255, 254, 32);
 }
 
 /* No page for the table: -E_NOMEM, the DTE still aborting, nothing sent. */

@@ -728,9 +728,9 @@ static void test_irte_set(void **state)
     expect_iec(from, 4095, irte_at(4095)[0], irte_at(4095)[1]);
     /* another index: only its entry */
     from = nevents;
-    irq = (struct iommu_irq){.apic_id = 255, .vector = 255};
+    irq = (struct iommu_irq){.apic_id = 254, .vector = 255};
     assert_int_equal(vtd_irte_set(&u, 1, PCI_BDF(0, 2, 0), &irq, &m, &why), 0);
-    expect_irte(1, 255, 255u << 8, PCI_BDF(0, 2, 0));
+    expect_irte(1, 255, 254u << 8, PCI_BDF(0, 2, 0));
     expect_msg(&m, 1);
     expect_iec(from, 1, irte_at(1)[0], irte_at(1)[1]);
     for (unsigned i = 2; i < 4095; i++)
@@ -767,8 +767,10 @@ static void test_irte_refusals(void **state)
     assert_string_equal(why.text, "VT-d: interrupt remapping entry 4096 past the table's 4096");
     irq.apic_id = 256;
     assert_int_equal(vtd_irte_set(&u, 5, PCI_BDF(0, 2, 0), &irq, &m, &why), -E_INVAL);
-    assert_string_equal(why.text,
-                        "VT-d: APIC ID 256 needs extended interrupt mode, which the unit lacks");
+    assert_string_equal(why.text, "VT-d: APIC ID 256 needs extended interrupt mode, which the "
+                                  "unit lacks (0xff is the broadcast ID)");
+    irq.apic_id = 255; /* the broadcast: every core of the machine */
+    assert_int_equal(vtd_irte_set(&u, 5, PCI_BDF(0, 2, 0), &irq, &m, &why), -E_INVAL);
     assert_int_equal(vtd_irte_clear(&u, 4096, &why), -E_INVAL);
     assert_int_equal(nevents, from); /* nothing queued */
     assert_int_equal(irte_at(5)[0] | irte_at(5)[1], 0);
