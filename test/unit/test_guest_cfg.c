@@ -221,6 +221,25 @@ static void test_capability_list(void **state)
     assert_int_equal(guest_cfg_read(&g, &cfg, 0x34, 1), 0);
 }
 
+/* A capability's extent: PCI Express by its version; overlapping ones are not shown. */
+static void test_capability_extents(void **state)
+{
+    (void)state;
+    struct guest_cfg g;
+    put8(0x34, 0x80);
+    regs[0x80 / 4] = 0x0001a410u; /* PCI Express version 1 (0x24 bytes) -> 0xa4 */
+    regs[0xa4 / 4] = 0x00000005u; /* MSI, 32-bit, last */
+    guest_cfg_init(&g, &cfg, 0, DEV, bars, sizes);
+    assert_int_equal(guest_cfg_read(&g, &cfg, 0x81, 1), 0xa4);
+    assert_int_equal(guest_cfg_write(&g, &cfg, 0xa6, 2, 1), GUEST_CFG_MSI_CHANGED);
+    /* version 2 runs to 0xbc: an MSI at 0xa4 would share its bytes, so it is not shown */
+    regs[0x80 / 4] = 0x0002a410u;
+    guest_cfg_init(&g, &cfg, 0, DEV, bars, sizes);
+    assert_int_equal(guest_cfg_read(&g, &cfg, 0x81, 1), 0);
+    assert_int_equal(g.msi_at, 0);
+    assert_int_equal(guest_cfg_write(&g, &cfg, 0xa6, 2, 1), 0);
+}
+
 static void test_msi_shadowed(void **state)
 {
     (void)state;
@@ -361,6 +380,7 @@ int main(void)
         cmocka_unit_test_setup(test_bars_sized_not_moved, setup),
         cmocka_unit_test_setup(test_command, setup),
         cmocka_unit_test_setup(test_capability_list, setup),
+        cmocka_unit_test_setup(test_capability_extents, setup),
         cmocka_unit_test_setup(test_msi_shadowed, setup),
         cmocka_unit_test_setup(test_msi_programmed, setup),
         cmocka_unit_test_setup(test_msix_table, setup),
