@@ -8,8 +8,8 @@
  * working; MSI messages aimed at another core, at an exception vector, as an NMI or in the
  * remapping format must raise nothing; its own message must arrive; the register accesses,
  * the DMA and the interrupts take no exit. */
-#include "core/cpu.h"
 #include "sidecore/guest.h"
+#include "sidecore/pci.h"
 
 #define EDU_VENDOR 0x1234
 #define EDU_DEVICE 0x11e8
@@ -210,33 +210,17 @@ static unsigned cfg_devfn;
 
 static uint32_t cfg_read32(unsigned reg)
 {
-    outl(0xcf8, 0x80000000u | cfg_devfn << 8 | (reg & 0xfc));
-    return inl(0xcfc);
+    return sc_pci_read32(cfg_devfn, reg);
 }
 
 static void cfg_write32(unsigned reg, uint32_t v)
 {
-    outl(0xcf8, 0x80000000u | cfg_devfn << 8 | (reg & 0xfc));
-    outl(0xcfc, v);
+    sc_pci_write32(cfg_devfn, reg, v);
 }
 
 static void cfg_write16(unsigned reg, uint16_t v)
 {
-    outl(0xcf8, 0x80000000u | cfg_devfn << 8 | (reg & 0xfc));
-    outw((uint16_t)(0xcfc + (reg & 2)), v);
-}
-
-/* The capability with id, from a bounded walk of the list; 0 if none. */
-static unsigned find_capability(uint8_t id)
-{
-    unsigned at = cfg_read32(0x34) & 0xfc;
-    for (unsigned hops = 0; at >= 0x40 && hops < 48; hops++) {
-        uint32_t head = cfg_read32(at);
-        if ((head & 0xff) == id)
-            return at;
-        at = (head >> 8) & 0xfc;
-    }
-    return 0;
+    sc_pci_write16(cfg_devfn, reg, v);
 }
 
 /* The device as the guest finds it: its IDs, BAR0 where it is mapped, and sizing. */
@@ -299,7 +283,7 @@ static unsigned dma_with_irq(volatile uint8_t *a, unsigned ms)
 /* Messages the hypervisor must refuse raise nothing anywhere; the partition's own does. */
 static int interrupts(const struct sc_boot_info *bi, volatile uint8_t *a)
 {
-    unsigned at = find_capability(0x05);
+    unsigned at = sc_pci_find_capability(cfg_devfn, 0x05);
     if (!sc_check(at != 0, "an MSI capability at 0x%02x", at))
         return 1;
     uint32_t self = bi->apic_ids[sc_vcpu_id()];

@@ -12,12 +12,12 @@
  *   - after a reset, an MSI-X entry aimed at an APIC ID outside the partition: the request
  *     still completes, and no interrupt arrives.
  * The disk's sector 0 must hold the bytes (i * 7 + 1) & 0xff. One vCPU. */
-#include "core/cpu.h"
 #include "sidecore/guest.h"
+#include "sidecore/pci.h"
 #include "sidecore/ring.h"
 
 #define BAR SC_GPA_VIRTIO_BLK
-#define DEVFN_ADDRESS(reg) (0x80000000u | (1u << 11) | ((reg)&0xfcu)) /* 00:01.0 */
+#define DEVFN 0x08 /* 00:01.0 */
 #define VECTOR 0x60
 #define QSIZE 8
 /* BAR0 registers (virtio 1.x common configuration, ISR, MSI-X table of this device) */
@@ -38,36 +38,30 @@
 
 static uint32_t cfg_read32(unsigned reg)
 {
-    outl(0xcf8, DEVFN_ADDRESS(reg));
-    return inl(0xcfc);
+    return sc_pci_read32(DEVFN, reg);
 }
 
 static void cfg_write16(unsigned reg, uint16_t v)
 {
-    outl(0xcf8, DEVFN_ADDRESS(reg));
-    outw((uint16_t)(0xcfc + (reg & 2)), v);
+    sc_pci_write16(DEVFN, reg, v);
 }
 
-/* Register accesses as single MOVs (what the hypervisor emulates; Linux's readb..writel are
- * the same): a plain volatile access may become a CMP or an OR with memory. */
-#define REG(type, off) (*(volatile type *)(uintptr_t)(BAR + (off)))
+/* BAR0's registers, each access one MOV (sidecore/pci.h) */
 static void w8(unsigned off, uint8_t v)
 {
-    __asm__ volatile("movb %0, %1" : : "q"(v), "m"(REG(uint8_t, off)) : "memory");
+    sc_mmio_write8(BAR + off, v);
 }
 static void w16(unsigned off, uint16_t v)
 {
-    __asm__ volatile("movw %0, %1" : : "r"(v), "m"(REG(uint16_t, off)) : "memory");
+    sc_mmio_write16(BAR + off, v);
 }
 static void w32(unsigned off, uint32_t v)
 {
-    __asm__ volatile("movl %0, %1" : : "r"(v), "m"(REG(uint32_t, off)) : "memory");
+    sc_mmio_write32(BAR + off, v);
 }
 static uint8_t r8(unsigned off)
 {
-    uint8_t v;
-    __asm__ volatile("movb %1, %0" : "=q"(v) : "m"(REG(uint8_t, off)) : "memory");
-    return v;
+    return sc_mmio_read8(BAR + off);
 }
 
 static struct sc_vq_desc desc[QSIZE] __attribute__((aligned(16)));
@@ -172,8 +166,8 @@ int main(const struct sc_boot_info *bi)
     bool ok = true;
     ok &= sc_check(cfg_read32(0) == 0x10421af4u, "vpci: 00:01.0 is 1af4:1042 (read %x)",
                    cfg_read32(0));
-    outl(0xcf8, 0x80000000u | (2u << 11)); /* 00:02.0: nothing */
-    ok &= sc_check(inl(0xcfc) == 0xffffffffu, "vpci: 00:02.0 reads all ones");
+    ok &= sc_check(sc_pci_read32(0x10, 0) == 0xffffffffu, /* 00:02.0: nothing */
+                   "vpci: 00:02.0 reads all ones");
     ok &= sc_check(cfg_read32(0x10) == BAR, "vpci: BAR0 at 0x%x", cfg_read32(0x10));
     for (unsigned i = 0; i < 4; i++)
         if (sc_map_identity(BAR + i * 4096ull, SC_PTE_W | SC_PTE_PCD)) {

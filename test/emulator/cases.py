@@ -1250,3 +1250,46 @@ CASES.append({
     "partitions": {"linux": {"status": "pass", "vcpus": 2, "steady_exits": 0, "dma_faults": 0}},
     "result": {"status": "ok", "partitions": 1},
 })
+
+
+def tiny_image(path):
+    """A blank 1 MiB namespace."""
+    with open(path, "wb") as f:
+        f.truncate(1 << 20)
+
+
+def msix_case(name, iommu, function):
+    """The msix guest drives QEMU's nvme through its admin queue: hostile MSI-X entries raise
+    nothing, an entry past those shown takes no write, its own entry interrupts with 0
+    exits."""
+    return pci_case(name, [iommu, "nvme,serial=sidecore,drive=nvm"],
+                    SIDE0 + f"partition name=msix cpus=1 memory=16M image=msix.elf "
+                            f"devices={function}\n", [
+        guest_pass("msix", 0, r"MSI-X capability at 0x[0-9a-f]+: 32 entries shown, table at "
+                              r"BAR0 \+ 0x2000"),
+        guest_pass("msix", 0, r"controller enabled with an admin queue pair"),
+        r"cpu1 +warn +partition 'msix': PCI function 0's MSI-X entry 0 \(address 0:fee00000, "
+        r"data 62\) refused: the destination is not a core of the partition; the device does "
+        r"not send it \(logged once\)$",
+        guest_pass("msix", 0, r"MSI-X entry 0 to APIC ID 0, the boot CPU \(address fee00000, "
+                              r"data 0062\): the command completed, 0 interrupts"),
+        guest_pass("msix", 0, r"MSI-X entry 0 to vector 14, an exception \(address fee01000, "
+                              r"data 000e\): the command completed, 0 interrupts"),
+        guest_pass("msix", 0, r"MSI-X entry 0 as an NMI \(address fee01000, data 0462\): the "
+                              r"command completed, 0 interrupts"),
+        guest_pass("msix", 0, r"MSI-X entry 0 in the remapping format, entry 0 \(address "
+                              r"fee01010, data 0000\): the command completed, 0 interrupts"),
+        guest_pass("msix", 0, r"MSI-X entry 40, past the 32 shown, reads masked and empty after "
+                              r"a write \(control 1, data 0\)"),
+        r"cpu1 +info +partition 'msix': PCI function 0's MSI-X entry 0 to APIC ID 1, vector 98 "
+        r"\(device sends address fee[0-9a-f]{5}, data [0-9a-f]+\)$",
+        guest_pass("msix", 0, r"MSI-X entry 0 to this core \(APIC ID 1\), vector 0x62: 1 "
+                              r"interrupt; Identify names PCI vendor 1b36"),
+        guest_pass("msix", 0, r"8 of 8 commands completed, 8 interrupts, with 0 exits"),
+        r"cpu0 +info +partition 'msix' finished: its 1 PCI function quiesced"],
+        partitions={"msix": {"status": "pass", "steady_exits": 0, "dma_faults": 0}},
+        result={"status": "ok"}) | {"drives": {"nvm": tiny_image}}
+
+
+CASES += [msix_case("iommu_vtd_msix_confined", "intel-iommu", "00:02.0"),
+          msix_case("iommu_amdvi_msix_confined", "amd-iommu,pt=off", "00:03.0")]
