@@ -283,8 +283,10 @@ void dma_setup_units(void)
         units[i].coherent = io->kind == IOMMU_AMDVI || (units[i].vtd.ecap & VTD_ECAP_C);
         if (io->kind == IOMMU_VTD && !(units[i].vtd.cap & VTD_CAP_SLLPS_2M))
             domain_page = PT_4K;
-        log_info("IOMMU unit %u (%s): translation on, every DMA refused until attached", i,
-                 ops->name);
+        bool wide = io->kind == IOMMU_VTD && units[i].vtd.eim;
+        log_info("IOMMU unit %u (%s): translation on, every DMA refused until attached; "
+                 "interrupt remapping on, %s destinations",
+                 i, ops->name, wide ? "32-bit (extended interrupt mode)" : "8-bit");
     }
 }
 
