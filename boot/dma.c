@@ -292,15 +292,20 @@ void dma_setup_units(void)
 
 /* The device-side stop for a domain whose view could not follow: no function of the
  * partition may master the bus any more. */
+/* Bus mastering off on the domain's functions, for good: the guest's command writes no
+ * longer turn it on (under the bus lock: order pt_lock, bus lock, unit lock). */
 static void block_domain(struct dma_domain *d, const char *why)
 {
     const struct cfg_partition *c = d->p->cfg;
     const struct pci_cfg *cfg = devices_cfg();
+    spin_lock(&d->bus.lock);
     for (unsigned i = 0; i < c->ndevices; i++) {
         uint32_t cmd = cfg->read32(cfg->ctx, c->devices[i].segment, c->devices[i].bdf, PCI_COMMAND);
         cfg->write32(cfg->ctx, c->devices[i].segment, c->devices[i].bdf, PCI_COMMAND,
-                     cmd & ~(uint32_t)PCI_COMMAND_BUS_MASTER);
+                     cmd & 0xffff & ~(uint32_t)PCI_COMMAND_BUS_MASTER);
+        d->bus.fn[i].cfg.bus_master_off = true;
     }
+    spin_unlock(&d->bus.lock);
     d->blocked = true;
     log_error("partition '%s': its DMA view could not follow a page-table change (%s); bus "
               "mastering is off for its %u PCI functions",
@@ -354,18 +359,24 @@ static void follow_stage2(void *ctx, enum stage2_change what, uint64_t gpa, uint
 }
 
 /* Memory BARs of f into the partition's nested tables at their host address. */
-static int map_bars(struct partition *p, const struct pci_function *f, struct sc_device *out,
-                    const uint64_t size[PCI_MAX_BARS], const struct assigned_function *af,
-                    struct refusal *why)
+static uint64_t bar_base(const struct pci_function *f, unsigned b)
+{
+    uint64_t base = f->bar[b] & ~0xfull;
+    if ((f->bar[b] & 6) == PCI_BAR_TYPE_64 && b + 1 < PCI_MAX_BARS)
+        base |= (uint64_t)f->bar[b + 1] << 32;
+    return base;
+}
+
+/* Each memory BAR lies where the guest may have it at the same address: page-aligned, below
+ * the partition's fixed regions (ring window .. 4 GiB) or above 4 GiB, and not over its
+ * RAM. Checked before anything is written through a BAR. */
+static int check_bars(const struct partition *p, const struct pci_function *f,
+                      const uint64_t size[PCI_MAX_BARS], struct refusal *why)
 {
     for (unsigned b = 0; b < PCI_MAX_BARS; b++) {
         if (!size[b])
             continue;
-        uint64_t base = f->bar[b] & ~0xfull;
-        if ((f->bar[b] & 6) == PCI_BAR_TYPE_64 && b + 1 < PCI_MAX_BARS)
-            base |= (uint64_t)f->bar[b + 1] << 32;
-        uint64_t span = ALIGN_UP(size[b], PAGE_SIZE);
-        /* below the partition's fixed regions (ring window .. 4 GiB), or above 4 GiB */
+        uint64_t base = bar_base(f, b), span = ALIGN_UP(size[b], PAGE_SIZE);
         bool low = base + span <= SC_GPA_RING_WINDOW, high = base >= FOUR_GIB;
         if (base < p->size || (base & (PAGE_SIZE - 1)) || !(low || high) || base + span < base ||
             base + span > (1ull << PT_VA_BITS))
@@ -373,6 +384,19 @@ static int map_bars(struct partition *p, const struct pci_function *f, struct sc
                           "BAR%u at %llx+%llx overlaps the partition's RAM or its fixed "
                           "regions",
                           b, (unsigned long long)base, (unsigned long long)size[b]);
+    }
+    return 0;
+}
+
+/* The checked BARs into the nested tables, but for the MSI-X table's pages. */
+static int map_bars(struct partition *p, const struct pci_function *f, struct sc_device *out,
+                    const uint64_t size[PCI_MAX_BARS], const struct assigned_function *af,
+                    struct refusal *why)
+{
+    for (unsigned b = 0; b < PCI_MAX_BARS; b++) {
+        if (!size[b])
+            continue;
+        uint64_t base = bar_base(f, b), span = ALIGN_UP(size[b], PAGE_SIZE);
         /* all of it but the MSI-X table's pages, when they are in this BAR */
         uint64_t hole = base, hole_end = base;
         if (af->trap_len && af->trap_gpa >= base && af->trap_gpa < base + span) {
@@ -429,10 +453,6 @@ static int trap_msix_table(struct assigned_function *af, struct refusal *why)
     af->msix_table = (volatile uint32_t *)(uintptr_t)table;
     for (unsigned k = 0; k < af->cfg.msix.n_device; k++) /* those not shown too */
         guest_cfg_msix_program(af->msix_table, k, NULL);
-    const struct pci_cfg *cfg = devices_cfg();
-    uint32_t head = cfg->read32(cfg->ctx, af->cfg.segment, af->cfg.bdf, af->cfg.msix.at);
-    cfg->write32(cfg->ctx, af->cfg.segment, af->cfg.bdf, af->cfg.msix.at,
-                 head & ~((uint32_t)PCI_MSIX_FLAGS_ENABLE << 16));
     return 0;
 }
 
@@ -456,9 +476,15 @@ static int attach_function(struct partition *p, unsigned index, unsigned fi,
     const struct pci_cfg *cfg = devices_cfg();
     struct assigned_function *af = &domains[index].bus.fn[fi];
     pci_size_bars(cfg, f, size);
+    int rc = check_bars(p, f, size, why);
+    if (rc)
+        return rc;
     guest_cfg_init(&af->cfg, cfg, f->segment, f->bdf, f->bar, size);
-    guest_cfg_msi_program(&af->cfg, cfg, NULL);
-    int rc = trap_msix_table(af, why);
+    guest_cfg_quiet(&af->cfg, cfg); /* no message until the guest's are checked */
+    uint32_t cmd = cfg->read32(cfg->ctx, f->segment, f->bdf, PCI_COMMAND);
+    cfg->write32(cfg->ctx, f->segment, f->bdf, PCI_COMMAND,
+                 (cmd & 0xffff) | PCI_COMMAND_MEMORY | PCI_COMMAND_INTX_DISABLE);
+    rc = trap_msix_table(af, why); /* its mask bits need memory decoding on */
     if (!rc)
         rc = map_bars(p, f, out, size, af, why);
     if (rc)
@@ -492,9 +518,8 @@ static int attach_function(struct partition *p, unsigned index, unsigned fi,
                  p->name, f->segment, PCI_BUS(f->bdf), PCI_DEV(f->bdf), PCI_FN(f->bdf), u, d.id,
                  PCI_BUS(req), PCI_DEV(req), PCI_FN(req), assigned_devfn(fi) >> 3);
     }
-    uint32_t cmd = cfg->read32(cfg->ctx, f->segment, f->bdf, PCI_COMMAND);
-    cfg->write32(cfg->ctx, f->segment, f->bdf, PCI_COMMAND,
-                 cmd | PCI_COMMAND_MEMORY | PCI_COMMAND_BUS_MASTER | PCI_COMMAND_INTX_DISABLE);
+    cmd = cfg->read32(cfg->ctx, f->segment, f->bdf, PCI_COMMAND) & 0xffff;
+    cfg->write32(cfg->ctx, f->segment, f->bdf, PCI_COMMAND, cmd | PCI_COMMAND_BUS_MASTER);
     return 0;
 }
 
@@ -696,7 +721,8 @@ static void quiesce_ended(struct dma_domain *d)
         uint32_t cmd = cfg->read32(cfg->ctx, af->cfg.segment, af->cfg.bdf, PCI_COMMAND);
         cfg->write32(cfg->ctx, af->cfg.segment, af->cfg.bdf, PCI_COMMAND,
                      (cmd & 0xffff & ~(uint32_t)PCI_COMMAND_BUS_MASTER) | PCI_COMMAND_INTX_DISABLE);
-        guest_cfg_msi_program(&af->cfg, cfg, NULL);
+        af->cfg.bus_master_off = true;
+        guest_cfg_quiet(&af->cfg, cfg);
         for (unsigned k = 0; af->msix_table && k < af->cfg.msix.n_device; k++)
             guest_cfg_msix_program(af->msix_table, k, NULL);
         for (unsigned k = 0; k < d->fn[i].irtes; k++)

@@ -69,11 +69,28 @@ static bool msix_init(struct guest_cfg *g, const struct pci_cfg *cfg, uint8_t at
     return true;
 }
 
-/* Whether [at, at + len) shares a byte with a capability already shown. */
-static bool overlaps(const struct guest_cfg *g, unsigned at, unsigned len)
+/* A capability as the list has it; len: its extent where this code knows it (MSI, MSI-X,
+ * PCI Express), else its header's dword. */
+struct found {
+    uint8_t at, id;
+    uint16_t flags;
+    uint8_t len;
+};
+
+static bool listed(const struct found *f, unsigned n, unsigned at)
 {
-    for (unsigned i = 0; i < g->ncaps; i++)
-        if (at < g->cap_at[i] + g->cap_len[i] && g->cap_at[i] < at + len)
+    for (unsigned j = 0; j < n; j++)
+        if (f[j].at == at)
+            return true;
+    return false;
+}
+
+/* Whether capability i shares a byte with another one of the n found (or the list holds it
+ * twice). */
+static bool overlaps(const struct found *f, unsigned n, unsigned i)
+{
+    for (unsigned j = 0; j < n; j++)
+        if (j != i && f[i].at < f[j].at + f[j].len && f[j].at < f[i].at + f[i].len)
             return true;
     return false;
 }
@@ -98,26 +115,48 @@ void guest_cfg_init(struct guest_cfg *g, const struct pci_cfg *cfg, uint16_t seg
     }
     if (!((dev_read(g, cfg, PCI_COMMAND) >> 16) & PCI_STATUS_CAP_LIST))
         return;
+    /* every capability in the list (bounded), then those shown: a capability whose bytes
+     * another one's share is not, so no write to it reaches the other */
+    struct found f[PCI_CAP_HOPS];
+    unsigned n = 0;
     unsigned at = dev_read(g, cfg, PCI_CAP_PTR) & 0xfc;
-    for (unsigned hops = 0; at >= PCI_CAPS_START && hops < PCI_CAP_HOPS; hops++) {
+    /* a list that loops ends where it comes back */
+    for (; at >= PCI_CAPS_START && n < PCI_CAP_HOPS && !listed(f, n, at); n++) {
         uint32_t head = dev_read(g, cfg, at);
-        uint8_t id = (uint8_t)head;
-        uint16_t flags = (uint16_t)(head >> 16);
+        f[n] = (struct found){(uint8_t)at, (uint8_t)head, (uint16_t)(head >> 16), 4};
+        if (f[n].id == PCI_CAP_ID_MSI || f[n].id == PCI_CAP_ID_MSIX || f[n].id == PCI_CAP_ID_EXP)
+            f[n].len = (uint8_t)cap_length(f[n].id, f[n].flags);
+        if ((f[n].id == PCI_CAP_ID_MSI || f[n].id == PCI_CAP_ID_MSIX) &&
+            g->nirq_caps < GUEST_CFG_MAX_IRQ_CAPS)
+            g->irq_cap_at[g->nirq_caps++] = f[n].at;
+        at = (head >> 8) & 0xfc;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        uint8_t id = f[i].id;
         bool shown = (id == PCI_CAP_ID_MSI && !g->msi_at) ||
                      (id == PCI_CAP_ID_MSIX && !g->msix.at) || id == PCI_CAP_ID_EXP;
-        unsigned len = cap_length(id, flags);
-        if (shown && at + len <= GUEST_CFG_SIZE && g->ncaps < GUEST_CFG_MAX_CAPS &&
-            !overlaps(g, at, len) &&
-            (id != PCI_CAP_ID_MSIX || msix_init(g, cfg, (uint8_t)at, flags))) {
-            g->cap_at[g->ncaps] = (uint8_t)at;
-            g->cap_len[g->ncaps] = (uint8_t)len;
+        if (shown && f[i].at + f[i].len <= GUEST_CFG_SIZE && g->ncaps < GUEST_CFG_MAX_CAPS &&
+            !overlaps(f, n, i) &&
+            (id != PCI_CAP_ID_MSIX || msix_init(g, cfg, f[i].at, f[i].flags))) {
+            g->cap_at[g->ncaps] = f[i].at;
+            g->cap_len[g->ncaps] = f[i].len;
             g->cap_id[g->ncaps++] = id;
             if (id == PCI_CAP_ID_MSI) {
-                g->msi_at = (uint8_t)at;
-                g->msi_flags = flags;
+                g->msi_at = f[i].at;
+                g->msi_flags = f[i].flags;
             }
         }
-        at = (head >> 8) & 0xfc;
+    }
+}
+
+void guest_cfg_quiet(const struct guest_cfg *g, const struct pci_cfg *cfg)
+{
+    for (unsigned i = 0; i < g->nirq_caps; i++) {
+        uint32_t head = dev_read(g, cfg, g->irq_cap_at[i]);
+        uint32_t off = (uint8_t)head == PCI_CAP_ID_MSI
+                           ? (uint32_t)(PCI_MSI_FLAGS_ENABLE | PCI_MSI_FLAGS_QSIZE) << 16
+                           : (uint32_t)PCI_MSIX_FLAGS_ENABLE << 16;
+        dev_write(g, cfg, g->irq_cap_at[i], head & ~off);
     }
 }
 
@@ -252,7 +291,8 @@ unsigned guest_cfg_write(struct guest_cfg *g, const struct pci_cfg *cfg, unsigne
     }
     if (base == PCI_COMMAND && (mask & 0xffffu)) {
         uint32_t now = dev_read(g, cfg, base) & 0xffffu & ~(uint32_t)CMD_KEPT_OFF;
-        dev_write(g, cfg, base, now | (dword & CMD_GUEST) | PCI_COMMAND_INTX_DISABLE);
+        uint32_t guest = dword & (g->bus_master_off ? PCI_COMMAND_MEMORY : CMD_GUEST);
+        dev_write(g, cfg, base, now | guest | PCI_COMMAND_INTX_DISABLE);
         return 0; /* status: its error bits are the hypervisor's to clear */
     }
     if (base == PCI_INTERRUPT_LINE) {

@@ -45,6 +45,7 @@
 #define PCI_COMMAND_IO 0x1
 #define PCI_COMMAND_INTX_DISABLE 0x400
 #define GUEST_CFG_MAX_CAPS 4
+#define GUEST_CFG_MAX_IRQ_CAPS 8 /* MSI and MSI-X capabilities found, shown or not */
 
 /* The message the guest wrote into its MSI capability. */
 struct guest_msi {
@@ -85,6 +86,10 @@ struct guest_cfg {
     uint8_t bar_upper;                /* bit i: BAR i is the upper half of a 64-bit BAR */
     uint8_t sizing;                   /* bit i: the guest wrote all ones to BAR i */
     uint8_t interrupt_line;           /* scratch for the guest; no INTx is ever raised */
+    bool bus_master_off;              /* the guest may no longer turn bus mastering on */
+    /* every MSI and MSI-X capability of the device, for guest_cfg_quiet */
+    unsigned nirq_caps;
+    uint8_t irq_cap_at[GUEST_CFG_MAX_IRQ_CAPS];
 };
 
 /* Reads the function's header and capability list (bounded: a list that loops or leaves
@@ -120,6 +125,10 @@ bool guest_cfg_msix_entry(const struct guest_cfg *g, unsigned k, struct guest_ms
 /* The device's own table (mapped by the caller): entry k masked, then, with msg, given
  * msg and unmasked. */
 void guest_cfg_msix_program(volatile uint32_t *table, unsigned k, const struct iommu_msi_msg *msg);
+
+/* The device sends no message: MSI and MSI-X off in every such capability it has, shown to
+ * the guest or not. */
+void guest_cfg_quiet(const struct guest_cfg *g, const struct pci_cfg *cfg);
 
 /* The device sends msg as its MSI from now on (single message, MSI enabled), or, with msg
  * NULL, sends none (MSI disabled on the device). */

@@ -291,17 +291,37 @@ static void test_msix(void **state)
 static void test_ended_partition(void **state)
 {
     (void)state;
+    /* a live entry before the end */
+    uint64_t v = 0xfee04000u;
+    mmio(2 * 16, 8, true, &v);
+    v = 0x51;
+    mmio(2 * 16 + 8, 4, true, &v);
+    v = 0;
+    mmio(2 * 16 + 12, 4, true, &v);
+    assert_int_equal(router_seen.routes, 1);
+    router_seen.routes = 0;
     assert_true(life_stop(&part.life));
+    /* after it, a change of that entry and another register of the page change nothing */
+    v = 0x52;
+    mmio(2 * 16 + 8, 4, true, &v);
+    assert_int_equal(router_seen.routes, 0);
+    assert_int_equal(router_seen.unroutes, 0);
+    assert_int_equal(bar0[2 * 4 + 2], 0); /* the device's message as routed (data 0) */
+    v = 0x1234;
+    mmio(MSIX_DEVICE * 16, 4, true, &v);
+    assert_int_equal(bar0[MSIX_DEVICE * 4], 0);
+    mmio(2 * 16 + 8, 4, false, &v);
+    assert_int_equal(v, ~0ull);
     assert_int_equal(cfg_read(0, 4), 0xffffffffu);
     msi(0xfee05000u, 0, 0x41);
     cfg_write(0x04, 2, 0x0006);
     regs[1] = 0x00100000u;
     cfg_write(0x04, 2, 0x0006); /* bus mastering stays off */
     assert_int_equal(regs[1] & 0xffff, 0);
-    uint64_t v = 0;
-    mmio(2 * 16 + 12, 4, true, &v);
-    assert_int_equal(router_seen.routes, 0);
-    assert_int_equal(bar0[2 * 4 + 3], 1);
+    v = 1;
+    mmio(2 * 16 + 12, 4, true, &v); /* masking it: nothing either */
+    assert_int_equal(router_seen.unroutes, 0);
+    assert_int_equal(bar0[2 * 4 + 3], 0);
 }
 
 int main(void)

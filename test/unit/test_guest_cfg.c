@@ -240,6 +240,41 @@ static void test_capability_extents(void **state)
     assert_int_equal(guest_cfg_write(&g, &cfg, 0xa6, 2, 1), 0);
 }
 
+/* Capabilities that share bytes are neither shown: a write to one could reach the other. The
+ * device's messages are turned off in every MSI and MSI-X capability, shown or not. */
+static void test_overlapping_messages_hidden_and_quiet(void **state)
+{
+    (void)state;
+    struct guest_cfg g;
+    put8(0x34, 0x40);
+    regs[0x40 / 4] = 0x01815005u; /* MSI, 64-bit, masks: 0x40-0x57; enabled -> 0x50 */
+    regs[0x50 / 4] = 0x80070011u; /* MSI-X at 0x50, enabled, last */
+    regs[0x54 / 4] = 0x00002000u;
+    guest_cfg_init(&g, &cfg, 0, DEV, bars, sizes);
+    nwrote = 0;
+    assert_int_equal(guest_cfg_read(&g, &cfg, 0x34, 1), 0);
+    assert_int_equal(g.msi_at, 0);
+    assert_int_equal(g.msix.at, 0);
+    /* the MSI mask dword is MSI-X's header here: no write reaches it */
+    assert_int_equal(guest_cfg_write(&g, &cfg, 0x50, 4, 0xc0000000u), 0);
+    assert_int_equal(nwrote, 0);
+    assert_int_equal(g.nirq_caps, 2);
+    guest_cfg_quiet(&g, &cfg);
+    assert_int_equal(regs[0x40 / 4], 0x01805005u); /* MSI off */
+    assert_int_equal(regs[0x50 / 4], 0x00070011u); /* MSI-X off */
+}
+
+/* After the DMA view failed, the guest cannot turn bus mastering back on. */
+static void test_bus_master_off(void **state)
+{
+    (void)state;
+    struct guest_cfg g;
+    init(&g);
+    g.bus_master_off = true;
+    guest_cfg_write(&g, &cfg, 0x04, 2, 0x0006);
+    assert_int_equal(regs[1] & 0xffff, 0x0402); /* memory decoding only */
+}
+
 static void test_msi_shadowed(void **state)
 {
     (void)state;
@@ -344,7 +379,14 @@ static void test_msix_table(void **state)
     regs[0x70 / 4] = 0x00408011u; /* 65 entries */
     guest_cfg_init(&g, &cfg, 0, DEV, bars, sizes);
     assert_int_equal(guest_cfg_read(&g, &cfg, 0x72, 2), GUEST_MSIX_MAX - 1);
+    assert_true(guest_cfg_msix_table(&g, &gpa, &len));
+    assert_int_equal(len, 65 * 16); /* the device's whole table is trapped */
     assert_int_equal(guest_cfg_msix_write(&g, GUEST_MSIX_MAX * 16 + 12, 4, 0), -1);
+    assert_int_equal(guest_cfg_msix_write(&g, 64 * 16, 8, 0xfee00000u), -1);
+    assert_int_equal(guest_cfg_msix_read(&g, 40 * 16 + 12, 4), 1); /* masked */
+    assert_int_equal(guest_cfg_msix_read(&g, 40 * 16 + 8, 8), 1ull << 32);
+    assert_int_equal(guest_cfg_msix_read(&g, 40 * 16, 8), 0);
+    assert_int_equal(guest_cfg_msix_read(&g, 65 * 16, 4), ~0ull); /* past the table */
     /* a table that does not fit its BAR is not offered: no MSI-X at all */
     regs[0x74 / 4] = 0x00003fc0u; /* 65 entries from 0x3fc0 run past 16 KiB */
     guest_cfg_init(&g, &cfg, 0, DEV, bars, sizes);
@@ -381,6 +423,8 @@ int main(void)
         cmocka_unit_test_setup(test_command, setup),
         cmocka_unit_test_setup(test_capability_list, setup),
         cmocka_unit_test_setup(test_capability_extents, setup),
+        cmocka_unit_test_setup(test_overlapping_messages_hidden_and_quiet, setup),
+        cmocka_unit_test_setup(test_bus_master_off, setup),
         cmocka_unit_test_setup(test_msi_shadowed, setup),
         cmocka_unit_test_setup(test_msi_programmed, setup),
         cmocka_unit_test_setup(test_msix_table, setup),
