@@ -141,17 +141,14 @@ static void forward(uint64_t pa, unsigned size, bool write, uint64_t *value)
     }
 }
 
-void assigned_mmio(struct vcpu *v, uint64_t gpa, unsigned size, bool write, uint64_t *value)
+bool assigned_mmio(struct vcpu *v, uint64_t gpa, unsigned size, bool write, uint64_t *value)
 {
     struct partition *p = v->partition;
     struct assigned_bus *b = p->assigned;
     unsigned i = 0;
     struct assigned_function *f = trapped_at(b, gpa, &i);
-    if (!f) {
-        if (!write)
-            *value = ~0ull;
-        return;
-    }
+    if (!f)
+        return false;
     uint64_t table, len;
     (void)guest_cfg_msix_table(&f->cfg, &table, &len);
     spin_lock(&b->lock);
@@ -179,4 +176,5 @@ void assigned_mmio(struct vcpu *v, uint64_t gpa, unsigned size, bool write, uint
         }
     }
     spin_unlock(&b->lock);
+    return true;
 }

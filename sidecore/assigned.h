@@ -65,7 +65,8 @@ bool assigned_config(struct vcpu *v, unsigned devfn, unsigned offset, unsigned s
 bool assigned_mmio_at(const struct vcpu *v, uint64_t gpa);
 
 /* An access there: the table's entries are the guest's shadow; the rest of those pages
- * (other registers, the pending bits) is the device's, reached through the hypervisor. */
-void assigned_mmio(struct vcpu *v, uint64_t gpa, unsigned size, bool write, uint64_t *value);
+ * (other registers, the pending bits) is the device's, reached through the hypervisor.
+ * false: gpa is not there (nothing done). */
+bool assigned_mmio(struct vcpu *v, uint64_t gpa, unsigned size, bool write, uint64_t *value);
 
 #endif

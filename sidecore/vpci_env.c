@@ -121,10 +121,8 @@ static void finish(struct vcpu *v, struct vcpu_services *s, const struct todo *t
 void dev_trap_mmio(struct vcpu *v, uint64_t gpa, unsigned size, bool write, uint64_t *value)
 {
     struct vcpu_services *s = device_of(v);
-    if (assigned_mmio_at(v, gpa)) {
-        assigned_mmio(v, gpa, size, write, value);
+    if (assigned_mmio(v, gpa, size, write, value))
         return;
-    }
     if (!s || !virtio_bar_at(v, gpa)) {
         if (!write)
             *value = 0;

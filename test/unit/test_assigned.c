@@ -234,7 +234,7 @@ static void mmio(unsigned off, unsigned size, bool write, uint64_t *v)
 {
     uint64_t gpa = (uint64_t)(uintptr_t)bar0 + off;
     assert_true(assigned_mmio_at(&part.vcpus[0], gpa));
-    assigned_mmio(&part.vcpus[0], gpa, size, write, v);
+    assert_true(assigned_mmio(&part.vcpus[0], gpa, size, write, v));
 }
 
 static void test_msix(void **state)
